@@ -1,0 +1,71 @@
+import { scanContent, type Content } from './content.js'
+import { MetainfoError } from './errors.js'
+import { buildMetainfo, type Metainfo } from './metainfo.js'
+import { hashPieces, type HashProgress } from './piece-hasher.js'
+import { isValidPieceLength, pieceLengthFor } from './piece-length.js'
+
+export interface CreateOptions {
+  /** Torrent name; default: the file or folder name. */
+  readonly name?: string
+  /** Default: `pieceLengthFor(total size)`. */
+  readonly pieceLength?: number
+  /** BEP 12 tiers of announce URLs. */
+  readonly announceList?: ReadonlyArray<readonly string[]>
+  readonly urlList?: readonly string[]
+  readonly private?: boolean
+  readonly comment?: string
+  readonly source?: string
+  readonly createdBy?: string
+  /** Seconds since the epoch; left out when undefined. It is outside the info dictionary, so it never changes the infohash. */
+  readonly creationDate?: number
+  readonly threads?: number
+  readonly signal?: AbortSignal
+  readonly onProgress?: (progress: HashProgress) => void
+}
+
+export interface CreatedTorrent {
+  readonly metainfo: Metainfo
+  readonly content: Content
+}
+
+/** Scans and hashes `path` and describes it as a torrent. */
+export async function createTorrent (path: string, options: CreateOptions = {}): Promise<CreatedTorrent> {
+  checkOptions(options)
+  const content = await scanContent(path)
+  const pieceLength = options.pieceLength ?? pieceLengthFor(content.totalBytes)
+  const pieces = await hashPieces(
+    content.files.map((file) => ({ path: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs })),
+    {
+      pieceLength,
+      ...(options.threads !== undefined && { threads: options.threads }),
+      ...(options.signal !== undefined && { signal: options.signal }),
+      ...(options.onProgress !== undefined && { onProgress: options.onProgress })
+    }
+  )
+  const metainfo = buildMetainfo({
+    name: options.name ?? content.name,
+    pieceLength,
+    pieces,
+    files: content.files.map((file) => ({ path: file.segments, length: file.size })),
+    announceList: options.announceList ?? [],
+    urlList: options.urlList ?? [],
+    private: options.private === true,
+    ...(options.comment !== undefined && { comment: options.comment }),
+    ...(options.source !== undefined && { source: options.source }),
+    ...(options.createdBy !== undefined && { createdBy: options.createdBy }),
+    ...(options.creationDate !== undefined && { creationDate: options.creationDate })
+  })
+  return { metainfo, content }
+}
+
+function checkOptions (options: CreateOptions): void {
+  if (options.pieceLength !== undefined && !isValidPieceLength(options.pieceLength)) {
+    throw new MetainfoError('ET_BAD_OPTION', `piece length ${options.pieceLength} is not a power of two between 16384 (16 KiB) and 16777216 (16 MiB)`)
+  }
+  if (options.name !== undefined && (options.name === '' || options.name.includes('/') || options.name === '.' || options.name === '..')) {
+    throw new MetainfoError('ET_BAD_OPTION', `name "${options.name}" must be a plain file name without "/"`)
+  }
+  for (const url of [...(options.announceList ?? []).flat(), ...(options.urlList ?? [])]) {
+    if (!URL.canParse(url)) throw new MetainfoError('ET_BAD_OPTION', `"${url}" is not a valid URL`)
+  }
+}

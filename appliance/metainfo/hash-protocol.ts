@@ -1,0 +1,43 @@
+/** Messages between the piece hasher, its reader thread and its hashing threads. */
+
+/** Bytes are read and hashed in chunks of this size: a power of two, so a chunk either holds whole pieces or lies inside one. */
+export const CHUNK_BYTES = 1 << 20
+
+export interface HashFile {
+  readonly path: string
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+export interface ReaderData {
+  readonly files: readonly HashFile[]
+  readonly pieceLength: number
+  readonly totalBytes: number
+  readonly threads: number
+}
+
+export interface HasherData {
+  readonly pieceLength: number
+  readonly totalBytes: number
+}
+
+/** Reader → hasher: `length` bytes of the content starting at byte `start`. */
+export interface ChunkMessage {
+  readonly buffer: ArrayBuffer
+  readonly length: number
+  readonly start: number
+}
+
+/** Hasher → reader: the buffer back, and the digests of the pieces that ended in it. */
+export interface DigestsMessage {
+  readonly buffer: ArrayBuffer
+  readonly length: number
+  readonly firstPiece: number
+  readonly digests: Uint8Array
+}
+
+/** Reader → caller. */
+export type ReaderMessage =
+  | { readonly type: 'progress', readonly bytesHashed: number }
+  | { readonly type: 'done', readonly pieces: Uint8Array }
+  | { readonly type: 'error', readonly code: string, readonly message: string, readonly path?: string }

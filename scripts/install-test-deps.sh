@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives: the real BitTorrent tools our output is checked
+# against. Idempotent; uses sudo only when not already root.
+set -euo pipefail
+packages=(
+  mktorrent            # reference .torrent maker (infohash comparison, benchmark)
+  transmission-cli     # transmission-show (parse check), transmission-create
+  transmission-daemon  # a real downloader/seeder, driven by transmission-remote
+  python3-libtorrent   # libtorrent's Python binding: parse, verify pieces, download
+  aria2                # aria2c downloader
+  qbittorrent-nox      # qBittorrent headless client
+  openssl              # `openssl speed sha1` in the benchmark
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update
+"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
