@@ -1,0 +1,60 @@
+import { EventEmitter } from 'node:events'
+import type { InfoHash, Metainfo } from '../metainfo/metainfo.js'
+
+/** Where one file of a published torrent lives on disk, and what it looked like when hashed. */
+export interface PublishedFile {
+  readonly absolutePath: string
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+/** A torrent this box publishes: `files[i]` holds the bytes of `metainfo.files[i]`. */
+export interface PublishedTorrent {
+  readonly metainfo: Metainfo
+  readonly files: readonly PublishedFile[]
+}
+
+export interface CatalogEvents {
+  added: [torrent: PublishedTorrent]
+  removed: [torrent: PublishedTorrent]
+}
+
+/**
+ * The torrents published right now, by infohash. The tracker (published-only mode), the seeder and
+ * the web seed all read it; the library adds and removes.
+ */
+export class Catalog extends EventEmitter<CatalogEvents> {
+  private readonly torrents = new Map<InfoHash, PublishedTorrent>()
+
+  get size (): number {
+    return this.torrents.size
+  }
+
+  get (infoHash: string): PublishedTorrent | undefined {
+    return this.torrents.get(infoHash as InfoHash)
+  }
+
+  has (infoHash: string): boolean {
+    return this.torrents.has(infoHash as InfoHash)
+  }
+
+  all (): IterableIterator<PublishedTorrent> {
+    return this.torrents.values()
+  }
+
+  add (torrent: PublishedTorrent): void {
+    if (torrent.files.length !== torrent.metainfo.files.length) throw new Error('a published torrent needs one disk file per torrent file')
+    const previous = this.torrents.get(torrent.metainfo.infoHash)
+    if (previous === torrent) return
+    if (previous !== undefined) this.remove(previous.metainfo.infoHash)
+    this.torrents.set(torrent.metainfo.infoHash, torrent)
+    this.emit('added', torrent)
+  }
+
+  remove (infoHash: string): void {
+    const torrent = this.torrents.get(infoHash as InfoHash)
+    if (torrent === undefined) return
+    this.torrents.delete(infoHash as InfoHash)
+    this.emit('removed', torrent)
+  }
+}
