@@ -31,7 +31,12 @@ export interface CreatedTorrent {
 /** Scans and hashes `path` and describes it as a torrent. */
 export async function createTorrent (path: string, options: CreateOptions = {}): Promise<CreatedTorrent> {
   checkOptions(options)
-  const content = await scanContent(path)
+  return await createTorrentOf(await scanContent(path), options)
+}
+
+/** Hashes content already listed by `scanContent` and describes it as a torrent. */
+export async function createTorrentOf (content: Content, options: CreateOptions = {}): Promise<CreatedTorrent> {
+  checkOptions(options)
   const pieceLength = options.pieceLength ?? pieceLengthFor(content.totalBytes)
   const pieces = await hashPieces(
     content.files.map((file) => ({ path: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs })),
