@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { startService } from '../service.js'
+import { loadSettings, withOverrides, type Settings } from '../system/settings.js'
+import { logfmtLogger } from '../system/logger.js'
+import { UsageError } from './usage-error.js'
+
+export const SERVE_USAGE = `Usage: evertorrent serve [options]
+
+Publishes every top-level file and folder of the library folders: makes a torrent of each, tracks
+it, seeds it for ever (the everseed) and serves it over HTTP as a web seed. Stops on SIGINT/SIGTERM.
+
+Options:
+  --library DIR          a library folder (repeatable; default: ~/evertorrent, created if missing)
+  --config FILE          a TOML config file (see evertorrent print-config)
+  --state-dir DIR        where .torrent files and the resume index live
+                         (default: ~/.local/state/evertorrent)
+  --http-port N          status page, web seeds and HTTP tracker (default: 8080)
+  --tracker-port N       UDP and HTTP announce port (default: 6969)
+  --peer-port N          BitTorrent peer port (default: 6881)
+  --announce-host HOST   host written into announce and web seed URLs (default: this machine's hostname)
+  -h, --help             this help`
+
+/** Turns serve's flags into settings: the config file (or defaults) first, then the flags over it. */
+export async function settingsFromServeArgs (args: string[]): Promise<Settings | undefined> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      library: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'http-port': { type: 'string' },
+      'tracker-port': { type: 'string' },
+      'peer-port': { type: 'string' },
+      'announce-host': { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) return undefined
+  const port = (text: string | undefined, flag: string): number | undefined => {
+    if (text === undefined) return undefined
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} must be a port from 0 to 65535 (0: any free port), not "${text}"`)
+    return Number(text)
+  }
+  const base = await loadSettings(values.config)
+  return withOverrides(base, {
+    'library.folders': values.library?.map((folder) => resolve(folder)),
+    'state.dir': values['state-dir'] !== undefined ? resolve(values['state-dir']) : undefined,
+    'http.port': port(values['http-port'], '--http-port'),
+    'tracker.port': port(values['tracker-port'], '--tracker-port'),
+    'seeder.port': port(values['peer-port'], '--peer-port'),
+    'network.announce_host': values['announce-host']
+  }, 'command line')
+}
+
+export async function runServe (args: string[], stdout: NodeJS.WriteStream): Promise<void> {
+  const settings = await settingsFromServeArgs(args)
+  if (settings === undefined) {
+    stdout.write(`${SERVE_USAGE}\n`)
+    return
+  }
+  const logger = logfmtLogger((line) => stdout.write(line))
+  const service = await startService(settings, logger)
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      logger.log('info', 'stopping', { signal })
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await service.close()
+  logger.log('info', 'stopped')
+}

@@ -1,0 +1,86 @@
+import test from 'ava'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Catalog } from '../../appliance/catalog/catalog.js'
+import { Publisher, type ItemStatus } from '../../appliance/library/publisher.js'
+import { ResumeStore } from '../../appliance/library/resume-store.js'
+import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { writeTree } from '../helpers/content.js'
+
+async function startPublisher (t: import('ava').ExecutionContext, library: string, state: string): Promise<{ publisher: Publisher, catalog: Catalog, statuses: ItemStatus[] }> {
+  const catalog = new Catalog()
+  const store = new ResumeStore(state, (error) => t.fail(String(error)))
+  await store.open()
+  const publisher = new Publisher({
+    libraries: [library],
+    catalog,
+    store,
+    trackersFor: (infoHash) => ({ announceList: [['http://box:6969/announce']], urlList: [`http://box:8080/webseed/${infoHash}/`] }),
+    createdBy: 'evertorrent/test',
+    threads: 2,
+    rescanIntervalMs: 3_600_000
+  })
+  const statuses: ItemStatus[] = []
+  publisher.on('item', (status) => statuses.push(status))
+  t.teardown(async () => await publisher.close())
+  await publisher.start()
+  return { publisher, catalog, statuses }
+}
+
+test('every top-level entry becomes one torrent with our trackers and web seed; junk and hidden entries do not', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'film.bin': 300_000, 'photos/a.jpg': 5000, 'photos/b/c.jpg': 7000, '.Trash-1000/x': 'x', 'Thumbs.db': 'x', 'lost+found/y': 'y' })
+  const { catalog } = await startPublisher(t, library, join(root, 'state'))
+
+  const names = [...catalog.all()].map((torrent) => torrent.metainfo.name).sort()
+  t.deepEqual(names, ['film.bin', 'photos'])
+  const photos = [...catalog.all()].find((torrent) => torrent.metainfo.name === 'photos')!
+  t.is(photos.metainfo.infoHash, (await createTorrent(join(library, 'photos'))).metainfo.infoHash)
+  t.deepEqual(photos.metainfo.urlList, [`http://box:8080/webseed/${photos.metainfo.infoHash}/`])
+  t.deepEqual(photos.files.map((file) => file.absolutePath), [join(library, 'photos/a.jpg'), join(library, 'photos/b/c.jpg')])
+})
+
+test('a restart resumes unchanged items without hashing them', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'one.bin': 100_000, 'two/x.bin': 200_000 })
+  const first = await startPublisher(t, library, join(root, 'state'))
+  const before = [...first.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort()
+  await first.publisher.close()
+
+  const second = await startPublisher(t, library, join(root, 'state'))
+  t.deepEqual([...second.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort(), before)
+  t.false(second.statuses.some((status) => status.state === 'hashing'))
+  t.true(second.statuses.filter((status) => status.state === 'seeding').every((status) => status.resumed === true))
+})
+
+test('a changed file is republished under a new infohash and the old one is withdrawn; a removed item is unpublished', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'doc/a.txt': 'first version', 'gone.bin': 50_000 })
+  const { publisher, catalog } = await startPublisher(t, library, join(root, 'state'))
+  const old = [...catalog.all()].find((torrent) => torrent.metainfo.name === 'doc')!.metainfo.infoHash
+
+  await writeFile(join(library, 'doc', 'a.txt'), 'second, longer version')
+  await rm(join(library, 'gone.bin'))
+  await publisher.rescan()
+
+  t.false(catalog.has(old))
+  const names = [...catalog.all()].map((torrent) => torrent.metainfo.name)
+  t.deepEqual(names, ['doc'])
+  t.not([...catalog.all()][0]!.metainfo.infoHash, old)
+})
+
+test('an item that cannot be published is in error with its reason, and the others are published', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'good.bin': 10_000 })
+  await mkdir(join(library, 'empty-folder'))
+  const { catalog, publisher } = await startPublisher(t, library, join(root, 'state'))
+  t.is(catalog.size, 1)
+  const failed = publisher.statuses().find((status) => status.name === 'empty-folder')
+  t.is(failed?.state, 'error')
+  t.is(failed?.error?.code, 'ET_EMPTY')
+})

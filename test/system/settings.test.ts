@@ -1,0 +1,64 @@
+import test from 'ava'
+import { ConfigError, defaultSettings, settingsFromToml, withOverrides, type SettingsEnvironment } from '../../appliance/system/settings.js'
+
+const env: SettingsEnvironment = { home: '/home/pi', hostname: 'box', stateHome: '/home/pi/.local/state' }
+
+function configError (t: import('ava').ExecutionContext, toml: string): ConfigError {
+  const error = t.throws(() => settingsFromToml(toml, 'config.toml', env), { instanceOf: ConfigError })
+  t.is(error.code, 'ET_CONFIG')
+  return error
+}
+
+test('defaults need no root and follow the environment', (t) => {
+  const settings = defaultSettings(env)
+  t.deepEqual(settings['library.folders'], ['/home/pi/evertorrent'])
+  t.is(settings['state.dir'], '/home/pi/.local/state/evertorrent')
+  t.is(settings['network.announce_host'], 'box')
+  t.true(settings['http.port'] >= 1024)
+  t.is(settings['tracker.mode'], 'published-only')
+})
+
+test('a config file overrides the defaults it names and keeps the rest', (t) => {
+  const settings = settingsFromToml('[http]\nport = 80 # the status page\n[library]\nfolders = ["/media/a", "/media/b"]\n', 'config.toml', env)
+  t.is(settings['http.port'], 80)
+  t.deepEqual(settings['library.folders'], ['/media/a', '/media/b'])
+  t.is(settings['tracker.port'], defaultSettings(env)['tracker.port'])
+})
+
+test('a wrong type names the file, the key and what was expected', (t) => {
+  const error = configError(t, '[seeder]\nupload_slots = "eight"\n')
+  t.is(error.key, 'seeder.upload_slots')
+  t.regex(error.message, /config\.toml.*seeder\.upload_slots.*whole number/)
+})
+
+test('an unknown key is an error with a suggestion', (t) => {
+  const error = configError(t, '[seeder]\nupload_slot = 4\n')
+  t.is(error.key, 'seeder.upload_slot')
+  t.regex(error.message, /did you mean "seeder\.upload_slots"/)
+})
+
+test('a port out of range is refused', (t) => {
+  const error = configError(t, '[http]\nport = 70000\n')
+  t.regex(error.message, /http\.port.*0 to 65535/)
+})
+
+test('a bad choice lists the allowed values', (t) => {
+  const error = configError(t, '[tracker]\nmode = "closed"\n')
+  t.regex(error.message, /"published-only", "open"/)
+})
+
+test('invalid TOML reports the line', (t) => {
+  const error = configError(t, '[http]\nport = = 3\n')
+  t.regex(error.message, /line 2/)
+})
+
+test('a key outside any table is refused', (t) => {
+  const error = configError(t, 'port = 3\n')
+  t.is(error.key, 'port')
+})
+
+test('command-line overrides are checked like the file', (t) => {
+  const base = defaultSettings(env)
+  t.is(withOverrides(base, { 'seeder.port': 7000 }, 'command line')['seeder.port'], 7000)
+  t.throws(() => withOverrides(base, { 'seeder.port': -1 }, 'command line'), { instanceOf: ConfigError })
+})
