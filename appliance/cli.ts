@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { runCreate, CREATE_USAGE } from './cli/create-command.js'
+import { runCheckConfig, runPrintConfig } from './cli/config-commands.js'
+import { runCreate } from './cli/create-command.js'
+import { runServe } from './cli/serve-command.js'
 import { UsageError } from './cli/usage-error.js'
 import { VERSION } from './version.js'
 
@@ -8,7 +10,12 @@ const USAGE = `Usage: evertorrent <command> [options]
 evertorrent publishes files over BitTorrent: it makes the .torrent, tracks the swarm and seeds forever.
 
 Commands:
-  create <file-or-folder>   make a .torrent (evertorrent create --help for its options)
+  serve                     publish the library folders: tracker, everseed and web seeds
+  create <file-or-folder>   make a .torrent
+  print-config              print the documented config file with every default
+  check-config FILE         check a config file
+
+Run evertorrent <command> --help for a command's options.
 
 Options:
   -h, --help                this help
@@ -16,8 +23,11 @@ Options:
 
 type Command = (args: string[], stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream) => Promise<void>
 
-const COMMANDS: Record<string, { run: Command, usage: string }> = {
-  create: { run: runCreate, usage: CREATE_USAGE }
+const COMMANDS: Record<string, Command> = {
+  serve: runServe,
+  create: runCreate,
+  'print-config': runPrintConfig,
+  'check-config': runCheckConfig
 }
 
 async function main (argv: string[]): Promise<number> {
@@ -36,7 +46,7 @@ async function main (argv: string[]): Promise<number> {
     return 2
   }
   try {
-    await command.run(args, process.stdout, process.stderr)
+    await command(args, process.stdout, process.stderr)
     return 0
   } catch (error) {
     return report(error)
@@ -45,7 +55,8 @@ async function main (argv: string[]): Promise<number> {
 
 function report (error: unknown): number {
   const code = (error as { code?: unknown }).code
-  const message = error instanceof Error ? error.message : String(error)
+  // One line, as the CLI promises: some messages (parseArgs hints) span several.
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')
   if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`evertorrent: ${message}\n`)
     return 2

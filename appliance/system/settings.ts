@@ -17,7 +17,7 @@ export function defaultEnvironment (): SettingsEnvironment {
 
 type Kind =
   | { readonly type: 'integer', readonly min: number, readonly max: number }
-  | { readonly type: 'string' }
+  | { readonly type: 'string', readonly allowEmpty?: boolean }
   | { readonly type: 'boolean' }
   | { readonly type: 'strings' }
   | { readonly type: 'choice', readonly values: readonly string[] }
@@ -56,10 +56,10 @@ export const SETTINGS = {
     default: (env) => env.hostname,
     doc: 'Host name or address written into announce and web seed URLs: the name clients use to reach this box.'
   } satisfies Spec<string>,
-  'http.host': {
-    kind: { type: 'string' },
-    default: () => '::',
-    doc: 'Address the HTTP server (status page, web seeds, HTTP tracker) listens on; "::" is every IPv4 and IPv6 address.'
+  'network.listen_host': {
+    kind: { type: 'string', allowEmpty: true },
+    default: () => '',
+    doc: 'Address the HTTP server, the tracker and the peer port listen on; empty means every IPv4 and IPv6 address.'
   } satisfies Spec<string>,
   'http.port': {
     kind: port,
@@ -194,7 +194,7 @@ function checkValue (key: SettingKey, value: unknown, source: string): unknown {
       return number
     }
     case 'string':
-      if (typeof value !== 'string' || value === '') fail('a non-empty string')
+      if (typeof value !== 'string' || (value === '' && kind.allowEmpty !== true)) fail(kind.allowEmpty === true ? 'a string' : 'a non-empty string')
       return value
     case 'boolean':
       if (typeof value !== 'boolean') fail('true or false')

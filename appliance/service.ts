@@ -1,0 +1,161 @@
+import { mkdir } from 'node:fs/promises'
+import { Catalog } from './catalog/catalog.js'
+import { Publisher } from './library/publisher.js'
+import { ResumeStore } from './library/resume-store.js'
+import { magnetUri } from './metainfo/magnet.js'
+import { Seeder } from './seeder/seeder.js'
+import type { Logger } from './system/logger.js'
+import type { Settings } from './system/settings.js'
+import { Tracker } from './tracker/tracker.js'
+import { HttpServer } from './web/http-server.js'
+import { torrentDownloadHandler } from './web/torrent-download.js'
+import { WebSeed, webSeedUrl } from './web/web-seed.js'
+import { VERSION } from './version.js'
+
+export interface Service {
+  readonly catalog: Catalog
+  readonly publisher: Publisher
+  readonly ports: { readonly http: number, readonly tracker: number, readonly peer: number }
+  close: () => Promise<void>
+}
+
+/** A host as it goes into a URL: IPv6 literals in brackets. */
+function urlHost (host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+/**
+ * The composition root: builds every part from the settings, wires their events, and starts them
+ * in order — seeder, tracker, web server — so that the torrents made afterwards name real ports.
+ * Library items are published in the background; the returned service is already serving.
+ */
+export async function startService (settings: Settings, logger: Logger): Promise<Service> {
+  const listenHost = settings['network.listen_host'] === '' ? undefined : settings['network.listen_host']
+  const announceHost = urlHost(settings['network.announce_host'])
+  for (const folder of settings['library.folders']) await mkdir(folder, { recursive: true })
+
+  const catalog = new Catalog()
+  const started: Array<{ close: () => Promise<void> }> = []
+  const closeAll = async (): Promise<void> => {
+    for (const part of started.reverse()) await part.close()
+  }
+  try {
+    let ownOrigins: string[] = []
+    const seeder = new Seeder({
+      catalog,
+      port: settings['seeder.port'],
+      ...(listenHost !== undefined && { host: listenHost }),
+      maxConnections: settings['seeder.max_connections'],
+      uploadSlots: settings['seeder.upload_slots'],
+      uploadRateLimit: settings['seeder.upload_rate_limit'],
+      peerUploadRateLimit: settings['seeder.peer_upload_rate_limit'],
+      maxOutstandingRequests: settings['seeder.max_requests_per_peer'],
+      cacheBytes: settings['seeder.cache_size'],
+      lsd: settings['seeder.local_discovery'] ? {} : false,
+      isOwnTracker: (url) => ownOrigins.some((origin) => url.startsWith(origin))
+    })
+    await seeder.start()
+    started.push(seeder)
+
+    const tracker = new Tracker({
+      catalog,
+      everseedPort: seeder.port,
+      mode: settings['tracker.mode'] as 'published-only' | 'open',
+      udpPort: settings['tracker.port'],
+      ...(listenHost !== undefined && { host: listenHost })
+    })
+    await tracker.start()
+    started.push(tracker)
+    const trackerPort = tracker.udpPort!
+
+    const webSeed = new WebSeed({ catalog })
+    const mountTracker = (server: HttpServer): void => {
+      server.route(['GET'], '/announce', tracker.handleAnnounce)
+      server.route(['GET'], '/scrape', tracker.handleScrape)
+      server.upgrade('/announce', tracker.handleUpgrade)
+    }
+    const http = new HttpServer({ port: settings['http.port'], ...(listenHost !== undefined && { host: listenHost }) })
+    mountTracker(http)
+    http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
+    http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
+    await http.start()
+    started.push(http)
+    // HTTP announces on the tracker port too, so http:// and udp:// tracker URLs share one port.
+    const trackerHttp = new HttpServer({ port: trackerPort, ...(listenHost !== undefined && { host: listenHost }) })
+    mountTracker(trackerHttp)
+    await trackerHttp.start()
+    started.push(trackerHttp)
+
+    const httpBase = `http://${announceHost}:${http.port}`
+    const announceList = [[`http://${announceHost}:${trackerPort}/announce`], [`udp://${announceHost}:${trackerPort}`]]
+    ownOrigins = [`http://${announceHost}:${trackerPort}/`, `udp://${announceHost}:${trackerPort}`, `${httpBase}/`]
+
+    const store = new ResumeStore(settings['state.dir'], (error) => {
+      logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
+    })
+    await store.open()
+    const publisher = new Publisher({
+      libraries: settings['library.folders'],
+      catalog,
+      store,
+      trackersFor: (infoHash) => ({ announceList, urlList: [webSeedUrl(httpBase, infoHash)] }),
+      createdBy: `evertorrent/${VERSION}`,
+      ...(settings['hashing.threads'] > 0 && { threads: settings['hashing.threads'] }),
+      rescanIntervalMs: settings['library.rescan_interval'] * 1000
+    })
+    started.push(publisher)
+    wireLogs({ logger, publisher, seeder, tracker, http, webSeed, store })
+    // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
+    seeder.on('torrent-error', () => { void publisher.rescan() })
+    webSeed.on('fileError', () => { void publisher.rescan() })
+
+    logger.log('info', 'ready', {
+      http_port: http.port,
+      tracker_port: trackerPort,
+      peer_port: seeder.port,
+      announce: announceList.flat().join(' '),
+      libraries: settings['library.folders'].join(' '),
+      state_dir: settings['state.dir']
+    })
+    publisher.start().catch((error: unknown) => {
+      logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
+    })
+    return { catalog, publisher, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, close: closeAll }
+  } catch (error) {
+    await closeAll()
+    throw error
+  }
+}
+
+interface Parts {
+  logger: Logger
+  publisher: Publisher
+  seeder: Seeder
+  tracker: Tracker
+  http: HttpServer
+  webSeed: WebSeed
+  store: ResumeStore
+}
+
+function wireLogs ({ logger, publisher, seeder, tracker, http, webSeed, store }: Parts): void {
+  publisher.on('published', (torrent, status) => {
+    logger.log('info', 'published', {
+      infohash: torrent.metainfo.infoHash,
+      name: torrent.metainfo.name,
+      size: torrent.metainfo.totalBytes,
+      resumed: status.resumed === true,
+      torrent: store.torrentPath(torrent.metainfo.infoHash),
+      magnet: magnetUri(torrent.metainfo)
+    })
+  })
+  publisher.on('item', (status) => {
+    if (status.state === 'error') logger.log('warn', 'cannot publish', { path: status.path, code: status.error?.code, error: status.error?.message })
+    if (status.state === 'hashing' && status.bytesHashed === 0) logger.log('info', 'hashing', { path: status.path, size: status.totalBytes })
+  })
+  publisher.on('removed', (path) => logger.log('info', 'unpublished', { path }))
+  seeder.on('torrent-error', (event) => logger.log('warn', 'torrent content changed or vanished', { infohash: event.infoHash, code: event.code, error: event.message }))
+  seeder.on('warning', (event) => logger.log('warn', event.message, { code: event.code, infohash: event.infoHash }))
+  tracker.on('warning', (error) => logger.log('debug', error.message, { code: error.code }))
+  http.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
+  webSeed.on('fileError', (event) => logger.log('warn', event.error.message, { infohash: event.infoHash, code: event.error.code }))
+}
