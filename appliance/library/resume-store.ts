@@ -66,8 +66,9 @@ export class ResumeStore {
   }
 
   async remember (itemPath: string, signature: ContentSignature, infoHash: InfoHash, torrent: Uint8Array): Promise<void> {
-    await writeFileAtomic(this.torrentPath(infoHash), torrent)
+    // Referenced before it exists, so a concurrent prune never deletes it; a lookup checks it reads back.
     this.entries.set(itemPath, { infoHash, signature })
+    await writeFileAtomic(this.torrentPath(infoHash), torrent)
     this.scheduleSave()
   }
 

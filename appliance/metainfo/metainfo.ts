@@ -79,6 +79,7 @@ export function encodeTorrent (metainfo: Metainfo): Buffer {
 
 /** Reads a `.torrent` file, checking every field it relies on; anything else is an ET_BAD_TORRENT. */
 export function parseTorrent (bytes: Uint8Array): Metainfo {
+  if (!isWellFormedBencode(bytes)) throw bad('not bencoded data')
   let torrent: unknown
   try {
     torrent = bencode.decode(bytes)
@@ -88,6 +89,7 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   if (!isDict(torrent) || !isDict(torrent.info)) throw bad('no info dictionary')
   const info = torrent.info
   const name = text(info.name, 'info.name')
+  if (!isSafeSegment(name)) throw bad('info.name is not a safe file name')
   const pieceLength = integer(info['piece length'], 'info.piece length')
   if (!isValidPieceLength(pieceLength)) throw bad(`unsupported piece length ${pieceLength}`)
   if (!(info.pieces instanceof Uint8Array) || info.pieces.length % 20 !== 0) throw bad('info.pieces is not a list of SHA-1 digests')
@@ -96,7 +98,7 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
     : list(info.files, 'info.files').map((file, index) => {
       if (!isDict(file)) throw bad(`info.files[${index}] is not a dictionary`)
       const path = list(file.path, `info.files[${index}].path`).map((segment) => text(segment, `info.files[${index}].path`))
-      if (path.length === 0 || path.some((segment) => segment === '' || segment === '.' || segment === '..' || segment.includes('/'))) {
+      if (path.length === 0 || !path.every(isSafeSegment)) {
         throw bad(`info.files[${index}].path is not a safe relative path`)
       }
       return { path, length: integer(file.length, `info.files[${index}].length`) }
@@ -122,6 +124,52 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   })
   if (metainfo.pieceCount !== Math.ceil(metainfo.totalBytes / pieceLength)) throw bad('the number of pieces does not match the total size')
   return metainfo
+}
+
+/** A name or path segment that stays where it is put: not empty, `.`, `..`, and without `/`. */
+function isSafeSegment (segment: string): boolean {
+  return segment !== '' && segment !== '.' && segment !== '..' && !segment.includes('/')
+}
+
+const [LIST, DICT, END, INT, COLON] = [0x6c, 0x64, 0x65, 0x69, 0x3a]
+
+/**
+ * Strict BEP 3 syntax check, done before decoding because the bencode package loops forever on
+ * some malformed input (a negative string length sends it backwards).
+ */
+function isWellFormedBencode (bytes: Uint8Array): boolean {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  /** Per open container: -1 for a list, else how many keys and values of a dictionary were read. */
+  const open: number[] = []
+  let position = 0
+  do {
+    const byte = data[position]
+    const items = open.at(-1)
+    if (byte === END && items !== undefined) {
+      if (items % 2 === 1) return false
+      open.pop()
+      position += 1
+    } else if (items !== undefined && items % 2 === 0 && (byte === LIST || byte === DICT || byte === INT)) {
+      return false
+    } else if (byte === LIST || byte === DICT) {
+      open.push(byte === DICT ? 0 : -1)
+      position += 1
+      continue
+    } else if (byte === INT) {
+      const end = data.indexOf(END, position)
+      if (end < 0 || !/^-?\d+$/.test(data.toString('latin1', position + 1, end))) return false
+      position = end + 1
+    } else {
+      const colon = data.indexOf(COLON, position)
+      const digits = colon < 0 ? '' : data.toString('latin1', position, colon)
+      if (!/^\d+$/.test(digits)) return false
+      position = colon + 1 + Number(digits)
+      if (position > data.length) return false
+    }
+    // A value just ended: count it in the dictionary holding it, if any.
+    if (open.length > 0 && open.at(-1)! >= 0) open[open.length - 1]! += 1
+  } while (open.length > 0 && position < data.length)
+  return open.length === 0
 }
 
 function describe (infoBytes: Buffer, fields: MetainfoFields): Metainfo {

@@ -42,8 +42,8 @@ export async function hashPieces (files: readonly HashFile[], options: HashOptio
       settled = true
       signal?.removeEventListener('abort', onAbort)
       reader.removeAllListeners('message')
-      void reader.terminate()
-      outcome()
+      // Settle only once the threads are gone, so no file is still open (a drive can be unmounted at once).
+      void reader.terminate().finally(outcome)
     }
     const onAbort = (): void => settle(() => reject(aborted()))
     signal?.addEventListener('abort', onAbort, { once: true })

@@ -1,0 +1,303 @@
+import type { Socket } from 'node:net'
+import Wire from 'bittorrent-protocol'
+import utMetadata from 'ut_metadata'
+import type { PublishedTorrent } from '../catalog/catalog.js'
+import type { InfoHash } from '../metainfo/metainfo.js'
+import type { ChokerPeer } from './choker.js'
+import { MessageFramer } from './message-framer.js'
+import { checkRequest, MAX_BLOCK_LENGTH } from './piece-request.js'
+import { isSeedBitfield, seedBitfield } from './seed-bitfield.js'
+import type { DisconnectReason, PeerDirection } from './seeder-events.js'
+import { TokenBucket } from './token-bucket.js'
+import type { UploadSource } from './upload-scheduler.js'
+
+/** A peer must complete the BEP 3 handshake this soon after connecting. */
+const HANDSHAKE_TIMEOUT_MS = 20_000
+/** BEP 3 peers send a keep-alive every two minutes; silence for longer means the peer is gone. */
+const IDLE_TIMEOUT_MS = 180_000
+/** Bytes queued on the socket above which no new block is started: enough to keep a fast link busy. */
+const SEND_BUFFER_BYTES = 256 * 1024
+/** Bytes queued on the socket above which the peer is taken for one that does not read. */
+const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
+/** Blocks read from disk at once for one peer. */
+const MAX_READS_PER_PEER = 4
+/** BEP 9 serves the info dictionary in 16 KiB pieces. */
+const METADATA_PIECE_BYTES = 16 * 1024
+
+/** What a session needs from the seeder that owns it. */
+export interface SessionHost {
+  readonly peerId: Buffer
+  /** Our name and version for the BEP 10 handshake's `v`. */
+  readonly clientName: string
+  readonly maxOutstandingRequests: number
+  readonly peerUploadRateLimit: number
+  now (): number
+  /** The published torrent a handshake asks for, or why the peer may not have it. */
+  admit (session: PeerSession, infoHash: InfoHash): PublishedTorrent | DisconnectReason
+  joined (session: PeerSession): void
+  interestChanged (session: PeerSession): void
+  /** The session has requests to serve (again). */
+  ready (session: PeerSession): void
+  readBlock (torrent: PublishedTorrent, index: number, offset: number, length: number): Promise<Buffer>
+  /** Reading a block failed (a torrent error, see ContentReader). */
+  readFailed (session: PeerSession, error: unknown): void
+  uploaded (session: PeerSession, bytes: number): void
+  closed (session: PeerSession, reason: DisconnectReason): void
+}
+
+interface QueuedRequest {
+  readonly index: number
+  readonly offset: number
+  readonly length: number
+  readonly respond: (error: Error | null, block?: Uint8Array) => void
+}
+
+export interface SessionOptions {
+  readonly key: number
+  readonly direction: PeerDirection
+  /** `host:port` of the peer. */
+  readonly address: string
+  /** For an outgoing connection: the torrent we dial for. */
+  readonly torrent?: PublishedTorrent
+}
+
+/**
+ * One peer connection of the everseed, a pure seed: BEP 3 handshake and bitfield (BEP 6 HaveAll when
+ * the peer has the fast extension), BEP 10 with BEP 9 ut_metadata, requests validated and queued for
+ * the upload scheduler. Any violation ends this connection only.
+ */
+export class PeerSession implements UploadSource {
+  readonly key: number
+  readonly direction: PeerDirection
+  readonly address: string
+  readonly bucket: TokenBucket
+  /** When its current turn in an upload slot began; undefined while choked. */
+  unchokedAt: number | undefined
+  /** When its last turn ended. */
+  lastServedAt: number | undefined
+  private torrentValue: PublishedTorrent | undefined
+  private readonly host: SessionHost
+  private readonly socket: Socket
+  private readonly wire: Wire
+  private readonly framer = new MessageFramer()
+  private queue: QueuedRequest[] = []
+  private reads = 0
+  private floodStrikes = 0
+  private metadataAllowance = 0
+  private handshakeTimer: NodeJS.Timeout | undefined
+  private closeReason: DisconnectReason | undefined
+  private readonly socketClosed: Promise<void>
+
+  constructor (socket: Socket, host: SessionHost, options: SessionOptions) {
+    this.key = options.key
+    this.direction = options.direction
+    this.address = options.address
+    this.host = host
+    this.socket = socket
+    this.bucket = new TokenBucket(host.peerUploadRateLimit, MAX_BLOCK_LENGTH, host.now())
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()))
+    this.wire = new Wire(options.direction === 'incoming' ? 'tcpIncoming' : 'tcpOutgoing')
+    this.handshakeTimer = setTimeout(() => this.close('timeout'), HANDSHAKE_TIMEOUT_MS)
+    this.listenToSocket()
+    this.listenToWire(options.torrent)
+    if (options.torrent !== undefined) this.wire.handshake(options.torrent.metainfo.infoHash, host.peerId, { fast: true })
+  }
+
+  /** The torrent, once the handshake is done. */
+  get torrent (): PublishedTorrent | undefined {
+    return this.torrentValue
+  }
+
+  get closed (): boolean {
+    return this.closeReason !== undefined
+  }
+
+  /** Resolves once the socket is fully closed. */
+  get whenClosed (): Promise<void> {
+    return this.socketClosed
+  }
+
+  get connecting (): boolean {
+    return this.socket.connecting
+  }
+
+  get unchoked (): boolean {
+    return !this.wire.amChoking
+  }
+
+  get chokerView (): ChokerPeer {
+    return { key: this.key, interested: this.wire.peerInterested, unchokedAt: this.unchokedAt, lastServedAt: this.lastServedAt }
+  }
+
+  get hasQueued (): boolean {
+    return this.queue.length > 0
+  }
+
+  nextBlockLength (): number | undefined {
+    if (this.closed || this.queue.length === 0 || this.reads >= MAX_READS_PER_PEER) return undefined
+    if (this.socket.writableLength >= SEND_BUFFER_BYTES) return undefined
+    return this.queue[0]!.length
+  }
+
+  sendNext (): void {
+    const request = this.queue.shift()
+    const torrent = this.torrentValue
+    if (request === undefined || torrent === undefined) return
+    this.reads++
+    this.host.readBlock(torrent, request.index, request.offset, request.length).then((block) => {
+      this.reads--
+      if (this.closed) return
+      // The wire drops the answer if the request was cancelled or rejected meanwhile.
+      request.respond(null, block)
+      this.host.ready(this)
+    }, (error: unknown) => {
+      this.reads--
+      if (!this.closed) this.host.readFailed(this, error)
+    })
+  }
+
+  unchoke (now: number): void {
+    if (this.closed || !this.wire.amChoking) return
+    this.wire.unchoke()
+    this.unchokedAt = now
+  }
+
+  /** BEP 6: the wire rejects the pending requests of a fast peer; a plain peer knows they are dropped. */
+  choke (now: number): void {
+    if (this.closed || this.wire.amChoking) return
+    this.wire.choke()
+    this.queue = []
+    this.unchokedAt = undefined
+    this.lastServedAt = now
+  }
+
+  /** Ends the connection (once); the host hears about it through `closed`. */
+  close (reason: DisconnectReason): void {
+    if (this.closeReason !== undefined) return
+    this.closeReason = reason
+    clearTimeout(this.handshakeTimer)
+    this.queue = []
+    this.socket.destroy()
+    this.wire.destroy()
+    this.host.closed(this, reason)
+  }
+
+  private listenToSocket (): void {
+    const socket = this.socket
+    socket.setNoDelay(true)
+    socket.setTimeout(IDLE_TIMEOUT_MS)
+    socket.on('timeout', () => this.close('timeout'))
+    socket.on('error', () => this.close('socket-error'))
+    socket.on('close', () => this.close('peer-closed'))
+    socket.on('drain', () => this.host.ready(this))
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+  }
+
+  private listenToWire (dialed: PublishedTorrent | undefined): void {
+    const wire = this.wire
+    wire.on('data', (chunk) => this.send(chunk))
+    wire.on('handshake', (infoHash) => this.onHandshake(infoHash as InfoHash, dialed))
+    wire.on('interested', () => { if (!this.closed) this.host.interestChanged(this) })
+    wire.on('uninterested', () => { if (!this.closed) this.host.interestChanged(this) })
+    wire.on('request', (index, offset, length, respond) => this.onRequest(index, offset, length, respond))
+    wire.on('cancel', (index, offset, length) => this.onCancel(index, offset, length))
+    wire.on('have-all', () => this.close('peer-is-seed'))
+    wire.on('bitfield', (bitfield) => this.onBitfield(bitfield.buffer))
+    wire.on('extended', (ext) => this.onExtended(ext))
+    wire.on('upload', (bytes) => this.host.uploaded(this, bytes))
+    // The wire ends itself on a violation it detects (a bad protocol string, BEP 6 messages without the fast extension).
+    wire.on('finish', () => this.close('protocol-violation'))
+    wire.on('error', () => this.close('protocol-violation'))
+  }
+
+  private onData (chunk: Buffer): void {
+    if (this.closed) return
+    const problem = this.framer.push(chunk)
+    if (problem !== undefined) {
+      this.close(problem)
+      return
+    }
+    if (!this.wire.write(chunk)) {
+      this.socket.pause()
+      this.wire.once('drain', () => this.socket.resume())
+    }
+  }
+
+  private send (chunk: Uint8Array): void {
+    if (this.socket.destroyed) return
+    this.socket.write(chunk)
+    if (this.socket.writableLength > MAX_SEND_BUFFER_BYTES) this.close('send-overflow')
+  }
+
+  private onHandshake (infoHash: InfoHash, dialed: PublishedTorrent | undefined): void {
+    if (this.closed) return
+    if (this.wire.peerId === this.host.peerId.toString('hex')) {
+      this.close('self-connection')
+      return
+    }
+    if (dialed !== undefined && infoHash !== dialed.metainfo.infoHash) {
+      this.close('bad-handshake')
+      return
+    }
+    const admitted = this.host.admit(this, infoHash)
+    if (typeof admitted === 'string') {
+      this.close(admitted)
+      return
+    }
+    this.torrentValue = admitted
+    const { metainfo } = admitted
+    clearTimeout(this.handshakeTimer)
+    this.metadataAllowance = 2 * Math.ceil(metainfo.infoBytes.length / METADATA_PIECE_BYTES) + 4
+    // BEP 9 through BEP 10: the extended handshake (sent by `handshake` or right after this event) carries metadata_size.
+    this.wire.use(utMetadata(metainfo.infoBytes))
+    // BEP 10 `reqq`: how many outstanding requests we queue before refusing more.
+    this.wire.extendedHandshake = { v: this.host.clientName, reqq: this.host.maxOutstandingRequests }
+    if (dialed === undefined) this.wire.handshake(infoHash, this.host.peerId, { fast: true })
+    // BEP 6: a seed may send HaveAll instead of a bitfield when both ends have the fast extension.
+    if (this.wire.hasFast) this.wire.haveAll()
+    else this.wire.bitfield(seedBitfield(metainfo.pieceCount))
+    this.wire.setKeepAlive(true)
+    this.host.joined(this)
+  }
+
+  private onRequest (index: number, offset: number, length: number, respond: QueuedRequest['respond']): void {
+    const torrent = this.torrentValue
+    if (this.closed || torrent === undefined) return
+    if (checkRequest(torrent.metainfo, index, offset, length) !== undefined) {
+      this.close('bad-request')
+      return
+    }
+    if (this.queue.length + this.reads >= this.host.maxOutstandingRequests) {
+      this.refuseFlood(index, offset, length)
+      return
+    }
+    this.queue.push({ index, offset, length, respond })
+    this.host.ready(this)
+  }
+
+  /** BEP 6: with the fast extension a request we will not serve is rejected; a peer that keeps flooding, or one without it, is dropped. */
+  private refuseFlood (index: number, offset: number, length: number): void {
+    this.floodStrikes++
+    if (!this.wire.hasFast || this.floodStrikes > this.host.maxOutstandingRequests) {
+      this.close('request-flood')
+      return
+    }
+    this.wire.reject(index, offset, length)
+  }
+
+  private onCancel (index: number, offset: number, length: number): void {
+    const at = this.queue.findIndex((request) => request.index === index && request.offset === offset && request.length === length)
+    if (at >= 0) this.queue.splice(at, 1)
+  }
+
+  private onBitfield (bitfield: Uint8Array): void {
+    const torrent = this.torrentValue
+    if (torrent !== undefined && isSeedBitfield(bitfield, torrent.metainfo.pieceCount)) this.close('peer-is-seed')
+  }
+
+  private onExtended (ext: string | number): void {
+    if (ext !== 'ut_metadata') return
+    this.metadataAllowance--
+    if (this.metadataAllowance < 0) this.close('metadata-flood')
+  }
+}

@@ -1,0 +1,385 @@
+import { EventEmitter } from 'node:events'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import type { InfoHash } from '../metainfo/metainfo.js'
+import { VERSION } from '../version.js'
+import { decideUnchokes, type OptimisticSlot } from './choker.js'
+import { ContentReader } from './content-reader.js'
+import { isTorrentError, SeederError, type TorrentErrorCode } from './errors.js'
+import { LocalDiscovery } from './local-discovery.js'
+import { formatPeerAddress, type PeerAddress } from './peer-address.js'
+import { makePeerId } from './peer-id.js'
+import { PeerSession, type SessionHost } from './peer-session.js'
+import { MAX_BLOCK_LENGTH } from './piece-request.js'
+import type { DisconnectReason, PeerDirection, SeederEvents } from './seeder-events.js'
+import { resolveSeederOptions, type ResolvedSeederOptions, type SeederOptions } from './seeder-options.js'
+import { TokenBucket } from './token-bucket.js'
+import { TrackerAnnouncer } from './tracker-announcer.js'
+import { UploadScheduler } from './upload-scheduler.js'
+
+/** Outgoing connections still in their TCP handshake, so a long peer list cannot flood the uplink with SYNs. */
+const MAX_HALF_OPEN = 16
+/** How often 'uploaded' events report the bytes sent per torrent. */
+const UPLOAD_REPORT_MS = 1000
+
+export interface TorrentStats {
+  readonly infoHash: InfoHash
+  readonly peers: number
+  /** Piece bytes sent since the seeder started (or since the torrent was published again). */
+  readonly uploadedBytes: number
+  readonly error?: TorrentErrorCode
+}
+
+export interface SeederStats {
+  /** Open peer connections, handshaking ones included. */
+  readonly connections: number
+  /** Peers that joined a swarm. */
+  readonly peers: number
+  readonly unchoked: number
+  readonly uploadedBytes: number
+  readonly cachedBytes: number
+  readonly openFiles: number
+  /** Torrents with peers, uploads or an error; idle torrents are not listed. */
+  readonly torrents: readonly TorrentStats[]
+}
+
+type State = 'new' | 'starting' | 'started' | 'closing' | 'closed'
+
+/**
+ * The everseed: one TCP port that seeds every torrent of the catalog, for as long as it is published.
+ * Peers find it through our tracker, extra trackers in the torrents, BEP 14 LSD, or by address.
+ * Per-torrent state exists only while a torrent has peers (or an error, or foreign trackers).
+ */
+export class Seeder extends EventEmitter<SeederEvents> {
+  readonly peerId: Buffer = makePeerId()
+  private readonly options: ResolvedSeederOptions
+  private readonly catalog: Catalog
+  private readonly reader: ContentReader
+  private readonly scheduler: UploadScheduler
+  private readonly server: Server
+  private readonly sessions = new Set<PeerSession>()
+  private readonly swarms = new Map<InfoHash, Set<PeerSession>>()
+  private readonly dialing = new Map<PeerSession, string>()
+  private readonly uploadedBytes = new Map<InfoHash, number>()
+  private readonly unreported = new Map<InfoHash, number>()
+  private readonly failed = new Map<InfoHash, TorrentErrorCode>()
+  private readonly host: SessionHost
+  private lsd: LocalDiscovery | undefined
+  private trackers: TrackerAnnouncer | undefined
+  private optimistic: OptimisticSlot | undefined
+  private totalUploaded = 0
+  private nextKey = 1
+  private state: State = 'new'
+  private rechokeTimer: NodeJS.Timeout | undefined
+  private rechokeImmediate: NodeJS.Immediate | undefined
+  private reportTimer: NodeJS.Timeout | undefined
+  private listenPort = 0
+
+  constructor (options: SeederOptions) {
+    super()
+    this.options = resolveSeederOptions(options)
+    this.catalog = options.catalog
+    this.reader = new ContentReader({
+      cacheBytes: this.options.cacheBytes,
+      readAheadBytes: this.options.readAheadBytes,
+      maxOpenFiles: this.options.maxOpenFiles,
+      ...(this.options.openFile !== undefined && { openFile: this.options.openFile })
+    })
+    this.scheduler = new UploadScheduler(new TokenBucket(this.options.uploadRateLimit, MAX_BLOCK_LENGTH, this.options.now()), this.options.now)
+    this.server = createServer((socket) => this.onIncoming(socket))
+    this.host = this.sessionHost()
+  }
+
+  /** The TCP port peers connect to; the real one after `start()` when 0 was asked for. */
+  get port (): number {
+    return this.listenPort
+  }
+
+  async start (): Promise<void> {
+    if (this.state !== 'new') throw new SeederError('ET_STATE', 'the seeder can only be started once')
+    this.state = 'starting'
+    await this.listen()
+    this.state = 'started'
+    this.catalog.on('added', this.onAdded)
+    this.catalog.on('removed', this.onRemoved)
+    this.rechokeTimer = setInterval(() => this.rechoke(), this.options.rechokeIntervalMs)
+    this.reportTimer = setInterval(() => this.reportUploads(), UPLOAD_REPORT_MS)
+    this.trackers = new TrackerAnnouncer({
+      peerId: this.peerId,
+      port: this.listenPort,
+      isOwnTracker: this.options.isOwnTracker,
+      uploaded: (infoHash) => this.uploadedBytes.get(infoHash) ?? 0,
+      onPeer: (infoHash, peer) => this.dial(infoHash, peer),
+      onWarning: (infoHash, message) => this.emit('warning', { code: 'ET_TRACKER', message, infoHash })
+    })
+    for (const torrent of this.catalog.all()) this.trackers.add(torrent.metainfo)
+    await this.startLsd()
+  }
+
+  /** Stops accepting, ends every connection, stops announcing, closes files; resolves when all is released. */
+  async close (): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed') return
+    this.state = 'closing'
+    this.catalog.off('added', this.onAdded)
+    this.catalog.off('removed', this.onRemoved)
+    clearInterval(this.rechokeTimer)
+    clearInterval(this.reportTimer)
+    clearImmediate(this.rechokeImmediate)
+    this.scheduler.close()
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    const sockets = [...this.sessions].map((session) => session.whenClosed)
+    for (const session of [...this.sessions]) session.close('shutdown')
+    await Promise.all([
+      serverClosed,
+      ...sockets,
+      this.lsd?.close(),
+      this.trackers?.close()
+    ])
+    await this.reader.close()
+    this.reportUploads()
+    this.state = 'closed'
+  }
+
+  stats (): SeederStats {
+    const infoHashes = new Set([...this.swarms.keys(), ...this.uploadedBytes.keys(), ...this.failed.keys()])
+    let peers = 0
+    let unchoked = 0
+    for (const swarm of this.swarms.values()) {
+      peers += swarm.size
+      for (const session of swarm) if (session.unchoked) unchoked++
+    }
+    return {
+      connections: this.sessions.size,
+      peers,
+      unchoked,
+      uploadedBytes: this.totalUploaded,
+      cachedBytes: this.reader.cachedBytes,
+      openFiles: this.reader.openFiles,
+      torrents: [...infoHashes].map((infoHash) => {
+        const error = this.failed.get(infoHash)
+        return {
+          infoHash,
+          peers: this.swarms.get(infoHash)?.size ?? 0,
+          uploadedBytes: this.uploadedBytes.get(infoHash) ?? 0,
+          ...(error !== undefined && { error })
+        }
+      })
+    }
+  }
+
+  private async listen (): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen({ port: this.options.port, ...(this.options.host !== undefined && { host: this.options.host }) }, () => {
+        this.server.off('error', reject)
+        // Accepting can fail later (EMFILE when out of file descriptors): the seeder goes on.
+        this.server.on('error', (error) => this.emit('warning', { code: 'ET_LISTEN', message: `accepting a peer failed: ${error.message}` }))
+        resolve()
+      })
+    }).catch((error: NodeJS.ErrnoException) => {
+      this.state = 'closed'
+      const where = `${this.options.host ?? '*'}:${this.options.port}`
+      throw new SeederError('ET_LISTEN', `the seeder cannot listen on ${where} (${error.code ?? error.message}); pick another seeder port`, { cause: error })
+    })
+    this.listenPort = (this.server.address() as AddressInfo).port
+  }
+
+  private async startLsd (): Promise<void> {
+    const lsd = this.options.lsd
+    if (lsd === false) return
+    const discovery = new LocalDiscovery({
+      port: this.listenPort,
+      interfaceAddress: lsd.interfaceAddress,
+      lsdPort: lsd.port,
+      intervalMs: lsd.intervalMs,
+      acceptAnnounces: lsd.acceptAnnounces,
+      infoHashes: () => this.lsdInfoHashes(),
+      onPeer: (infoHash, host, port) => this.dialLanPeer(infoHash, { host, port }),
+      onWarning: (message) => this.emit('warning', { code: 'ET_LSD', message })
+    })
+    try {
+      await discovery.start()
+      this.lsd = discovery
+    } catch (error) {
+      this.emit('warning', { code: 'ET_LSD', message: `local service discovery is off: ${error instanceof Error ? error.message : String(error)}` })
+    }
+  }
+
+  /** BEP 27: a private torrent's peers come from its tracker only, never from LSD. */
+  private * lsdInfoHashes (): Iterable<InfoHash> {
+    for (const torrent of this.catalog.all()) {
+      if (!torrent.metainfo.private && !this.failed.has(torrent.metainfo.infoHash)) yield torrent.metainfo.infoHash
+    }
+  }
+
+  private readonly onAdded = (torrent: PublishedTorrent): void => {
+    const { infoHash } = torrent.metainfo
+    this.failed.delete(infoHash)
+    this.trackers?.add(torrent.metainfo)
+    if (!torrent.metainfo.private) this.lsd?.announceSoon([infoHash])
+  }
+
+  private readonly onRemoved = (torrent: PublishedTorrent): void => {
+    const { infoHash } = torrent.metainfo
+    this.endSwarm(infoHash, 'torrent-removed')
+    this.failed.delete(infoHash)
+    this.uploadedBytes.delete(infoHash)
+    this.trackers?.remove(infoHash)
+    this.reader.forget(torrent)
+  }
+
+  private onIncoming (socket: Socket): void {
+    const address = formatPeerAddress(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0)
+    if (this.state !== 'started' || this.sessions.size >= this.options.maxConnections) {
+      socket.destroy()
+      this.emit('peer-refused', { address, direction: 'incoming', reason: this.state === 'started' ? 'connection-limit' : 'shutdown' })
+      return
+    }
+    this.sessions.add(new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'incoming', address }))
+  }
+
+  private dialLanPeer (infoHash: string, peer: PeerAddress): void {
+    const torrent = this.catalog.get(infoHash)
+    if (torrent !== undefined && !torrent.metainfo.private) this.dial(torrent.metainfo.infoHash, peer)
+  }
+
+  /** Connects out to a peer of a published torrent, unless limits say no or we are already connected to it. */
+  private dial (infoHash: InfoHash, peer: PeerAddress): void {
+    const torrent = this.catalog.get(infoHash)
+    if (this.state !== 'started' || torrent === undefined || this.failed.has(infoHash)) return
+    if (this.sessions.size >= this.options.maxConnections) return
+    if ((this.swarms.get(infoHash)?.size ?? 0) >= this.options.maxConnectionsPerTorrent) return
+    const address = formatPeerAddress(peer.host, peer.port)
+    const dialKey = `${infoHash}/${address}`
+    let halfOpen = 0
+    for (const [session, key] of this.dialing) {
+      if (key === dialKey) return
+      if (session.connecting) halfOpen++
+    }
+    if (halfOpen >= MAX_HALF_OPEN) return
+    const socket = connect({ host: peer.host, port: peer.port })
+    const session = new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'outgoing', address, torrent })
+    this.sessions.add(session)
+    this.dialing.set(session, dialKey)
+  }
+
+  private sessionHost (): SessionHost {
+    return {
+      peerId: this.peerId,
+      clientName: `evertorrent ${VERSION}`,
+      maxOutstandingRequests: this.options.maxOutstandingRequests,
+      peerUploadRateLimit: this.options.peerUploadRateLimit,
+      now: this.options.now,
+      admit: (session, infoHash) => this.admit(session, infoHash),
+      joined: (session) => this.joined(session),
+      interestChanged: () => this.rechokeSoon(),
+      ready: (session) => this.scheduler.add(session),
+      readBlock: async (torrent, index, offset, length) => await this.reader.readBlock(torrent, index, offset, length),
+      readFailed: (session, error) => {
+        const torrent = session.torrent
+        if (torrent !== undefined) this.failTorrent(torrent, asTorrentError(error, torrent))
+      },
+      uploaded: (session, bytes) => this.countUpload(session, bytes),
+      closed: (session, reason) => this.closed(session, reason)
+    }
+  }
+
+  private admit (session: PeerSession, infoHash: InfoHash): PublishedTorrent | DisconnectReason {
+    const torrent = this.catalog.get(infoHash)
+    if (torrent === undefined) return 'unknown-torrent'
+    if (this.failed.has(infoHash)) return 'torrent-error'
+    if (session.direction === 'incoming' && (this.swarms.get(infoHash)?.size ?? 0) >= this.options.maxConnectionsPerTorrent) return 'connection-limit'
+    return torrent
+  }
+
+  private joined (session: PeerSession): void {
+    const infoHash = session.torrent!.metainfo.infoHash
+    let swarm = this.swarms.get(infoHash)
+    if (swarm === undefined) {
+      swarm = new Set()
+      this.swarms.set(infoHash, swarm)
+    }
+    swarm.add(session)
+    this.emit('peer-connected', { infoHash, address: session.address, direction: session.direction })
+  }
+
+  private closed (session: PeerSession, reason: DisconnectReason): void {
+    this.sessions.delete(session)
+    this.dialing.delete(session)
+    this.scheduler.remove(session)
+    const infoHash = session.torrent?.metainfo.infoHash
+    const swarm = infoHash === undefined ? undefined : this.swarms.get(infoHash)
+    if (infoHash !== undefined && swarm?.delete(session) === true) {
+      if (swarm.size === 0) this.swarms.delete(infoHash)
+      if (this.optimistic?.key === session.key) this.optimistic = undefined
+      this.emit('peer-disconnected', { infoHash, address: session.address, direction: session.direction, reason })
+      this.rechokeSoon()
+      return
+    }
+    this.emit('peer-refused', refusal(session.address, session.direction, reason, infoHash))
+  }
+
+  /** The torrent's files changed or vanished: say so once, end its swarm, refuse it until it is published again. */
+  private failTorrent (torrent: PublishedTorrent, error: SeederError & { code: TorrentErrorCode }): void {
+    const { infoHash } = torrent.metainfo
+    if (this.catalog.get(infoHash) !== torrent || this.failed.has(infoHash)) return
+    this.failed.set(infoHash, error.code)
+    this.emit('torrent-error', { infoHash, code: error.code, message: error.message, ...(error.path !== undefined && { path: error.path }) })
+    this.endSwarm(infoHash, 'torrent-error')
+    this.trackers?.remove(infoHash)
+    this.reader.forget(torrent)
+  }
+
+  private endSwarm (infoHash: InfoHash, reason: DisconnectReason): void {
+    for (const session of [...this.swarms.get(infoHash) ?? []]) session.close(reason)
+  }
+
+  private countUpload (session: PeerSession, bytes: number): void {
+    const infoHash = session.torrent!.metainfo.infoHash
+    this.totalUploaded += bytes
+    this.uploadedBytes.set(infoHash, (this.uploadedBytes.get(infoHash) ?? 0) + bytes)
+    this.unreported.set(infoHash, (this.unreported.get(infoHash) ?? 0) + bytes)
+  }
+
+  private reportUploads (): void {
+    for (const [infoHash, bytes] of this.unreported) this.emit('uploaded', { infoHash, bytes })
+    this.unreported.clear()
+  }
+
+  /** Re-runs the choker on the next turn of the event loop, gathering the changes of this one. */
+  private rechokeSoon (): void {
+    if (this.rechokeImmediate !== undefined || this.state !== 'started') return
+    this.rechokeImmediate = setImmediate(() => {
+      this.rechokeImmediate = undefined
+      this.rechoke()
+    })
+  }
+
+  private rechoke (): void {
+    if (this.state !== 'started') return
+    const now = this.options.now()
+    const peers: PeerSession[] = []
+    for (const swarm of this.swarms.values()) peers.push(...swarm)
+    const decision = decideUnchokes(peers.map((peer) => peer.chokerView), this.optimistic, now, {
+      slots: this.options.uploadSlots,
+      turnMs: this.options.unchokeTurnMs,
+      optimisticMs: this.options.optimisticUnchokeMs
+    })
+    this.optimistic = decision.optimistic
+    for (const peer of peers) {
+      if (decision.unchoked.has(peer.key)) peer.unchoke(now)
+      else peer.choke(now)
+    }
+  }
+}
+
+/** The reader throws torrent errors only; anything else is still reported as a read failure of that torrent, never a crash. */
+function asTorrentError (error: unknown, torrent: PublishedTorrent): SeederError & { code: TorrentErrorCode } {
+  if (isTorrentError(error)) return error
+  const reason = error instanceof Error ? error.message : String(error)
+  return new SeederError('ET_READ', `reading "${torrent.metainfo.name}" failed: ${reason}`, { cause: error }) as SeederError & { code: 'ET_READ' }
+}
+
+function refusal (address: string, direction: PeerDirection, reason: DisconnectReason, infoHash: string | undefined): SeederEvents['peer-refused'][0] {
+  return { address, direction, reason, ...(infoHash !== undefined && { infoHash }) }
+}

@@ -1,0 +1,53 @@
+import type { PeerAddress } from './compact-peers.js'
+import { isLoopback } from './local-address.js'
+
+// What an announce asks and what it is given, whatever the transport (HTTP: BEP 3, UDP: BEP 15).
+
+/** BEP 3's events; a regular interval announce (no event, BEP 15's "none") is an `update`. */
+export type AnnounceEventName = 'started' | 'completed' | 'stopped' | 'update'
+
+export interface AnnounceRequest {
+  /** Hex. */
+  readonly infoHash: string
+  /** Hex. */
+  readonly peerId: string
+  /** The port the peer listens on; its address is always the request's source address. */
+  readonly port: number
+  /** Bytes the peer still needs; `Infinity` when it did not say. */
+  readonly left: number
+  readonly event: AnnounceEventName
+  /** Already clamped with `clampNumwant`. */
+  readonly numwant: number
+}
+
+export const DEFAULT_NUMWANT = 50
+/**
+ * The most peers handed out at once, on every transport: a BEP 15 response is a single datagram,
+ * and 20 + 67 × 18 bytes of IPv6 peers still fit the IPv6 minimum MTU (1280) without fragmenting.
+ */
+export const MAX_NUMWANT = 67
+
+export function clampNumwant (requested: number | undefined): number {
+  return Math.min(requested ?? DEFAULT_NUMWANT, MAX_NUMWANT)
+}
+
+/**
+ * The seeder announcing to its own tracker: the everseed's port, from this very host (the request's
+ * source is the address it reached us at, or loopback). It is in the swarm already, as the everseed.
+ */
+export function isEverseedItself (requester: PeerAddress, everseed: PeerAddress): boolean {
+  return requester.port === everseed.port && (requester.ip === everseed.ip || isLoopback(requester.ip))
+}
+
+/**
+ * The peer list for one announce: the everseed first, so it survives any `numwant` above 0, then the
+ * swarm's other peers, never the requester itself, at most `numwant` in all.
+ */
+export function peersToHandOut<P extends PeerAddress> (
+  swarmPeers: readonly P[],
+  options: { readonly requester: PeerAddress, readonly everseed: P | undefined, readonly numwant: number }
+): P[] {
+  const others = swarmPeers.filter((peer) => peer.ip !== options.requester.ip || peer.port !== options.requester.port)
+  const all = options.everseed === undefined ? others : [options.everseed, ...others]
+  return all.slice(0, options.numwant)
+}

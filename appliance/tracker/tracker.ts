@@ -1,0 +1,385 @@
+import type { AnnounceParams } from 'bittorrent-tracker/server'
+import type { RemoteInfo } from 'node:dgram'
+import { EventEmitter } from 'node:events'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isIPv4 } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import type { InfoHash } from '../metainfo/metainfo.js'
+import { isEverseedItself, peersToHandOut, clampNumwant, type AnnounceRequest } from './announce.js'
+import { compactPeers, type PeerAddress } from './compact-peers.js'
+import { ConnectionIds } from './connection-ids.js'
+import { TrackerError } from './errors.js'
+import { encodeHttpAnnounceResponse, encodeTrackerFailure, parseHttpAnnounce, type HandedOutPeer } from './http-announce.js'
+import { encodeHttpScrapeResponse, parseHttpScrape, type ScrapeCounts } from './http-scrape.js'
+import { listLocalAddresses, normalizeAddress } from './local-address.js'
+import { TrackedSwarmServer, type TrackedSwarm } from './tracked-swarm.js'
+import { UdpEndpoints, type UdpEndpoint } from './udp-endpoints.js'
+import {
+  encodeAnnounceResponse,
+  encodeConnectResponse,
+  encodeErrorResponse,
+  encodeScrapeResponse,
+  parseUdpRequest,
+  type UdpAnnounceRequest,
+  type UdpRequest
+} from './udp-protocol.js'
+
+/** `published-only` answers announces for the Catalog's torrents only; `open` tracks any infohash. */
+export type TrackerMode = 'published-only' | 'open'
+
+export const UNPUBLISHED_REASON = 'this tracker only tracks torrents published by this box'
+
+/** A swarm's peers other than the everseed. */
+export interface SwarmStats {
+  readonly seeders: number
+  readonly leechers: number
+  /** `completed` announces seen since the tracker started. */
+  readonly completed: number
+}
+
+export type TrackerTransport = 'http' | 'udp' | 'ws'
+
+export interface AnnounceEvent {
+  readonly infoHash: InfoHash
+  /** `started`, `completed`, `stopped`, `update` (a regular announce), or WebTorrent's `paused`. */
+  readonly event: string
+  readonly transport: TrackerTransport
+  /** `ip:port`, `[ip]:port` for IPv6; undefined for a WebSocket peer whose connection closed. */
+  readonly peer: string | undefined
+  readonly swarm: SwarmStats
+}
+
+export interface TrackerEvents {
+  /** Every accepted announce, with the swarm's counts after it. */
+  announce: [event: AnnounceEvent]
+  /** Refused or malformed requests and socket trouble; the tracker keeps running. */
+  warning: [error: TrackerError]
+}
+
+export interface TrackerOptions {
+  readonly catalog: Catalog
+  /** The seeder's peer port: the everseed is handed out at this port. */
+  readonly everseedPort: number
+  /** Default `published-only`. */
+  readonly mode?: TrackerMode
+  /** BEP 15 UDP tracker port (0: a free one, see `udpPort`); `false` for no UDP tracker. */
+  readonly udpPort: number | false
+  /**
+   * The one address to take UDP requests on. Default (or `::`): every local address; `0.0.0.0`:
+   * every local IPv4 address.
+   */
+  readonly host?: string
+  /** Local addresses to bind when no single host is set; default: every interface address. */
+  readonly listAddresses?: () => readonly string[]
+  /** How often the local addresses are listed again; default 30 s. */
+  readonly addressRefreshMs?: number
+}
+
+/** bittorrent-tracker's own default, 10 minutes. */
+const ANNOUNCE_INTERVAL_S = 600
+
+/**
+ * The appliance's tracker: HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) announces and scrapes, and
+ * WebTorrent's WebSocket tracker, over bittorrent-tracker's swarms and WebSocket signalling.
+ *
+ * The everseed is in every published swarm, handed out at the local address the asking client's
+ * request arrived at (HTTP: its TCP socket's local address; UDP: the address of the socket, one per
+ * local address, that received the datagram). WebSocket (WebRTC) peers are not given it: they cannot
+ * reach a TCP peer.
+ *
+ * The tracker opens no TCP port itself. Its HTTP side is a set of handlers for the appliance's web
+ * server (`/announce`, `/scrape`, and WebSocket upgrades); to offer HTTP on the tracker port as well,
+ * the composition root mounts the same handlers on a second web server listening there, so that
+ * `http://box:<trackerPort>/announce` and `udp://box:<trackerPort>` share one port number.
+ */
+export class Tracker extends EventEmitter<TrackerEvents> {
+  private readonly catalog: Catalog
+  private readonly everseedPort: number
+  private readonly mode: TrackerMode
+  private readonly host: string | undefined
+  private readonly listAddresses: () => readonly string[]
+  private readonly addressRefreshMs: number
+  private readonly server: TrackedSwarmServer
+  private readonly udp: UdpEndpoints | undefined
+  private readonly connectionIds = new ConnectionIds()
+  private readonly webSockets = new Set<{ terminate (): void }>()
+  private refreshTimer: NodeJS.Timeout | undefined
+  private closed = false
+
+  constructor (options: TrackerOptions) {
+    super()
+    this.catalog = options.catalog
+    this.everseedPort = options.everseedPort
+    this.mode = options.mode ?? 'published-only'
+    this.host = options.host
+    this.listAddresses = options.listAddresses ?? listLocalAddresses
+    this.addressRefreshMs = options.addressRefreshMs ?? 30_000
+    this.server = new TrackedSwarmServer({
+      interval: ANNOUNCE_INTERVAL_S * 1000,
+      http: false,
+      udp: false,
+      ws: { noServer: true },
+      stats: false,
+      filter: (infoHash, _params, cb) => { cb(this.refusal(infoHash) ?? null) }
+    }, (swarm, params) => { this.reportAnnounce(swarm, params) })
+    this.server.on('warning', (error: Error) => { this.warn(asTrackerError(error)) })
+    // An 'error' event without a listener would take the whole process down.
+    this.server.on('error', (error: Error) => { this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${error.message}`, { cause: error })) })
+    this.udp = options.udpPort === false
+      ? undefined
+      : new UdpEndpoints({
+        port: options.udpPort,
+        addresses: () => this.udpAddresses(),
+        onMessage: (msg, from, endpoint) => { this.onUdpMessage(msg, from, endpoint) },
+        onWarning: (error) => { this.warn(error) }
+      })
+  }
+
+  /** The UDP port in use once started (the chosen one when 0 was asked); undefined without UDP. */
+  get udpPort (): number | undefined {
+    return this.udp?.port
+  }
+
+  async start (): Promise<void> {
+    if (this.udp !== undefined) {
+      await this.udp.refresh()
+      if (this.udp.size === 0) {
+        throw new TrackerError('ET_LISTEN', `could not listen for UDP tracker requests on port ${this.udp.port} at any of: ${this.udpAddresses().join(', ') || 'no local address'}`)
+      }
+      this.refreshTimer = setInterval(() => { void this.refreshAddresses() }, this.addressRefreshMs).unref()
+    }
+    this.catalog.on('removed', this.onRemoved)
+  }
+
+  /** Stops taking requests, drops WebSocket peers, releases the UDP sockets. */
+  async close (): Promise<void> {
+    this.closed = true
+    clearInterval(this.refreshTimer)
+    this.catalog.off('removed', this.onRemoved)
+    for (const socket of this.webSockets) socket.terminate()
+    this.webSockets.clear()
+    await this.udp?.close()
+    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+  }
+
+  /** Binds UDP sockets for local addresses that appeared and closes those of addresses that went away. */
+  async refreshAddresses (): Promise<void> {
+    if (this.closed) return
+    await this.udp?.refresh()
+  }
+
+  /** The swarm's counts; undefined for an infohash that is neither published nor tracked. */
+  stats (infoHash: string): SwarmStats | undefined {
+    const swarm = this.server.torrents[infoHash] as TrackedSwarm | undefined
+    if (swarm !== undefined) return statsOf(swarm)
+    return this.catalog.has(infoHash) ? { seeders: 0, leechers: 0, completed: 0 } : undefined
+  }
+
+  /** Route handler for `GET /announce`. */
+  readonly handleAnnounce = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const remoteAddress = req.socket.remoteAddress
+    const localAddress = req.socket.localAddress
+    if (remoteAddress === undefined || localAddress === undefined) return // the connection is already gone
+    try {
+      const request = parseHttpAnnounce(req.url ?? '')
+      const requester = { ip: normalizeAddress(remoteAddress), port: request.port }
+      const answer = await this.announce(request, 'http', requester, localAddress)
+      sendBencoded(res, encodeHttpAnnounceResponse(request, answer))
+    } catch (error) {
+      this.sendHttpFailure(res, error)
+    }
+  }
+
+  /** Route handler for `GET /scrape`. */
+  readonly handleScrape = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      const asked = parseHttpScrape(req.url ?? '')
+      const infoHashes = asked.length > 0 ? asked : this.trackedInfoHashes()
+      sendBencoded(res, encodeHttpScrapeResponse(infoHashes.map((infoHash) => this.scrapeCounts(infoHash))))
+    } catch (error) {
+      this.sendHttpFailure(res, error)
+    }
+  }
+
+  /** Upgrade handler for WebTorrent's WebSocket tracker (e.g. at `/announce`). */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const ws = this.server.ws
+    if (ws === null || this.closed) {
+      socket.destroy()
+      return
+    }
+    ws.handleUpgrade(req, socket, head, (client) => {
+      if (this.closed) {
+        client.terminate()
+        return
+      }
+      this.webSockets.add(client)
+      client.once('close', () => { this.webSockets.delete(client) })
+      ws.emit('connection', client, req)
+    })
+  }
+
+  /** The answer to an HTTP or UDP announce: the swarm's counts and peers, with the everseed. */
+  private async announce (request: AnnounceRequest, transport: 'http' | 'udp', requester: PeerAddress, localAddress: string): Promise<{
+    interval: number
+    complete: number
+    incomplete: number
+    peers: HandedOutPeer[]
+  }> {
+    const refusal = this.refusal(request.infoHash)
+    if (refusal !== undefined) throw refusal
+    const everseed = this.catalog.has(request.infoHash) ? { ip: normalizeAddress(localAddress), port: this.everseedPort } : undefined
+    const everseeds = everseed === undefined ? 0 : 1
+    const swarm = this.server.swarm(request.infoHash)
+    if (everseed !== undefined && isEverseedItself(requester, everseed)) {
+      return { interval: ANNOUNCE_INTERVAL_S, complete: swarm.complete + everseeds, incomplete: swarm.incomplete, peers: [] }
+    }
+    const result = await new Promise<{ complete: number, incomplete: number, peers: HandedOutPeer[] }>((resolve, reject) => {
+      swarm.announce({
+        type: transport,
+        event: request.event,
+        info_hash: request.infoHash,
+        peer_id: request.peerId,
+        ip: requester.ip,
+        port: requester.port,
+        addr: formatPeer(requester),
+        left: request.left,
+        numwant: request.numwant
+      }, (err, answer) => { if (err !== null || answer === undefined) reject(err); else resolve(answer) })
+    })
+    return {
+      interval: ANNOUNCE_INTERVAL_S,
+      complete: result.complete + everseeds,
+      incomplete: result.incomplete,
+      peers: peersToHandOut<HandedOutPeer>(result.peers, { requester, everseed, numwant: request.numwant })
+    }
+  }
+
+  private onUdpMessage (msg: Buffer, from: RemoteInfo, endpoint: UdpEndpoint): void {
+    if (this.closed) return
+    let request: UdpRequest
+    try {
+      request = parseUdpRequest(msg)
+    } catch (error) {
+      // BEP 15 has no reply for a packet that is not a request; answering garbage would only help spoofers.
+      this.warn(asTrackerError(error, `from ${from.address}:${from.port}`))
+      return
+    }
+    const client = normalizeAddress(from.address)
+    if (request.action === 'connect') {
+      this.sendUdp(endpoint, from, encodeConnectResponse(request.transactionId, this.connectionIds.issue(client, from.port)))
+      return
+    }
+    if (!this.connectionIds.verify(request.connectionId, client, from.port)) {
+      this.warn(new TrackerError('ET_BAD_REQUEST', `UDP ${request.action} from ${from.address}:${from.port} with a connection id it was not given (BEP 15)`))
+      return
+    }
+    if (request.action === 'scrape') {
+      const counts = request.infoHashes.map((infoHash) => this.scrapeCounts(infoHash))
+      this.sendUdp(endpoint, from, encodeScrapeResponse(request.transactionId, counts.map((count) => ({
+        seeders: count.complete,
+        completed: count.downloaded,
+        leechers: count.incomplete
+      }))))
+      return
+    }
+    void this.answerUdpAnnounce(request, from, endpoint)
+  }
+
+  private async answerUdpAnnounce (request: UdpAnnounceRequest, from: RemoteInfo, endpoint: UdpEndpoint): Promise<void> {
+    const requester = { ip: normalizeAddress(from.address), port: request.port }
+    try {
+      const announce = { ...request, numwant: clampNumwant(request.numwant) }
+      const answer = await this.announce(announce, 'udp', requester, endpoint.address)
+      this.sendUdp(endpoint, from, encodeAnnounceResponse({
+        transactionId: request.transactionId,
+        interval: answer.interval,
+        leechers: answer.incomplete,
+        seeders: answer.complete,
+        // BEP 15: the response holds peers of the family the request came over.
+        peers: compactPeers(answer.peers, endpoint.family)
+      }))
+    } catch (error) {
+      const failure = asTrackerError(error)
+      this.warn(failure)
+      this.sendUdp(endpoint, from, encodeErrorResponse(request.transactionId, failure.message))
+    }
+  }
+
+  private sendUdp (endpoint: UdpEndpoint, to: RemoteInfo, packet: Buffer): void {
+    if (this.closed) return
+    endpoint.socket.send(packet, to.port, to.address, (error) => {
+      if (error !== null) this.warn(new TrackerError('ET_LISTEN', `cannot send a UDP tracker response to ${to.address}:${to.port}: ${error.message}`, { cause: error }))
+    })
+  }
+
+  private sendHttpFailure (res: ServerResponse, error: unknown): void {
+    const failure = asTrackerError(error)
+    this.warn(failure)
+    sendBencoded(res, encodeTrackerFailure(failure.message))
+  }
+
+  private refusal (infoHash: string): TrackerError | undefined {
+    if (this.mode === 'open' || this.catalog.has(infoHash)) return undefined
+    return new TrackerError('ET_UNPUBLISHED', UNPUBLISHED_REASON)
+  }
+
+  /** BEP 48 counts, the everseed counted as a seeder of every published torrent. */
+  private scrapeCounts (infoHash: string): ScrapeCounts {
+    const stats = this.stats(infoHash) ?? { seeders: 0, leechers: 0, completed: 0 }
+    const everseeds = this.catalog.has(infoHash) ? 1 : 0
+    return { infoHash, complete: stats.seeders + everseeds, downloaded: stats.completed, incomplete: stats.leechers }
+  }
+
+  private trackedInfoHashes (): string[] {
+    const published: string[] = [...this.catalog.all()].map((torrent) => torrent.metainfo.infoHash)
+    return [...new Set([...published, ...Object.keys(this.server.torrents)])]
+  }
+
+  private udpAddresses (): readonly string[] {
+    if (this.host === undefined || this.host === '::') return this.listAddresses()
+    if (this.host === '0.0.0.0') return this.listAddresses().filter((address) => isIPv4(address))
+    return [this.host]
+  }
+
+  private reportAnnounce (swarm: TrackedSwarm, params: AnnounceParams): void {
+    this.emit('announce', {
+      infoHash: swarm.infoHash as InfoHash, // lower-case hex, as every parser here and in bittorrent-tracker writes it
+      event: params.event ?? 'update',
+      transport: params.type,
+      peer: typeof params.ip === 'string' && typeof params.port === 'number' ? formatPeer({ ip: params.ip, port: params.port }) : undefined,
+      swarm: statsOf(swarm)
+    })
+  }
+
+  private warn (error: TrackerError): void {
+    this.emit('warning', error)
+  }
+
+  /** In `published-only` mode a torrent that is no longer published loses its swarm. */
+  private readonly onRemoved = (torrent: PublishedTorrent): void => {
+    if (this.mode === 'published-only') delete this.server.torrents[torrent.metainfo.infoHash]
+  }
+}
+
+function statsOf (swarm: TrackedSwarm): SwarmStats {
+  return { seeders: swarm.complete, leechers: swarm.incomplete, completed: swarm.completed }
+}
+
+function formatPeer (peer: PeerAddress): string {
+  return isIPv4(peer.ip) ? `${peer.ip}:${peer.port}` : `[${peer.ip}]:${peer.port}`
+}
+
+function sendBencoded (res: ServerResponse, body: Buffer): void {
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length })
+  res.end(body)
+}
+
+function asTrackerError (error: unknown, where?: string): TrackerError {
+  if (error instanceof TrackerError) {
+    return where === undefined ? error : new TrackerError(error.code, `${error.message} (${where})`, { cause: error })
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return new TrackerError('ET_BAD_REQUEST', where === undefined ? message : `${message} (${where})`, { cause: error })
+}

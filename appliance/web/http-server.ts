@@ -1,0 +1,172 @@
+import { EventEmitter } from 'node:events'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebError } from './errors.js'
+
+/** What a route matched: the raw (still percent-encoded) path, and the part a `/*` pattern left over. */
+export interface RouteMatch {
+  readonly path: string
+  readonly rest: string
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, match: RouteMatch) => void | Promise<void>
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+export interface HttpServerOptions {
+  /** 0 picks a free port; read it from `port` after `start()`. */
+  readonly port: number
+  /** Default: every address, IPv6 and IPv4. */
+  readonly host?: string
+}
+
+export interface HttpServerEvents {
+  /** A route handler failed; that request got a 500 or was cut, the server keeps going. */
+  warning: [error: WebError]
+}
+
+/** Sent with every response; handlers may override them. */
+const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer'
+}
+
+interface Route {
+  readonly methods: readonly string[]
+  readonly handler: RouteHandler
+}
+
+/**
+ * The appliance's one HTTP server and its tiny router. The composition root registers handlers by
+ * exact path (`/announce`) or by prefix (`/webseed/*`); anything unregistered is a 404, there is no
+ * file serving of its own and so no directory listing. Paths are matched raw, never normalised, so
+ * `/webseed/../x` stays under `/webseed/*` for its handler to refuse.
+ */
+export class HttpServer extends EventEmitter<HttpServerEvents> {
+  private readonly options: HttpServerOptions
+  private readonly server: Server
+  private readonly exact = new Map<string, Route>()
+  private readonly prefixes = new Map<string, Route>()
+  private readonly upgrades = new Map<string, UpgradeHandler>()
+  private readonly upgradedSockets = new Set<Duplex>()
+
+  constructor (options: HttpServerOptions) {
+    super()
+    this.options = options
+    this.server = createServer((req, res) => { void this.onRequest(req, res) })
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.onUpgrade(req, socket, head) })
+  }
+
+  /** The port listened on, once started. */
+  get port (): number {
+    const address = this.server.address() as AddressInfo | null
+    return address?.port ?? this.options.port
+  }
+
+  /** `pattern` is an exact path, or a prefix followed by `*` (`/webseed/*`). */
+  route (methods: readonly string[], pattern: string, handler: RouteHandler): void {
+    const route = { methods, handler }
+    if (pattern.endsWith('*')) this.prefixes.set(pattern.slice(0, -1), route)
+    else this.exact.set(pattern, route)
+  }
+
+  /** Hands `Upgrade:` requests for exactly `path` (e.g. WebSocket) to `handler`; others are refused. */
+  upgrade (path: string, handler: UpgradeHandler): void {
+    this.upgrades.set(path, handler)
+  }
+
+  async start (): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        reject(new WebError('ET_LISTEN', `cannot listen for HTTP on ${this.options.host ?? '*'}:${this.options.port}: ${error.message}`, { cause: error }))
+      }
+      this.server.once('error', onError)
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError)
+        resolve()
+      })
+    })
+  }
+
+  /** Stops listening and ends every connection, idle keep-alive, busy or upgraded. */
+  async close (): Promise<void> {
+    if (!this.server.listening) return
+    const closed = new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+    this.server.closeAllConnections()
+    for (const socket of this.upgradedSockets) socket.destroy()
+    await closed
+  }
+
+  private async onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(DEFAULT_HEADERS)) res.setHeader(name, value)
+    const path = rawPath(req.url)
+    if (path === undefined) {
+      sendStatus(res, 400)
+      return
+    }
+    const found = this.find(path)
+    if (found === undefined) {
+      sendStatus(res, 404)
+      return
+    }
+    if (!found.route.methods.includes(req.method ?? '')) {
+      res.setHeader('Allow', found.route.methods.join(', '))
+      sendStatus(res, 405)
+      return
+    }
+    try {
+      await found.route.handler(req, res, found.match)
+    } catch (error) {
+      this.emit('warning', new WebError('ET_HANDLER', `${req.method ?? '?'} ${path} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }))
+      if (res.headersSent) res.destroy()
+      else sendStatus(res, 500)
+    }
+  }
+
+  private find (path: string): { route: Route, match: RouteMatch } | undefined {
+    const exact = this.exact.get(path)
+    if (exact !== undefined) return { route: exact, match: { path, rest: '' } }
+    let best: { route: Route, match: RouteMatch } | undefined
+    for (const [prefix, route] of this.prefixes) {
+      if (!path.startsWith(prefix) || (best !== undefined && best.match.rest.length <= path.length - prefix.length)) continue
+      best = { route, match: { path, rest: path.slice(prefix.length) } }
+    }
+    return best
+  }
+
+  private onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = rawPath(req.url)
+    const handler = path === undefined ? undefined : this.upgrades.get(path)
+    if (handler === undefined) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    this.upgradedSockets.add(socket)
+    socket.once('close', () => { this.upgradedSockets.delete(socket) })
+    handler(req, socket, head)
+  }
+}
+
+/** A plain-text response with the status's reason phrase as body (none for HEAD). */
+export function sendStatus (res: ServerResponse, status: number, headers: Readonly<Record<string, string | number>> = {}): void {
+  const body = `${status} ${STATUS_TEXT[status] ?? 'Error'}\n`
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...headers })
+  res.end(body)
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  416: 'Range Not Satisfiable',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable'
+}
+
+/** The path of an origin-form request target (`/a/b?q`), undefined for any other form. */
+function rawPath (url: string | undefined): string | undefined {
+  if (url === undefined || !url.startsWith('/')) return undefined
+  const end = url.indexOf('?')
+  return end === -1 ? url : url.slice(0, end)
+}

@@ -1,0 +1,507 @@
+/**
+ * `npm run bench:create`: how fast, and in how much memory, `evertorrent create` hashes cached data,
+ * side by side with mktorrent and the npm package create-torrent, on the same data and piece length.
+ * Prints a markdown table (for the README) and the raw numbers of every run.
+ *
+ * Usage: node dist/scripts/bench-create.js [--threads N] [--runs N] [--quick] [--cli PATH]
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createCipheriv } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdir, open, rm, truncate, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { parseTorrent } from '../appliance/metainfo/metainfo.js'
+
+const KiB = 1024
+const MiB = 1024 * KiB
+const GiB = 1024 * MiB
+/** Throughput is in MB/s (10^6 bytes), the unit of `openssl speed`; memory is in MiB. */
+const MB = 1e6
+
+const USAGE = `Usage: node dist/scripts/bench-create.js [options]
+
+Options:
+  --threads N   hashing threads for evertorrent and mktorrent (default: one per core)
+  --runs N      runs per tool and content; the median is reported (default: 3)
+  --quick       small smoke run: 256 MiB file, 500 small files, 2 GiB sparse file, one run
+  --cli PATH    the evertorrent CLI to measure (default: dist/appliance/cli.js of this build)
+  -h, --help    this help`
+
+/**
+ * Wall time (Python's clock), CPU time and peak RSS of one command. The peak RSS comes from GNU time, not
+ * from Python's RUSAGE_CHILDREN: Linux keeps the forking process's high-water mark across exec, so any
+ * child of Python reads at least ~10 MiB (more than mktorrent uses); under GNU time the floor is ~1 MiB.
+ */
+const MEASURE_PY = `
+import json, resource, subprocess, sys, tempfile, time
+with tempfile.NamedTemporaryFile('r') as peak:
+    start = time.perf_counter()
+    child = subprocess.run(['/usr/bin/time', '-f', '%M', '-o', peak.name, *sys.argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seconds = time.perf_counter() - start
+    peak_kib = int(peak.read().split()[-1])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+json.dump({'exitCode': child.returncode, 'seconds': seconds, 'peakRssKiB': peak_kib,
+           'userSeconds': usage.ru_utime, 'systemSeconds': usage.ru_stime,
+           'stderr': child.stderr.decode('utf-8', 'replace')[-2000:]}, sys.stdout)
+`
+/** The system Python: a pyenv shim would add a process and its start-up time. */
+const PYTHON = '/usr/bin/python3'
+const CREATE_TORRENT_RUNNER = fileURLToPath(new URL('./create-torrent-runner.js', import.meta.url))
+
+type ToolName = 'evertorrent' | 'mktorrent' | 'create-torrent'
+
+interface Settings {
+  readonly threads: number
+  readonly runs: number
+  readonly quick: boolean
+  readonly cli: string
+}
+
+interface Measurement {
+  readonly seconds: number
+  readonly peakRssKiB: number
+  readonly userSeconds: number
+  readonly systemSeconds: number
+}
+
+interface Run extends Measurement {
+  readonly tool: ToolName
+  readonly infoHash: string
+  readonly pieceLength: number
+}
+
+interface Content {
+  readonly label: string
+  readonly path: string
+  readonly bytes: number
+  /** Undefined: evertorrent picks it. */
+  readonly pieceLength: number | undefined
+}
+
+interface Tool {
+  readonly name: ToolName
+  readonly command: (input: string, output: string, pieceLength: number | undefined, settings: Settings) => string[]
+}
+
+const EVERTORRENT: Tool = {
+  name: 'evertorrent',
+  command: (input, output, pieceLength, { threads, cli }) => [
+    process.execPath, cli, 'create', input, '-o', output, '-t', String(threads), '-q', '-f',
+    ...(pieceLength !== undefined ? ['-l', String(pieceLength)] : [])
+  ]
+}
+const TOOLS: readonly Tool[] = [
+  EVERTORRENT,
+  {
+    name: 'mktorrent',
+    command: (input, output, pieceLength, { threads }) => ['mktorrent', '-t', String(threads), '-l', String(Math.log2(pieceLength!)), '-o', output, input]
+  },
+  {
+    // No thread option: create-torrent hashes on its main thread.
+    name: 'create-torrent',
+    command: (input, output, pieceLength) => [process.execPath, CREATE_TORRENT_RUNNER, input, output, String(pieceLength)]
+  }
+]
+
+// ---------------------------------------------------------------- child processes
+
+/** The command under way, in a process group of its own, killed if the benchmark is interrupted. */
+let running: ChildProcess | undefined
+
+async function spawnCollecting (command: string, args: readonly string[], collectStderr: boolean): Promise<{ exitCode: number | null, output: string }> {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', collectStderr ? 'pipe' : 'inherit'] })
+  running = child
+  let output = ''
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => { output += text })
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => { output += text })
+  try {
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', resolve)
+    })
+    return { exitCode, output }
+  } finally {
+    running = undefined
+  }
+}
+
+async function measure (argv: readonly string[]): Promise<Measurement> {
+  const { exitCode, output } = await spawnCollecting(PYTHON, ['-c', MEASURE_PY, ...argv], false)
+  if (exitCode !== 0) throw new Error(`${PYTHON} could not measure ${argv.join(' ')} (exit code ${exitCode})`)
+  const result = JSON.parse(output) as Measurement & { exitCode: number, stderr: string }
+  if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} failed with exit code ${result.exitCode}:\n${result.stderr}`)
+  return result
+}
+
+async function capture (command: string, args: readonly string[]): Promise<string> {
+  const { exitCode, output } = await spawnCollecting(command, args, true)
+  if (exitCode !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit code ${exitCode}):\n${output}`)
+  return output
+}
+
+// ---------------------------------------------------------------- content
+
+/** Deterministic bytes that look random (an AES-128-CTR keystream): no tool gains from repeated or compressible data. */
+function keystream (seed: number): (length: number) => Buffer {
+  const iv = Buffer.alloc(16)
+  iv.writeUInt32BE(seed)
+  const cipher = createCipheriv('aes-128-ctr', Buffer.from('evertorrent-benc'), iv)
+  const zeros = Buffer.alloc(8 * MiB)
+  return (length) => cipher.update(zeros.subarray(0, length))
+}
+
+async function writeRandomFile (path: string, bytes: number): Promise<void> {
+  const next = keystream(0)
+  const file = await open(path, 'w')
+  try {
+    for (let written = 0; written < bytes; written += 8 * MiB) await file.write(next(Math.min(8 * MiB, bytes - written)))
+  } finally {
+    await file.close()
+  }
+}
+
+/** A seeded PRNG (mulberry32) for the file sizes. */
+function prng (seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+}
+
+function smallFilePath (root: string, index: number): string {
+  return join(root, `dir-${String(Math.floor(index / 100)).padStart(3, '0')}`, `file-${String(index).padStart(5, '0')}.bin`)
+}
+
+/**
+ * `count` files of 1–64 KiB, 100 to a folder; returns their total size. The names make the three tools
+ * list the files in the same order (each folder sorted by name, as create-torrent does, equals the whole
+ * paths sorted byte-wise, as mktorrent and evertorrent do) and none is hidden or junk, so the three
+ * infohashes must agree.
+ */
+async function writeSmallFiles (root: string, count: number): Promise<number> {
+  const random = prng(5000)
+  const next = keystream(1)
+  let total = 0
+  for (let index = 0; index < count; index++) {
+    const path = smallFilePath(root, index)
+    if (index % 100 === 0) await mkdir(join(path, '..'), { recursive: true })
+    const bytes = KiB + Math.floor(random() * (63 * KiB + 1))
+    await writeFile(path, next(bytes))
+    total += bytes
+  }
+  return total
+}
+
+/** Reads everything once so that every tool then reads from the page cache. */
+async function warmUp (paths: readonly string[]): Promise<void> {
+  const buffer = Buffer.allocUnsafe(8 * MiB)
+  for (const path of paths) {
+    const file = await open(path, 'r')
+    try {
+      while ((await file.read(buffer, 0, buffer.length, null)).bytesRead > 0);
+    } finally {
+      await file.close()
+    }
+  }
+}
+
+// ---------------------------------------------------------------- measurements
+
+/** Single-core SHA-1 throughput of OpenSSL on 16 KiB blocks, in bytes per second. */
+async function opensslSha1 (): Promise<number> {
+  const output = await capture('openssl', ['speed', '-evp', 'sha1', '-bytes', '16384', '-seconds', '3'])
+  const lines = output.split('\n')
+  const header = lines.find((line) => line.startsWith('type'))
+  const row = lines.find((line) => /^sha1\s/.test(line))
+  const columns = header?.replace(/^type\s+/, '').split(/\s{2,}/).map((column) => column.trim()) ?? []
+  const value = row?.trim().split(/\s+/).slice(1)[columns.indexOf('16384 bytes')]
+  if (value === undefined) throw new Error(`no 16384-byte column for sha1 in the output of openssl speed:\n${output}`)
+  return Number.parseFloat(value) * 1000 // "The 'numbers' are in 1000s of bytes per second processed."
+}
+
+async function runTool (tool: Tool, content: Content, output: string, settings: Settings): Promise<Run> {
+  rmSync(output, { force: true }) // mktorrent will not overwrite
+  const measurement = await measure(tool.command(content.path, output, content.pieceLength, settings))
+  const metainfo = parseTorrent(readFileSync(output))
+  return { ...measurement, tool: tool.name, infoHash: metainfo.infoHash, pieceLength: metainfo.pieceLength }
+}
+
+/** The tools take turns within each round, so a busy moment of the machine does not fall on one tool only. */
+async function benchmark (content: Content, tools: readonly Tool[], work: string, settings: Settings, runs: number): Promise<Run[]> {
+  const results: Run[] = []
+  for (let round = 1; round <= runs; round++) {
+    for (const tool of tools) {
+      const run = await runTool(tool, content, join(work, `${tool.name}.torrent`), settings)
+      results.push(run)
+      progress(`${content.label}: ${tool.name} run ${round}/${runs}: ${run.seconds.toFixed(2)} s, ${mbps(content.bytes, run.seconds)} MB/s, ${mib(run.peakRssKiB)} MiB`)
+    }
+  }
+  return results
+}
+
+interface Results {
+  readonly settings: Settings
+  readonly sha1PerCore: number
+  readonly bareNode: readonly Measurement[]
+  readonly file: Content
+  readonly fileRuns: readonly Run[]
+  readonly folder: Content
+  readonly folderRuns: readonly Run[]
+  readonly fileCount: number
+  readonly sparse: Content
+  readonly sparseRun: Run
+  readonly loadBefore: number
+  readonly loadAfter: number
+  readonly seconds: number
+}
+
+async function runAll (settings: Settings, work: string): Promise<Results> {
+  const started = performance.now()
+  const loadBefore = loadavg()[0]!
+  if (loadBefore > 0.5) progress(`warning: the load average is ${loadBefore.toFixed(2)}; other processes will slow the tools down`)
+  const sizes = settings.quick
+    ? { file: 256 * MiB, fileCount: 500, sparse: 2 * GiB }
+    : { file: 2 * GiB, fileCount: 5000, sparse: 20 * GiB }
+
+  progress('openssl speed -evp sha1 (3 s)')
+  const sha1PerCore = await opensslSha1()
+  const bareNode: Measurement[] = []
+  for (let run = 0; run < 3; run++) bareNode.push(await measure([process.execPath, '-e', '']))
+
+  progress(`writing a ${size(sizes.file)} file and ${sizes.fileCount} small files in ${work}`)
+  const file: Content = { label: 'one file, random data', path: join(work, 'random.bin'), bytes: sizes.file, pieceLength: MiB }
+  await writeRandomFile(file.path, file.bytes)
+  const folderPath = join(work, 'small-files')
+  const folderBytes = await writeSmallFiles(folderPath, sizes.fileCount)
+  const folder: Content = { label: `${sizes.fileCount.toLocaleString('en-US')} files of 1–64 KiB`, path: folderPath, bytes: folderBytes, pieceLength: 64 * KiB }
+  progress('warm-up read')
+  await warmUp([file.path, ...Array.from({ length: sizes.fileCount }, (_, index) => smallFilePath(folderPath, index))])
+  const fileRuns = await benchmark(file, TOOLS, work, settings, settings.runs)
+  const folderRuns = await benchmark(folder, TOOLS, work, settings, settings.runs)
+
+  // Last, and with the rest deleted: the sparse file's holes fill the page cache with zeroes, which would
+  // push the other content out (and the first read of a hole costs far more than a cached read).
+  await rm(file.path)
+  await rm(folderPath, { recursive: true })
+  const sparse: Content = { label: 'sparse file', path: join(work, 'sparse.bin'), bytes: sizes.sparse, pieceLength: undefined }
+  await writeFile(sparse.path, '')
+  await truncate(sparse.path, sparse.bytes)
+  progress(`warm-up read of the ${size(sizes.sparse)} sparse file`)
+  await warmUp([sparse.path])
+  const [sparseRun] = await benchmark(sparse, [EVERTORRENT], work, settings, 1)
+  await rm(sparse.path)
+
+  return {
+    settings, sha1PerCore, bareNode, file, fileRuns, folder, folderRuns, fileCount: sizes.fileCount, sparse, sparseRun: sparseRun!,
+    loadBefore, loadAfter: loadavg()[0]!, seconds: (performance.now() - started) / 1000
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+interface Summary {
+  readonly tool: ToolName
+  readonly throughput: number
+  readonly peakRssKiB: number
+  readonly cpuSeconds: number
+}
+
+function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+/** Median wall time (hence median throughput) and CPU time; the highest peak RSS of all runs. */
+function summarize (content: Content, runs: readonly Run[]): Summary[] {
+  return [...new Set(runs.map((run) => run.tool))].map((tool) => {
+    const mine = runs.filter((run) => run.tool === tool)
+    return {
+      tool,
+      throughput: content.bytes / median(mine.map((run) => run.seconds)),
+      peakRssKiB: Math.max(...mine.map((run) => run.peakRssKiB)),
+      cpuSeconds: median(mine.map((run) => run.userSeconds + run.systemSeconds))
+    }
+  })
+}
+
+const thousands = (value: number): string => Math.round(value).toLocaleString('en-US')
+const mbps = (bytes: number, seconds: number): string => thousands(bytes / seconds / MB)
+const mib = (kib: number): string => (kib / 1024).toFixed(1)
+const size = (bytes: number): string => bytes >= GiB ? `${+(bytes / GiB).toFixed(2)} GiB` : bytes >= MiB ? `${+(bytes / MiB).toFixed(1)} MiB` : `${bytes / KiB} KiB`
+
+function tableRows (content: Content, summaries: readonly Summary[]): string[] {
+  const rows = summaries.map((summary, index) => {
+    const lead = index === 0 ? `| ${content.label} (${size(content.bytes)}) | ${size(content.pieceLength ?? 0)} ` : '| | '
+    return `${lead}| ${summary.tool} | ${thousands(summary.throughput / MB)} | ${mib(summary.peakRssKiB)} | ${summary.cpuSeconds.toFixed(2)} |`
+  })
+  const ever = summaries.find((summary) => summary.tool === 'evertorrent')!
+  for (const other of summaries.filter((summary) => summary !== ever)) {
+    const ratio = (mine: number, theirs: number): string => `*${(mine / theirs).toFixed(2)}×*`
+    rows.push(`| | | *evertorrent ÷ ${other.tool}* | ${ratio(ever.throughput, other.throughput)} | ${ratio(ever.peakRssKiB, other.peakRssKiB)} | ${ratio(ever.cpuSeconds, other.cpuSeconds)} |`)
+  }
+  return rows
+}
+
+/** Every run of every tool must give the same infohash; undefined when they do. */
+function infoHashDisagreement (runs: readonly Run[]): string | undefined {
+  if (new Set(runs.map((run) => run.infoHash)).size === 1) return undefined
+  const byTool = new Map<ToolName, Set<string>>()
+  for (const run of runs) byTool.set(run.tool, (byTool.get(run.tool) ?? new Set()).add(run.infoHash))
+  return [...byTool].map(([tool, hashes]) => `${tool} ${[...hashes].join(' / ')}`).join(', ')
+}
+
+function infoHashLine (content: Content, runs: readonly Run[]): string {
+  const disagreement = infoHashDisagreement(runs)
+  return disagreement === undefined
+    ? `${content.label} (${size(content.bytes)}): evertorrent, mktorrent and create-torrent agree, on every run (${runs[0]!.infoHash})`
+    : `${content.label} (${size(content.bytes)}): **the infohashes differ**: ${disagreement}`
+}
+
+function rawLine (label: string, tool: string, piece: string, bytes: number | undefined, run: Measurement, infoHash = ''): string {
+  return [
+    label.padEnd(26), tool.padEnd(15), piece.padStart(9), run.seconds.toFixed(3).padStart(8),
+    (bytes === undefined ? '-' : mbps(bytes, run.seconds)).padStart(7), String(run.peakRssKiB).padStart(9),
+    run.userSeconds.toFixed(2).padStart(7), run.systemSeconds.toFixed(2).padStart(7), infoHash
+  ].join('  ').trimEnd()
+}
+
+function report (results: Results): string {
+  const { settings, sha1PerCore, bareNode, file, fileRuns, folder, folderRuns, sparse, sparseRun } = results
+  const fileSummary = summarize(file, fileRuns)
+  const everFile = fileSummary.find((summary) => summary.tool === 'evertorrent')!
+  const ceiling = sha1PerCore * settings.threads
+  const share = everFile.throughput / ceiling
+  const sparseRssMiB = sparseRun.peakRssKiB / 1024
+  const bareRssKiB = median(bareNode.map((run) => run.peakRssKiB))
+  const rawRuns = (content: Content, runs: readonly Run[]): string[] =>
+    runs.map((run) => rawLine(content.label, run.tool, String(run.pieceLength), content.bytes, run, run.infoHash))
+  return [
+    `### evertorrent create: speed and memory (${settings.threads} threads, cached data)`,
+    '',
+    `Cached data: everything is read once before the tools run. ${settings.threads} hashing threads for evertorrent and mktorrent ` +
+      '(create-torrent has no such option and hashes on one thread); the same piece length for all three. ' +
+      `Median of ${settings.runs} run${settings.runs === 1 ? '' : 's'} of the whole command, from start to exit; highest peak RSS. ` +
+      'MB = 10^6 bytes. Ratios above 1: evertorrent is faster, uses more memory, uses more CPU. ' +
+      `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}.`,
+    '',
+    '| Content | Piece length | Tool | MB/s | Peak RSS (MiB) | CPU time (s) |',
+    '|---|---|---|--:|--:|--:|',
+    ...tableRows(file, fileSummary),
+    ...tableRows(folder, summarize(folder, folderRuns)),
+    '',
+    `- **SHA-1 ceiling:** \`openssl speed -evp sha1\`, 16384-byte blocks: ${mbps(sha1PerCore, 1)} MB/s on one core × ${settings.threads} = ` +
+      `${mbps(ceiling, 1)} MB/s. evertorrent on the ${size(file.bytes)} file: ${mbps(everFile.throughput, 1)} MB/s = ` +
+      `**${(share * 100).toFixed(0)} %** of it (goal ≥ 85 %: ${share >= 0.85 ? 'met' : 'not met'}).`,
+    `- **Bounded memory:** evertorrent on a ${size(sparse.bytes)} sparse file (\`truncate -s\`, cached; automatic piece length: ${size(sparseRun.pieceLength)}): ` +
+      `peak RSS **${sparseRssMiB.toFixed(1)} MiB** (goal < 64 MiB: ${sparseRssMiB < 64 ? 'met' : 'not met'}), ` +
+      `${mib(sparseRun.peakRssKiB - bareRssKiB)} MiB more than a bare node; ${mbps(sparse.bytes, sparseRun.seconds)} MB/s.`,
+    `- **Baseline:** a bare \`node -e ''\` peaks at ${mib(bareRssKiB)} MiB RSS and takes ${(median(bareNode.map((run) => run.seconds)) * 1000).toFixed(0)} ms; ` +
+      'evertorrent and create-torrent pay both.',
+    `- **Infohashes** (mktorrent and evertorrent must agree; the content is made so that create-torrent must too):`,
+    `  - ${infoHashLine(file, fileRuns)}`,
+    `  - ${infoHashLine(folder, folderRuns)}`,
+    `- **Machine load** (1-minute load average): ${results.loadBefore.toFixed(2)} before, ${results.loadAfter.toFixed(2)} after. Benchmark wall time: ${results.seconds.toFixed(0)} s.`,
+    '',
+    'Raw numbers, every run:',
+    '',
+    '```',
+    `${'content'.padEnd(26)}  ${'tool'.padEnd(15)}  ${'piece'.padStart(9)}  ${'seconds'.padStart(8)}  ${'MB/s'.padStart(7)}  ${'RSS KiB'.padStart(9)}  ${'user s'.padStart(7)}  ${'sys s'.padStart(7)}  infohash`,
+    ...rawRuns(file, fileRuns),
+    ...rawRuns(folder, folderRuns),
+    ...rawRuns(sparse, [sparseRun]),
+    ...bareNode.map((run) => rawLine("node -e ''", 'node', '-', undefined, run)),
+    `openssl speed -evp sha1, 16384-byte blocks, one core: ${(sha1PerCore / 1000).toFixed(2)}k bytes/s`,
+    `bytes: file ${file.bytes}; folder ${folder.bytes} in ${results.fileCount} files; sparse file ${sparse.bytes}`,
+    '```'
+  ].join('\n')
+}
+
+// ---------------------------------------------------------------- main
+
+function progress (message: string): void {
+  process.stderr.write(`bench-create: ${message}\n`)
+}
+
+function parseSettings (): Settings | undefined {
+  const { values } = parseArgs({
+    options: {
+      threads: { type: 'string' },
+      runs: { type: 'string' },
+      quick: { type: 'boolean' },
+      cli: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) return undefined
+  const positive = (text: string | undefined, fallback: number, option: string): number => {
+    if (text === undefined) return fallback
+    if (!/^[1-9]\d*$/.test(text)) throw new Error(`${option} expects a positive whole number, not "${text}"`)
+    return Number(text)
+  }
+  const quick = values.quick === true
+  return {
+    threads: positive(values.threads, availableParallelism(), '--threads'),
+    runs: positive(values.runs, quick ? 1 : 3, '--runs'),
+    quick,
+    cli: values.cli ?? fileURLToPath(new URL('../appliance/cli.js', import.meta.url))
+  }
+}
+
+/** Fails in a second, not after writing gigabytes. */
+async function checkPrerequisites (settings: Settings): Promise<void> {
+  for (const [path, hint] of [
+    [PYTHON, 'the system Python 3 runs the measurements'],
+    ['/usr/bin/time', 'GNU time measures peak RSS (Debian package "time")'],
+    ['/usr/bin/mktorrent', 'install it with scripts/install-test-deps.sh'],
+    ['/usr/bin/openssl', 'install it with scripts/install-test-deps.sh'],
+    [settings.cli, 'build first: npx tsc -p .'],
+    [CREATE_TORRENT_RUNNER, 'build first: npx tsc -p .']
+  ] as const) {
+    if (!existsSync(path)) throw new Error(`${path} is missing: ${hint}`)
+  }
+  try {
+    await capture(process.execPath, [settings.cli, '--version'])
+  } catch (error) {
+    throw new Error(`the evertorrent CLI does not start: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+async function main (): Promise<number> {
+  const settings = parseSettings()
+  if (settings === undefined) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  await checkPrerequisites(settings)
+  const work = mkdtempSync(join(tmpdir(), 'evertorrent-bench-'))
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (running?.pid !== undefined) process.kill(-running.pid, 'SIGKILL')
+    rmSync(work, { recursive: true, force: true })
+    progress(`interrupted by ${signal}; removed ${work}`)
+    process.exit(130)
+  }
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
+  try {
+    const results = await runAll(settings, work)
+    process.stdout.write(`${report(results)}\n`)
+    return infoHashDisagreement(results.fileRuns) === undefined && infoHashDisagreement(results.folderRuns) === undefined ? 0 : 1
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+try {
+  process.exitCode = await main()
+} catch (error) {
+  progress(error instanceof Error ? error.message : String(error))
+  process.exitCode = 1
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Download one torrent with libtorrent from the peers given, and nothing else.
+
+usage: lt_download.py SOURCE SAVE_DIR [--peer HOST:PORT ...] [--timeout SECONDS]
+
+SOURCE is a .torrent file or a magnet URI (BEP 9: the metadata then comes from the peers).
+DHT, LSD, UPnP, NAT-PMP and uTP are off and libtorrent listens on 127.0.0.1 only, so the given
+peers (and the torrent's own trackers, if any) are the only sources. Prints one JSON object per
+line on stdout: {"event": "progress", ...} about once a second, then {"event": "done", ...} with
+"ok", the elapsed seconds, the file list and the hash failures. Exits 0 when the download
+completed, 1 when it did not (timeout or error), 2 on bad arguments.
+"""
+import argparse
+import json
+import sys
+import time
+
+import libtorrent as lt
+
+
+def parse_peer(text):
+    host, _, port = text.rpartition(':')
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f'peer "{text}" is not HOST:PORT')
+    return host.strip('[]'), int(port)
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
+def make_session():
+    return lt.session({
+        'listen_interfaces': '127.0.0.1:0',
+        'enable_dht': False,
+        'enable_lsd': False,
+        'enable_upnp': False,
+        'enable_natpmp': False,
+        'enable_outgoing_utp': False,
+        'enable_incoming_utp': False,
+        'user_agent': 'lt_download/' + lt.__version__,
+        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+        | lt.alert.category_t.peer_notification,
+    })
+
+
+def add(session, source, save_dir):
+    if source.startswith('magnet:'):
+        params = lt.parse_magnet_uri(source)
+    else:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(source)
+    params.save_path = save_dir
+    return session.add_torrent(params)
+
+
+def files_of(handle):
+    info = handle.torrent_file()
+    if info is None:
+        return []
+    files = info.files()
+    return [{'path': files.file_path(i), 'size': files.file_size(i)} for i in range(files.num_files())]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('source')
+    parser.add_argument('save_dir')
+    parser.add_argument('--peer', type=parse_peer, action='append', default=[])
+    parser.add_argument('--timeout', type=float, default=60.0)
+    args = parser.parse_args()
+
+    session = make_session()
+    handle = add(session, args.source, args.save_dir)
+    for peer in args.peer:
+        handle.connect_peer(peer)
+
+    started = time.monotonic()
+    last_report = 0.0
+    last_connect = started
+    hash_failures = 0
+    errors = []
+    finished = False
+    while time.monotonic() - started < args.timeout:
+        session.wait_for_alert(200)
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.hash_failed_alert):
+                hash_failures += 1
+            elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
+                errors.append(alert.message())
+        status = handle.status()
+        now = time.monotonic()
+        if status.has_metadata and status.progress >= 1 and (status.is_seeding or status.is_finished):
+            finished = True
+            break
+        # A peer that dropped us (or refused an encrypted first attempt) is dialled again.
+        if status.num_peers == 0 and now - last_connect > 2:
+            for peer in args.peer:
+                handle.connect_peer(peer)
+            last_connect = now
+        if now - last_report >= 1:
+            last_report = now
+            emit({'event': 'progress', 'state': str(status.state), 'progress': status.progress,
+                  'downloaded': status.total_wanted_done, 'rate': status.download_rate,
+                  'peers': status.num_peers, 'has_metadata': status.has_metadata})
+
+    elapsed = time.monotonic() - started
+    status = handle.status()
+    files = files_of(handle)
+    session.remove_torrent(handle)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        session.wait_for_alert(200)
+        if any(isinstance(alert, lt.torrent_removed_alert) for alert in session.pop_alerts()):
+            break
+    emit({'event': 'done', 'ok': finished, 'seconds': elapsed, 'total_size': status.total_wanted,
+          'downloaded': status.total_wanted_done, 'payload_bytes': status.total_payload_download,
+          'rate': status.total_wanted / elapsed if finished and elapsed > 0 else 0,
+          'hash_failures': hash_failures, 'errors': errors, 'files': files})
+    return 0 if finished else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { ClientError } from './downloader.js'
+
+export interface ClientProcessOptions {
+  readonly cwd?: string
+  readonly env?: NodeJS.ProcessEnv
+  /** Called with every stdout line, for clients that report on stdout (our libtorrent scripts). */
+  readonly onStdoutLine?: (line: string) => void
+  /** Lines of output kept for the error message. */
+  readonly tailLines?: number
+}
+
+export interface Exit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+/**
+ * A client's process: its stdout and stderr kept as a log tail, its exit observed, and `stop()` that
+ * signals it by PID and waits until it is really gone. Every driver stops its process in a `finally`.
+ */
+export class ClientProcess {
+  readonly client: string
+  readonly pid: number
+  /** Settles when the process has exited and its output is drained. */
+  readonly exited: Promise<Exit>
+  #exit: Exit | undefined
+  readonly #lines: string[] = []
+  readonly #tailLines: number
+
+  private constructor (client: string, child: ChildProcess, options: ClientProcessOptions) {
+    this.client = client
+    this.pid = child.pid!
+    this.#tailLines = options.tailLines ?? 80
+    const stdout = createInterface({ input: child.stdout! })
+    const stderr = createInterface({ input: child.stderr! })
+    stdout.on('line', (line) => {
+      this.#keep(line)
+      options.onStdoutLine?.(line)
+    })
+    stderr.on('line', (line) => this.#keep(line))
+    this.exited = Promise.all([once(child, 'close'), once(stdout, 'close'), once(stderr, 'close')]).then(([[code, signal]]) => {
+      this.#exit = { code, signal }
+      return this.#exit
+    })
+  }
+
+  /** Starts `command`; a missing binary is an ET_CLIENT_MISSING error, never a skip. */
+  static async start (client: string, command: string, args: readonly string[], options: ClientProcessOptions = {}): Promise<ClientProcess> {
+    // stdin stays an open pipe that nobody writes: our Python scripts exit when it closes, so they die with us.
+    const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd !== undefined && { cwd: options.cwd }), ...(options.env !== undefined && { env: options.env }) }
+    const child = spawn(command, args, spawnOptions)
+    try {
+      await once(child, 'spawn')
+    } catch (error) {
+      throw missingOrFailed(client, command, error)
+    }
+    return new ClientProcess(client, child, options)
+  }
+
+  get hasExited (): boolean {
+    return this.#exit !== undefined
+  }
+
+  /** The last lines the process wrote, stdout and stderr interleaved. */
+  logTail (): string {
+    return this.#lines.join('\n')
+  }
+
+  /** SIGTERM by PID, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop (graceMs = 5000): Promise<Exit> {
+    if (this.#exit !== undefined) return this.#exit
+    signal(this.pid, 'SIGTERM')
+    const timer = setTimeout(() => signal(this.pid, 'SIGKILL'), graceMs)
+    try {
+      return await this.exited
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #keep (line: string): void {
+    this.#lines.push(line)
+    if (this.#lines.length > this.#tailLines) this.#lines.shift()
+  }
+}
+
+/** Runs a command to completion and returns its stdout and stderr (for `--version`). */
+export async function runToCompletion (client: string, command: string, args: readonly string[]): Promise<string> {
+  const child = await ClientProcess.start(client, command, args)
+  const exit = await child.exited
+  if (exit.code !== 0) throw new ClientError('ET_CLIENT_FAILED', client, `${command} ${args.join(' ')} exited with ${describeExit(exit)}`, { logTail: child.logTail() })
+  return child.logTail()
+}
+
+export function describeExit (exit: Exit): string {
+  return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`
+}
+
+function signal (pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
+}
+
+function missingOrFailed (client: string, command: string, error: unknown): ClientError {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    return new ClientError('ET_CLIENT_MISSING', client, `${command} is not installed; scripts/install-test-deps.sh installs the test clients`, { cause: error })
+  }
+  return new ClientError('ET_CLIENT_FAILED', client, `could not start ${command}: ${(error as Error).message}`, { cause: error })
+}

@@ -1,0 +1,40 @@
+import { runToCompletion } from './client-process.js'
+import { ClientError, sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
+import { parseScriptEvent, startLibtorrentScript, systemPython } from './libtorrent-python.js'
+import { pollUntil } from './poll-until.js'
+
+const name = 'libtorrent'
+
+/** libtorrent-rasterbar through its Python binding, running lt_client.py: one session per download. */
+export const libtorrentDownloader: Downloader = {
+  name,
+
+  async version () {
+    const output = await runToCompletion(name, systemPython, ['-c', 'import libtorrent; print(libtorrent.__version__)'])
+    return `libtorrent ${output.trim()}`
+  },
+
+  async download (request: DownloadRequest) {
+    const source = sourceOf(name, request)
+    const deadline = Date.now() + request.timeoutMs
+    let done = false
+    let status = 'no status yet'
+    const child = await startLibtorrentScript(name, 'lt_client.py', [
+      ...(source.kind === 'torrent' ? ['--torrent', source.path] : ['--magnet', source.uri]),
+      '--save', request.saveDir
+    ], {
+      onStdoutLine: (line) => {
+        const message = parseScriptEvent(line)
+        if (message?.event === 'done') done = true
+        if (message?.event === 'status') status = line
+      }
+    })
+    try {
+      await pollUntil('the download', child, deadline, async () => done ? { done: true, value: undefined } : { done: false, status })
+      const exit = await child.exited
+      if (exit.code !== 0) throw new ClientError('ET_CLIENT_FAILED', name, `lt_client.py exited with code ${exit.code} after finishing`, { logTail: child.logTail() })
+    } finally {
+      await child.stop()
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import test from 'ava'
+import { scanContent } from '../../appliance/metainfo/content.js'
+import { MetainfoError } from '../../appliance/metainfo/errors.js'
+import { writeTree } from '../helpers/content.js'
+import { runOk } from '../helpers/run.js'
+import { tempDir } from '../helpers/temp-dir.js'
+
+const paths = (content: Awaited<ReturnType<typeof scanContent>>): string[] => content.files.map((file) => file.segments.join('/'))
+
+test('a single file is its own content, with no path segments', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'movie.mkv': 1234 })
+  const content = await scanContent(join(root, 'movie.mkv'))
+  t.false(content.isDirectory)
+  t.is(content.name, 'movie.mkv')
+  t.is(content.totalBytes, 1234)
+  t.deepEqual(content.files.map((file) => [file.segments, file.absolutePath, file.size]), [[[], join(root, 'movie.mkv'), 1234]])
+})
+
+test('files are in byte-wise order of their UTF-8 relative path, not segment by segment', async (t) => {
+  const root = join(tempDir(t), 'top')
+  // '-' (0x2d) < '.' (0x2e) < '/' (0x2f): whole-path order puts a-c and a.txt before a/b.
+  writeTree(root, { 'a/b': 1, 'a.txt': 2, 'a-c': 3, 'B': 4, 'é.txt': 5, 'z': 6, 'a/a/deep': 7, 'ab': 8 })
+  const content = await scanContent(root)
+  t.true(content.isDirectory)
+  t.is(content.name, 'top')
+  t.deepEqual(paths(content), ['B', 'a-c', 'a.txt', 'a/a/deep', 'a/b', 'ab', 'z', 'é.txt'])
+  t.deepEqual(content.files.map((file) => file.size), [4, 3, 2, 7, 1, 8, 6, 5])
+  t.is(content.totalBytes, 36)
+})
+
+test('junk is skipped at any depth and in any case, and reported', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, {
+    'keep.txt': 10,
+    '.DS_Store': 5,
+    'sub/Thumbs.db': 5,
+    'sub/keep2.txt': 3,
+    'sub/._keep2.txt': 5,
+    'DESKTOP.INI': 5,
+    '$RECYCLE.BIN/S-1-5/deleted.doc': 5,
+    'System Volume Information/IndexerVolumeGuid': 5,
+    '.trashes/x': 5,
+    '.Spotlight-V100/Store-V2/y': 5,
+    '.fseventsd/fseventsd-uuid': 5
+  })
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['keep.txt', 'sub/keep2.txt'])
+  t.deepEqual(content.skipped.map((entry) => entry.path.slice(root.length + 1)).sort(), [
+    '$RECYCLE.BIN', '.DS_Store', '.Spotlight-V100', '.fseventsd', '.trashes', 'DESKTOP.INI', 'System Volume Information', 'sub/._keep2.txt', 'sub/Thumbs.db'
+  ])
+})
+
+test('zero-length files are kept and empty folders vanish', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'empty-first': '', 'data': 100, 'sub/empty': '', 'sub/deeper/also-empty': '' })
+  mkdirSync(join(root, 'void/nothing/here'), { recursive: true })
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['data', 'empty-first', 'sub/deeper/also-empty', 'sub/empty'])
+  t.is(content.totalBytes, 100)
+})
+
+test('a symbolic link inside the root is followed, under the link\'s name', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'real/file.bin': 50, 'other.bin': 7 })
+  symlinkSync('real/file.bin', join(root, 'link-to-file'))
+  symlinkSync(join(root, 'real'), join(root, 'link-to-folder'))
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['link-to-file', 'link-to-folder/file.bin', 'other.bin', 'real/file.bin'])
+  const linked = content.files.find((file) => file.segments.join('/') === 'link-to-file')!
+  t.is(linked.absolutePath, join(root, 'real/file.bin'))
+  t.is(linked.size, 50)
+  t.deepEqual(content.skipped, [])
+})
+
+test('symbolic links that leave the root or point nowhere are skipped and reported', async (t) => {
+  const base = tempDir(t)
+  const root = join(base, 'root')
+  writeTree(base, { 'outside.txt': 99, 'outside-dir/secret': 99, 'root/inside.txt': 4, 'root-sibling/x': 1 })
+  symlinkSync(join(base, 'outside.txt'), join(root, 'absolute-out'))
+  symlinkSync('../outside-dir', join(root, 'relative-out'))
+  // A prefix of the root's path is not inside it.
+  symlinkSync('../root-sibling/x', join(root, 'prefix-trick'))
+  symlinkSync('does-not-exist', join(root, 'dangling'))
+  symlinkSync('/etc/passwd', join(root, 'system-file'))
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['inside.txt'])
+  t.deepEqual(content.skipped.map((entry) => entry.path).sort(), ['absolute-out', 'dangling', 'prefix-trick', 'relative-out', 'system-file'].map((name) => join(root, name)))
+})
+
+test('symbolic link loops end without hanging', async (t) => {
+  t.timeout(20_000)
+  const root = tempDir(t)
+  writeTree(root, { 'a/file': 3 })
+  symlinkSync('..', join(root, 'a/up'))
+  symlinkSync('.', join(root, 'a/self'))
+  symlinkSync(root, join(root, 'a/root'))
+  symlinkSync('loop-b', join(root, 'loop-a'))
+  symlinkSync('loop-a', join(root, 'loop-b'))
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['a/file'])
+  t.is(content.skipped.length, 5)
+})
+
+test('a symbolic link to a folder beside it is followed once, not endlessly', async (t) => {
+  t.timeout(20_000)
+  const root = tempDir(t)
+  writeTree(root, { 'a/file': 3 })
+  symlinkSync('a', join(root, 'b'))
+  symlinkSync('../b', join(root, 'a/back'))
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['a/file', 'b/file'])
+})
+
+test('a FIFO is skipped, not read', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'data': 10 })
+  await runOk('mkfifo', [join(root, 'pipe')])
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['data'])
+  t.deepEqual(content.skipped.map((entry) => entry.path), [join(root, 'pipe')])
+})
+
+test('a name that is not UTF-8 is ET_NAME_ENCODING, naming the folder', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'fine.txt': 10, 'sub/also-fine': 3 })
+  writeFileSync(Buffer.concat([Buffer.from(join(root, 'sub') + '/'), Buffer.from([0x66, 0xff, 0x2e, 0x74])]), 'x')
+  const error = await t.throwsAsync(scanContent(root), { instanceOf: MetainfoError })
+  t.is(error?.code, 'ET_NAME_ENCODING')
+  t.true(error?.path?.startsWith(join(root, 'sub') + '/f'))
+  t.true(error?.message.includes(join(root, 'sub')))
+})
+
+test('a missing path is ET_PATH_MISSING', async (t) => {
+  const missing = join(tempDir(t), 'nope')
+  const error = await t.throwsAsync(scanContent(missing), { instanceOf: MetainfoError })
+  t.is(error?.code, 'ET_PATH_MISSING')
+  t.is(error?.path, missing)
+})
+
+const empty: Record<string, (root: string) => void> = {
+  'an empty file': (root) => writeTree(root, { 'empty.txt': '' }),
+  'an empty folder': () => undefined,
+  'a folder of empty folders': (root) => mkdirSync(join(root, 'a/b/c'), { recursive: true }),
+  'a folder of empty files': (root) => writeTree(root, { 'a': '', 'b/c': '' }),
+  'a folder of junk': (root) => writeTree(root, { '.DS_Store': 100, 'Thumbs.db': 100, 'x/._y': 100 }),
+  'a folder of junk and empty files': (root) => writeTree(root, { '.DS_Store': 100, 'empty': '' })
+}
+
+for (const [description, make] of Object.entries(empty)) {
+  test(`${description} is ET_EMPTY`, async (t) => {
+    const base = tempDir(t)
+    const root = join(base, 'content')
+    mkdirSync(root)
+    make(root)
+    const target = description === 'an empty file' ? join(root, 'empty.txt') : root
+    const error = await t.throwsAsync(scanContent(target), { instanceOf: MetainfoError })
+    t.is(error?.code, 'ET_EMPTY')
+    t.is(error?.path, target)
+  })
+}

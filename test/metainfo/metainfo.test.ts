@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto'
+import test from 'ava'
+import bencode from 'bencode'
+import { MetainfoError } from '../../appliance/metainfo/errors.js'
+import { buildMetainfo, encodeTorrent, parseTorrent, type InfoHash, type MetainfoFields } from '../../appliance/metainfo/metainfo.js'
+import { pseudoRandomBytes } from '../helpers/content.js'
+
+const sha1 = (bytes: Uint8Array): InfoHash => createHash('sha1').update(bytes).digest('hex') as InfoHash
+const digests = (count: number): Buffer => pseudoRandomBytes(`pieces-${count}`, count * 20)
+
+const multiFile: MetainfoFields = {
+  name: 'ünïcødé',
+  pieceLength: 32768,
+  pieces: digests(3),
+  files: [{ path: ['a', 'b.txt'], length: 40000 }, { path: ['empty'], length: 0 }, { path: ['日本語.txt'], length: 30000 }],
+  announceList: [['http://t1.example/announce', 'http://t1b.example/announce'], ['udp://t2.example:6969']],
+  urlList: ['http://w1.example/', 'http://w2.example/files/'],
+  private: true,
+  comment: 'a comment',
+  source: 'SRC',
+  createdBy: 'evertorrent/test',
+  creationDate: 1700000000
+}
+
+test('the info dictionary of a single file is the BEP 3 bencoding, and the infohash its SHA-1', (t) => {
+  const pieces = digests(2)
+  const metainfo = buildMetainfo({ name: 'a.txt', pieceLength: 16384, pieces, files: [{ path: [], length: 20000 }] })
+  const expected = Buffer.concat([
+    Buffer.from('d6:lengthi20000e4:name5:a.txt12:piece lengthi16384e6:pieces40:'),
+    pieces,
+    Buffer.from('e')
+  ])
+  t.deepEqual(metainfo.infoBytes, expected)
+  t.is(metainfo.infoHash, sha1(expected))
+  t.false(metainfo.isMultiFile)
+  t.deepEqual(metainfo.files, [{ path: ['a.txt'], length: 20000, offset: 0 }])
+  t.is(metainfo.pieceCount, 2)
+})
+
+test('the info dictionary of a folder lists files with length and path, plus private and source', (t) => {
+  const pieces = digests(1)
+  const metainfo = buildMetainfo({
+    name: 'dir',
+    pieceLength: 16384,
+    pieces,
+    files: [{ path: ['a', 'b'], length: 3 }, { path: ['c'], length: 0 }],
+    private: true,
+    source: 'S'
+  })
+  const expected = Buffer.concat([
+    Buffer.from('d5:filesld6:lengthi3e4:pathl1:a1:beed6:lengthi0e4:pathl1:ceee4:name3:dir12:piece lengthi16384e6:pieces20:'),
+    pieces,
+    Buffer.from('7:privatei1e6:source1:Se')
+  ])
+  t.deepEqual(metainfo.infoBytes, expected)
+  t.is(metainfo.infoHash, sha1(expected))
+  t.deepEqual(metainfo.files.map((file) => file.offset), [0, 3])
+  t.is(metainfo.totalBytes, 3)
+})
+
+test('encodeTorrent writes the info dictionary byte for byte, and parseTorrent reads every field back', (t) => {
+  const built = buildMetainfo(multiFile)
+  const bytes = encodeTorrent(built)
+  t.true(bytes.includes(Buffer.concat([Buffer.from('4:info'), built.infoBytes])))
+  const parsed = parseTorrent(bytes)
+  t.deepEqual(parsed, built)
+  t.is(parsed.infoHash, sha1(built.infoBytes))
+  const outer = bencode.decode(bytes) as Record<string, unknown>
+  t.deepEqual(Object.keys(outer).sort(), ['announce', 'announce-list', 'comment', 'created by', 'creation date', 'info', 'url-list'])
+  t.is(Buffer.from(outer.announce as Uint8Array).toString(), 'http://t1.example/announce')
+})
+
+test('a torrent without trackers or web seeds has no announce, announce-list or url-list', (t) => {
+  const bytes = encodeTorrent(buildMetainfo({ name: 'x', pieceLength: 16384, pieces: digests(1), files: [{ path: [], length: 5 }] }))
+  t.deepEqual(Object.keys(bencode.decode(bytes) as object), ['info'])
+})
+
+test('fields outside the info dictionary leave the infohash alone; private and source change it', (t) => {
+  const base = { name: 'x', pieceLength: 16384, pieces: digests(1), files: [{ path: [], length: 5 }] }
+  const plain = buildMetainfo(base).infoHash
+  t.is(buildMetainfo({ ...base, announceList: [['http://t.example/']], urlList: ['http://w.example/'], comment: 'c', createdBy: 'me', creationDate: 1 }).infoHash, plain)
+  const withPrivate = buildMetainfo({ ...base, private: true }).infoHash
+  const withSource = buildMetainfo({ ...base, source: 'S' }).infoHash
+  t.not(withPrivate, plain)
+  t.not(withSource, plain)
+  t.not(withSource, withPrivate)
+})
+
+test('parseTorrent reads a single-file torrent and a bare url-list string', (t) => {
+  const info = { name: Buffer.from('a.bin'), 'piece length': 16384, pieces: digests(2), length: 16385 }
+  const parsed = parseTorrent(bencode.encode({ announce: Buffer.from('http://t.example/a'), 'url-list': Buffer.from('http://w.example/a.bin'), info }))
+  t.deepEqual(parsed.announceList, [['http://t.example/a']])
+  t.deepEqual(parsed.urlList, ['http://w.example/a.bin'])
+  t.deepEqual(parsed.files, [{ path: ['a.bin'], length: 16385, offset: 0 }])
+  t.false(parsed.isMultiFile)
+  t.false(parsed.private)
+  t.is(parsed.infoHash, sha1(bencode.encode(info)))
+})
+
+// Each case is a valid torrent with one thing broken.
+const validInfo = (): Record<string, unknown> => ({
+  name: Buffer.from('dir'),
+  'piece length': 16384,
+  pieces: digests(2),
+  files: [{ length: 16384, path: [Buffer.from('a')] }, { length: 1, path: [Buffer.from('sub'), Buffer.from('b')] }]
+})
+const withInfo = (change: (info: Record<string, unknown>) => void): Uint8Array => {
+  const info = validInfo()
+  change(info)
+  return bencode.encode({ info })
+}
+const withFile = (change: (file: Record<string, unknown>) => void): Uint8Array => withInfo((info) => {
+  change((info.files as Array<Record<string, unknown>>)[1]!)
+})
+
+const hostile: Record<string, Uint8Array> = {
+  'empty input': new Uint8Array(0),
+  'not bencode': Buffer.from('this is not a torrent'),
+  'an HTML page': Buffer.from('<html><body>404</body></html>'),
+  'truncated bencode': bencode.encode({ info: validInfo() }).subarray(0, 60),
+  'a negative string length (hangs a naive decoder)': Buffer.from('d4:infod4:name-3:abce6:lengthi1eee'),
+  'a negative length deep inside': Buffer.concat([bencode.encode({ info: validInfo() }).subarray(0, 40), Buffer.from('-30:xe')]),
+  'a dictionary with an integer key': Buffer.from('d4:infodi1e4:name4:name1:xee'),
+  'a dictionary key without a value': Buffer.from('d4:infod4:nameee'),
+  'an integer': Buffer.from('i42e'),
+  'a list': Buffer.from('li1ei2ee'),
+  'no info': bencode.encode({ announce: Buffer.from('http://t.example/') }),
+  'info is a string': bencode.encode({ info: Buffer.from('x') }),
+  'info is a list': bencode.encode({ info: [1, 2] }),
+  'no name': withInfo((info) => { delete info.name }),
+  'name is an integer': withInfo((info) => { info.name = 5 }),
+  'name is not UTF-8': withInfo((info) => { info.name = Buffer.from([0x66, 0xff]) }),
+  'name is ..': withInfo((info) => { info.name = Buffer.from('..') }),
+  'name is .': withInfo((info) => { info.name = Buffer.from('.') }),
+  'name is empty': withInfo((info) => { info.name = Buffer.from('') }),
+  'name has a slash': withInfo((info) => { info.name = Buffer.from('../etc') }),
+  'no piece length': withInfo((info) => { delete info['piece length'] }),
+  'piece length 0': withInfo((info) => { info['piece length'] = 0 }),
+  'piece length not a power of two': withInfo((info) => { info['piece length'] = 20000 }),
+  'piece length below 16 KiB': withInfo((info) => { info['piece length'] = 8192 }),
+  'piece length above 16 MiB': withInfo((info) => { info['piece length'] = 2 ** 25 }),
+  'negative piece length': withInfo((info) => { info['piece length'] = -16384 }),
+  'piece length is a string': withInfo((info) => { info['piece length'] = Buffer.from('16384') }),
+  'no pieces': withInfo((info) => { delete info.pieces }),
+  'pieces not a multiple of 20': withInfo((info) => { info.pieces = digests(2).subarray(0, 39) }),
+  'pieces is a list': withInfo((info) => { info.pieces = [digests(1), digests(1)] }),
+  'one piece too many': withInfo((info) => { info.pieces = digests(3) }),
+  'one piece too few': withInfo((info) => { info.pieces = digests(1) }),
+  'neither length nor files': withInfo((info) => { delete info.files }),
+  'files is a dictionary': withInfo((info) => { info.files = { a: 1 } }),
+  'a file is a string': withInfo((info) => { info.files = [Buffer.from('a')] }),
+  'a file without length': withFile((file) => { delete file.length }),
+  'a negative file length': withFile((file) => { file.length = -1 }),
+  'a file without path': withFile((file) => { delete file.path }),
+  'an empty path': withFile((file) => { file.path = [] }),
+  'a .. segment': withFile((file) => { file.path = [Buffer.from('..'), Buffer.from('..'), Buffer.from('etc'), Buffer.from('passwd')] }),
+  'a .. segment in the middle': withFile((file) => { file.path = [Buffer.from('sub'), Buffer.from('..'), Buffer.from('b')] }),
+  'a . segment': withFile((file) => { file.path = [Buffer.from('.'), Buffer.from('b')] }),
+  'an empty segment': withFile((file) => { file.path = [Buffer.from('sub'), Buffer.from('')] }),
+  'a segment with a slash': withFile((file) => { file.path = [Buffer.from('/etc/passwd')] }),
+  'a segment that is not UTF-8': withFile((file) => { file.path = [Buffer.from([0xc3, 0x28])] }),
+  'a segment that is an integer': withFile((file) => { file.path = [7] }),
+  'announce-list of strings': bencode.encode({ info: validInfo(), 'announce-list': [Buffer.from('http://t.example/')] }),
+  'url-list of integers': bencode.encode({ info: validInfo(), 'url-list': [1] }),
+  'a negative creation date': bencode.encode({ info: { ...validInfo(), private: 1 }, 'creation date': -5 })
+}
+
+for (const [description, bytes] of Object.entries(hostile)) {
+  test(`parseTorrent rejects ${description} with ET_BAD_TORRENT`, (t) => {
+    const error = t.throws(() => parseTorrent(bytes), { instanceOf: MetainfoError })
+    t.is(error?.code, 'ET_BAD_TORRENT')
+    t.regex(error?.message ?? '', /^invalid torrent: /)
+  })
+}
+
+test('parseTorrent accepts the valid torrent the hostile cases are made from', (t) => {
+  const parsed = parseTorrent(bencode.encode({ info: validInfo() }))
+  t.deepEqual(parsed.files.map((file) => file.path), [['a'], ['sub', 'b']])
+  t.is(parsed.totalBytes, 16385)
+})
+
+test('parseTorrent never throws anything but ET_BAD_TORRENT on corrupted bytes', (t) => {
+  const original = encodeTorrent(buildMetainfo(multiFile))
+  const noise = pseudoRandomBytes('corruption', 3000 * 3)
+  let rejected = 0
+  for (let index = 0; index < 3000; index++) {
+    const bytes = Buffer.from(original)
+    const position = noise.readUInt16BE(index * 3) % bytes.length
+    if (index % 3 === 0) bytes[position] = noise[index * 3 + 2]!
+    const input = index % 3 === 1 ? bytes.subarray(0, position) : index % 3 === 2 ? Buffer.concat([bytes.subarray(0, position), bytes.subarray(position + 1)]) : bytes
+    try {
+      parseTorrent(input)
+    } catch (error) {
+      rejected += 1
+      if (!(error instanceof MetainfoError) || error.code !== 'ET_BAD_TORRENT') {
+        t.fail(`mutation ${index} threw ${String(error)}`)
+        return
+      }
+    }
+  }
+  t.true(rejected > 1000)
+})

@@ -1,0 +1,128 @@
+import { appendFileSync, rmSync, utimesSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
+import test, { type ExecutionContext } from 'ava'
+import { ContentReader } from '../../appliance/seeder/content-reader.js'
+import { SeederError } from '../../appliance/seeder/errors.js'
+import type { OpenFile } from '../../appliance/seeder/file-handle-cache.js'
+import { pieceSize } from '../../appliance/seeder/piece-request.js'
+import { writeTree } from '../helpers/content.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { contentOf, publish } from './fixtures.js'
+
+const KiB = 1024
+
+function reader (options: Partial<ConstructorParameters<typeof ContentReader>[0]> = {}): ContentReader {
+  return new ContentReader({ cacheBytes: 256 * KiB, readAheadBytes: 64 * KiB, maxOpenFiles: 4, ...options })
+}
+
+test('every block of a multi-file torrent reads back as its content, across file and span boundaries', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'multi/a': 40_000, 'multi/b': 1, 'multi/c': 0, 'multi/d/e': 70_001, 'multi/f': 16_384, 'multi/g': 999 })
+  const torrent = await publish(join(root, 'multi'), { pieceLength: 32 * KiB })
+  const content = contentOf(torrent)
+  const files = reader({ readAheadBytes: 16 * KiB })
+  t.teardown(async () => await files.close())
+  const { metainfo } = torrent
+  for (let index = 0; index < metainfo.pieceCount; index++) {
+    const size = pieceSize(metainfo, index)
+    // Aligned 16 KiB blocks, and odd ones that straddle the 16 KiB read-ahead spans.
+    for (const [offset, length] of [[0, Math.min(16 * KiB, size)], [size - 1, 1], [Math.min(1000, size - 1), Math.min(16 * KiB, size - Math.min(1000, size - 1))]] as const) {
+      const block = await files.readBlock(torrent, index, offset, length)
+      const start = index * metainfo.pieceLength + offset
+      t.true(block.equals(content.subarray(start, start + length)), `piece ${index} offset ${offset} length ${length}`)
+    }
+  }
+})
+
+test('the cache stays within its budget and the open files within their limit', async (t) => {
+  const root = tempDir(t)
+  const tree: Record<string, number> = {}
+  for (let i = 0; i < 12; i++) tree[`many/${String(i).padStart(2, '0')}`] = 300_000
+  writeTree(root, tree)
+  const torrent = await publish(join(root, 'many'), { pieceLength: 64 * KiB })
+  const files = reader({ cacheBytes: 256 * KiB, readAheadBytes: 64 * KiB, maxOpenFiles: 3 })
+  t.teardown(async () => await files.close())
+  const { metainfo } = torrent
+  const content = contentOf(torrent)
+  for (let index = metainfo.pieceCount - 1; index >= 0; index--) {
+    for (let offset = 0; offset < pieceSize(metainfo, index); offset += 16 * KiB) {
+      const length = Math.min(16 * KiB, pieceSize(metainfo, index) - offset)
+      const reads = [files.readBlock(torrent, index, offset, length), files.readBlock(torrent, index, offset, length)]
+      const [block] = await Promise.all(reads)
+      const start = index * metainfo.pieceLength + offset
+      t.true(block!.equals(content.subarray(start, start + length)))
+      t.true(files.cachedBytes <= 256 * KiB, `cache holds ${files.cachedBytes} bytes`)
+      t.true(files.openFiles <= 3, `${files.openFiles} files open`)
+    }
+  }
+  t.true(files.cachedBytes > 0)
+})
+
+async function failure (t: ExecutionContext, action: () => Promise<unknown>): Promise<SeederError> {
+  const error = await t.throwsAsync(action)
+  t.true(error instanceof SeederError)
+  return error as SeederError
+}
+
+test('a file modified after hashing is not served: ET_FILE_CHANGED', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'item/a': 50_000, 'item/b': 50_000 })
+  const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
+  const files = reader()
+  t.teardown(async () => await files.close())
+  utimesSync(torrent.files[1]!.absolutePath, new Date(), new Date(Date.now() + 5000))
+  await files.readBlock(torrent, 0, 0, 16 * KiB)
+  const error = await failure(t, async () => await files.readBlock(torrent, 4, 0, 16 * KiB))
+  t.is(error.code, 'ET_FILE_CHANGED')
+  t.is(error.path, torrent.files[1]!.absolutePath)
+})
+
+test('a file that grew or shrank is not served, even while it is open', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'item/a': 100_000 })
+  const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
+  const files = reader({ readAheadBytes: 16 * KiB })
+  t.teardown(async () => await files.close())
+  await files.readBlock(torrent, 0, 0, 16 * KiB)
+  t.is(files.openFiles, 1)
+  appendFileSync(torrent.files[0]!.absolutePath, 'more')
+  utimesSync(torrent.files[0]!.absolutePath, new Date(), new Date(torrent.files[0]!.mtimeMs))
+  const error = await failure(t, async () => await files.readBlock(torrent, 1, 0, 16 * KiB))
+  t.is(error.code, 'ET_FILE_CHANGED')
+})
+
+test('a deleted file gives ET_FILE_MISSING', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'item/a': 20_000, 'item/b': 20_000 })
+  const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
+  const files = reader()
+  t.teardown(async () => await files.close())
+  rmSync(torrent.files[1]!.absolutePath)
+  const error = await failure(t, async () => await files.readBlock(torrent, 2, 0, 40_000 - 32 * KiB))
+  t.is(error.code, 'ET_FILE_MISSING')
+})
+
+test('a drive failing mid-read (EIO) gives ET_READ, and no bytes', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'item/a': 100_000 })
+  const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
+  let reads = 0
+  const failingDrive: OpenFile = async (path) => {
+    const handle = await open(path, 'r')
+    return {
+      stat: async () => await handle.stat(),
+      close: async () => await handle.close(),
+      read: async (buffer, offset, length, position) => {
+        if (++reads > 1) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })
+        return await handle.read(buffer, offset, length, position)
+      }
+    }
+  }
+  const files = reader({ readAheadBytes: 16 * KiB, openFile: failingDrive })
+  t.teardown(async () => await files.close())
+  t.is((await files.readBlock(torrent, 0, 0, 16 * KiB)).length, 16 * KiB)
+  const error = await failure(t, async () => await files.readBlock(torrent, 1, 0, 16 * KiB))
+  t.is(error.code, 'ET_READ')
+  t.regex(error.message, /EIO/)
+})

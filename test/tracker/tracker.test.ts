@@ -1,0 +1,231 @@
+import test from 'ava'
+import bencode from 'bencode'
+import { randomBytes } from 'node:crypto'
+import { Tracker, UNPUBLISHED_REASON, type AnnounceEvent } from '../../appliance/tracker/tracker.js'
+import type { TrackerError } from '../../appliance/tracker/errors.js'
+import { Catalog } from '../../appliance/catalog/catalog.js'
+import { EVERSEED_PORT, fakePublished, mountTracker, startTracker } from './fixture.js'
+import {
+  announcePath,
+  httpAnnounce,
+  percentEncode,
+  udpAnnounce,
+  udpAnnouncePacket,
+  udpClient,
+  udpExchange,
+  udpScrape,
+  webSocketExchange
+} from './tracker-client.js'
+import { httpGet } from '../web/http-client.js'
+
+const CLIENT = '127.0.0.2'
+const BOX = '127.0.0.3'
+
+test('HTTP: a client that reached the box at 127.0.0.3 is handed the everseed at 127.0.0.3, alone in an empty swarm', async (t) => {
+  const { tracker, infoHash, httpPort } = await startTracker(t, BOX)
+  const events: AnnounceEvent[] = []
+  tracker.on('announce', (event) => events.push(event))
+
+  const compact = await httpAnnounce(BOX, httpPort, { infoHash, port: 51413, event: 'started' }, CLIENT)
+  t.deepEqual(compact.peers, [`${BOX}:${EVERSEED_PORT}`])
+  t.is(compact.complete, 1, 'the everseed is a seeder')
+  t.is(compact.incomplete, 1, 'the client itself, a leecher')
+
+  const full = await httpAnnounce(BOX, httpPort, { infoHash, port: 51413, compact: 0 }, CLIENT)
+  t.deepEqual(full.peers, [`${BOX}:${EVERSEED_PORT}`])
+
+  t.like(events[0], { infoHash: infoHash.toString('hex'), event: 'started', transport: 'http', peer: `${CLIENT}:51413`, swarm: { seeders: 0, leechers: 1, completed: 0 } })
+  t.is(events[1]?.event, 'update')
+})
+
+test('HTTP: the same tracker behind two addresses hands out each client the address it used', async (t) => {
+  const { tracker, infoHash, httpPort } = await startTracker(t, BOX)
+  const other = await mountTracker(t, tracker, '127.0.0.4')
+  t.deepEqual((await httpAnnounce('127.0.0.4', other.port, { infoHash, port: 1000 }, CLIENT)).peers, [`127.0.0.4:${EVERSEED_PORT}`])
+  t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash, port: 1001 }, CLIENT)).peers, [`${BOX}:${EVERSEED_PORT}`, `${CLIENT}:1000`])
+})
+
+test('UDP: a client on 127.0.0.2 announcing to 127.0.0.3 is handed the everseed at 127.0.0.3', async (t) => {
+  const { infoHash, udpPort } = await startTracker(t, BOX)
+  const socket = await udpClient(t, CLIENT)
+  const answer = await udpAnnounce(socket, BOX, udpPort, { infoHash, port: 51413 })
+  t.is(answer.action, 1)
+  t.deepEqual(answer.peers, [`${BOX}:${EVERSEED_PORT}`])
+  t.is(answer.seeders, 1)
+  t.is(answer.leechers, 1)
+})
+
+test('UDP: one socket per local address, following addresses that come and go', async (t) => {
+  const catalog = new Catalog()
+  const published = fakePublished('a.bin')
+  catalog.add(published)
+  const addresses = [BOX]
+  const tracker = new Tracker({ catalog, everseedPort: EVERSEED_PORT, udpPort: 0, listAddresses: () => addresses, addressRefreshMs: 3_600_000 })
+  await tracker.start()
+  t.teardown(async () => { await tracker.close() })
+  const infoHash = Buffer.from(published.metainfo.infoHash, 'hex')
+  const port = tracker.udpPort!
+  const socket = await udpClient(t, CLIENT)
+
+  addresses.push('127.0.0.4')
+  await tracker.refreshAddresses()
+  t.deepEqual((await udpAnnounce(socket, '127.0.0.4', port, { infoHash, port: 1 })).peers[0], `127.0.0.4:${EVERSEED_PORT}`)
+  t.deepEqual((await udpAnnounce(socket, BOX, port, { infoHash, port: 1 })).peers[0], `${BOX}:${EVERSEED_PORT}`)
+
+  addresses.shift()
+  await tracker.refreshAddresses()
+  const connect = Buffer.from('0000041727101980' + '00000000' + '00000001', 'hex')
+  await t.throwsAsync(udpExchange(socket, connect, BOX, port, 300), { message: /no UDP answer/ })
+})
+
+test('IPv6: a client on ::1 gets the everseed at ::1, in peers6 over HTTP and as 18-byte peers over UDP', async (t) => {
+  const { infoHash, httpPort, udpPort } = await startTracker(t, '::1')
+  const compact = await httpGet('::1', httpPort, announcePath({ infoHash, port: 51413 }), { localAddress: '::1' })
+  const decoded = bencode.decode(compact.body)
+  t.is(Buffer.from(decoded.peers).length, 0)
+  t.is(Buffer.from(decoded.peers6).toString('hex'), `${'0'.repeat(30)}01${EVERSEED_PORT.toString(16).padStart(4, '0')}`)
+  t.deepEqual((await httpAnnounce('::1', httpPort, { infoHash, port: 51413, compact: 0 }, '::1')).peers, [`[::1]:${EVERSEED_PORT}`])
+
+  const socket = await udpClient(t, '::1')
+  const answer = await udpAnnounce(socket, '::1', udpPort, { infoHash, port: 51413 })
+  t.deepEqual(answer.peers, [`[::1]:${EVERSEED_PORT}`])
+})
+
+test('published-only refuses an unknown infohash with a clear failure reason, over HTTP, UDP and WebSocket', async (t) => {
+  const { tracker, httpPort, udpPort } = await startTracker(t, BOX)
+  const warnings: TrackerError[] = []
+  tracker.on('warning', (error) => warnings.push(error))
+  const unknown = randomBytes(20)
+
+  t.is((await httpAnnounce(BOX, httpPort, { infoHash: unknown, port: 1 }, CLIENT)).failure, UNPUBLISHED_REASON)
+  const socket = await udpClient(t, CLIENT)
+  const udp = await udpAnnounce(socket, BOX, udpPort, { infoHash: unknown, port: 1 })
+  t.is(udp.action, 3)
+  t.is(udp.error, UNPUBLISHED_REASON)
+  const ws = await webSocketExchange(BOX, httpPort, '/announce', { action: 'announce', info_hash: unknown.toString('latin1'), peer_id: randomBytes(20).toString('latin1'), numwant: 0, offers: [], event: 'started', left: 1 })
+  t.like(ws, { 'failure reason': UNPUBLISHED_REASON })
+
+  t.deepEqual(warnings.map((warning) => warning.code), ['ET_UNPUBLISHED', 'ET_UNPUBLISHED', 'ET_UNPUBLISHED'])
+  t.is(tracker.stats(unknown.toString('hex')), undefined)
+})
+
+test('open mode tracks any infohash, without an everseed in swarms it does not publish', async (t) => {
+  const { infoHash: published, httpPort, udpPort } = await startTracker(t, BOX, { mode: 'open' })
+  const unknown = randomBytes(20)
+  const first = await httpAnnounce(BOX, httpPort, { infoHash: unknown, port: 1000, left: 0 }, CLIENT)
+  t.deepEqual(first, { complete: 1, incomplete: 0, peers: [] })
+  const socket = await udpClient(t, CLIENT)
+  const second = await udpAnnounce(socket, BOX, udpPort, { infoHash: unknown, port: 1001 })
+  t.deepEqual(second.peers, [`${CLIENT}:1000`])
+  t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash: published, port: 1 }, CLIENT)).peers, [`${BOX}:${EVERSEED_PORT}`])
+})
+
+test('WebSocket announces for a published torrent are answered; WebRTC peers are not given the TCP everseed', async (t) => {
+  const { tracker, infoHash, httpPort } = await startTracker(t, BOX)
+  const events: AnnounceEvent[] = []
+  tracker.on('announce', (event) => events.push(event))
+  const answer = await webSocketExchange(BOX, httpPort, '/announce', { action: 'announce', info_hash: infoHash.toString('latin1'), peer_id: randomBytes(20).toString('latin1'), numwant: 0, offers: [], event: 'started', left: 0 })
+  t.like(answer, { action: 'announce', complete: 1, incomplete: 0 })
+  t.like(events[0], { transport: 'ws', event: 'started' })
+})
+
+test('scrape counts the everseed as a seeder, over HTTP and UDP, and the tracker exposes the same counts', async (t) => {
+  const { tracker, infoHash, httpPort, udpPort } = await startTracker(t, BOX)
+  const hex = infoHash.toString('hex')
+  const scrapeHttp = async (): Promise<unknown> => {
+    const { body } = await httpGet(BOX, httpPort, `/scrape?info_hash=${percentEncode(infoHash)}`)
+    const files = Object.values(bencode.decode(body).files)
+    t.is(files.length, 1)
+    return files[0]
+  }
+  t.deepEqual(await scrapeHttp(), { complete: 1, downloaded: 0, incomplete: 0 })
+
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 2000, event: 'started' }, CLIENT)
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 2001, event: 'started' }, CLIENT)
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 2001, event: 'completed', left: 0 }, CLIENT)
+  t.deepEqual(await scrapeHttp(), { complete: 2, downloaded: 1, incomplete: 1 })
+  t.deepEqual(tracker.stats(hex), { seeders: 1, leechers: 1, completed: 1 })
+
+  const socket = await udpClient(t, CLIENT)
+  t.deepEqual(await udpScrape(socket, BOX, udpPort, [infoHash, randomBytes(20)]), [[2, 1, 1], [0, 0, 0]])
+
+  const all = bencode.decode((await httpGet(BOX, httpPort, '/scrape')).body).files
+  t.is(Object.keys(all).length, 1, 'a scrape without info_hash covers the published torrent')
+})
+
+test('other peers follow the everseed, numwant is respected, and the requester never gets itself', async (t) => {
+  const { infoHash, httpPort } = await startTracker(t, BOX)
+  for (let port = 3000; port < 3005; port++) await httpAnnounce(BOX, httpPort, { infoHash, port }, CLIENT)
+  const all = await httpAnnounce(BOX, httpPort, { infoHash, port: 3000 }, CLIENT)
+  t.is(all.peers[0], `${BOX}:${EVERSEED_PORT}`)
+  t.deepEqual(all.peers.slice(1).sort(), [3001, 3002, 3003, 3004].map((port) => `${CLIENT}:${port}`))
+  t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash, port: 3000, numwant: 1 }, CLIENT)).peers, [`${BOX}:${EVERSEED_PORT}`])
+  t.is((await httpAnnounce(BOX, httpPort, { infoHash, port: 3000, numwant: 2 }, CLIENT)).peers.length, 2)
+  t.is((await httpAnnounce(BOX, httpPort, { infoHash, port: 3000, numwant: 0 }, CLIENT)).peers.length, 0)
+  t.is((await httpAnnounce(BOX, httpPort, { infoHash, port: 3000, numwant: 2 ** 31 }, CLIENT)).peers.length, 5)
+})
+
+test('the seeder announcing to its own tracker is not handed itself nor counted twice', async (t) => {
+  const { tracker, infoHash, httpPort, udpPort } = await startTracker(t, BOX)
+  const http = await httpAnnounce(BOX, httpPort, { infoHash, port: EVERSEED_PORT, left: 0, event: 'started' }, CLIENT)
+  t.deepEqual(http, { complete: 1, incomplete: 0, peers: [] })
+  const socket = await udpClient(t, BOX)
+  const udp = await udpAnnounce(socket, BOX, udpPort, { infoHash, port: EVERSEED_PORT, left: 0 })
+  t.deepEqual(udp.peers, [])
+  t.deepEqual(tracker.stats(infoHash.toString('hex')), { seeders: 0, leechers: 0, completed: 0 })
+  t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash, port: 4000 }, CLIENT)).peers, [`${BOX}:${EVERSEED_PORT}`])
+})
+
+test('hostile HTTP announces get a failure reason and the tracker keeps answering', async (t) => {
+  const { tracker, infoHash, httpPort } = await startTracker(t, BOX)
+  const warnings: TrackerError[] = []
+  tracker.on('warning', (error) => warnings.push(error))
+  const failures = await Promise.all([
+    '/announce',
+    '/announce?peer_id=aaaaaaaaaaaaaaaaaaaa&port=1',
+    `/announce?info_hash=${percentEncode(infoHash.subarray(0, 19))}&peer_id=aaaaaaaaaaaaaaaaaaaa&port=1`,
+    `/announce?info_hash=${percentEncode(infoHash)}&peer_id=short&port=1`,
+    `/announce?info_hash=${percentEncode(infoHash)}&peer_id=aaaaaaaaaaaaaaaaaaaa&port=0`,
+    `/announce?info_hash=${percentEncode(infoHash)}&peer_id=aaaaaaaaaaaaaaaaaaaa&port=1&numwant=1e999`,
+    '/announce?info_hash=%zz%&&&===&peer_id',
+    `/announce?${'info_hash=x&'.repeat(1000)}`
+  ].map(async (path) => await httpGet(BOX, httpPort, path, { localAddress: CLIENT })))
+  for (const failure of failures) {
+    t.is(failure.status, 200)
+    t.regex(Buffer.from(bencode.decode(failure.body)['failure reason']).toString(), /^bad announce: /)
+  }
+  t.true(warnings.length === failures.length && warnings.every((warning) => warning.code === 'ET_BAD_REQUEST'))
+  t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash, port: 1 }, CLIENT)).peers, [`${BOX}:${EVERSEED_PORT}`])
+})
+
+test('garbage UDP packets and forged connection ids are dropped and the tracker keeps answering', async (t) => {
+  const { tracker, infoHash, udpPort } = await startTracker(t, BOX)
+  const warnings: TrackerError[] = []
+  tracker.on('warning', (error) => warnings.push(error))
+  const socket = await udpClient(t, CLIENT)
+  const forged = udpAnnouncePacket(Buffer.from('0000041727101980', 'hex'), { infoHash, port: 1 })
+  const garbage = [Buffer.alloc(0), Buffer.from('GET / HTTP/1.1\r\n\r\n'), randomBytes(1400), forged, forged.subarray(0, 50)]
+  for (const packet of garbage) {
+    await t.throwsAsync(udpExchange(socket, packet, BOX, udpPort, 150), { message: /no UDP answer/ })
+  }
+  t.is(warnings.length, garbage.length)
+  t.true(warnings.every((warning) => warning.code === 'ET_BAD_REQUEST'))
+  const answer = await udpAnnounce(socket, BOX, udpPort, { infoHash, port: 1, numwant: 2 ** 31 - 1 })
+  t.deepEqual(answer.peers, [`${BOX}:${EVERSEED_PORT}`])
+})
+
+test('a torrent removed from the catalog loses its swarm in published-only mode', async (t) => {
+  const { tracker, catalog, published, infoHash, httpPort } = await startTracker(t, BOX)
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 1 }, CLIENT)
+  t.is(tracker.stats(published.metainfo.infoHash)?.leechers, 1)
+  catalog.remove(published.metainfo.infoHash)
+  t.is(tracker.stats(published.metainfo.infoHash), undefined)
+  t.is((await httpAnnounce(BOX, httpPort, { infoHash, port: 1 }, CLIENT)).failure, UNPUBLISHED_REASON)
+})
+
+test('start fails with ET_LISTEN when the UDP port cannot be bound', async (t) => {
+  const { udpPort } = await startTracker(t, BOX)
+  const tracker = new Tracker({ catalog: new Catalog(), everseedPort: EVERSEED_PORT, udpPort, host: BOX })
+  await t.throwsAsync(tracker.start(), { code: 'ET_LISTEN' as never })
+  await tracker.close()
+})

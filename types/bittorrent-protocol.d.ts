@@ -1,0 +1,64 @@
+// Minimal declarations for bittorrent-protocol 5, which ships none: only what appliance/seeder/ uses.
+declare module 'bittorrent-protocol' {
+  import { EventEmitter } from 'node:events'
+
+  export interface WireExtensions {
+    dht?: boolean
+    fast?: boolean
+    extended?: boolean
+  }
+
+  /** A BEP 10 extension class, as `wire.use` takes it: constructed with the wire, named on its prototype. */
+  export interface ExtensionConstructor {
+    new (wire: Wire): unknown
+    prototype: { name: string }
+  }
+
+  /**
+   * BEP 3 peer wire protocol as a streamx Duplex: write the peer's bytes in, send its 'data' out.
+   * Emits 'drain' when written bytes were processed after `write` returned false.
+   */
+  export default class Wire extends EventEmitter {
+    constructor (type?: string, peEnabled?: number)
+    readonly destroyed: boolean
+    /** Hex, known once the peer's handshake arrived. */
+    peerId: string | null
+    readonly amChoking: boolean
+    readonly peerInterested: boolean
+    /** BEP 6: both ends set the fast extension bit. */
+    readonly hasFast: boolean
+    /** Incoming requests not yet answered; `reject` and answering remove them. */
+    readonly peerRequests: ReadonlyArray<{ piece: number, offset: number, length: number }>
+    /** Sent in our BEP 10 handshake, besides the `m` map `use` fills in. */
+    extendedHandshake: Record<string, unknown>
+    readonly uploaded: number
+
+    use (extension: ExtensionConstructor): void
+    setKeepAlive (enable: boolean): void
+    handshake (infoHash: string | Uint8Array, peerId: string | Uint8Array, extensions?: WireExtensions): void
+    bitfield (bitfield: Uint8Array): void
+    choke (): void
+    unchoke (): void
+    interested (): void
+    /** Asks the peer for a block; the callback gets it, or an error when rejected, choked or closed. */
+    request (index: number, offset: number, length: number, callback: (error: Error | null, block?: Uint8Array) => void): void
+    piece (index: number, offset: number, buffer: Uint8Array): void
+    haveAll (): void
+    reject (index: number, offset: number, length: number): void
+    /** Feeds bytes received from the peer; false asks the writer to wait for 'drain'. */
+    write (chunk: Uint8Array): boolean
+    /** Ends the wire (it never destroys its stream abruptly). */
+    destroy (): this
+
+    on (event: 'handshake', listener: (infoHash: string, peerId: string, extensions: WireExtensions) => void): this
+    on (event: 'request', listener: (index: number, offset: number, length: number, respond: (error: Error | null, block?: Uint8Array) => void) => void): this
+    on (event: 'cancel', listener: (index: number, offset: number, length: number) => void): this
+    on (event: 'bitfield', listener: (bitfield: { buffer: Uint8Array }) => void): this
+    on (event: 'extended', listener: (ext: string | number, payload: unknown) => void): this
+    on (event: 'upload', listener: (bytes: number) => void): this
+    on (event: 'data', listener: (chunk: Uint8Array) => void): this
+    on (event: 'interested' | 'uninterested' | 'choke' | 'unchoke' | 'have-all' | 'drain' | 'finish' | 'end' | 'close', listener: () => void): this
+    on (event: 'error', listener: (error: Error) => void): this
+    once (event: 'drain' | 'unchoke', listener: () => void): this
+  }
+}

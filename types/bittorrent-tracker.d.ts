@@ -1,0 +1,110 @@
+// Minimal declarations for bittorrent-tracker 11, which ships none. Keep additive: each part
+// declares only what its user calls.
+
+// --- Server (appliance/tracker/) -------------------------------------------------------------
+declare module 'bittorrent-tracker/server' {
+  import { EventEmitter } from 'node:events'
+  import type { IncomingMessage, ServerResponse } from 'node:http'
+  import type { Duplex } from 'node:stream'
+
+  /** A peer as a swarm stores it; `peerId` is hex. */
+  export interface SwarmPeer {
+    peerId: string
+    ip: string
+    port: number
+  }
+
+  /** An announce as the server's WebSocket parser, or our HTTP and UDP code, hands it to a swarm. Hashes and ids are hex. */
+  export interface AnnounceParams {
+    type: 'http' | 'udp' | 'ws'
+    event?: string
+    info_hash: string
+    peer_id: string
+    ip: string
+    port: number
+    /** The swarm's key for a non-WebSocket peer, `ip:port` (IPv6 in brackets). */
+    addr: string
+    left: number
+    numwant: number
+    [key: string]: unknown
+  }
+
+  export interface SwarmAnnounceResult {
+    complete: number
+    incomplete: number
+    peers: SwarmPeer[]
+  }
+
+  export interface Swarm {
+    readonly infoHash: string
+    complete: number
+    incomplete: number
+    announce (params: AnnounceParams, cb?: (err: Error | null, result?: SwarmAnnounceResult) => void): void
+  }
+
+  /** `Server.Swarm`, the documented extension point behind `createSwarm`. */
+  export interface SwarmConstructor {
+    new (infoHash: string, server: Server): Swarm
+  }
+
+  export interface WebSocketServerLike extends EventEmitter {
+    handleUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer, done: (ws: EventEmitter & { terminate (): void }) => void): void
+  }
+
+  export interface ServerOptions {
+    /** Announce interval told to clients, in milliseconds. */
+    interval?: number
+    http?: boolean
+    udp?: boolean
+    ws?: boolean | { noServer: true }
+    stats?: boolean
+    /** Calls back with an error to refuse an announce; its message becomes the failure reason. */
+    filter?: (infoHash: string, params: AnnounceParams, cb: (err: Error | null) => void) => void
+  }
+
+  export default class Server extends EventEmitter {
+    static Swarm: SwarmConstructor
+    constructor (opts?: ServerOptions)
+    readonly torrents: Record<string, Swarm>
+    readonly ws: WebSocketServerLike | null
+    createSwarm (infoHash: string, cb: (err: Error | null, swarm?: Swarm) => void): void
+    /** The library's own HTTP announce/scrape handling (test/seeder/ uses it as a foreign tracker). */
+    onHttpRequest (req: IncomingMessage, res: ServerResponse, opts?: { action?: 'announce' | 'scrape' }): void
+    close (cb?: (err: Error | null) => void): void
+  }
+}
+
+// --- Client (appliance/seeder/) -------------------------------------------------------------
+declare module 'bittorrent-tracker' {
+  import { EventEmitter } from 'node:events'
+
+  export interface ClientAnnounceOptions {
+    uploaded?: number
+    downloaded?: number
+    left?: number
+    numwant?: number
+  }
+
+  export interface ClientOptions {
+    /** Hex string or 20 bytes. */
+    infoHash: string | Uint8Array
+    /** Hex string or 20 bytes. */
+    peerId: string | Uint8Array
+    announce: string | string[]
+    /** The TCP port peers reach us on. */
+    port: number
+    /** Called before every announce (interval ones included). */
+    getAnnounceOpts?: () => ClientAnnounceOptions
+  }
+
+  /** Emits 'peer' (`ip:port`, IPv6 in brackets), 'update', 'warning' and 'error'. */
+  export default class Client extends EventEmitter {
+    constructor (opts: ClientOptions)
+    readonly destroyed: boolean
+    start (opts?: ClientAnnounceOptions): void
+    stop (opts?: ClientAnnounceOptions): void
+    update (opts?: ClientAnnounceOptions): void
+    /** Calls back once every tracker's pending request ended (or after 1 s). */
+    destroy (cb?: (err?: Error | null) => void): void
+  }
+}
