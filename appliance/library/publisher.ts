@@ -4,6 +4,7 @@ import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import { scanContent, type Content } from '../metainfo/content.js'
 import { createTorrentOf } from '../metainfo/create-torrent.js'
 import { MetainfoError } from '../metainfo/errors.js'
+import { HashPool } from '../metainfo/piece-hasher.js'
 import { encodeTorrent, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
 import { listLibraryItems, type LibraryItem } from './library-items.js'
 import { contentSignature, type ContentSignature, type ResumeStore } from './resume-store.js'
@@ -58,6 +59,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private readonly items = new Map<string, ItemRecord>()
   private readonly watchers: FSWatcher[] = []
   private readonly abort = new AbortController()
+  private readonly pool: HashPool
   private timer: NodeJS.Timeout | undefined
   private scanning: Promise<void> | undefined
   private rescanRequested = false
@@ -65,6 +67,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   constructor (private readonly options: PublisherOptions) {
     super()
+    this.pool = new HashPool(options.threads)
   }
 
   /** Starts watching and the first scan; resolves once every item is resumed, hashed or failed. */
@@ -100,6 +103,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     clearInterval(this.timer)
     for (const watcher of this.watchers) watcher.close()
     await this.scanning?.catch(() => {})
+    await this.pool.close()
     await this.options.store.flush()
   }
 
@@ -174,7 +178,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       createdBy: this.options.createdBy,
       creationDate: Math.floor(Date.now() / 1000),
       signal: this.abort.signal,
-      ...(this.options.threads !== undefined && { threads: this.options.threads }),
+      pool: this.pool,
       onProgress: ({ bytesHashed, totalBytes }) => this.setStatus(item, { state: 'hashing', bytesHashed, totalBytes })
     })
     return this.withTrackers(metainfo)

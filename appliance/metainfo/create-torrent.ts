@@ -1,7 +1,7 @@
 import { scanContent, type Content } from './content.js'
 import { MetainfoError } from './errors.js'
 import { buildMetainfo, type Metainfo } from './metainfo.js'
-import { hashPieces, type HashProgress } from './piece-hasher.js'
+import { hashPieces, type HashPool, type HashProgress } from './piece-hasher.js'
 import { isValidPieceLength, pieceLengthFor } from './piece-length.js'
 
 export interface CreateOptions {
@@ -19,6 +19,8 @@ export interface CreateOptions {
   /** Seconds since the epoch; left out when undefined. It is outside the info dictionary, so it never changes the infohash. */
   readonly creationDate?: number
   readonly threads?: number
+  /** Threads kept between torrents (the service hashes many items); otherwise a pool is made for this one. */
+  readonly pool?: HashPool
   readonly signal?: AbortSignal
   readonly onProgress?: (progress: HashProgress) => void
 }
@@ -38,15 +40,15 @@ export async function createTorrent (path: string, options: CreateOptions = {}):
 export async function createTorrentOf (content: Content, options: CreateOptions = {}): Promise<CreatedTorrent> {
   checkOptions(options)
   const pieceLength = options.pieceLength ?? pieceLengthFor(content.totalBytes)
-  const pieces = await hashPieces(
-    content.files.map((file) => ({ path: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs })),
-    {
-      pieceLength,
-      ...(options.threads !== undefined && { threads: options.threads }),
-      ...(options.signal !== undefined && { signal: options.signal }),
-      ...(options.onProgress !== undefined && { onProgress: options.onProgress })
-    }
-  )
+  const files = content.files.map((file) => ({ path: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs }))
+  const job = {
+    pieceLength,
+    ...(options.signal !== undefined && { signal: options.signal }),
+    ...(options.onProgress !== undefined && { onProgress: options.onProgress })
+  }
+  const pieces = options.pool !== undefined
+    ? await options.pool.hash(files, job)
+    : await hashPieces(files, { ...job, ...(options.threads !== undefined && { threads: options.threads }) })
   const metainfo = buildMetainfo({
     name: options.name ?? content.name,
     pieceLength,

@@ -10,15 +10,16 @@ export interface HashFile {
 }
 
 export interface ReaderData {
-  readonly files: readonly HashFile[]
-  readonly pieceLength: number
-  readonly totalBytes: number
   readonly threads: number
 }
 
-export interface HasherData {
+/** Caller → reader: hash these files laid end to end. `abortFlag` (an Int32Array's buffer) turns 1 to stop. */
+export interface JobMessage {
+  readonly id: number
+  readonly files: readonly HashFile[]
   readonly pieceLength: number
   readonly totalBytes: number
+  readonly abortFlag: SharedArrayBuffer
 }
 
 /** Reader → hasher: `length` bytes of the content starting at byte `start`. */
@@ -26,6 +27,8 @@ export interface ChunkMessage {
   readonly buffer: ArrayBuffer
   readonly length: number
   readonly start: number
+  readonly pieceLength: number
+  readonly totalBytes: number
 }
 
 /** Hasher → reader: the buffer back, and the digests of the pieces that ended in it. */
@@ -36,8 +39,9 @@ export interface DigestsMessage {
   readonly digests: Uint8Array
 }
 
-/** Reader → caller. */
+/** Reader → caller, about job `id`. */
 export type ReaderMessage =
-  | { readonly type: 'progress', readonly bytesHashed: number }
-  | { readonly type: 'done', readonly pieces: Uint8Array }
-  | { readonly type: 'error', readonly code: string, readonly message: string, readonly path?: string }
+  | { readonly id: number, readonly type: 'progress', readonly bytesHashed: number }
+  | { readonly id: number, readonly type: 'done', readonly pieces: Uint8Array }
+  | { readonly id: number, readonly type: 'aborted' }
+  | { readonly id: number, readonly type: 'error', readonly code: string, readonly message: string, readonly path?: string }

@@ -2,16 +2,18 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { parentPort, Worker, workerData } from 'node:worker_threads'
 import { MetainfoError } from './errors.js'
 import { fsError } from './content.js'
-import { CHUNK_BYTES, type DigestsMessage, type HashFile, type ReaderData, type ReaderMessage } from './hash-protocol.js'
+import { CHUNK_BYTES, type DigestsMessage, type HashFile, type JobMessage, type ReaderData, type ReaderMessage } from './hash-protocol.js'
 
 /*
- * The reader thread: reads the files once, in order, with synchronous reads (cheap here, and the
- * caller's event loop is never blocked), and hands fixed-size chunks to the hashing threads. Memory is
- * the small pool of chunk buffers plus 20 bytes per piece, whatever the size of the content.
+ * The reader thread: for each job, reads the files once, in order, with synchronous reads (cheap
+ * here, and the caller's event loop is never blocked), and hands fixed-size chunks to the hashing
+ * threads. Memory is the small pool of chunk buffers plus 20 bytes per piece, whatever the size of
+ * the content. The thread and its hashers live on between jobs, so many small items cost no thread
+ * start-up each.
  */
 
 const PROGRESS_INTERVAL_MS = 100
-const { files, pieceLength, totalBytes, threads } = workerData as ReaderData
+const { threads } = workerData as ReaderData
 const port = parentPort!
 
 function post (message: ReaderMessage, transfer: ArrayBuffer[] = []): void {
@@ -23,29 +25,35 @@ class HasherPool {
   private readonly outstanding: number[]
   private readonly free: ArrayBuffer[] = []
   private allocated = 0
-  private readonly capacity: number
+  private readonly capacity = threads * 3
   private wake: (() => void) | undefined
   private pieceOwner = 0
-  readonly pieces: Uint8Array
-  bytesHashed = 0
+  private job: { pieces: Uint8Array, bytesHashed: number, onHashed: () => void } | undefined
 
-  constructor (onHashed: () => void, private readonly onFailure: (error: Error) => void) {
-    this.capacity = threads * 3
-    this.pieces = new Uint8Array(Math.ceil(totalBytes / pieceLength) * 20)
+  constructor () {
     this.outstanding = new Array<number>(threads).fill(0)
     this.workers = Array.from({ length: threads }, (_, index) => {
-      const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { pieceLength, totalBytes } })
+      const worker = new Worker(new URL('./hash-worker.js', import.meta.url))
       worker.on('message', (reply: DigestsMessage) => {
-        if (reply.firstPiece >= 0) this.pieces.set(reply.digests, reply.firstPiece * 20)
-        this.bytesHashed += reply.length
+        const job = this.job
+        if (job !== undefined) {
+          if (reply.firstPiece >= 0) job.pieces.set(reply.digests, reply.firstPiece * 20)
+          job.bytesHashed += reply.length
+          job.onHashed()
+        }
         this.outstanding[index]! -= 1
         this.free.push(reply.buffer)
-        onHashed()
         this.wakeUp()
       })
-      worker.on('error', (error) => this.onFailure(error))
+      // A hashing thread that dies takes the reader down with it; the caller sees the exit and starts afresh.
+      worker.on('error', (error) => { throw error })
       return worker
     })
+  }
+
+  begin (pieceCount: number, onHashed: () => void): { pieces: Uint8Array, bytesHashed: number } {
+    this.job = { pieces: new Uint8Array(pieceCount * 20), bytesHashed: 0, onHashed }
+    return this.job
   }
 
   async takeBuffer (): Promise<ArrayBuffer> {
@@ -56,16 +64,21 @@ class HasherPool {
     return new ArrayBuffer(CHUNK_BYTES)
   }
 
-  /** A piece longer than a chunk must be hashed by one thread, so its chunks follow it there. */
-  send (buffer: ArrayBuffer, length: number, start: number): void {
-    if (pieceLength <= CHUNK_BYTES || start % pieceLength === 0) this.pieceOwner = this.leastBusy()
-    this.outstanding[this.pieceOwner]! += 1
-    this.workers[this.pieceOwner]!.postMessage({ buffer, length, start }, [buffer])
+  giveBack (buffer: ArrayBuffer): void {
+    this.free.push(buffer)
   }
 
+  /** A piece longer than a chunk must be hashed by one thread, so its chunks follow it there. */
+  send (chunk: { buffer: ArrayBuffer, length: number, start: number, pieceLength: number, totalBytes: number }): void {
+    if (chunk.pieceLength <= CHUNK_BYTES || chunk.start % chunk.pieceLength === 0) this.pieceOwner = this.leastBusy()
+    this.outstanding[this.pieceOwner]! += 1
+    this.workers[this.pieceOwner]!.postMessage(chunk, [chunk.buffer])
+  }
+
+  /** Waits until every chunk sent is hashed, so the next job starts with idle threads. */
   async drain (): Promise<void> {
     while (this.outstanding.some((count) => count > 0)) await this.sleep()
-    await Promise.all(this.workers.map(async (worker) => await worker.terminate()))
+    this.job = undefined
   }
 
   private leastBusy (): number {
@@ -87,11 +100,13 @@ class HasherPool {
   }
 }
 
-/** Walks the files in torrent order, filling chunks that may span file boundaries. */
+/** Walks one job's files in torrent order, filling chunks that may span file boundaries. */
 class ContentReader {
   private fileIndex = 0
   private fd = -1
   private fileOffset = 0
+
+  constructor (private readonly files: readonly HashFile[]) {}
 
   fill (target: Uint8Array, length: number): void {
     let filled = 0
@@ -108,33 +123,32 @@ class ContentReader {
 
   /** Zero-length files after the last byte are still checked to exist. */
   finish (): void {
-    while (this.fileIndex < files.length) this.checkEmptyFile(files[this.fileIndex++]!)
+    while (this.fileIndex < this.files.length) this.checkEmptyFile(this.files[this.fileIndex++]!)
+  }
+
+  /** Releases the open file, if any (after an error or an abort). */
+  release (): void {
+    if (this.fd >= 0) closeSync(this.fd)
+    this.fd = -1
   }
 
   private currentFile (): HashFile {
     while (this.fd < 0) {
-      const file = files[this.fileIndex]!
+      const file = this.files[this.fileIndex]!
       if (file.size === 0) {
         this.checkEmptyFile(file)
         this.fileIndex += 1
         continue
       }
-      this.fd = this.open(file)
+      try {
+        this.fd = openSync(file.path, 'r')
+      } catch (error) {
+        throw fsError(error, file.path)
+      }
       this.fileOffset = 0
+      this.checkUnchanged(file)
     }
-    return files[this.fileIndex]!
-  }
-
-  private open (file: HashFile): number {
-    let fd: number
-    try {
-      fd = openSync(file.path, 'r')
-    } catch (error) {
-      throw fsError(error, file.path)
-    }
-    this.fd = fd
-    this.checkUnchanged(file)
-    return fd
+    return this.files[this.fileIndex]!
   }
 
   private read (file: HashFile, target: Uint8Array, offset: number, length: number): number {
@@ -147,8 +161,7 @@ class ContentReader {
 
   private closeCurrent (file: HashFile): void {
     this.checkUnchanged(file)
-    closeSync(this.fd)
-    this.fd = -1
+    this.release()
     this.fileIndex += 1
   }
 
@@ -172,34 +185,45 @@ function changed (file: HashFile): MetainfoError {
   return new MetainfoError('ET_CHANGED', `${file.path} changed while it was being hashed; try again once it is no longer being written`, { path: file.path })
 }
 
-/** The caller terminates this thread when it gets the error. */
-function reportFailure (error: unknown): void {
-  if (error instanceof MetainfoError) {
-    post({ type: 'error', code: error.code, message: error.message, ...(error.path !== undefined && { path: error.path }) })
-  } else {
-    post({ type: 'error', code: 'ET_READ', message: error instanceof Error ? error.message : String(error) })
-  }
-}
+class Aborted extends Error {}
 
-async function run (): Promise<void> {
+const pool = new HasherPool()
+
+async function runJob ({ id, files, pieceLength, totalBytes, abortFlag }: JobMessage): Promise<void> {
+  const abort = new Int32Array(abortFlag)
   let lastReport = 0
-  const pool = new HasherPool(() => {
+  const job = pool.begin(Math.ceil(totalBytes / pieceLength), () => {
     const now = Date.now()
     if (now - lastReport < PROGRESS_INTERVAL_MS) return
     lastReport = now
-    post({ type: 'progress', bytesHashed: pool.bytesHashed })
-  }, reportFailure)
-  const reader = new ContentReader()
-  for (let start = 0; start < totalBytes; start += CHUNK_BYTES) {
-    const length = Math.min(CHUNK_BYTES, totalBytes - start)
-    const buffer = await pool.takeBuffer()
-    reader.fill(new Uint8Array(buffer), length)
-    pool.send(buffer, length, start)
+    post({ id, type: 'progress', bytesHashed: job.bytesHashed })
+  })
+  const reader = new ContentReader(files)
+  try {
+    for (let start = 0; start < totalBytes; start += CHUNK_BYTES) {
+      if (Atomics.load(abort, 0) !== 0) throw new Aborted()
+      const length = Math.min(CHUNK_BYTES, totalBytes - start)
+      const buffer = await pool.takeBuffer()
+      try {
+        reader.fill(new Uint8Array(buffer), length)
+      } catch (error) {
+        pool.giveBack(buffer)
+        throw error
+      }
+      pool.send({ buffer, length, start, pieceLength, totalBytes })
+    }
+    reader.finish()
+    await pool.drain()
+    post({ id, type: 'progress', bytesHashed: job.bytesHashed })
+    post({ id, type: 'done', pieces: job.pieces }, [job.pieces.buffer as ArrayBuffer])
+  } catch (error) {
+    reader.release()
+    await pool.drain()
+    if (error instanceof Aborted) post({ id, type: 'aborted' })
+    else if (error instanceof MetainfoError) post({ id, type: 'error', code: error.code, message: error.message, ...(error.path !== undefined && { path: error.path }) })
+    else post({ id, type: 'error', code: 'ET_READ', message: error instanceof Error ? error.message : String(error) })
   }
-  reader.finish()
-  await pool.drain()
-  post({ type: 'progress', bytesHashed: pool.bytesHashed })
-  post({ type: 'done', pieces: pool.pieces }, [pool.pieces.buffer as ArrayBuffer])
 }
 
-run().catch(reportFailure)
+// One job at a time: the caller queues them, so messages here never overlap.
+port.on('message', (job: JobMessage) => { void runJob(job) })

@@ -1,17 +1,12 @@
 import { createHash, type Hash } from 'node:crypto'
-import { parentPort, workerData } from 'node:worker_threads'
-import type { ChunkMessage, DigestsMessage, HasherData } from './hash-protocol.js'
+import { parentPort } from 'node:worker_threads'
+import type { ChunkMessage, DigestsMessage } from './hash-protocol.js'
 
-const { pieceLength, totalBytes } = workerData as HasherData
 const port = parentPort!
 /** The piece this thread is in the middle of, when pieces are longer than a chunk. */
 let open: Hash | undefined
 
-function pieceSize (piece: number): number {
-  return Math.min(pieceLength, totalBytes - piece * pieceLength)
-}
-
-port.on('message', ({ buffer, length, start }: ChunkMessage) => {
+port.on('message', ({ buffer, length, start, pieceLength, totalBytes }: ChunkMessage) => {
   const bytes = new Uint8Array(buffer, 0, length)
   let piece = Math.floor(start / pieceLength)
   let offsetInPiece = start % pieceLength
@@ -19,11 +14,10 @@ port.on('message', ({ buffer, length, start }: ChunkMessage) => {
   let firstPiece = -1
   let position = 0
   while (position < length) {
-    const size = pieceSize(piece)
+    const size = Math.min(pieceLength, totalBytes - piece * pieceLength)
     const take = Math.min(length - position, size - offsetInPiece)
-    const slice = bytes.subarray(position, position + take)
     if (offsetInPiece === 0) open = createHash('sha1')
-    open!.update(slice)
+    open!.update(bytes.subarray(position, position + take))
     if (offsetInPiece + take === size) {
       if (firstPiece < 0) firstPiece = piece
       digests.push(open!.digest())
