@@ -4,6 +4,7 @@ import { Publisher } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
 import { Seeder } from './seeder/seeder.js'
+import { StatusModel } from './status/status-model.js'
 import type { Logger } from './system/logger.js'
 import type { Settings } from './system/settings.js'
 import { Tracker } from './tracker/tracker.js'
@@ -12,9 +13,17 @@ import { torrentDownloadHandler } from './web/torrent-download.js'
 import { WebSeed, webSeedUrl } from './web/web-seed.js'
 import { VERSION } from './version.js'
 
+/** Actions a person can take, from a button or the web page; each exists once, here. */
+export interface Commands {
+  /** Looks at every library again now, instead of at the next periodic rescan. */
+  rescan: () => Promise<void>
+}
+
 export interface Service {
   readonly catalog: Catalog
   readonly publisher: Publisher
+  readonly status: StatusModel
+  readonly commands: Commands
   readonly ports: { readonly http: number, readonly tracker: number, readonly peer: number }
   close: () => Promise<void>
 }
@@ -35,9 +44,12 @@ export async function startService (settings: Settings, logger: Logger): Promise
   for (const folder of settings['library.folders']) await mkdir(folder, { recursive: true })
 
   const catalog = new Catalog()
+  const status = new StatusModel()
   const started: Array<{ close: () => Promise<void> }> = []
   const closeAll = async (): Promise<void> => {
+    status.setPhase('stopping')
     for (const part of started.reverse()) await part.close()
+    status.close()
   }
   try {
     let ownOrigins: string[] = []
@@ -105,6 +117,8 @@ export async function startService (settings: Settings, logger: Logger): Promise
     })
     started.push(publisher)
     wireLogs({ logger, publisher, seeder, tracker, http, webSeed, store })
+    wireStatus(status, { publisher, seeder, tracker, webSeed })
+    status.setLibraries(settings['library.folders'].map((path) => ({ path, state: 'present' })))
     // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
     seeder.on('torrent-error', () => { void publisher.rescan() })
     webSeed.on('fileError', () => { void publisher.rescan() })
@@ -117,14 +131,26 @@ export async function startService (settings: Settings, logger: Logger): Promise
       libraries: settings['library.folders'].join(' '),
       state_dir: settings['state.dir']
     })
+    status.setPhase('running')
     publisher.start().catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
-    return { catalog, publisher, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, close: closeAll }
+    const commands: Commands = { rescan: async () => await publisher.rescan() }
+    return { catalog, publisher, status, commands, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, close: closeAll }
   } catch (error) {
     await closeAll()
     throw error
   }
+}
+
+function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed }: Pick<Parts, 'publisher' | 'seeder' | 'tracker' | 'webSeed'>): void {
+  publisher.on('item', (item) => status.item(item))
+  publisher.on('removed', (path) => status.itemRemoved(path))
+  seeder.on('peer-connected', (event) => status.peers(event.infoHash, 1))
+  seeder.on('peer-disconnected', (event) => status.peers(event.infoHash, -1))
+  seeder.on('uploaded', (event) => status.uploaded(event.infoHash, event.bytes))
+  webSeed.on('served', (event) => status.uploaded(event.infoHash, event.bytes))
+  tracker.on('announce', (event) => status.swarm(event.infoHash, event.swarm))
 }
 
 interface Parts {

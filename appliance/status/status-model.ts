@@ -1,0 +1,230 @@
+import { EventEmitter } from 'node:events'
+import type { ItemState, ItemStatus } from '../library/publisher.js'
+
+export type ServicePhase = 'booting' | 'running' | 'reloading' | 'stopping'
+
+/** A library folder (on the appliance: a drive mounted under the media root). */
+export interface LibraryView {
+  readonly path: string
+  readonly state: 'present' | 'missing' | 'error'
+  readonly error?: string
+}
+
+export interface SwarmCounts {
+  readonly seeders: number
+  readonly leechers: number
+  readonly completed: number
+}
+
+/** One published (or failing) item, as every view shows it. */
+export interface ItemView {
+  readonly path: string
+  readonly name: string
+  readonly library: string
+  readonly state: ItemState | 'offline'
+  readonly infoHash?: string
+  readonly totalBytes?: number
+  readonly bytesHashed?: number
+  readonly error?: { readonly code: string, readonly message: string }
+  /** Peers connected to the everseed for this torrent. */
+  readonly peers: number
+  /** Bytes per second over the last few seconds, BitTorrent and web seed together. */
+  readonly uploadRate: number
+  readonly uploadedBytes: number
+  readonly swarm: SwarmCounts
+}
+
+export interface StatusSnapshot {
+  readonly phase: ServicePhase
+  readonly startedAt: number
+  readonly libraries: readonly LibraryView[]
+  readonly items: readonly ItemView[]
+  readonly totals: {
+    readonly items: number
+    readonly seeding: number
+    readonly hashing: number
+    readonly errors: number
+    readonly bytesPublished: number
+    readonly bytesUploaded: number
+    readonly uploadRate: number
+    readonly peers: number
+  }
+  /** When bytes last went out, for the activity blink. */
+  readonly lastUploadAt: number | undefined
+}
+
+export interface StatusModelEvents {
+  change: [snapshot: StatusSnapshot]
+}
+
+interface ItemRecord {
+  status: ItemStatus
+  offline: boolean
+  uploadedBytes: number
+}
+
+interface TorrentActivity {
+  peers: number
+  swarm: SwarmCounts
+  /** Bytes sent in each of the last RATE_WINDOW seconds, newest last. */
+  recent: number[]
+}
+
+const RATE_WINDOW_S = 5
+const NO_SWARM: SwarmCounts = { seeders: 0, leechers: 0, completed: 0 }
+
+/**
+ * The single in-memory truth of what the appliance is doing. Engines' events are folded in through
+ * the methods below; views (logs, LEDs, systemd STATUS=, the web page, metrics) read `snapshot()` or
+ * listen to 'change', which is coalesced to at most one per `minIntervalMs`.
+ */
+export class StatusModel extends EventEmitter<StatusModelEvents> {
+  private phase: ServicePhase = 'booting'
+  private readonly startedAt: number
+  private libraries: LibraryView[] = []
+  private readonly items = new Map<string, ItemRecord>()
+  private readonly activity = new Map<string, TorrentActivity>()
+  private bytesUploaded = 0
+  private lastUploadAt: number | undefined
+  private pending: NodeJS.Timeout | undefined
+  private readonly ticker: NodeJS.Timeout
+
+  constructor (private readonly now: () => number = Date.now, private readonly minIntervalMs = 200) {
+    super()
+    this.startedAt = now()
+    this.ticker = setInterval(() => { this.tick() }, 1000).unref()
+  }
+
+  close (): void {
+    clearInterval(this.ticker)
+    clearTimeout(this.pending)
+  }
+
+  setPhase (phase: ServicePhase): void {
+    this.phase = phase
+    this.changed()
+  }
+
+  setLibraries (libraries: readonly LibraryView[]): void {
+    this.libraries = [...libraries]
+    this.changed()
+  }
+
+  item (status: ItemStatus): void {
+    const record = this.items.get(status.path)
+    if (record !== undefined && record.status.infoHash !== status.infoHash) record.uploadedBytes = 0
+    this.items.set(status.path, { status, offline: false, uploadedBytes: record?.uploadedBytes ?? 0 })
+    this.changed()
+  }
+
+  /** The item's library went away (a drive pulled): kept, shown offline, until it comes back. */
+  itemOffline (path: string): void {
+    const record = this.items.get(path)
+    if (record === undefined) return
+    record.offline = true
+    this.changed()
+  }
+
+  itemRemoved (path: string): void {
+    if (this.items.delete(path)) this.changed()
+  }
+
+  peers (infoHash: string, change: 1 | -1): void {
+    const activity = this.activityOf(infoHash)
+    activity.peers = Math.max(0, activity.peers + change)
+    this.changed()
+  }
+
+  uploaded (infoHash: string, bytes: number): void {
+    const activity = this.activityOf(infoHash)
+    activity.recent[activity.recent.length - 1]! += bytes
+    this.bytesUploaded += bytes
+    this.lastUploadAt = this.now()
+    for (const record of this.items.values()) {
+      if (record.status.infoHash === infoHash) record.uploadedBytes += bytes
+    }
+    this.changed()
+  }
+
+  swarm (infoHash: string, counts: SwarmCounts): void {
+    this.activityOf(infoHash).swarm = counts
+    this.changed()
+  }
+
+  snapshot (): StatusSnapshot {
+    const items = [...this.items.values()].map((record) => this.itemView(record)).sort((a, b) => a.path.localeCompare(b.path))
+    const count = (state: ItemView['state']): number => items.filter((item) => item.state === state).length
+    return {
+      phase: this.phase,
+      startedAt: this.startedAt,
+      libraries: this.libraries,
+      items,
+      totals: {
+        items: items.length,
+        seeding: count('seeding'),
+        hashing: count('hashing'),
+        errors: count('error'),
+        bytesPublished: items.reduce((sum, item) => sum + (item.state === 'seeding' ? item.totalBytes ?? 0 : 0), 0),
+        bytesUploaded: this.bytesUploaded,
+        uploadRate: [...this.activity.values()].reduce((sum, activity) => sum + rateOf(activity), 0),
+        peers: [...this.activity.values()].reduce((sum, activity) => sum + activity.peers, 0)
+      },
+      lastUploadAt: this.lastUploadAt
+    }
+  }
+
+  private itemView ({ status, offline, uploadedBytes }: ItemRecord): ItemView {
+    const activity = status.infoHash === undefined ? undefined : this.activity.get(status.infoHash)
+    return {
+      path: status.path,
+      name: status.name,
+      library: status.library,
+      state: offline ? 'offline' : status.state,
+      ...(status.infoHash !== undefined && { infoHash: status.infoHash }),
+      ...(status.totalBytes !== undefined && { totalBytes: status.totalBytes }),
+      ...(status.bytesHashed !== undefined && { bytesHashed: status.bytesHashed }),
+      ...(status.error !== undefined && { error: status.error }),
+      peers: activity?.peers ?? 0,
+      uploadRate: activity === undefined ? 0 : rateOf(activity),
+      uploadedBytes,
+      swarm: activity?.swarm ?? NO_SWARM
+    }
+  }
+
+  private activityOf (infoHash: string): TorrentActivity {
+    let activity = this.activity.get(infoHash)
+    if (activity === undefined) {
+      activity = { peers: 0, swarm: NO_SWARM, recent: new Array<number>(RATE_WINDOW_S).fill(0) }
+      this.activity.set(infoHash, activity)
+    }
+    return activity
+  }
+
+  /** Slides the rate windows by one second; forgets torrents that are quiet and no longer published. */
+  private tick (): void {
+    const published = new Set<string | undefined>([...this.items.values()].map((record) => record.status.infoHash))
+    let moving = false
+    for (const [infoHash, activity] of this.activity) {
+      if (activity.recent.some((bytes) => bytes > 0)) moving = true
+      activity.recent.shift()
+      activity.recent.push(0)
+      if (!published.has(infoHash) && activity.peers === 0 && activity.recent.every((bytes) => bytes === 0)) this.activity.delete(infoHash)
+    }
+    if (moving) this.changed()
+  }
+
+  private changed (): void {
+    if (this.pending !== undefined) return
+    this.pending = setTimeout(() => {
+      this.pending = undefined
+      this.emit('change', this.snapshot())
+    }, this.minIntervalMs)
+    this.pending.unref()
+  }
+}
+
+function rateOf (activity: TorrentActivity): number {
+  // The newest second is still filling; the rate is over the complete ones.
+  const complete = activity.recent.slice(0, -1)
+  return Math.round(complete.reduce((sum, bytes) => sum + bytes, 0) / complete.length)
+}
