@@ -12,15 +12,15 @@ export interface LibraryItem {
 /**
  * The entries of a library folder that are published: every top-level file or folder, except junk,
  * hidden entries (`.Trash-1000`, `.git`, …) and `lost+found`, which filesystems create on their own.
- * A missing folder has no items. Sorted by name so the order of publishing is stable.
+ * Sorted by name so the order of publishing is stable. `undefined` when the folder cannot be read
+ * (missing, or its drive gone): its items are then offline, not deleted.
  */
-export async function listLibraryItems (library: string): Promise<LibraryItem[]> {
+export async function listLibraryItems (library: string): Promise<LibraryItem[] | undefined> {
   let names: string[]
   try {
     names = await readdir(library, { encoding: 'utf8' })
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
+  } catch {
+    return undefined
   }
   return names
     .filter((name) => !name.startsWith('.') && name !== 'lost+found' && !isJunkName(name))

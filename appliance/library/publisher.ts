@@ -9,7 +9,8 @@ import { encodeTorrent, type InfoHash, type Metainfo } from '../metainfo/metainf
 import { listLibraryItems, type LibraryItem } from './library-items.js'
 import { contentSignature, type ContentSignature, type ResumeStore } from './resume-store.js'
 
-export type ItemState = 'queued' | 'hashing' | 'seeding' | 'error'
+/** `offline`: its library (a drive) is gone; the torrent is withdrawn but remembered, and comes back without rehashing. */
+export type ItemState = 'queued' | 'hashing' | 'seeding' | 'offline' | 'error'
 
 /** What the status model learns about one library item. */
 export interface ItemStatus {
@@ -33,6 +34,7 @@ export interface PublisherEvents {
 }
 
 export interface PublisherOptions {
+  /** The library folders at start; `setLibraries` changes them (drives come and go). */
   readonly libraries: readonly string[]
   readonly catalog: Catalog
   readonly store: ResumeStore
@@ -57,8 +59,10 @@ interface ItemRecord {
  */
 export class Publisher extends EventEmitter<PublisherEvents> {
   private readonly items = new Map<string, ItemRecord>()
-  private readonly watchers: FSWatcher[] = []
-  private readonly abort = new AbortController()
+  private readonly watchers = new Map<string, FSWatcher>()
+  private libraries: string[]
+  /** The item being hashed, so pulling its drive aborts it at once. */
+  private hashing: { readonly library: string, readonly controller: AbortController } | undefined
   private readonly pool: HashPool
   private timer: NodeJS.Timeout | undefined
   private scanning: Promise<void> | undefined
@@ -67,12 +71,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   constructor (private readonly options: PublisherOptions) {
     super()
+    this.libraries = [...options.libraries]
     this.pool = new HashPool(options.threads)
   }
 
   /** Starts watching and the first scan; resolves once every item is resumed, hashed or failed. */
   async start (): Promise<void> {
-    for (const library of this.options.libraries) this.watchLibrary(library)
+    this.watchLibraries()
     this.timer = setInterval(() => { void this.rescan() }, this.options.rescanIntervalMs)
     this.timer.unref()
     await this.rescan()
@@ -97,32 +102,62 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
   }
 
+  /**
+   * Replaces the library folders. Items of a folder that left the list go offline (their torrents are
+   * withdrawn but remembered); a folder that comes back is published again without rehashing.
+   */
+  async setLibraries (libraries: readonly string[]): Promise<void> {
+    this.libraries = [...libraries]
+    if (this.hashing !== undefined && !this.libraries.includes(this.hashing.library)) this.hashing.controller.abort()
+    this.watchLibraries()
+    await this.rescan()
+  }
+
   async close (): Promise<void> {
     this.closed = true
-    this.abort.abort()
+    this.hashing?.controller.abort()
     clearInterval(this.timer)
-    for (const watcher of this.watchers) watcher.close()
+    for (const watcher of this.watchers.values()) watcher.close()
     await this.scanning?.catch(() => {})
     await this.pool.close()
     await this.options.store.flush()
   }
 
-  private watchLibrary (library: string): void {
-    try {
-      const watcher = watch(library, { persistent: false }, () => { void this.rescan() })
-      watcher.on('error', () => watcher.close())
-      this.watchers.push(watcher)
-    } catch {
-      // A library folder that does not exist yet is picked up by the periodic rescan.
+  private watchLibraries (): void {
+    for (const [library, watcher] of this.watchers) {
+      if (this.libraries.includes(library)) continue
+      watcher.close()
+      this.watchers.delete(library)
+    }
+    for (const library of this.libraries) {
+      if (this.watchers.has(library)) continue
+      try {
+        const watcher = watch(library, { persistent: false }, () => { void this.rescan() })
+        watcher.on('error', () => {
+          watcher.close()
+          this.watchers.delete(library)
+        })
+        this.watchers.set(library, watcher)
+      } catch {
+        // A library folder that does not exist yet is picked up by the periodic rescan.
+      }
     }
   }
 
   private async scanAll (): Promise<void> {
     const items: LibraryItem[] = []
-    for (const library of this.options.libraries) items.push(...await listLibraryItems(library).catch(() => []))
+    const reachable = new Set<string>()
+    for (const library of this.libraries) {
+      const listed = await listLibraryItems(library)
+      if (listed === undefined) continue
+      reachable.add(library)
+      items.push(...listed)
+    }
     const present = new Set(items.map((item) => item.path))
-    for (const path of [...this.items.keys()]) {
-      if (!present.has(path)) this.removeItem(path)
+    for (const [path, record] of [...this.items]) {
+      if (present.has(path)) continue
+      if (reachable.has(record.status.library)) this.removeItem(path)
+      else this.takeOffline(record)
     }
     for (const item of items) {
       if (!this.items.has(item.path)) this.setStatus(item, { state: 'queued' })
@@ -174,14 +209,20 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   private async hash (item: LibraryItem, content: Content): Promise<Metainfo> {
     this.setStatus(item, { state: 'hashing', bytesHashed: 0, totalBytes: content.totalBytes })
-    const { metainfo } = await createTorrentOf(content, {
-      createdBy: this.options.createdBy,
-      creationDate: Math.floor(Date.now() / 1000),
-      signal: this.abort.signal,
-      pool: this.pool,
-      onProgress: ({ bytesHashed, totalBytes }) => this.setStatus(item, { state: 'hashing', bytesHashed, totalBytes })
-    })
-    return this.withTrackers(metainfo)
+    const controller = new AbortController()
+    this.hashing = { library: item.library, controller }
+    try {
+      const { metainfo } = await createTorrentOf(content, {
+        createdBy: this.options.createdBy,
+        creationDate: Math.floor(Date.now() / 1000),
+        signal: controller.signal,
+        pool: this.pool,
+        onProgress: ({ bytesHashed, totalBytes }) => this.setStatus(item, { state: 'hashing', bytesHashed, totalBytes })
+      })
+      return this.withTrackers(metainfo)
+    } finally {
+      this.hashing = undefined
+    }
   }
 
   private withTrackers (metainfo: Metainfo): Metainfo {
@@ -191,6 +232,19 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private unpublish (record: ItemRecord | undefined): void {
     const infoHash = record?.status.infoHash
     if (infoHash !== undefined) this.options.catalog.remove(infoHash)
+  }
+
+  /** Its drive is gone: withdraw the torrent, keep the record and the resume entry for its return. */
+  private takeOffline (record: ItemRecord): void {
+    if (record.status.state === 'offline') return
+    this.unpublish(record)
+    record.signature = undefined
+    const { path, name, library } = record.status
+    this.setStatus({ path, name, library }, {
+      state: 'offline',
+      ...(record.status.infoHash !== undefined && { infoHash: record.status.infoHash }),
+      ...(record.status.totalBytes !== undefined && { totalBytes: record.status.totalBytes })
+    })
   }
 
   private removeItem (path: string): void {

@@ -21,7 +21,7 @@ export interface ItemView {
   readonly path: string
   readonly name: string
   readonly library: string
-  readonly state: ItemState | 'offline'
+  readonly state: ItemState
   readonly infoHash?: string
   readonly totalBytes?: number
   readonly bytesHashed?: number
@@ -59,7 +59,6 @@ export interface StatusModelEvents {
 
 interface ItemRecord {
   status: ItemStatus
-  offline: boolean
   uploadedBytes: number
 }
 
@@ -113,15 +112,7 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
   item (status: ItemStatus): void {
     const record = this.items.get(status.path)
     if (record !== undefined && record.status.infoHash !== status.infoHash) record.uploadedBytes = 0
-    this.items.set(status.path, { status, offline: false, uploadedBytes: record?.uploadedBytes ?? 0 })
-    this.changed()
-  }
-
-  /** The item's library went away (a drive pulled): kept, shown offline, until it comes back. */
-  itemOffline (path: string): void {
-    const record = this.items.get(path)
-    if (record === undefined) return
-    record.offline = true
+    this.items.set(status.path, { status, uploadedBytes: record?.uploadedBytes ?? 0 })
     this.changed()
   }
 
@@ -173,13 +164,13 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
     }
   }
 
-  private itemView ({ status, offline, uploadedBytes }: ItemRecord): ItemView {
+  private itemView ({ status, uploadedBytes }: ItemRecord): ItemView {
     const activity = status.infoHash === undefined ? undefined : this.activity.get(status.infoHash)
     return {
       path: status.path,
       name: status.name,
       library: status.library,
-      state: offline ? 'offline' : status.state,
+      state: status.state,
       ...(status.infoHash !== undefined && { infoHash: status.infoHash }),
       ...(status.totalBytes !== undefined && { totalBytes: status.totalBytes }),
       ...(status.bytesHashed !== undefined && { bytesHashed: status.bytesHashed }),

@@ -84,3 +84,35 @@ test('an item that cannot be published is in error with its reason, and the othe
   t.is(failed?.state, 'error')
   t.is(failed?.error?.code, 'ET_EMPTY')
 })
+
+test('a library that goes away takes its items offline without forgetting them; back, they resume without hashing', async (t) => {
+  const root = tempDir(t)
+  const drive = join(root, 'drive')
+  writeTree(drive, { 'movie.bin': 400_000, 'pics/a.jpg': 3000 })
+  const { publisher, catalog } = await startPublisher(t, drive, join(root, 'state'))
+  const before = [...catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort()
+  t.is(before.length, 2)
+
+  await publisher.setLibraries([])
+  t.is(catalog.size, 0)
+  const offline = publisher.statuses()
+  t.deepEqual(offline.map((status) => status.state), ['offline', 'offline'])
+  t.deepEqual(offline.map((status) => status.infoHash).sort(), before)
+
+  const seen: ItemStatus[] = []
+  publisher.on('item', (status) => seen.push(status))
+  await publisher.setLibraries([drive])
+  t.deepEqual([...catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort(), before)
+  t.false(seen.some((status) => status.state === 'hashing'))
+})
+
+test('a library folder that vanishes (a drive pulled without notice) also takes its items offline', async (t) => {
+  const root = tempDir(t)
+  const drive = join(root, 'drive')
+  writeTree(drive, { 'song.bin': 100_000 })
+  const { publisher, catalog } = await startPublisher(t, drive, join(root, 'state'))
+  await rm(drive, { recursive: true })
+  await publisher.rescan()
+  t.is(catalog.size, 0)
+  t.is(publisher.statuses()[0]?.state, 'offline')
+})

@@ -31,7 +31,7 @@ test('an offline item keeps its torrent but shows offline; a removed one is gone
   const model = new StatusModel(Date.now, 10)
   t.teardown(() => model.close())
   model.item({ ...item, state: 'seeding', infoHash: 'bb'.repeat(20) as never, totalBytes: 10 })
-  model.itemOffline(item.path)
+  model.item({ ...item, state: 'offline', infoHash: 'bb'.repeat(20) as never, totalBytes: 10 })
   t.is(model.snapshot().items[0]!.state, 'offline')
   t.is(model.snapshot().items[0]!.infoHash, 'bb'.repeat(20))
   t.is(model.snapshot().totals.bytesPublished, 0)
