@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { Catalog } from './catalog/catalog.js'
+import { DriveWatcher, type Drive } from './library/drive-watcher.js'
 import { Publisher } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
@@ -17,6 +18,8 @@ import { VERSION } from './version.js'
 export interface Commands {
   /** Looks at every library again now, instead of at the next periodic rescan. */
   rescan: () => Promise<void>
+  /** Unmounts every drive so it is safe to pull; the status says so once done. */
+  eject: () => Promise<void>
 }
 
 export interface Service {
@@ -106,8 +109,19 @@ export async function startService (settings: Settings, logger: Logger): Promise
       logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
     })
     await store.open()
+    const folders = settings['library.folders']
+    const drives = settings['library.media_root'] === ''
+      ? undefined
+      : new DriveWatcher({
+        mediaRoot: settings['library.media_root'],
+        publishFolder: settings['library.publish_folder_only'] ? 'publish' : undefined,
+        ejectCommand: settings['library.eject_command']
+      })
+    await drives?.start()
+    if (drives !== undefined) started.push(drives)
     const publisher = new Publisher({
-      libraries: settings['library.folders'],
+      libraries: [...folders, ...(drives?.drives ?? []).map((drive) => drive.library)],
+      ...(drives !== undefined && { isAvailable: async (library: string) => await drives.isMounted(library) }),
       catalog,
       store,
       trackersFor: (infoHash) => ({ announceList, urlList: [webSeedUrl(httpBase, infoHash)] }),
@@ -118,7 +132,22 @@ export async function startService (settings: Settings, logger: Logger): Promise
     started.push(publisher)
     wireLogs({ logger, publisher, seeder, tracker, http, webSeed, store })
     wireStatus(status, { publisher, seeder, tracker, webSeed })
-    status.setLibraries(settings['library.folders'].map((path) => ({ path, state: 'present' })))
+    const seenDrives = new Set<string>()
+    const showLibraries = (current: readonly Drive[]): void => {
+      for (const drive of current) seenDrives.add(drive.library)
+      const mounted = new Set(current.map((drive) => drive.library))
+      status.setLibraries([
+        ...folders.map((path) => ({ path, kind: 'folder' as const, state: 'present' as const })),
+        ...[...seenDrives].map((path) => ({ path, kind: 'drive' as const, state: mounted.has(path) ? 'present' as const : 'removed' as const }))
+      ])
+    }
+    showLibraries(drives?.drives ?? [])
+    drives?.on('change', (current) => {
+      logger.log('info', 'drives changed', { drives: current.map((drive) => `${drive.mountPoint}(${drive.fsType})`).join(' ') })
+      showLibraries(current)
+      void publisher.setLibraries([...folders, ...current.map((drive) => drive.library)])
+    })
+    drives?.on('warning', (message) => logger.log('warn', message))
     // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
     seeder.on('torrent-error', () => { void publisher.rescan() })
     webSeed.on('fileError', () => { void publisher.rescan() })
@@ -135,7 +164,14 @@ export async function startService (settings: Settings, logger: Logger): Promise
     publisher.start().catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
-    const commands: Commands = { rescan: async () => await publisher.rescan() }
+    const commands: Commands = {
+      rescan: async () => await publisher.rescan(),
+      eject: async () => {
+        if (drives === undefined) return
+        await drives.eject()
+        status.setSafeToRemove()
+      }
+    }
     return { catalog, publisher, status, commands, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, close: closeAll }
   } catch (error) {
     await closeAll()

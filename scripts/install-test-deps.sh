@@ -10,6 +10,11 @@ packages=(
   aria2                # aria2c downloader
   qbittorrent-nox      # qBittorrent headless client
   openssl              # `openssl speed sha1` in the benchmark
+  e2fsprogs            # mkfs.ext4 for the drive tests' filesystem images
+  exfatprogs           # mkfs.exfat
+  exfat-fuse           # exFAT where the kernel has no exfat driver (the test machines' kernels)
+  ntfs-3g              # NTFS likewise
+  util-linux           # losetup, mount, findmnt, mountpoint
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -42,6 +42,11 @@ export interface PublisherOptions {
   readonly trackersFor: (infoHash: InfoHash) => { announceList: string[][], urlList: string[] }
   readonly createdBy: string
   readonly threads?: number
+  /**
+   * False for a library that must not be read now: a drive's folder once it is unmounted is an empty
+   * folder, and its items must go offline, not be forgotten. Default: every readable folder is available.
+   */
+  readonly isAvailable?: (library: string) => Promise<boolean>
   /** Full rescan period; new and removed top-level entries are also noticed at once by a folder watch. */
   readonly rescanIntervalMs: number
 }
@@ -148,7 +153,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     const items: LibraryItem[] = []
     const reachable = new Set<string>()
     for (const library of this.libraries) {
-      const listed = await listLibraryItems(library)
+      const listed = await this.options.isAvailable?.(library) === false ? undefined : await listLibraryItems(library)
       if (listed === undefined) continue
       reachable.add(library)
       items.push(...listed)

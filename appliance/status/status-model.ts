@@ -3,11 +3,12 @@ import type { ItemState, ItemStatus } from '../library/publisher.js'
 
 export type ServicePhase = 'booting' | 'running' | 'reloading' | 'stopping'
 
-/** A library folder (on the appliance: a drive mounted under the media root). */
+/** A library: a folder from the config, or a drive mounted under the media root. */
 export interface LibraryView {
   readonly path: string
-  readonly state: 'present' | 'missing' | 'error'
-  readonly error?: string
+  readonly kind: 'folder' | 'drive'
+  /** Drives: `present` while mounted, `removed` once gone (their items are offline). */
+  readonly state: 'present' | 'missing' | 'removed'
 }
 
 export interface SwarmCounts {
@@ -51,6 +52,8 @@ export interface StatusSnapshot {
   }
   /** When bytes last went out, for the activity blink. */
   readonly lastUploadAt: number | undefined
+  /** Every drive was ejected on request: it is safe to pull them (until a drive is mounted again). */
+  readonly safeToRemove: boolean
 }
 
 export interface StatusModelEvents {
@@ -85,6 +88,7 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
   private readonly activity = new Map<string, TorrentActivity>()
   private bytesUploaded = 0
   private lastUploadAt: number | undefined
+  private safeToRemove = false
   private pending: NodeJS.Timeout | undefined
   private readonly ticker: NodeJS.Timeout
 
@@ -106,6 +110,13 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
 
   setLibraries (libraries: readonly LibraryView[]): void {
     this.libraries = [...libraries]
+    if (libraries.some((library) => library.kind === 'drive' && library.state === 'present')) this.safeToRemove = false
+    this.changed()
+  }
+
+  /** After an eject that unmounted every drive. */
+  setSafeToRemove (): void {
+    this.safeToRemove = true
     this.changed()
   }
 
@@ -160,7 +171,8 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
         uploadRate: [...this.activity.values()].reduce((sum, activity) => sum + rateOf(activity), 0),
         peers: [...this.activity.values()].reduce((sum, activity) => sum + activity.peers, 0)
       },
-      lastUploadAt: this.lastUploadAt
+      lastUploadAt: this.lastUploadAt,
+      safeToRemove: this.safeToRemove
     }
   }
 

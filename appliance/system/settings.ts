@@ -41,6 +41,21 @@ export const SETTINGS = {
     default: (env) => [join(env.home, 'evertorrent')],
     doc: 'Folders whose top-level entries are published, one torrent each (a file: single-file torrent; a folder: multi-file torrent). Created if missing.'
   } satisfies Spec<string[]>,
+  'library.media_root': {
+    kind: { type: 'string', allowEmpty: true },
+    default: () => '',
+    doc: 'Folder under which USB drives are mounted (by the udev rule and mount helper); every drive mounted there is a library. Empty: no drives.'
+  } satisfies Spec<string>,
+  'library.publish_folder_only': {
+    kind: { type: 'boolean' },
+    default: () => false,
+    doc: 'When a drive has a top-level "publish" folder, publish only its entries instead of the whole drive.'
+  } satisfies Spec<boolean>,
+  'library.eject_command': {
+    kind: { type: 'strings' },
+    default: () => ['umount', '{mountpoint}'],
+    doc: 'Command run for each drive on eject (button or web page); {mountpoint} and {device} are replaced.'
+  } satisfies Spec<string[]>,
   'library.rescan_interval': {
     kind: count(1, 86400),
     default: () => 60,

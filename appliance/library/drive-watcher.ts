@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { readFile, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { promisify } from 'node:util'
+import { mountsUnder, parseMountInfo, type Mount } from './mount-table.js'
+
+/** A drive mounted under the media root, and the folder of it that is published. */
+export interface Drive {
+  readonly mountPoint: string
+  readonly name: string
+  readonly source: string
+  readonly fsType: string
+  readonly library: string
+}
+
+export type RunCommand = (file: string, args: readonly string[]) => Promise<void>
+
+export interface DriveWatcherOptions {
+  /** Where the mount helper mounts drives, one folder each (`/media/evertorrent`). */
+  readonly mediaRoot: string
+  /** When a drive has a top-level folder of this name, only that folder is published. */
+  readonly publishFolder: string | undefined
+  /** Run for each drive on eject, `{mountpoint}` and `{device}` replaced. */
+  readonly ejectCommand: readonly string[]
+  readonly mountInfoPath?: string
+  readonly pollIntervalMs?: number
+  readonly run?: RunCommand
+}
+
+export interface DriveWatcherEvents {
+  change: [drives: readonly Drive[]]
+  warning: [message: string]
+}
+
+const execFileAsync = promisify(execFile)
+
+/**
+ * Notices drives mounted and unmounted below the media root, by reading the kernel's mount table
+ * every second (it offers no inotify; a poll of one small file is cheap), and ejects them on request.
+ */
+export class DriveWatcher extends EventEmitter<DriveWatcherEvents> {
+  private current: Drive[] = []
+  private timer: NodeJS.Timeout | undefined
+  private polling: Promise<void> | undefined
+  private readonly mountInfoPath: string
+  private readonly run: RunCommand
+
+  constructor (private readonly options: DriveWatcherOptions) {
+    super()
+    this.mountInfoPath = options.mountInfoPath ?? '/proc/self/mountinfo'
+    this.run = options.run ?? (async (file, args) => { await execFileAsync(file, [...args], { timeout: 60_000 }) })
+  }
+
+  get drives (): readonly Drive[] {
+    return this.current
+  }
+
+  /**
+   * Whether `library` is readable as a drive right now: not a drive of ours, or a drive whose mount
+   * point is still a mount point (an unmounted one is an empty folder on the root filesystem).
+   */
+  async isMounted (library: string): Promise<boolean> {
+    const drive = this.current.find((candidate) => candidate.library === library)
+    if (drive === undefined) return true
+    try {
+      const [mount, parent] = await Promise.all([stat(drive.mountPoint), stat(dirname(drive.mountPoint))])
+      return mount.dev !== parent.dev
+    } catch {
+      return false
+    }
+  }
+
+  async start (): Promise<void> {
+    await this.poll()
+    this.timer = setInterval(() => { void this.poll() }, this.options.pollIntervalMs ?? 1000)
+    this.timer.unref()
+  }
+
+  async close (): Promise<void> {
+    clearInterval(this.timer)
+    await this.polling
+  }
+
+  /** Unmounts every drive; resolves when each is gone from the mount table, or rejects naming those still mounted. */
+  async eject (): Promise<void> {
+    const failures: string[] = []
+    for (const drive of this.current) {
+      const [file, ...args] = this.options.ejectCommand.map((part) => part.replaceAll('{mountpoint}', drive.mountPoint).replaceAll('{device}', basename(drive.source)))
+      try {
+        await this.run(file!, args)
+      } catch (error) {
+        failures.push(`${drive.mountPoint}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`)
+      }
+    }
+    await this.poll()
+    if (failures.length > 0) throw new Error(`could not eject ${failures.join('; ')}`)
+  }
+
+  /** Reads the mount table now (also called by the timer); emits 'change' when the drives differ. */
+  async poll (): Promise<void> {
+    this.polling ??= this.readDrives().then((drives) => {
+      if (JSON.stringify(drives) === JSON.stringify(this.current)) return
+      this.current = drives
+      this.emit('change', drives)
+    }, (error: unknown) => {
+      this.emit('warning', `cannot read ${this.mountInfoPath}: ${error instanceof Error ? error.message : String(error)}`)
+    }).finally(() => { this.polling = undefined })
+    await this.polling
+  }
+
+  private async readDrives (): Promise<Drive[]> {
+    const mounts = mountsUnder(parseMountInfo(await readFile(this.mountInfoPath, 'utf8')), this.options.mediaRoot)
+    return await Promise.all(mounts.map(async (mount) => await this.describe(mount)))
+  }
+
+  private async describe (mount: Mount): Promise<Drive> {
+    const folder = this.options.publishFolder === undefined ? undefined : join(mount.mountPoint, this.options.publishFolder)
+    const onlyFolder = folder !== undefined && await stat(folder).then((stats) => stats.isDirectory(), () => false)
+    return {
+      mountPoint: mount.mountPoint,
+      name: basename(mount.mountPoint),
+      source: mount.source,
+      fsType: mount.fsType,
+      library: onlyFolder ? folder : mount.mountPoint
+    }
+  }
+}

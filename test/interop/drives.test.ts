@@ -1,0 +1,177 @@
+import test, { type ExecutionContext } from 'ava'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { parseMountInfo } from '../../appliance/library/mount-table.js'
+import { sparseFile, writeTree } from '../helpers/content.js'
+import { sourcePath } from '../helpers/repo.js'
+import { runOk } from '../helpers/run.js'
+import { ServeProcess } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
+
+// Real drives: filesystem images on loop devices, mounted by the real mount helper under a temporary
+// media root, watched by the real service. These need root and loop devices; without them they fail.
+
+const mountHelper = sourcePath('config/evertorrent-mount')
+const published = (line: { msg: string }): boolean => line.msg === 'published'
+
+interface TestDrive {
+  readonly loop: string
+  readonly mountPoint: () => string
+}
+
+async function makeDrive (t: ExecutionContext, root: string, fsType: 'ext4' | 'exfat', label: string, files: Record<string, number>, sparse: Record<string, number> = {}): Promise<{ drive: TestDrive, written: Map<string, Buffer> }> {
+  const content = join(root, `content-${label}`)
+  const written = writeTree(content, files)
+  for (const [relative, size] of Object.entries(sparse)) sparseFile(join(content, relative), size)
+  const image = join(root, `${label}.img`)
+  sparseFile(image, 3 * 1024 ** 3)
+  if (fsType === 'ext4') {
+    await runOk('mkfs.ext4', ['-q', '-F', '-L', label, '-d', content, image])
+  } else {
+    await runOk('mkfs.exfat', ['-L', label, image])
+    const staging = join(root, `staging-${label}`)
+    mkdirSync(staging)
+    await runOk('mount', ['-t', 'exfat-fuse', '-o', 'loop', image, staging])
+    try {
+      await runOk('cp', ['-a', `${content}/.`, staging])
+    } finally {
+      await runOk('umount', [staging])
+    }
+  }
+  const loop = (await runOk('losetup', ['--find', '--show', image])).stdout.trim()
+  t.teardown(async () => {
+    await runOk(mountHelper, ['remove', loop], { env: helperEnv(root) }).catch(() => {})
+    await runOk('losetup', ['-d', loop]).catch(() => {})
+  })
+  const mountPoint = (): string => currentMounts().find((mount) => mount.source === loop)?.mountPoint ?? ''
+  return { drive: { loop, mountPoint }, written }
+}
+
+function currentMounts (): ReturnType<typeof parseMountInfo> {
+  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+}
+
+function mediaRoot (root: string): string {
+  return join(root, 'media')
+}
+
+function helperEnv (root: string): NodeJS.ProcessEnv {
+  return { ...process.env, EVERTORRENT_MEDIA_ROOT: mediaRoot(root) }
+}
+
+async function plug (root: string, drive: TestDrive): Promise<void> {
+  await runOk(mountHelper, ['add', drive.loop], { env: helperEnv(root) })
+}
+
+async function pull (root: string, drive: TestDrive): Promise<void> {
+  await runOk(mountHelper, ['remove', drive.loop], { env: helperEnv(root) })
+}
+
+async function startServe (t: ExecutionContext, root: string, extra = ''): Promise<ServeProcess> {
+  return await ServeProcess.start(t, {
+    libraries: [],
+    stateDir: join(root, 'state'),
+    config: `[library]\nfolders = []\nmedia_root = ${JSON.stringify(mediaRoot(root))}\n${extra}`
+  })
+}
+
+function sha256 (bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+test.serial('drives are mounted read-only, published, taken offline when pulled and back under the same infohashes without rehashing', async (t) => {
+  const root = tempDir(t)
+  const music = await makeDrive(t, root, 'ext4', 'MUSIC', { 'album/01.flac': 300_000, 'album/02.flac': 200_000, 'single.bin': 100_000 })
+  const photos = await makeDrive(t, root, 'exfat', 'PHOTOS', { 'pics/a.jpg': 50_000, 'pics/b/c.jpg': 70_000 })
+  await plug(root, music.drive)
+  await plug(root, photos.drive)
+  for (const drive of [music.drive, photos.drive]) {
+    const mount = currentMounts().find((entry) => entry.source === drive.loop)!
+    t.true(['ro', 'nosuid', 'nodev'].every((option) => mount.options.includes(option)), `${mount.mountPoint}: ${mount.options.join(',')}`)
+  }
+  t.true(currentMounts().find((entry) => entry.source === music.drive.loop)!.options.includes('noexec'))
+
+  const serve = await startServe(t, root)
+  const first = await serve.waitForCount(published, 3, 60_000)
+  t.deepEqual(first.map((line) => line.name).sort(), ['album', 'pics', 'single.bin'])
+  const base = `http://127.0.0.1:${serve.httpPort}`
+  const album = first.find((line) => line.name === 'album')!
+
+  await pull(root, music.drive)
+  await serve.waitFor((line) => line.msg === 'drives changed' && !line.drives!.includes('MUSIC'), 15_000)
+  await waitUntil(async () => (await fetch(`${base}/torrents/${album.infohash}.torrent`)).status === 404, 10_000)
+  t.true(serve.running)
+
+  const before = serve.lines.length
+  await plug(root, music.drive)
+  const back = await serve.waitForCount((line) => published(line) && serve.lines.indexOf(line) >= before, 2, 30_000)
+  t.deepEqual(back.map((line) => line.infohash).sort(), first.filter((line) => line.name !== 'pics').map((line) => line.infohash).sort())
+  t.true(back.every((line) => line.resumed === 'true'), 'replugged items are not hashed again')
+  t.is((await fetch(`${base}/torrents/${album.infohash}.torrent`)).status, 200)
+  t.true(serve.running)
+})
+
+test.serial('a drive pulled in the middle of hashing does not crash the service; replugged, it is published', async (t) => {
+  const root = tempDir(t)
+  const big = await makeDrive(t, root, 'ext4', 'BIG', { 'small.bin': 10_000 }, { 'huge.img': 2 * 1024 ** 3 })
+  await plug(root, big.drive)
+  const serve = await startServe(t, root, '[hashing]\nthreads = 1\n')
+  await serve.waitFor((line) => line.msg === 'hashing' && line.path!.endsWith('huge.img'), 60_000)
+  await pull(root, big.drive)
+  await serve.waitFor((line) => line.msg === 'drives changed', 15_000)
+  t.true(serve.running)
+  t.false(serve.lines.some((line) => published(line) && line.name === 'huge.img'), 'the pulled item was not published')
+
+  await plug(root, big.drive)
+  const huge = await serve.waitFor((line) => published(line) && line.name === 'huge.img', 120_000)
+  t.regex(huge.infohash!, /^[0-9a-f]{40}$/)
+  t.true(serve.running)
+})
+
+test.serial('a drive pulled in the middle of a download: the download resumes after replugging, byte for byte', async (t) => {
+  const root = tempDir(t)
+  const disk = await makeDrive(t, root, 'ext4', 'VIDEO', { 'clip.bin': 24 * 1024 * 1024 })
+  await plug(root, disk.drive)
+  const serve = await startServe(t, root)
+  const clip = await serve.waitFor(published, 60_000)
+  const downloads = join(root, 'downloads')
+  const aria2Args = ['--dir', downloads, '--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
+    '--seed-time=0', '--console-log-level=warn', '--summary-interval=0', '--bt-exclude-tracker=udp://*', '--follow-torrent=true']
+  // Slowed down so the drive goes away while bytes are flowing.
+  const slow = spawn('aria2c', [...aria2Args, '--max-download-limit=2M', clip.torrent!], { stdio: 'ignore' })
+  t.teardown(() => { slow.kill('SIGKILL') })
+  await waitUntil(async () => await partialBytes(join(downloads, 'clip.bin')) > 1024 * 1024, 30_000)
+  await pull(root, disk.drive)
+  await serve.waitFor((line) => line.msg === 'drives changed', 15_000)
+  slow.kill('SIGTERM')
+  t.true(serve.running)
+
+  const before = serve.lines.length
+  await plug(root, disk.drive)
+  const back = await serve.waitFor((line) => published(line) && serve.lines.indexOf(line) >= before, 30_000)
+  t.is(back.infohash, clip.infohash)
+  t.is(back.resumed, 'true')
+  await runOk('aria2c', [...aria2Args, '--continue=true', '--stop=90', clip.torrent!], { timeoutMs: 120_000 })
+  t.is(sha256(await readFile(join(downloads, 'clip.bin'))), sha256(disk.written.get('clip.bin')!))
+  t.true(serve.running)
+})
+
+async function partialBytes (path: string): Promise<number> {
+  try {
+    const bytes = await readFile(path)
+    return bytes.reduce((count, byte) => count + (byte === 0 ? 0 : 1), 0)
+  } catch {
+    return 0
+  }
+}
+
+async function waitUntil (check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
