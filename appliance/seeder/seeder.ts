@@ -74,6 +74,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private rechokeImmediate: NodeJS.Immediate | undefined
   private reportTimer: NodeJS.Timeout | undefined
   private listenPort = 0
+  private starting: Promise<void> | undefined
+  private closing: Promise<void> | undefined
 
   constructor (options: SeederOptions) {
     super()
@@ -96,8 +98,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   async start (): Promise<void> {
-    if (this.state !== 'new') throw new SeederError('ET_STATE', 'the seeder can only be started once')
+    if (this.state !== 'new' || this.closing !== undefined) throw new SeederError('ET_STATE', 'the seeder can only be started once, and not after close()')
     this.state = 'starting'
+    this.starting = this.open()
+    await this.starting
+  }
+
+  private async open (): Promise<void> {
     await this.listen()
     this.state = 'started'
     this.catalog.on('added', this.onAdded)
@@ -118,7 +125,12 @@ export class Seeder extends EventEmitter<SeederEvents> {
 
   /** Stops accepting, ends every connection, stops announcing, closes files; resolves when all is released. */
   async close (): Promise<void> {
-    if (this.state === 'closing' || this.state === 'closed') return
+    this.closing ??= this.shutdown()
+    await this.closing
+  }
+
+  private async shutdown (): Promise<void> {
+    await this.starting?.catch(() => {})
     this.state = 'closing'
     this.catalog.off('added', this.onAdded)
     this.catalog.off('removed', this.onRemoved)

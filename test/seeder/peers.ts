@@ -70,7 +70,7 @@ export class RawPeer {
   }
 
   /** Waits until a message matches, or rejects after `timeoutMs` or when the connection closes first. */
-  async waitFor (predicate: (message: RawMessage) => boolean, timeoutMs = 5000): Promise<RawMessage> {
+  async waitFor (predicate: (message: RawMessage) => boolean, timeoutMs = 15_000): Promise<RawMessage> {
     return await new Promise((resolve, reject) => {
       const check = (): void => {
         const found = this.messages.find(predicate)
@@ -89,7 +89,7 @@ export class RawPeer {
   }
 
   /** True when the seeder closed the connection within `timeoutMs`. */
-  async closedWithin (timeoutMs = 5000): Promise<boolean> {
+  async closedWithin (timeoutMs = 15_000): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs) })
     const result = await Promise.race([this.closed.then(() => true), timeout])
@@ -138,8 +138,10 @@ export async function downloadWithWire (port: number, torrent: PublishedTorrent,
   for (let index = 0; index < metainfo.pieceCount; index++) {
     for (let offset = 0; offset < pieceSize(metainfo, index); offset += 16384) blocks.push([index, offset, Math.min(16384, pieceSize(metainfo, index) - offset)])
   }
+  let timer: NodeJS.Timeout | undefined
   try {
     await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('the download did not finish within 30 s')), 30_000)
       socket.once('close', () => reject(new Error('the seeder closed the connection')))
       let next = 0
       let done = 0
@@ -163,6 +165,7 @@ export async function downloadWithWire (port: number, torrent: PublishedTorrent,
       wire.interested()
     })
   } finally {
+    clearTimeout(timer)
     socket.destroy()
     wire.destroy()
   }

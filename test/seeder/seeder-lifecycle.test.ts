@@ -48,7 +48,7 @@ test('start listens on an ephemeral port; close ends every peer, frees the port 
   t.is(seeder.stats().peers, 2)
   await seeder.close()
   await seeder.close()
-  for (const peer of peers) t.true(await peer.closedWithin(1000))
+  for (const peer of peers) t.true(await peer.closedWithin())
   t.deepEqual(ended.map((end) => end.reason), ['shutdown', 'shutdown'])
   t.is(seeder.stats().connections, 0)
   const again = createServer()
@@ -71,12 +71,12 @@ test('removing a torrent from the catalog disconnects its peers only, and refuse
   const ended = ends(seeder)
   const [a, b] = await Promise.all([joined(seeder.port, first!), joined(seeder.port, second!)])
   catalog.remove(first!.metainfo.infoHash)
-  t.true(await a!.closedWithin(2000))
+  t.true(await a!.closedWithin())
   t.false(b!.isClosed)
   t.deepEqual(ended, [{ port: a!.port, reason: 'torrent-removed' }])
   const late = await RawPeer.connect(seeder.port)
   late.sendHandshake(first!.metainfo.infoHash)
-  t.true(await late.closedWithin(2000))
+  t.true(await late.closedWithin())
   t.deepEqual(ended.at(-1), { port: late.port, reason: 'unknown-torrent' })
   t.is(sha256(await downloadWithWire(seeder.port, second!)), sha256(contentOf(second!)))
   b!.destroy()
@@ -98,7 +98,7 @@ test('a file changed on disk: torrent-error, its peers dropped, refused until pu
   const path = torrent.files[0]!.absolutePath
   utimesSync(path, new Date(), new Date(Date.now() + 60_000))
   peer.sendMessage(MESSAGE.request, 5, 0, 16 * KiB)
-  t.true(await peer.closedWithin(2000))
+  t.true(await peer.closedWithin())
   t.is(peer.messages.filter((message) => message.id === MESSAGE.piece).length, 1, 'nothing from the changed file')
   t.deepEqual(errors, [{ infoHash: torrent.metainfo.infoHash, code: 'ET_FILE_CHANGED', message: (errors[0] as { message: string }).message, path }])
   t.deepEqual(ended, [{ port: peer.port, reason: 'torrent-error' }])
@@ -106,7 +106,7 @@ test('a file changed on disk: torrent-error, its peers dropped, refused until pu
 
   const refused = await RawPeer.connect(seeder.port)
   refused.sendHandshake(torrent.metainfo.infoHash)
-  t.true(await refused.closedWithin(2000))
+  t.true(await refused.closedWithin())
   t.is(ended.at(-1)?.reason, 'torrent-error')
 
   // The library republishes it (here: same content, new mtime), and it is served again.
@@ -123,11 +123,11 @@ test('connection limits: global, then per torrent', async (t) => {
   const b = await joined(seeder.port, first!)
   const c = await RawPeer.connect(seeder.port)
   c.sendHandshake(first!.metainfo.infoHash)
-  t.true(await c.closedWithin(2000), 'third peer of one torrent')
+  t.true(await c.closedWithin(), 'third peer of one torrent')
   t.deepEqual(ended, [{ port: c.port, reason: 'connection-limit' }])
   const d = await joined(seeder.port, second!)
   const e = await RawPeer.connect(seeder.port)
-  t.true(await e.closedWithin(2000), 'fourth connection')
+  t.true(await e.closedWithin(), 'fourth connection')
   t.is(ended.at(-1)?.reason, 'connection-limit')
   for (const peer of [a, b, d]) t.false(peer.isClosed)
   for (const peer of [a, b, d]) peer.destroy()
@@ -161,7 +161,8 @@ test('1,000 published torrents cost nothing until a peer comes, and all are anno
     metainfo: buildMetainfo({ name: `item ${i}`, pieceLength: 16 * KiB, pieces: randomBytes(20 * 64), files: [{ path: [], length: 64 * 16 * KiB }] }),
     files: [{ absolutePath: `/nonexistent/item ${i}`, size: 64 * 16 * KiB, mtimeMs: 0 }]
   }))
-  const probe = createSocket({ type: 'udp4', reuseAddr: true })
+  // 1,000 announces come as a burst of 40 datagrams: room for all of them.
+  const probe = createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: 1 << 20 })
   t.teardown(() => probe.close())
   await new Promise<void>((resolve) => probe.bind(0, () => resolve()))
   const lsdPort = probe.address().port
@@ -177,6 +178,8 @@ test('1,000 published torrents cost nothing until a peer comes, and all are anno
   const peer = await joined(seeder.port, last)
   t.deepEqual(seeder.stats().torrents, [{ infoHash: last.metainfo.infoHash, peers: 1, uploadedBytes: 0 }])
   peer.destroy()
-  await all
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([all, new Promise((resolve) => { timer = setTimeout(resolve, 15_000) })])
+  clearTimeout(timer)
   t.is(announced.size, 1000)
 })
