@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-import { runCheckConfig, runPrintConfig } from './cli/config-commands.js'
-import { runCreate } from './cli/create-command.js'
-import { runServe } from './cli/serve-command.js'
 import { UsageError } from './cli/usage-error.js'
 import { VERSION } from './version.js'
 
@@ -23,11 +20,12 @@ Options:
 
 type Command = (args: string[], stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream) => Promise<void>
 
-const COMMANDS: Record<string, Command> = {
-  serve: runServe,
-  create: runCreate,
-  'print-config': runPrintConfig,
-  'check-config': runCheckConfig
+// Loaded on use: `create` should not pay for loading the tracker, seeder and web server.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./cli/serve-command.js')).runServe,
+  create: async () => (await import('./cli/create-command.js')).runCreate,
+  'print-config': async () => (await import('./cli/config-commands.js')).runPrintConfig,
+  'check-config': async () => (await import('./cli/config-commands.js')).runCheckConfig
 }
 
 async function main (argv: string[]): Promise<number> {
@@ -46,7 +44,7 @@ async function main (argv: string[]): Promise<number> {
     return 2
   }
   try {
-    await command(args, process.stdout, process.stderr)
+    await (await command())(args, process.stdout, process.stderr)
     return 0
   } catch (error) {
     return report(error)

@@ -67,7 +67,7 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
       ...(values.name !== undefined && { name: values.name }),
       ...(values['piece-length'] !== undefined && { pieceLength: parseByteCount(values['piece-length'], '--piece-length') }),
       ...(values.threads !== undefined && { threads: parsePositiveInteger(values.threads, '--threads') }),
-      announceList: (values.announce ?? []).map((tier) => tier.split(',').map((url) => url.trim()).filter((url) => url !== '')),
+      announceList: (values.announce ?? []).map((tier) => tier.split(',').map((url) => url.trim()).filter((url) => url !== '')).filter((tier) => tier.length > 0),
       urlList: values['web-seed'] ?? [],
       private: values.private === true,
       ...(values.comment !== undefined && { comment: values.comment }),

@@ -5,8 +5,8 @@ export const TARGET_MAX_PIECES = 2000
 
 /**
  * The automatic piece length: the smallest power of two between 16 KiB and 16 MiB that gives at
- * most 2,000 pieces. Between 32 MiB and 32 GiB of content that lands on 1,000–2,000 pieces; smaller
- * content gets 16 KiB pieces, larger content 16 MiB pieces (more than 2,000 of them).
+ * most 2,000 pieces. From 32 MiB to 31.25 GiB (2,000 × 16 MiB) of content that lands on 1,000–2,000
+ * pieces; smaller content gets 16 KiB pieces (fewer), larger content 16 MiB pieces (more).
  */
 export function pieceLengthFor (totalBytes: number): number {
   let length = MIN_PIECE_LENGTH

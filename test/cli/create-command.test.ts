@@ -46,11 +46,12 @@ test('prints the .torrent path, infohash and magnet link, and writes nothing els
   t.is(magnet.get('xt'), `urn:btih:${metainfo.infoHash}`)
   t.is(magnet.get('dn'), 'photos')
   t.is(magnet.get('xl'), '103333')
-  t.regex(readdirSync(content).join(','), /^a\.jpg,b$/)
+  t.deepEqual(readdirSync(content).sort(), ['a.jpg', 'b'], 'the content is left as it was')
 })
 
 test('every option lands in the .torrent and the magnet link', async (t) => {
   const { base, content } = fixture(t)
+  mkdirSync(join(base, 'out'))
   const { stdout } = await createOk(t, [
     content,
     '-o', 'out/x.torrent',
@@ -65,7 +66,7 @@ test('every option lands in the .torrent and the magnet link', async (t) => {
     '-n', 'Holiday 2024',
     '-t', '2',
     '-q'
-  ], (mkdirSync(join(base, 'out')), base))
+  ], base)
   const printed = parseCreateOutput(stdout)
   t.is(printed.torrent, join(base, 'out', 'x.torrent'))
   const metainfo = parseTorrent(readFileSync(printed.torrent))
@@ -92,19 +93,12 @@ test('--name also names the default output file', async (t) => {
   t.is(parseTorrent(readFileSync(printed.torrent)).name, 'renamed')
 })
 
-for (const [text, bytes] of [['16K', 16384], ['1m', 1048576]] as const) {
-  test(`--piece-length ${text} is ${bytes} bytes`, async (t) => {
-    const { base } = fixture(t)
-    const printed = parseCreateOutput((await createOk(t, ['photos', '-l', text], base)).stdout)
-    t.is(parseTorrent(readFileSync(printed.torrent)).pieceLength, bytes)
-  })
-}
-
-test('the thread count does not change the infohash', async (t) => {
+test('the thread count does not change the infohash; 16K is 16384 bytes', async (t) => {
   const { base } = fixture(t)
   const one = parseCreateOutput((await createOk(t, ['photos', '-t', '1', '-o', 'one.torrent', '-l', '16K'], base)).stdout)
-  const three = parseCreateOutput((await createOk(t, ['photos', '-t', '3', '-o', 'three.torrent', '-l', '16K'], base)).stdout)
+  const three = parseCreateOutput((await createOk(t, ['photos', '--threads', '3', '-o', 'three.torrent', '--piece-length', '16384'], base)).stdout)
   t.is(one.infoHash, three.infoHash)
+  t.is(parseTorrent(readFileSync(one.torrent)).pieceLength, 16384)
 })
 
 test('--force replaces an existing output file', async (t) => {
@@ -132,14 +126,12 @@ test('junk and links leaving the folder are reported on stderr and left out', as
 
 test('create --help prints the options and exits 0', async (t) => {
   const base = tempDir(t)
-  for (const flag of ['--help', '-h']) {
-    const result = await runCli(['create', flag], { cwd: base })
-    t.is(result.exitCode, 0)
-    t.is(result.stderr, '')
-    t.regex(result.stdout, /^Usage: evertorrent create <file-or-folder>/)
-    for (const option of ['--output', '--announce', '--web-seed', '--piece-length', '--private', '--comment', '--source', '--name', '--threads', '--force', '--quiet']) {
-      t.true(result.stdout.includes(option), option)
-    }
+  const result = await runCli(['create', '--help'], { cwd: base })
+  t.is(result.exitCode, 0)
+  t.is(result.stderr, '')
+  t.regex(result.stdout, /^Usage: evertorrent create <file-or-folder>/)
+  for (const option of ['--output', '--announce', '--web-seed', '--piece-length', '--private', '--comment', '--source', '--name', '--threads', '--force', '--quiet']) {
+    t.true(result.stdout.includes(option), option)
   }
   t.deepEqual(readdirSync(base), [])
 })

@@ -50,7 +50,9 @@ export async function mountFailingDisk (t: ExecutionContext, options: FailingDis
       await run('umount', ['--lazy', mountPoint])
       throw error
     } finally {
-      await run('losetup', ['--detach', device])
+      // Only if it is still ours: a device freed early (autoclear) may already serve someone else.
+      const backing = await run('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE', device])
+      if (backing.stdout.trim() === image) await run('losetup', ['--detach', device])
     }
   })
   await runOk('mount', ['-o', 'ro', device, mountPoint])

@@ -38,7 +38,7 @@ async function compareWithMktorrent (t: ExecutionContext, target: string, expone
 }
 
 async function libraryTorrent (path: string, pieceLength: number, extra: { private?: boolean, source?: string } = {}): Promise<{ bytes: Buffer, infoHash: string }> {
-  const { metainfo } = await createTorrent(path, { pieceLength, threads: 2, ...extra })
+  const { metainfo } = await createTorrent(path, { pieceLength, threads: 1, ...extra })
   return { bytes: encodeTorrent(metainfo), infoHash: metainfo.infoHash }
 }
 
