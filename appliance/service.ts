@@ -31,6 +31,8 @@ export interface Service {
   close: () => Promise<void>
 }
 
+const LEECHER_DIAL_DELAY_MS = 2000
+
 /** A host as it goes into a URL: IPv6 literals in brackets. */
 function urlHost (host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
@@ -148,6 +150,12 @@ export async function startService (settings: Settings, logger: Logger): Promise
       void publisher.setLibraries([...folders, ...current.map((drive) => drive.library)])
     })
     drives?.on('warning', (message) => logger.log('warn', message))
+    tracker.on('announce', (event) => {
+      const address = event.peerAddress
+      if (address === undefined || event.left === 0 || event.event === 'stopped') return
+      // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
+      setTimeout(() => { seeder.connectTo(event.infoHash, { host: address.ip, port: address.port }) }, LEECHER_DIAL_DELAY_MS).unref()
+    })
     // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
     seeder.on('torrent-error', () => { void publisher.rescan() })
     webSeed.on('fileError', () => { void publisher.rescan() })

@@ -251,7 +251,8 @@ export class PeerSession implements UploadSource {
     // BEP 9 through BEP 10: the extended handshake (sent by `handshake` or right after this event) carries metadata_size.
     this.wire.use(utMetadata(metainfo.infoBytes))
     // BEP 10 `reqq`: how many outstanding requests we queue before refusing more.
-    this.wire.extendedHandshake = { v: this.host.clientName, reqq: this.host.maxOutstandingRequests }
+    // Added to, not replaced: ut_metadata has put metadata_size there, which aria2 needs before it asks for the info dictionary.
+    Object.assign(this.wire.extendedHandshake, { v: this.host.clientName, reqq: this.host.maxOutstandingRequests })
     if (dialed === undefined) this.wire.handshake(infoHash, this.host.peerId, { fast: true })
     // BEP 6: a seed may send HaveAll instead of a bitfield when both ends have the fast extension.
     if (this.wire.hasFast) this.wire.haveAll()

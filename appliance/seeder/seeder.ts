@@ -7,7 +7,7 @@ import { decideUnchokes, type OptimisticSlot } from './choker.js'
 import { ContentReader } from './content-reader.js'
 import { isTorrentError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
-import { formatPeerAddress, type PeerAddress } from './peer-address.js'
+import { formatPeerAddress, parsePeerAddress, type PeerAddress } from './peer-address.js'
 import { makePeerId } from './peer-id.js'
 import { PeerSession, type SessionHost } from './peer-session.js'
 import { MAX_BLOCK_LENGTH } from './piece-request.js'
@@ -248,6 +248,21 @@ export class Seeder extends EventEmitter<SeederEvents> {
       return
     }
     this.sessions.add(new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'incoming', address }))
+  }
+
+  /**
+   * Connects out to a leecher that announced to our own tracker, unless a peer from its host is
+   * already in the swarm (it connected to us itself). Some clients (transmission) never connect to
+   * loopback or link-local addresses, so without this they would wait for ever.
+   */
+  connectTo (infoHash: string, peer: PeerAddress): void {
+    const torrent = this.catalog.get(infoHash)
+    if (torrent === undefined) return
+    const host = parsePeerAddress(formatPeerAddress(peer.host, peer.port))?.host
+    for (const session of this.swarms.get(torrent.metainfo.infoHash) ?? []) {
+      if (parsePeerAddress(session.address)?.host === host) return
+    }
+    this.dial(torrent.metainfo.infoHash, peer)
   }
 
   private dialLanPeer (infoHash: string, peer: PeerAddress): void {

@@ -47,6 +47,10 @@ export interface AnnounceEvent {
   readonly transport: TrackerTransport
   /** `ip:port`, `[ip]:port` for IPv6; undefined for a WebSocket peer whose connection closed. */
   readonly peer: string | undefined
+  /** The peer's address as it announced it (HTTP and UDP peers only), so the everseed can connect to it. */
+  readonly peerAddress?: PeerAddress
+  /** Bytes the peer still needs; 0 for a seed. */
+  readonly left: number
   readonly swarm: SwarmStats
 }
 
@@ -349,6 +353,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       event: params.event ?? 'update',
       transport: params.type,
       peer: typeof params.ip === 'string' && typeof params.port === 'number' ? formatPeer({ ip: params.ip, port: params.port }) : undefined,
+      ...(params.type !== 'ws' && typeof params.ip === 'string' && typeof params.port === 'number' && { peerAddress: { ip: params.ip, port: params.port } }),
+      left: typeof params.left === 'number' ? params.left : Infinity,
       swarm: statsOf(swarm)
     })
   }

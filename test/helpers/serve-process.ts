@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { ExecutionContext } from 'ava'
+import { stringify } from 'smol-toml'
 import { cliPath } from './repo.js'
 
 export interface LogLine {
@@ -25,8 +26,26 @@ export interface ServeOptions {
   readonly libraries: readonly string[]
   readonly stateDir: string
   readonly extraArgs?: readonly string[]
-  /** Extra TOML for the config file; the file always turns LSD off so no multicast leaves loopback. */
-  readonly config?: string
+  /**
+   * Settings for the config file, by dotted key (`'library.rescan_interval': 1`), over the test
+   * defaults: LSD off and every port on 127.0.0.1, so nothing leaves loopback.
+   */
+  readonly settings?: Readonly<Record<string, unknown>>
+}
+
+const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
+  'seeder.local_discovery': false,
+  'network.listen_host': '127.0.0.1'
+}
+
+/** A TOML config file from dotted keys, one table per section. */
+function configText (settings: Readonly<Record<string, unknown>>): string {
+  const tables: Record<string, Record<string, unknown>> = {}
+  for (const [key, value] of Object.entries(settings)) {
+    const [section, name] = key.split('.') as [string, string]
+    tables[section] = { ...tables[section], [name]: value }
+  }
+  return stringify(tables)
 }
 
 /** A running `evertorrent serve`, its log, and helpers to wait for what it reports. */
@@ -59,7 +78,7 @@ export class ServeProcess {
   static async start (t: ExecutionContext, options: ServeOptions): Promise<ServeProcess> {
     const configPath = join(dirname(options.stateDir), `${Date.now()}-${Math.random().toString(36).slice(2)}.toml`)
     mkdirSync(dirname(configPath), { recursive: true })
-    writeFileSync(configPath, `[seeder]\nlocal_discovery = false\n${options.config ?? ''}`)
+    writeFileSync(configPath, configText({ ...TEST_SETTINGS, ...options.settings }))
     const args = [cliPath, 'serve', '--config', configPath, '--state-dir', options.stateDir, '--http-port', '0', '--tracker-port', '0', '--peer-port', '0',
       '--announce-host', '127.0.0.1', ...options.libraries.flatMap((library) => ['--library', library]), ...(options.extraArgs ?? [])]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -70,11 +70,11 @@ async function pull (root: string, drive: TestDrive): Promise<void> {
   await runOk(mountHelper, ['remove', drive.loop], { env: helperEnv(root) })
 }
 
-async function startServe (t: ExecutionContext, root: string, extra = ''): Promise<ServeProcess> {
+async function startServe (t: ExecutionContext, root: string, settings: Record<string, unknown> = {}): Promise<ServeProcess> {
   return await ServeProcess.start(t, {
     libraries: [],
     stateDir: join(root, 'state'),
-    config: `[library]\nfolders = []\nmedia_root = ${JSON.stringify(mediaRoot(root))}\n${extra}`
+    settings: { 'library.folders': [], 'library.media_root': mediaRoot(root), ...settings }
   })
 }
 
@@ -118,7 +118,7 @@ test.serial('a drive pulled in the middle of hashing does not crash the service;
   const root = tempDir(t)
   const big = await makeDrive(t, root, 'ext4', 'BIG', { 'small.bin': 10_000 }, { 'huge.img': 2 * 1024 ** 3 })
   await plug(root, big.drive)
-  const serve = await startServe(t, root, '[hashing]\nthreads = 1\n')
+  const serve = await startServe(t, root, { 'hashing.threads': 1 })
   await serve.waitFor((line) => line.msg === 'hashing' && line.path!.endsWith('huge.img'), 60_000)
   await pull(root, big.drive)
   await serve.waitFor((line) => line.msg === 'drives changed', 15_000)

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Catalog } from '../../appliance/catalog/catalog.js'
 import { Publisher, type ItemStatus } from '../../appliance/library/publisher.js'
@@ -111,7 +111,7 @@ test('a library folder that vanishes (a drive pulled without notice) also takes 
   const drive = join(root, 'drive')
   writeTree(drive, { 'song.bin': 100_000 })
   const { publisher, catalog } = await startPublisher(t, drive, join(root, 'state'))
-  await rm(drive, { recursive: true })
+  await rename(drive, `${drive}-gone`)
   await publisher.rescan()
   t.is(catalog.size, 0)
   t.is(publisher.statuses()[0]?.state, 'offline')

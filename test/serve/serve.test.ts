@@ -46,7 +46,7 @@ test('a changed file is republished under a new infohash, and the old torrent is
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'album/track1.bin': 200_000, 'album/track2.bin': 300_000 })
-  const serve = await ServeProcess.start(t, { libraries: [library], stateDir: join(root, 'state'), config: '[library]\nrescan_interval = 1\n' })
+  const serve = await ServeProcess.start(t, { libraries: [library], stateDir: join(root, 'state'), settings: { 'library.rescan_interval': 1 } })
   const before = await serve.waitFor(published)
 
   await writeFile(join(library, 'album', 'track2.bin'), 'a new recording')

@@ -4,13 +4,13 @@ import { createInterface } from 'node:readline'
 import { ClientError } from './downloader.js'
 
 export interface ClientProcessOptions {
-  readonly cwd?: string
   readonly env?: NodeJS.ProcessEnv
   /** Called with every stdout line, for clients that report on stdout (our libtorrent scripts). */
   readonly onStdoutLine?: (line: string) => void
-  /** Lines of output kept for the error message. */
-  readonly tailLines?: number
 }
+
+/** Lines of output kept for error messages. */
+const tailLines = 80
 
 export interface Exit {
   readonly code: number | null
@@ -28,12 +28,10 @@ export class ClientProcess {
   readonly exited: Promise<Exit>
   #exit: Exit | undefined
   readonly #lines: string[] = []
-  readonly #tailLines: number
 
   private constructor (client: string, child: ChildProcess, options: ClientProcessOptions) {
     this.client = client
     this.pid = child.pid!
-    this.#tailLines = options.tailLines ?? 80
     const stdout = createInterface({ input: child.stdout! })
     const stderr = createInterface({ input: child.stderr! })
     stdout.on('line', (line) => {
@@ -50,7 +48,7 @@ export class ClientProcess {
   /** Starts `command`; a missing binary is an ET_CLIENT_MISSING error, never a skip. */
   static async start (client: string, command: string, args: readonly string[], options: ClientProcessOptions = {}): Promise<ClientProcess> {
     // stdin stays an open pipe that nobody writes: our Python scripts exit when it closes, so they die with us.
-    const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd !== undefined && { cwd: options.cwd }), ...(options.env !== undefined && { env: options.env }) }
+    const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env !== undefined && { env: options.env }) }
     const child = spawn(command, args, spawnOptions)
     try {
       await once(child, 'spawn')
@@ -69,6 +67,12 @@ export class ClientProcess {
     return this.#lines.join('\n')
   }
 
+  /** An ET_CLIENT_FAILED error carrying the log tail, for a step of the driver that went wrong. */
+  failure (message: string, cause?: unknown): ClientError {
+    const detail = cause instanceof Error ? `: ${cause.message}` : ''
+    return new ClientError('ET_CLIENT_FAILED', this.client, `${message}${detail}`, { logTail: this.logTail(), cause })
+  }
+
   /** SIGTERM by PID, then SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop (graceMs = 5000): Promise<Exit> {
     if (this.#exit !== undefined) return this.#exit
@@ -83,7 +87,7 @@ export class ClientProcess {
 
   #keep (line: string): void {
     this.#lines.push(line)
-    if (this.#lines.length > this.#tailLines) this.#lines.shift()
+    if (this.#lines.length > tailLines) this.#lines.shift()
   }
 }
 

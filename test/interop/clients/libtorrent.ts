@@ -1,5 +1,5 @@
-import { runToCompletion } from './client-process.js'
-import { ClientError, sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
+import { describeExit, runToCompletion } from './client-process.js'
+import { sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
 import { parseScriptEvent, startLibtorrentScript, systemPython } from './libtorrent-python.js'
 import { pollUntil } from './poll-until.js'
 
@@ -32,7 +32,7 @@ export const libtorrentDownloader: Downloader = {
     try {
       await pollUntil('the download', child, deadline, async () => done ? { done: true, value: undefined } : { done: false, status })
       const exit = await child.exited
-      if (exit.code !== 0) throw new ClientError('ET_CLIENT_FAILED', name, `lt_client.py exited with code ${exit.code} after finishing`, { logTail: child.logTail() })
+      if (exit.code !== 0) throw child.failure(`lt_client.py exited with ${describeExit(exit)} after reporting the download done`)
     } finally {
       await child.stop()
     }

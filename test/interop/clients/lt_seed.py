@@ -7,12 +7,11 @@ stderr: libtorrent's alerts.
 """
 import argparse
 import sys
-import threading
 import time
 
 import libtorrent as lt
 
-from lt_session import emit, log_alerts, loopback_session, unmanaged
+from lt_session import emit, log_alerts, loopback_session, parent_gone, unmanaged
 
 # Transmission 3.00 never dials 127.0.0.0/8, so on loopback the seed must dial it: announcing every second
 # (whatever interval the tracker asks for) tells the seed about each new leecher at once.
@@ -38,8 +37,7 @@ def main():
         params.save_path = save_dir
         handles.append(session.add_torrent(unmanaged(params)))
 
-    stdin_closed = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), stdin_closed.set()), daemon=True).start()
+    stdin_closed = parent_gone()
 
     ready = False
     last_announce = time.monotonic()

@@ -4,8 +4,9 @@ Shared by lt_client.py (a downloader) and lt_seed.py (the stand-in seed). Run wi
 python3-libtorrent is a Debian package, invisible to other Pythons on PATH.
 """
 import json
-from datetime import datetime
 import sys
+import threading
+from datetime import datetime
 
 import libtorrent as lt
 
@@ -44,6 +45,13 @@ def log_alerts(session, quiet=()):
     for alert in session.pop_alerts():
         if alert.what() not in quiet:
             print(f'{datetime.now().time()} {alert.what()}: {alert.message()}', file=sys.stderr, flush=True)
+
+
+def parent_gone():
+    """An event set once stdin closes: the Node driver keeps it open while it lives, so the script dies with it."""
+    gone = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), gone.set()), daemon=True).start()
+    return gone
 
 
 def emit(event, **fields):

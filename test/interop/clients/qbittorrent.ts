@@ -33,7 +33,7 @@ export const qbittorrentDownloader: Downloader = {
         await call(`${api}/app/version`)
         return { done: true, value: undefined }
       })
-      await call(`${api}/torrents/add`, await addForm(source, request.saveDir))
+      await call(`${api}/torrents/add`, await addForm(source, request.saveDir)).catch((error: unknown) => { throw child.failure('could not add the torrent', error) })
       await pollUntil('the download', child, deadline, async () => {
         const torrents = JSON.parse(await call(`${api}/torrents/info`)) as TorrentInfo[]
         const torrent = torrents[0]
@@ -42,7 +42,7 @@ export const qbittorrentDownloader: Downloader = {
         return complete ? { done: true, value: undefined } : { done: false, status: JSON.stringify(torrent) }
       })
       // A clean exit closes the files and the session; only then is the download over.
-      await call(`${api}/app/shutdown`, new URLSearchParams())
+      await call(`${api}/app/shutdown`, new URLSearchParams()).catch((error: unknown) => { throw child.failure('could not shut down', error) })
       await pollUntil('qBittorrent to exit', child, Math.min(deadline, Date.now() + shutdownGraceMs), async () =>
         child.hasExited ? { done: true, value: undefined } : { done: false, status: 'shutting down' })
     } catch (error) {

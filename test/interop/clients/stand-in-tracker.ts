@@ -5,7 +5,7 @@ interface TrackerServer {
   readonly http: { address (): { port: number } }
   listen (port: number, hostname: string): void
   close (callback: () => void): void
-  on (event: 'error' | 'warning', listener: (error: Error) => void): void
+  on (event: 'error', listener: (error: Error) => void): void
   once (event: 'listening', listener: () => void): void
 }
 
@@ -22,7 +22,6 @@ export async function startStandInTracker (): Promise<StandInTracker> {
   const server = new Server({ http: true, udp: false, ws: false, stats: false })
   const errors: Error[] = []
   server.on('error', (error) => errors.push(error))
-  server.on('warning', () => {})
   const listening = once(server as unknown as NodeJS.EventEmitter, 'listening')
   server.listen(0, '127.0.0.1')
   await listening

@@ -38,14 +38,17 @@ export const transmissionDownloader: Downloader = {
       const added = await rpc.call('torrent-add', source.kind === 'torrent'
         ? { metainfo: (await readFile(source.path)).toString('base64'), 'download-dir': request.saveDir, paused: false }
         : { filename: source.uri, 'download-dir': request.saveDir, paused: false })
+        .catch((error: unknown) => { throw child.failure('could not add the torrent', error) })
       const torrent = (added['torrent-added'] ?? added['torrent-duplicate']) as { id: number }
       await pollUntil('the download', child, deadline, async () => {
         const status = await torrentStatus(rpc, torrent.id)
         const complete = status.metadataPercentComplete === 1 && status.leftUntilDone === 0 && status.percentDone === 1
-        return complete ? { done: true, value: undefined } : { done: false, status: JSON.stringify(status) }
+        if (complete) return { done: true, value: undefined }
+        const hint = status.peersConnected === 0 ? 'no peer connected: transmission 3.00 never dials 127.0.0.0/8, the seed has to connect to it; ' : ''
+        return { done: false, status: hint + JSON.stringify(status) }
       })
       // Stopping the torrent flushes transmission's write cache and closes the files.
-      await rpc.call('torrent-stop', { ids: [torrent.id] })
+      await rpc.call('torrent-stop', { ids: [torrent.id] }).catch((error: unknown) => { throw child.failure('could not stop the torrent', error) })
       await pollUntil('the torrent to stop', child, deadline, async () => {
         const status = await torrentStatus(rpc, torrent.id)
         return status.status === stopped ? { done: true, value: undefined } : { done: false, status: JSON.stringify(status) }
