@@ -1,5 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import { Catalog } from './catalog/catalog.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { HardwareController } from './hardware/hardware-controller.js'
 import { DriveWatcher, type Drive } from './library/drive-watcher.js'
 import { Publisher } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
@@ -7,6 +10,7 @@ import { magnetUri } from './metainfo/magnet.js'
 import { Seeder } from './seeder/seeder.js'
 import { StatusModel } from './status/status-model.js'
 import type { Logger } from './system/logger.js'
+import { liveReconfigurer, type ReconfigureResult } from './system/reload.js'
 import type { Settings } from './system/settings.js'
 import { Tracker } from './tracker/tracker.js'
 import { HttpServer } from './web/http-server.js'
@@ -20,6 +24,8 @@ export interface Commands {
   rescan: () => Promise<void>
   /** Unmounts every drive so it is safe to pull; the status says so once done. */
   eject: () => Promise<void>
+  /** Powers the box off cleanly (systemd stops this service first). */
+  shutdown: () => Promise<void>
 }
 
 export interface Service {
@@ -27,11 +33,15 @@ export interface Service {
   readonly publisher: Publisher
   readonly status: StatusModel
   readonly commands: Commands
+  readonly hardware: HardwareController
   readonly ports: { readonly http: number, readonly tracker: number, readonly peer: number }
+  /** Applies reloaded settings: the live keys at once, the others are reported as waiting for a restart. */
+  reconfigure: (next: Settings) => Promise<ReconfigureResult>
   close: () => Promise<void>
 }
 
 const LEECHER_DIAL_DELAY_MS = 2000
+const execFileAsync = promisify(execFile)
 
 /** A host as it goes into a URL: IPv6 literals in brackets. */
 function urlHost (host: string): string {
@@ -56,6 +66,27 @@ export async function startService (settings: Settings, logger: Logger): Promise
     for (const part of started.reverse()) await part.close()
     status.close()
   }
+  // The commands exist before the parts they drive, so the button works from the first moment.
+  const parts: { publisher?: Publisher, drives?: DriveWatcher } = {}
+  const commands: Commands = {
+    rescan: async () => await parts.publisher?.rescan(),
+    eject: async () => {
+      if (parts.drives === undefined) return
+      await parts.drives.eject()
+      status.setSafeToRemove()
+    },
+    shutdown: async () => {
+      const [file, ...args] = settings['system.shutdown_command']
+      logger.log('info', 'shutting down', { command: settings['system.shutdown_command'].join(' ') })
+      await execFileAsync(file!, args, { timeout: 30_000 })
+    }
+  }
+  // First, so the LED shows the box booting, and last to stop.
+  const hardware = new HardwareController({ status, settings, commands })
+  hardware.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
+  hardware.on('gesture', (gesture) => logger.log('info', 'button', { gesture }))
+  await hardware.start()
+  started.push(hardware)
   try {
     let ownOrigins: string[] = []
     const seeder = new Seeder({
@@ -111,7 +142,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
       logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
     })
     await store.open()
-    const folders = settings['library.folders']
+    let folders = settings['library.folders']
     const drives = settings['library.media_root'] === ''
       ? undefined
       : new DriveWatcher({
@@ -121,6 +152,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
       })
     await drives?.start()
     if (drives !== undefined) started.push(drives)
+    parts.drives = drives
     const publisher = new Publisher({
       libraries: [...folders, ...(drives?.drives ?? []).map((drive) => drive.library)],
       ...(drives !== undefined && { isAvailable: async (library: string) => await drives.isMounted(library) }),
@@ -132,6 +164,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
       rescanIntervalMs: settings['library.rescan_interval'] * 1000
     })
     started.push(publisher)
+    parts.publisher = publisher
     wireLogs({ logger, publisher, seeder, tracker, http, webSeed, store })
     wireStatus(status, { publisher, seeder, tracker, webSeed })
     const seenDrives = new Set<string>()
@@ -172,15 +205,19 @@ export async function startService (settings: Settings, logger: Logger): Promise
     publisher.start().catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
-    const commands: Commands = {
-      rescan: async () => await publisher.rescan(),
-      eject: async () => {
-        if (drives === undefined) return
-        await drives.eject()
-        status.setSafeToRemove()
+    const reconfigure = liveReconfigurer(settings, {
+      seeder,
+      tracker,
+      publisher,
+      libraries: {
+        setFolders: (next) => {
+          folders = [...next]
+          showLibraries(drives?.drives ?? [])
+          void publisher.setLibraries([...folders, ...(drives?.drives ?? []).map((drive) => drive.library)])
+        }
       }
-    }
-    return { catalog, publisher, status, commands, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, close: closeAll }
+    })
+    return { catalog, publisher, status, commands, hardware, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, reconfigure, close: closeAll }
   } catch (error) {
     await closeAll()
     throw error

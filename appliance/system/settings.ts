@@ -131,6 +131,56 @@ export const SETTINGS = {
     default: () => true,
     doc: 'Announce torrents on the LAN by local service discovery (BEP 14).'
   } satisfies Spec<boolean>,
+  'leds.driver': {
+    kind: { type: 'choice', values: ['virtual', 'sysfs-led', 'gpio-sysfs', 'gpio-cdev'] },
+    default: () => 'virtual',
+    doc: 'How the status LED is driven: "virtual" (no LED; the status page shows it), "sysfs-led" (a kernel LED: the gpio-led overlay or the Pi\'s ACT/PWR), "gpio-cdev" (a GPIO line held by libgpiod v2\'s gpioset), "gpio-sysfs" (a GPIO line through the deprecated /sys/class/gpio). See docs/hardware.md.'
+  } satisfies Spec<string>,
+  'leds.device': {
+    kind: { type: 'string' },
+    default: () => 'evertorrent',
+    doc: 'The status LED: for sysfs-led its name under /sys/class/leds (the gpio-led overlay\'s label, or ACT, PWR; led0/led1 on older kernels); for the GPIO drivers its line: a BCM number (17), a line name (GPIO17), or for gpio-cdev chip:offset (gpiochip0:17).'
+  } satisfies Spec<string>,
+  'leds.active_low': {
+    kind: { type: 'boolean' },
+    default: () => false,
+    doc: 'GPIO drivers: the LED lights when the line is low (wired from 3.3 V through the LED to the pin).'
+  } satisfies Spec<boolean>,
+  'buttons.driver': {
+    kind: { type: 'choice', values: ['none', 'input', 'gpio-sysfs', 'gpio-cdev'] },
+    default: () => 'none',
+    doc: 'How the button is read: "none", "input" (a key on a Linux input device, from the gpio-key overlay), "gpio-cdev" (a GPIO line watched by libgpiod v2\'s gpiomon), "gpio-sysfs" (a GPIO line polled through /sys/class/gpio).'
+  } satisfies Spec<string>,
+  'buttons.device': {
+    kind: { type: 'string' },
+    default: () => '/dev/input/by-path/platform-button@1b-event',
+    doc: 'The button: for input its event device (the gpio-key overlay on GPIO27 makes /dev/input/by-path/platform-button@1b-event, the GPIO number in hex); for the GPIO drivers its line, as for leds.device.'
+  } satisfies Spec<string>,
+  'buttons.keycode': {
+    kind: count(0, 767),
+    default: () => 148,
+    doc: 'input: the key code the button sends (the gpio-key overlay\'s keycode=); 148 is KEY_PROG1, which nothing else acts on — not 116 (KEY_POWER), which systemd-logind turns into an immediate power-off. 0 accepts any key.'
+  } satisfies Spec<number>,
+  'buttons.active_low': {
+    kind: { type: 'boolean' },
+    default: () => true,
+    doc: 'GPIO drivers: pressed when the line is low (a button to ground; gpio-cdev turns the pull-up on, for gpio-sysfs set it in config.txt: gpio=27=ip,pu).'
+  } satisfies Spec<boolean>,
+  'buttons.long_press_ms': {
+    kind: count(500, 60000),
+    default: () => 2000,
+    doc: 'A press this long or longer ejects the drives (a shorter one rescans); the LED changes when it is reached, so the person knows to let go.'
+  } satisfies Spec<number>,
+  'buttons.very_long_press_ms': {
+    kind: count(1000, 120000),
+    default: () => 8000,
+    doc: 'A press this long or longer shuts the box down cleanly; must be longer than buttons.long_press_ms.'
+  } satisfies Spec<number>,
+  'system.shutdown_command': {
+    kind: { type: 'strings' },
+    default: () => ['systemctl', 'poweroff'],
+    doc: 'Command run for a clean shutdown (the button\'s very long press); the service stops itself first through systemd.'
+  } satisfies Spec<string[]>,
   'hashing.threads': {
     kind: count(0, 256),
     default: () => 0,
