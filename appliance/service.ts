@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { Catalog } from './catalog/catalog.js'
 import { execFile } from 'node:child_process'
+import { hostname } from 'node:os'
 import { promisify } from 'node:util'
 import { HardwareController } from './hardware/hardware-controller.js'
 import { DriveWatcher, type Drive } from './library/drive-watcher.js'
@@ -55,7 +56,7 @@ function urlHost (host: string): string {
  */
 export async function startService (settings: Settings, logger: Logger): Promise<Service> {
   const listenHost = settings['network.listen_host'] === '' ? undefined : settings['network.listen_host']
-  const announceHost = urlHost(settings['network.announce_host'])
+  const announceHost = urlHost(settings['network.announce_host'].replaceAll('{hostname}', hostname()))
   for (const folder of settings['library.folders']) await mkdir(folder, { recursive: true })
 
   const catalog = new Catalog()

@@ -15,6 +15,7 @@ packages=(
   exfat-fuse           # exFAT where the kernel has no exfat driver (the test machines' kernels)
   ntfs-3g              # NTFS likewise
   util-linux           # losetup, mount, findmnt, mountpoint
+  systemd              # systemd-analyze verify of the unit files
 )
 missing=()
 for package in "${packages[@]}"; do

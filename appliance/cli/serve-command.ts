@@ -3,12 +3,17 @@ import { resolve } from 'node:path'
 import { startService } from '../service.js'
 import { loadSettings, withOverrides, type Settings } from '../system/settings.js'
 import { logfmtLogger } from '../system/logger.js'
+import { reloadOnSignal } from '../system/reload.js'
+import { statusLine } from '../system/status-line.js'
+import { SystemdNotify } from '../system/systemd-notify.js'
 import { UsageError } from './usage-error.js'
 
 export const SERVE_USAGE = `Usage: evertorrent serve [options]
 
 Publishes every top-level file and folder of the library folders: makes a torrent of each, tracks
-it, seeds it for ever (the everseed) and serves it over HTTP as a web seed. Stops on SIGINT/SIGTERM.
+it, seeds it for ever (the everseed) and serves it over HTTP as a web seed. Stops on SIGINT/SIGTERM;
+reloads the config file on SIGHUP. Under systemd (Type=notify-reload) it reports readiness, status
+and watchdog pings over $NOTIFY_SOCKET.
 
 Options:
   --library DIR          a library folder (repeatable; default: ~/evertorrent, created if missing)
@@ -60,7 +65,15 @@ export async function runServe (args: string[], stdout: NodeJS.WriteStream): Pro
     return
   }
   const logger = logfmtLogger((line) => stdout.write(line))
-  const service = await startService(settings, logger)
+  // Before start-up, so the watchdog pings already run while the ports open.
+  const systemd = SystemdNotify.fromEnvironment(process.env, (message) => logger.log('warn', message))
+  const service = await startService(settings, logger).catch(async (error: unknown) => {
+    await systemd?.close()
+    throw error
+  })
+  service.status.on('change', (snapshot) => systemd?.status(statusLine(snapshot)))
+  const stopReloading = reloadOnSignal({ load: async () => (await settingsFromServeArgs(args))!, reconfigure: service.reconfigure, logger, notify: systemd, status: service.status })
+  systemd?.ready()
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', stop)
@@ -71,6 +84,9 @@ export async function runServe (args: string[], stdout: NodeJS.WriteStream): Pro
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  stopReloading()
+  systemd?.stopping()
   await service.close()
   logger.log('info', 'stopped')
+  await systemd?.close()
 }

@@ -74,7 +74,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private rescanRequested = false
   private closed = false
 
-  constructor (private readonly options: PublisherOptions) {
+  constructor (private options: PublisherOptions) {
     super()
     this.libraries = [...options.libraries]
     this.pool = new HashPool(options.threads)
@@ -116,6 +116,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (this.hashing !== undefined && !this.libraries.includes(this.hashing.library)) this.hashing.controller.abort()
     this.watchLibraries()
     await this.rescan()
+  }
+
+  /** Changes the period of full rescans (a config reload); the next one comes a full period from now. */
+  setRescanInterval (ms: number): void {
+    this.options = { ...this.options, rescanIntervalMs: ms }
+    if (this.timer === undefined || this.closed) return
+    clearInterval(this.timer)
+    this.timer = setInterval(() => { void this.rescan() }, ms)
+    this.timer.unref()
   }
 
   async close (): Promise<void> {

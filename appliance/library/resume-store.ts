@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Content } from '../metainfo/content.js'
 import { parseTorrent, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
-import { writeFileAtomic } from '../system/atomic-write.js'
+import { removeStaleTemporaries, writeFileAtomic } from '../system/atomic-write.js'
 
 /** What an item looked like when it was hashed: every file's path, size, mtime and inode. */
 export type ContentSignature = string
@@ -41,6 +41,8 @@ export class ResumeStore {
   /** Reads the index; a missing or unreadable one starts empty (the items are then hashed again). */
   async open (): Promise<void> {
     await mkdir(this.torrentsDir, { recursive: true })
+    await removeStaleTemporaries(this.stateDir)
+    await removeStaleTemporaries(this.torrentsDir)
     try {
       const parsed = JSON.parse(await readFile(this.indexPath, 'utf8')) as ResumeFile
       if (parsed.version === 1 && typeof parsed.items === 'object') this.entries = new Map(Object.entries(parsed.items))
@@ -107,9 +109,17 @@ export class ResumeStore {
 
   /** Drops `.torrent` files no item refers to any more (content that changed or went away for good). */
   private async pruneTorrents (): Promise<void> {
-    const referenced = new Set([...this.entries.values()].map((entry) => `${entry.infoHash}.torrent`))
     for (const name of await readdir(this.torrentsDir)) {
-      if (name.endsWith('.torrent') && !referenced.has(name)) await rm(join(this.torrentsDir, name), { force: true })
+      // Checked against the entries of this moment, not of before the awaits: remember() may have
+      // added a torrent meanwhile, and deleting it would leave the index pointing at nothing.
+      if (name.endsWith('.torrent') && !this.isReferenced(name)) await rm(join(this.torrentsDir, name), { force: true })
     }
+  }
+
+  private isReferenced (fileName: string): boolean {
+    for (const entry of this.entries.values()) {
+      if (`${entry.infoHash}.torrent` === fileName) return true
+    }
+    return false
   }
 }

@@ -43,6 +43,9 @@ export interface SeederStats {
   readonly torrents: readonly TorrentStats[]
 }
 
+/** The limits `updateLimits` changes while the seeder runs. */
+export type SeederLimits = Pick<ResolvedSeederOptions, 'uploadSlots' | 'maxConnections' | 'uploadRateLimit' | 'peerUploadRateLimit'>
+
 type State = 'new' | 'starting' | 'started' | 'closing' | 'closed'
 
 /**
@@ -52,10 +55,11 @@ type State = 'new' | 'starting' | 'started' | 'closing' | 'closed'
  */
 export class Seeder extends EventEmitter<SeederEvents> {
   readonly peerId: Buffer = makePeerId()
-  private readonly options: ResolvedSeederOptions
+  private options: ResolvedSeederOptions
   private readonly catalog: Catalog
   private readonly reader: ContentReader
   private readonly scheduler: UploadScheduler
+  private readonly uploadBucket: TokenBucket
   private readonly server: Server
   private readonly sessions = new Set<PeerSession>()
   private readonly swarms = new Map<InfoHash, Set<PeerSession>>()
@@ -63,7 +67,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly uploadedBytes = new Map<InfoHash, number>()
   private readonly unreported = new Map<InfoHash, number>()
   private readonly failed = new Map<InfoHash, TorrentErrorCode>()
-  private readonly host: SessionHost
+  private host: SessionHost
   private lsd: LocalDiscovery | undefined
   private trackers: TrackerAnnouncer | undefined
   private optimistic: OptimisticSlot | undefined
@@ -87,7 +91,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       maxOpenFiles: this.options.maxOpenFiles,
       ...(this.options.openFile !== undefined && { openFile: this.options.openFile })
     })
-    this.scheduler = new UploadScheduler(new TokenBucket(this.options.uploadRateLimit, MAX_BLOCK_LENGTH, this.options.now()), this.options.now)
+    this.uploadBucket = new TokenBucket(this.options.uploadRateLimit, MAX_BLOCK_LENGTH, this.options.now())
+    this.scheduler = new UploadScheduler(this.uploadBucket, this.options.now)
     this.server = createServer((socket) => this.onIncoming(socket))
     this.host = this.sessionHost()
   }
@@ -150,6 +155,20 @@ export class Seeder extends EventEmitter<SeederEvents> {
     await this.reader.close()
     this.reportUploads()
     this.state = 'closed'
+  }
+
+  /**
+   * New limits while running (a config reload); no peer is disconnected. Rates apply to every peer at
+   * once, slots at the next rechoke; a lower connection limit holds back new peers only.
+   */
+  updateLimits (limits: SeederLimits): void {
+    this.options = { ...this.options, ...limits }
+    this.host = this.sessionHost()
+    const now = this.options.now()
+    this.uploadBucket.setRate(limits.uploadRateLimit, now)
+    for (const session of this.sessions) session.bucket.setRate(limits.peerUploadRateLimit, now)
+    this.scheduler.wake()
+    this.rechokeSoon()
   }
 
   stats (): SeederStats {

@@ -5,15 +5,28 @@
  * balance negative and is paid back before the next send.
  */
 export class TokenBucket {
-  readonly bytesPerSecond: number
-  private readonly capacity: number
+  private rate: number
+  private capacity: number
   private tokens: number
   private updatedAt: number
 
-  constructor (bytesPerSecond: number, minBurst: number, now: number) {
-    this.bytesPerSecond = bytesPerSecond
+  constructor (bytesPerSecond: number, private readonly minBurst: number, now: number) {
+    this.rate = bytesPerSecond
     this.capacity = Math.max(minBurst, bytesPerSecond / 2)
     this.tokens = this.capacity
+    this.updatedAt = now
+  }
+
+  get bytesPerSecond (): number {
+    return this.rate
+  }
+
+  /** A new rate from `now` on (a config reload); tokens already earned are kept, up to the new capacity. */
+  setRate (bytesPerSecond: number, now: number): void {
+    this.refill(now)
+    this.rate = bytesPerSecond
+    this.capacity = Math.max(this.minBurst, bytesPerSecond / 2)
+    this.tokens = this.unlimited ? this.capacity : Math.min(this.tokens, this.capacity)
     this.updatedAt = now
   }
 

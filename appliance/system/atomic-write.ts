@@ -1,6 +1,9 @@
-import { open, rename, rm } from 'node:fs/promises'
+import { open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+
+/** `.<name>.<12 hex>.tmp`: the temporary files of writeFileAtomic. */
+const TEMPORARY_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
 
 /**
  * Replaces `path` with `data` so that a reader (or a restart after a power cut) sees the old
@@ -35,4 +38,18 @@ async function syncFolder (folder: string): Promise<void> {
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * Deletes what writeFileAtomic left half-done in `folder` when the process died (a power cut) between
+ * creating a temporary file and renaming it. Only for the folder's one writer, before it writes.
+ */
+export async function removeStaleTemporaries (folder: string): Promise<number> {
+  let removed = 0
+  for (const name of await readdir(folder)) {
+    if (!TEMPORARY_NAME.test(name)) continue
+    await rm(join(folder, name), { force: true })
+    removed++
+  }
+  return removed
 }

@@ -1,14 +1,17 @@
 import { stringify } from 'smol-toml'
-import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './settings.js'
+import { defaultSettings, SETTINGS, type SettingKey, type Settings, type SettingsEnvironment } from './settings.js'
 
 /**
  * The documented config file: every key, commented out, with its default and what it does, grouped
- * in its [section]. Made from the settings table, so it can never drift from the code.
+ * in its [section]. Made from the settings table, so it can never drift from the code. Keys in `set`
+ * are written out (not commented) with that value: the appliance's own settings.
  */
-export function renderConfigFile (env: SettingsEnvironment): string {
+export function renderConfigFile (env: SettingsEnvironment, set: Partial<Settings> = {}): string {
   const defaults = defaultSettings(env)
-  const lines = ['# evertorrent configuration (TOML). Every key is optional; the value shown is its default.',
-    '# Check a changed file with: evertorrent check-config FILE']
+  const lines = [Object.keys(set).length === 0
+    ? '# evertorrent configuration (TOML). Every key is optional; the value shown is its default.'
+    : '# evertorrent configuration (TOML). Every key is optional; a commented-out key shows its default.',
+  '# Check a changed file with: evertorrent check-config FILE']
   let section = ''
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const [table, name] = key.split('.') as [string, string]
@@ -17,7 +20,7 @@ export function renderConfigFile (env: SettingsEnvironment): string {
       lines.push('', `[${table}]`)
     }
     lines.push(`# ${SETTINGS[key].doc}`)
-    lines.push(`# ${stringify({ [name]: defaults[key] }).trim()}`)
+    lines.push(key in set ? stringify({ [name]: set[key] }).trim() : `# ${stringify({ [name]: defaults[key] }).trim()}`)
   }
   return `${lines.join('\n')}\n`
 }

@@ -69,7 +69,7 @@ export const SETTINGS = {
   'network.announce_host': {
     kind: { type: 'string' },
     default: (env) => env.hostname,
-    doc: 'Host name or address written into announce and web seed URLs: the name clients use to reach this box.'
+    doc: 'Host name or address written into announce and web seed URLs: the name clients use to reach this box. {hostname} is replaced by this machine\'s host name.'
   } satisfies Spec<string>,
   'network.listen_host': {
     kind: { type: 'string', allowEmpty: true },

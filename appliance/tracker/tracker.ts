@@ -100,7 +100,7 @@ const ANNOUNCE_INTERVAL_S = 600
 export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly catalog: Catalog
   private readonly everseedPort: number
-  private readonly mode: TrackerMode
+  private mode: TrackerMode
   private readonly host: string | undefined
   private readonly listAddresses: () => readonly string[]
   private readonly addressRefreshMs: number
@@ -165,6 +165,18 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.webSockets.clear()
     await this.udp?.close()
     await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+  }
+
+  /**
+   * Switches the mode while running (a config reload): connected peers and published swarms stay.
+   * Back to `published-only`, the swarms of torrents this box does not publish are dropped.
+   */
+  setMode (mode: TrackerMode): void {
+    this.mode = mode
+    if (mode === 'open') return
+    for (const infoHash of Object.keys(this.server.torrents)) {
+      if (!this.catalog.has(infoHash)) delete this.server.torrents[infoHash]
+    }
   }
 
   /** Binds UDP sockets for local addresses that appeared and closes those of addresses that went away. */

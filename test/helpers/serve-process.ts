@@ -31,6 +31,8 @@ export interface ServeOptions {
    * defaults: LSD off and every port on 127.0.0.1, so nothing leaves loopback.
    */
   readonly settings?: Readonly<Record<string, unknown>>
+  /** Environment variables over this process's own (e.g. NOTIFY_SOCKET). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
@@ -52,6 +54,8 @@ function configText (settings: Readonly<Record<string, unknown>>): string {
 export class ServeProcess {
   readonly lines: LogLine[] = []
   readonly stderr: string[] = []
+  /** The config file it was started with; `writeConfig` rewrites it (then send SIGHUP to reload). */
+  configPath = ''
   private readonly waiters = new Set<() => void>()
   private exited = false
 
@@ -81,11 +85,17 @@ export class ServeProcess {
     writeFileSync(configPath, configText({ ...TEST_SETTINGS, ...options.settings }))
     const args = [cliPath, 'serve', '--config', configPath, '--state-dir', options.stateDir, '--http-port', '0', '--tracker-port', '0', '--peer-port', '0',
       '--announce-host', '127.0.0.1', ...options.libraries.flatMap((library) => ['--library', library]), ...(options.extraArgs ?? [])]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env !== undefined && { env: { ...process.env, ...options.env } }) })
     const serve = new ServeProcess(child)
+    serve.configPath = configPath
     t.teardown(async () => await serve.stop())
     await serve.waitFor((line) => line.msg === 'ready', 30_000)
     return serve
+  }
+
+  /** Replaces the config file with the test defaults plus `settings`. */
+  writeConfig (settings: Readonly<Record<string, unknown>>): void {
+    writeFileSync(this.configPath, configText({ ...TEST_SETTINGS, ...settings }))
   }
 
   get ready (): LogLine {
