@@ -16,6 +16,7 @@ import type { Settings } from './system/settings.js'
 import { Tracker } from './tracker/tracker.js'
 import { HttpServer } from './web/http-server.js'
 import { torrentDownloadHandler } from './web/torrent-download.js'
+import { registerStatusPage } from './web/status-page.js'
 import { WebSeed, webSeedUrl } from './web/web-seed.js'
 import { VERSION } from './version.js'
 
@@ -218,6 +219,18 @@ export async function startService (settings: Settings, logger: Logger): Promise
         }
       }
     })
+    const statusPage = registerStatusPage(http, {
+      status,
+      catalog,
+      commands,
+      led: hardware,
+      version: VERSION,
+      adminToken: settings['web.admin_token'],
+      trackers: announceList.flat(),
+      ...(listenHost !== undefined && { addresses: () => [listenHost] })
+    })
+    started.push(statusPage)
+    statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))
     return { catalog, publisher, status, commands, hardware, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, reconfigure, close: closeAll }
   } catch (error) {
     await closeAll()

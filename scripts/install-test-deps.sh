@@ -16,6 +16,9 @@ packages=(
   ntfs-3g              # NTFS likewise
   util-linux           # losetup, mount, findmnt, mountpoint
   systemd              # systemd-analyze verify of the unit files
+  chromium             # the status page's end-to-end test (driven by playwright-core)
+  zbar-tools           # decodes the page's QR code in that test
+  python3-prometheus-client  # the Prometheus project's parser for /metrics
 )
 missing=()
 for package in "${packages[@]}"; do

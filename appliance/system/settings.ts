@@ -181,6 +181,11 @@ export const SETTINGS = {
     default: () => ['systemctl', 'poweroff'],
     doc: 'Command run for a clean shutdown (the button\'s very long press); the service stops itself first through systemd.'
   } satisfies Spec<string[]>,
+  'web.admin_token': {
+    kind: { type: 'string', allowEmpty: true },
+    default: () => '',
+    doc: 'Turns on the status page\'s actions (rescan, eject): they need "Authorization: Bearer <this token>". Empty: actions off. Reading the status needs no token. Use a long random string (openssl rand -hex 16).'
+  } satisfies Spec<string>,
   'hashing.threads': {
     kind: count(0, 256),
     default: () => 0,

@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { hostname, networkInterfaces, uptime } from 'node:os'
+import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import type { LedPattern } from '../hardware/led-pattern.js'
+import { patternFor } from '../hardware/pattern-for.js'
+import { magnetUri } from '../metainfo/magnet.js'
+import type { StatusModel, StatusSnapshot } from '../status/status-model.js'
+import { DiskSpace } from './disk-space.js'
+import { HashingEta } from './hashing-eta.js'
+import { sendStatus, type HttpServer, type RouteHandler, type RouteMatch } from './http-server.js'
+import { sendJson } from './json-response.js'
+import { qrSvg } from './magnet-qr.js'
+import { METRICS_CONTENT_TYPE, metricsText } from './metrics.js'
+import { availableActions, statusActionsHandler, type ActionFailure, type StatusPageCommands } from './status-actions.js'
+import { buildStatusDocument, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
+import { StatusEvents } from './status-events.js'
+import { FAVICON_SVG } from './status-page/favicon-svg.js'
+import { PAGE_CSS } from './status-page/page-css.js'
+import { PAGE_HTML } from './status-page/page-html.js'
+
+/** The status LED as the hardware controller drives it (`HardwareController` is one); the page redraws on `pattern`. */
+export interface LedSource {
+  readonly pattern: LedPattern
+  on: (event: 'pattern', listener: (pattern: LedPattern) => void) => unknown
+  off: (event: 'pattern', listener: (pattern: LedPattern) => void) => unknown
+}
+
+export interface StatusPageOptions {
+  readonly status: StatusModel
+  readonly catalog: Catalog
+  readonly commands: StatusPageCommands
+  readonly version: string
+  /** `web.admin_token`: empty turns every action off. */
+  readonly adminToken: string
+  /** The tracker URLs written into every torrent. */
+  readonly trackers: readonly string[]
+  /** Default: the machine's hostname. */
+  readonly name?: string
+  /** Default: what `patternFor` makes of the status, as the LED would show it (without the button's feedback). */
+  readonly led?: LedSource
+  /** Default: the machine's non-loopback addresses, link-local IPv6 left out. */
+  readonly addresses?: () => string[]
+  readonly now?: () => number
+}
+
+export interface StatusPageEvents {
+  /** An action answered with 202 failed afterwards. */
+  warning: [failure: ActionFailure]
+}
+
+/** Free space changes slowly, and a statfs of a drive can be slow: look again this often. */
+const SPACE_REFRESH_MS = 10_000
+
+/** Where the browser finds the page's files; `/` is the page itself. */
+export const STATUS_PAGE_ASSETS = ['/', '/assets/status-page.css', '/assets/status-page.js', '/favicon.svg'] as const
+
+/**
+ * The page's own files may come only from the box; data comes from the JSON API and the event stream.
+ * Inline scripts and styles are refused, so markup injected through an item's name cannot run.
+ */
+const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+/**
+ * The LAN status page, its JSON API, live events, actions and Prometheus metrics, on `http`:
+ *
+ * - `GET /` and its assets — the page; read-only, no login
+ * - `GET /api/status` — the whole status document (shape in docs/api.md)
+ * - `GET /api/events` — server-sent events: `snapshot`, then `delta`s
+ * - `POST /api/actions/<rescan|eject|pause|resume>` — `Authorization: Bearer <web.admin_token>`
+ * - `GET /metrics` — Prometheus text format
+ * - `GET /qr/<infohash>.svg` — a QR code of the item's magnet link
+ *
+ * It reads only the status model and the catalog; `close()` ends the event streams and timers.
+ */
+export class StatusPage extends EventEmitter<StatusPageEvents> {
+  private readonly options: StatusPageOptions
+  private readonly events: StatusEvents
+  private readonly space: DiskSpace
+  private readonly eta: HashingEta
+  private readonly now: () => number
+  private readonly bootedAt: number
+  private readonly name: string
+  private readonly addresses: () => string[]
+  private readonly spaceTimer: NodeJS.Timeout
+  private readonly qrCodes = new WeakMap<PublishedTorrent, string>()
+  private librariesKey = ''
+
+  constructor (http: HttpServer, options: StatusPageOptions) {
+    super()
+    this.options = options
+    this.now = options.now ?? Date.now
+    this.bootedAt = this.now() - Math.round(uptime() * 1000)
+    this.name = options.name ?? hostname()
+    this.addresses = options.addresses ?? lanAddresses
+    this.space = new DiskSpace()
+    this.eta = new HashingEta(this.now)
+    this.events = new StatusEvents(() => this.document())
+    options.status.on('change', this.onChange)
+    options.led?.on('pattern', this.onLed)
+    this.spaceTimer = setInterval(() => { this.refreshSpace() }, SPACE_REFRESH_MS).unref()
+    this.refreshSpace()
+    this.route(http)
+  }
+
+  /** The status document as `/api/status` serves it now. */
+  document (snapshot: StatusSnapshot = this.options.status.snapshot()): StatusDocument {
+    const { catalog, commands, adminToken, trackers, version } = this.options
+    this.eta.keepOnly(snapshot.items)
+    return buildStatusDocument(snapshot, {
+      now: this.now(),
+      box: { name: this.name, version, bootedAt: this.bootedAt, addresses: this.addresses(), trackers },
+      torrent: (infoHash) => catalog.get(infoHash),
+      space: (path) => this.space.get(path),
+      hashing: (item) => this.eta.etaOf(item),
+      leds: this.leds(snapshot),
+      actions: { enabled: adminToken !== '', available: availableActions(commands) }
+    })
+  }
+
+  /** Open event streams, for the benchmark and tests. */
+  get eventClients (): number {
+    return this.events.clientCount
+  }
+
+  async close (): Promise<void> {
+    this.options.status.off('change', this.onChange)
+    this.options.led?.off('pattern', this.onLed)
+    clearInterval(this.spaceTimer)
+    this.events.close()
+  }
+
+  private route (http: HttpServer): void {
+    const { status, commands, adminToken } = this.options
+    const clientScript = readFileSync(new URL('./status-page/client.js', import.meta.url), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
+    http.route(['GET', 'HEAD'], '/', asset(PAGE_HTML, 'text/html; charset=utf-8', { 'Content-Security-Policy': PAGE_POLICY }))
+    http.route(['GET', 'HEAD'], '/assets/status-page.css', asset(PAGE_CSS, 'text/css; charset=utf-8'))
+    http.route(['GET', 'HEAD'], '/assets/status-page.js', asset(clientScript, 'text/javascript; charset=utf-8'))
+    http.route(['GET', 'HEAD'], '/favicon.svg', asset(FAVICON_SVG, 'image/svg+xml'))
+    http.route(['GET', 'HEAD'], '/api/status', (_req, res) => { sendJson(res, 200, this.document()) })
+    http.route(['GET'], '/api/events', this.events.handle)
+    http.route(['POST'], '/api/actions/*', statusActionsHandler({
+      adminToken,
+      commands,
+      itemPath: (id) => itemPathOf(status.snapshot(), id),
+      onLateFailure: (failure) => { this.emit('warning', failure) }
+    }))
+    http.route(['GET', 'HEAD'], '/metrics', (req, res) => {
+      send(req, res, 200, metricsText(this.document()), { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
+    })
+    http.route(['GET', 'HEAD'], '/qr/*', this.handleQr)
+  }
+
+  private readonly handleQr = (req: IncomingMessage, res: ServerResponse, match: RouteMatch): void => {
+    const infoHash = /^([0-9a-f]{40})\.svg$/.exec(match.rest)?.[1]
+    const torrent = infoHash === undefined ? undefined : this.options.catalog.get(infoHash)
+    if (torrent === undefined) {
+      sendStatus(res, 404)
+      return
+    }
+    let svg = this.qrCodes.get(torrent)
+    if (svg === undefined) {
+      svg = qrSvg(magnetUri(torrent.metainfo), `QR code of the magnet link of ${torrent.metainfo.name}`)
+      this.qrCodes.set(torrent, svg)
+    }
+    sendCached(req, res, svg, 'image/svg+xml')
+  }
+
+  private readonly onChange = (snapshot: StatusSnapshot): void => {
+    const librariesKey = JSON.stringify(snapshot.libraries)
+    if (librariesKey !== this.librariesKey) {
+      this.librariesKey = librariesKey
+      this.refreshSpace()
+    }
+    this.publish(snapshot)
+  }
+
+  private readonly onLed = (): void => { this.publish() }
+
+  private publish (snapshot?: StatusSnapshot): void {
+    // With no page open there is nobody to tell; a page that opens gets a fresh snapshot.
+    if (this.events.clientCount === 0) return
+    this.events.publish(this.document(snapshot))
+  }
+
+  private leds (snapshot: StatusSnapshot): LedDoc[] {
+    const pattern = this.options.led?.pattern ?? patternFor(snapshot, this.now())
+    return [{ name: 'status', pattern: pattern.name, onMs: pattern.onMs, offMs: pattern.offMs, colour: pattern.colour, meaning: pattern.meaning }]
+  }
+
+  private refreshSpace (): void {
+    const present = this.options.status.snapshot().libraries.filter((library) => library.state === 'present').map((library) => library.path)
+    void this.space.refresh(present).then((changed) => { if (changed) this.publish() })
+  }
+}
+
+/** Mounts the status page, API, events, actions and metrics on `http`. */
+export function registerStatusPage (http: HttpServer, options: StatusPageOptions): StatusPage {
+  return new StatusPage(http, options)
+}
+
+/** A fixed file of the page, revalidated by ETag: a reload after an upgrade never runs old code. */
+function asset (body: string, type: string, headers: Readonly<Record<string, string>> = {}): RouteHandler {
+  const bytes = Buffer.from(body, 'utf8')
+  const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 22)}"`
+  return (req, res) => { sendCached(req, res, bytes, type, headers, etag) }
+}
+
+function sendCached (req: IncomingMessage, res: ServerResponse, body: string | Buffer, type: string, headers: Readonly<Record<string, string>> = {}, knownEtag?: string): void {
+  const etag = knownEtag ?? `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' })
+    res.end()
+    return
+  }
+  send(req, res, 200, body, { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: etag, ...headers })
+}
+
+function send (req: IncomingMessage, res: ServerResponse, status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
+  res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) })
+  res.end(req.method === 'HEAD' ? undefined : body)
+}
+
+/** Addresses a person on the LAN could type: no loopback, no link-local IPv6 (it needs a zone). */
+function lanAddresses (): string[] {
+  const addresses: string[] = []
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      if (entry.internal || (entry.family === 'IPv6' && entry.address.toLowerCase().startsWith('fe80:'))) continue
+      addresses.push(entry.address)
+    }
+  }
+  return addresses.sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')))
+}

@@ -1,0 +1,193 @@
+/**
+ * What the status page costs: the weight of everything a browser loads for it (uncompressed), and the
+ * memory `evertorrent serve` adds while pages are open (VmRSS before and with them, and the peak).
+ * Prints the figures; asserts nothing.
+ *
+ * Usage: node dist/scripts/bench-status-page.js [--items N] [--pages N] [--seconds N] [--chromium PATH]
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { chromium } from 'playwright-core'
+import { STATUS_PAGE_ASSETS } from '../appliance/web/status-page.js'
+import type { StatusDocument } from '../appliance/web/status-document.js'
+
+const USAGE = `Usage: node dist/scripts/bench-status-page.js [options]
+
+Options:
+  --items N      library items published (default: 50)
+  --pages N      browser pages kept open on the status page (default: 5)
+  --seconds N    how long the pages stay open before memory is read (default: 15)
+  --chromium P   the Chromium to drive (default: /usr/bin/chromium)
+  -h, --help     this help`
+
+const CLI = fileURLToPath(new URL('../appliance/cli.js', import.meta.url))
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const KiB = 1024
+
+interface Serve {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>
+  readonly lines: string[]
+  waitFor: (match: (line: string) => boolean, count?: number, timeoutMs?: number) => Promise<void>
+}
+
+function startServe (library: string, stateDir: string, configPath: string): Serve {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--library', library, '--state-dir', stateDir,
+    '--http-port', '0', '--tracker-port', '0', '--peer-port', '0', '--announce-host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  let pending = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk
+    const complete = pending.split('\n')
+    pending = complete.pop()!
+    lines.push(...complete)
+  })
+  child.stderr.resume()
+  const waitFor = async (match: (line: string) => boolean, count = 1, timeoutMs = 120_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs
+    while (lines.filter(match).length < count) {
+      if (child.exitCode !== null) throw new Error(`evertorrent serve exited early:\n${lines.slice(-10).join('\n')}`)
+      if (Date.now() > deadline) throw new Error(`timed out waiting for serve:\n${lines.slice(-10).join('\n')}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  return { child, lines, waitFor }
+}
+
+async function stopServe (serve: Serve): Promise<void> {
+  if (serve.child.exitCode !== null || serve.child.signalCode !== null) return
+  const exited = once(serve.child, 'exit')
+  serve.child.kill('SIGTERM')
+  await exited
+}
+
+function rssOf (pid: number): { rss: number, peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * KiB
+  return { rss: field('VmRSS'), peak: field('VmHWM') }
+}
+
+/** VmRSS sampled once a second for `seconds`, averaged. */
+async function meanRss (pid: number, seconds: number): Promise<number> {
+  let sum = 0
+  for (let second = 0; second < seconds; second++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    sum += rssOf(pid).rss
+  }
+  return sum / seconds
+}
+
+function mib (bytes: number): string {
+  return `${(bytes / KiB / KiB).toFixed(1)} MiB`
+}
+
+async function main (): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      items: { type: 'string', default: '50' },
+      pages: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '15' },
+      chromium: { type: 'string', default: '/usr/bin/chromium' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) {
+    console.log(USAGE)
+    return
+  }
+  const itemCount = Number(values.items)
+  const pageCount = Number(values.pages)
+  const seconds = Number(values.seconds)
+
+  const root = mkdtempSync(join(tmpdir(), 'evertorrent-bench-page-'))
+  const library = join(root, 'library')
+  mkdirSync(library)
+  for (let index = 0; index < itemCount; index++) {
+    const name = `item-${String(index).padStart(3, '0')}`
+    if (index % 5 === 0) {
+      mkdirSync(join(library, name))
+      for (let file = 0; file < 3; file++) writeFileSync(join(library, name, `part-${file}.bin`), Buffer.alloc(64 * KiB, index + file))
+    } else {
+      writeFileSync(join(library, `${name}.bin`), Buffer.alloc(128 * KiB, index))
+    }
+  }
+  const configPath = join(root, 'config.toml')
+  writeFileSync(configPath, '[seeder]\nlocal_discovery = false\n[network]\nlisten_host = "127.0.0.1"\n')
+  // A first run hashes; the measured one resumes from the state folder, without hashing's garbage.
+  const first = startServe(library, join(root, 'state'), configPath)
+  await first.waitFor((line) => line.includes('msg=published'), itemCount)
+  await stopServe(first)
+  const serve = startServe(library, join(root, 'state'), configPath)
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined
+  try {
+    await serve.waitFor((line) => line.includes('msg=ready'))
+    await serve.waitFor((line) => line.includes('msg=published'), itemCount)
+    const port = Number(/http_port=(\d+)/.exec(serve.lines.find((line) => line.includes('msg=ready'))!)![1])
+    const base = `http://127.0.0.1:${port}`
+
+    // Page weight: every asset the page loads, then the data it reads (snapshot + one QR code it may open).
+    const weights: Array<[string, number]> = []
+    for (const path of STATUS_PAGE_ASSETS) weights.push([path, (await (await fetch(`${base}${path}`)).arrayBuffer()).byteLength])
+    const statusResponse = await fetch(`${base}/api/status`)
+    const statusText = await statusResponse.text()
+    const document = JSON.parse(statusText) as StatusDocument
+    const qr = document.items.find((item) => item.links !== undefined)!.links!.qr
+    const assetsTotal = weights.reduce((sum, [, bytes]) => sum + bytes, 0)
+
+    // Some upload all along, through the web seed, so the open pages get a delta every second or so;
+    // the same load before, so the difference is what the pages add, not what the load does.
+    const download = document.items.find((item) => item.links?.download !== undefined)!.links!.download!
+    let loading = true
+    const load = (async () => {
+      while (loading) {
+        await (await fetch(`${base}${download}`)).arrayBuffer()
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    })()
+    // RSS falls for a while after start-up as V8 gives memory back: let that pass first.
+    await new Promise((resolve) => setTimeout(resolve, 2 * seconds * 1000))
+    const pid = serve.child.pid!
+    const before = await meanRss(pid, seconds)
+    browser = await chromium.launch({ executablePath: values.chromium, args: CHROMIUM_ARGS, headless: true })
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    for (let index = 0; index < pageCount; index++) {
+      const page = await context.newPage()
+      await page.goto(base)
+      await page.locator('li.item').nth(itemCount - 1).waitFor()
+    }
+    const withPages = await meanRss(pid, seconds)
+    const peak = rssOf(pid).peak
+    await browser.close()
+    browser = undefined
+    const afterPages = await meanRss(pid, seconds)
+    loading = false
+    await load
+
+    console.log(`## Status page: weight and server memory (${itemCount} items, ${pageCount} pages open for ${seconds} s, one web seed download every 0.5 s)\n`)
+    console.log('| What | Bytes (uncompressed) |')
+    console.log('| --- | ---: |')
+    for (const [path, bytes] of weights) console.log(`| \`${path}\` | ${bytes} |`)
+    console.log(`| **page assets, total** | **${assetsTotal}** |`)
+    console.log(`| \`/api/status\` (the snapshot a page gets first) | ${Buffer.byteLength(statusText)} |`)
+    console.log(`| one QR code (\`${qr.replace(/[0-9a-f]{40}/, '<infohash>')}\`) | ${(await (await fetch(`${base}${qr}`)).arrayBuffer()).byteLength} |`)
+    console.log('')
+    console.log('| Server memory | |')
+    console.log('| --- | ---: |')
+    console.log(`| VmRSS without a page (mean over ${seconds} s) | ${mib(before)} |`)
+    console.log(`| VmRSS with ${pageCount} pages open (mean over ${seconds} s) | ${mib(withPages)} |`)
+    console.log(`| VmRSS after the pages closed (mean over ${seconds} s) | ${mib(afterPages)} |`)
+    console.log(`| added by the pages: with − mean(without, after) | ${mib(withPages - (before + afterPages) / 2)} |`)
+    console.log(`| VmHWM (peak since start) | ${mib(peak)} |`)
+  } finally {
+    await browser?.close()
+    await stopServe(serve)
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+await main()
