@@ -21,6 +21,8 @@ export interface HashOptions extends HashJobOptions {
 
 /** How long an aborted job may take to notice; a reader stuck in a read (a dying drive) is then killed. */
 const ABORT_GRACE_MS = 250
+/** Threads left idle this long are stopped; the next job starts them again (about 50 ms). */
+const IDLE_THREADS_MS = 10_000
 
 export function defaultThreadCount (): number {
   return availableParallelism()
@@ -35,6 +37,8 @@ export class HashPool {
   private reader: Worker | undefined
   private nextId = 1
   private queue: Promise<unknown> = Promise.resolve()
+  private pending = 0
+  private idleTimer: NodeJS.Timeout | undefined
   readonly threads: number
 
   constructor (threads: number = defaultThreadCount()) {
@@ -47,15 +51,27 @@ export class HashPool {
    * Rejects with ET_ABORTED as soon as `signal` aborts, with the file closed.
    */
   async hash (files: readonly HashFile[], options: HashJobOptions): Promise<Buffer> {
+    clearTimeout(this.idleTimer)
+    this.pending += 1
     const run = this.queue.then(async () => await this.run(files, options))
-    this.queue = run.catch(() => {})
+    this.queue = run.catch(() => {}).finally(() => {
+      this.pending -= 1
+      // Idle threads cost tens of MB on a 512 MB board: let them go until the next drive comes.
+      if (this.pending === 0) this.idleTimer = setTimeout(() => { void this.stopThreads() }, IDLE_THREADS_MS).unref()
+    })
     return await run
   }
 
   async close (): Promise<void> {
+    clearTimeout(this.idleTimer)
     await this.queue
-    await this.reader?.terminate()
+    await this.stopThreads()
+  }
+
+  private async stopThreads (): Promise<void> {
+    const reader = this.reader
     this.reader = undefined
+    await reader?.terminate()
   }
 
   private startReader (): Worker {

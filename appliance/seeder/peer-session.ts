@@ -149,6 +149,7 @@ export class PeerSession implements UploadSource {
       if (this.closed) return
       // The wire drops the answer if the request was cancelled or rejected meanwhile.
       request.respond(null, block)
+      this.floodStrikes = Math.max(0, this.floodStrikes - 1)
       this.host.ready(this)
     }, (error: unknown) => {
       this.reads--
@@ -276,14 +277,19 @@ export class PeerSession implements UploadSource {
     this.host.ready(this)
   }
 
-  /** BEP 6: with the fast extension a request we will not serve is rejected; a peer that keeps flooding, or one without it, is dropped. */
+  /**
+   * A request beyond the queue limit is rejected (BEP 6) or, for a peer without the fast extension,
+   * dropped (it asks again after its timeout). Each refusal is a strike and each block served takes
+   * one away, so a client that briefly overshoots our `reqq` (aria2 keeps 256 requests out) goes on,
+   * while one that keeps flooding faster than it is served is dropped.
+   */
   private refuseFlood (index: number, offset: number, length: number): void {
     this.floodStrikes++
-    if (!this.wire.hasFast || this.floodStrikes > this.host.maxOutstandingRequests) {
+    if (this.floodStrikes > this.host.maxOutstandingRequests) {
       this.close('request-flood')
       return
     }
-    this.wire.reject(index, offset, length)
+    if (this.wire.hasFast) this.wire.reject(index, offset, length)
   }
 
   private onCancel (index: number, offset: number, length: number): void {

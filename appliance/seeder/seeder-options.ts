@@ -30,7 +30,7 @@ export interface SeederOptions {
   readonly maxConnectionsPerTorrent?: number
   /** Regular upload slots across all torrents; one optimistic slot comes on top. Default 8. */
   readonly uploadSlots?: number
-  /** Requests queued per peer before more are rejected (BEP 6) or the peer is dropped. Default 250. */
+  /** Requests queued per peer before more are refused (BEP 6 reject, or dropped); a peer that keeps flooding is disconnected. Default 500 (libtorrent's default too). */
   readonly maxOutstandingRequests?: number
   /** Bytes per second for all peers together; 0 is unlimited. Default 0. */
   readonly uploadRateLimit?: number
@@ -75,7 +75,7 @@ export function resolveSeederOptions (options: SeederOptions): ResolvedSeederOpt
     maxConnections: options.maxConnections ?? 200,
     maxConnectionsPerTorrent: options.maxConnectionsPerTorrent ?? 50,
     uploadSlots: options.uploadSlots ?? 8,
-    maxOutstandingRequests: options.maxOutstandingRequests ?? 250,
+    maxOutstandingRequests: options.maxOutstandingRequests ?? 500,
     uploadRateLimit: options.uploadRateLimit ?? 0,
     peerUploadRateLimit: options.peerUploadRateLimit ?? 0,
     cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024,

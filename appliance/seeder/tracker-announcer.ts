@@ -1,4 +1,4 @@
-import Client from 'bittorrent-tracker'
+import type Client from 'bittorrent-tracker'
 import type { InfoHash, Metainfo } from '../metainfo/metainfo.js'
 import { parsePeerAddress, type PeerAddress } from './peer-address.js'
 
@@ -22,13 +22,24 @@ export function foreignTrackers (metainfo: Metainfo, isOwnTracker: (url: string)
 }
 
 /**
+ * bittorrent-tracker's client drags in its WebRTC stack (about 15 MB of resident memory), so it is
+ * loaded only when a torrent lists a tracker other than ours.
+ */
+let clientClass: Promise<typeof Client> | undefined
+async function loadClient (): Promise<typeof Client> {
+  clientClass ??= import('bittorrent-tracker').then((module) => module.default)
+  return await clientClass
+}
+
+/**
  * Announces published torrents as a seed (`left=0`) to the trackers listed in them that are not our
  * own, so the everseed joins those swarms too, and hands the peers they return to the seeder.
  * One bittorrent-tracker Client per such torrent; torrents with only our tracker cost nothing.
  */
 export class TrackerAnnouncer {
   private readonly options: TrackerAnnouncerOptions
-  private readonly clients = new Map<InfoHash, Client>()
+  /** `loading` until the client class is loaded; a torrent removed meanwhile is simply dropped. */
+  private readonly clients = new Map<InfoHash, Client | 'loading'>()
 
   constructor (options: TrackerAnnouncerOptions) {
     this.options = options
@@ -37,8 +48,14 @@ export class TrackerAnnouncer {
   add (metainfo: Metainfo): void {
     const announce = foreignTrackers(metainfo, this.options.isOwnTracker)
     if (announce.length === 0 || this.clients.has(metainfo.infoHash)) return
-    const { infoHash } = metainfo
-    const client = new Client({
+    this.clients.set(metainfo.infoHash, 'loading')
+    loadClient().then((ClientClass) => {
+      if (this.clients.get(metainfo.infoHash) === 'loading') this.start(ClientClass, metainfo.infoHash, announce)
+    }, (error: unknown) => this.options.onWarning(metainfo.infoHash, `cannot load the tracker client: ${String(error)}`))
+  }
+
+  private start (ClientClass: typeof Client, infoHash: InfoHash, announce: string[]): void {
+    const client = new ClientClass({
       infoHash,
       peerId: this.options.peerId,
       announce,
@@ -58,13 +75,12 @@ export class TrackerAnnouncer {
   /** Tells the torrent's trackers we stopped, and forgets it. */
   remove (infoHash: InfoHash): void {
     const client = this.clients.get(infoHash)
-    if (client === undefined) return
     this.clients.delete(infoHash)
-    void stop(client)
+    if (client !== undefined && client !== 'loading') void stop(client)
   }
 
   async close (): Promise<void> {
-    const clients = [...this.clients.values()]
+    const clients = [...this.clients.values()].filter((client): client is Client => client !== 'loading')
     this.clients.clear()
     await Promise.all(clients.map(stop))
   }

@@ -118,7 +118,7 @@ export const SETTINGS = {
   } satisfies Spec<number>,
   'seeder.max_requests_per_peer': {
     kind: count(1, 10000),
-    default: () => 250,
+    default: () => 500,
     doc: 'Block requests a peer may have outstanding; more are rejected, and a flood ends the connection.'
   } satisfies Spec<number>,
   'seeder.cache_size': {

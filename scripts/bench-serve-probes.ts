@@ -1,0 +1,163 @@
+/**
+ * What bench-serve asks of a seeder from the outside: a BEP 3 handshake on its peer port, an HTTP
+ * announce to a tracker, and a neutral tracker (bittorrent-tracker's Server) for seeders that are not
+ * evertorrent. Everything binds and connects to 127.0.0.1 only.
+ */
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { connect, createServer } from 'node:net'
+import bencode from 'bencode'
+
+const PROTOCOL = Buffer.from('\x13BitTorrent protocol', 'latin1')
+const HANDSHAKE_BYTES = 68
+/** BEP 3 message ids, and BEP 6's that announce a complete peer without a bitfield. */
+const HAVE = 4
+const BITFIELD = 5
+const HAVE_ALL = 14
+const HAVE_NONE = 15
+
+export interface HandshakeResult {
+  /** The peer answered with a handshake for this infohash. */
+  readonly answered: boolean
+  /** Pieces it says it has (bitfield, HaveAll or Have messages), within `waitMs` of its handshake. */
+  readonly piecesAdvertised: number
+}
+
+/**
+ * Connects, sends a handshake with no extension bits, and reads the answer and the messages after it
+ * until a bitfield (or HaveAll/HaveNone) arrives or `waitMs` passes. Never throws: a refused or
+ * dropped connection is `answered: false`.
+ */
+export async function handshakeProbe (port: number, infoHash: string, pieceCount: number, waitMs = 1000): Promise<HandshakeResult> {
+  const socket = connect({ host: '127.0.0.1', port })
+  const wanted = Buffer.from(infoHash, 'hex')
+  let received = Buffer.alloc(0)
+  let answered = false
+  let haves = 0
+  return await new Promise<HandshakeResult>((resolve) => {
+    const finish = (pieces: number): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve({ answered, piecesAdvertised: Math.min(pieces, pieceCount) })
+    }
+    const timer = setTimeout(() => finish(haves), waitMs + 2000)
+    socket.once('connect', () => socket.write(Buffer.concat([PROTOCOL, Buffer.alloc(8), wanted, Buffer.from(`-BS0001-${randomBytes(6).toString('hex')}`, 'latin1')])))
+    socket.on('error', () => finish(haves))
+    socket.on('close', () => finish(haves))
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      if (!answered) {
+        if (received.length < HANDSHAKE_BYTES) return
+        if (!received.subarray(0, 20).equals(PROTOCOL) || !received.subarray(28, 48).equals(wanted)) return finish(0)
+        answered = true
+        received = received.subarray(HANDSHAKE_BYTES)
+        timer.refresh()
+      }
+      while (received.length >= 4) {
+        const length = received.readUInt32BE(0)
+        if (received.length < 4 + length) return
+        const message = received.subarray(4, 4 + length)
+        received = received.subarray(4 + length)
+        if (length === 0) continue
+        const id = message[0]
+        if (id === BITFIELD) return finish(countBits(message.subarray(1)) + haves)
+        if (id === HAVE_ALL) return finish(pieceCount)
+        if (id === HAVE_NONE) return finish(haves)
+        if (id === HAVE) haves++
+      }
+    })
+  })
+}
+
+function countBits (bytes: Buffer): number {
+  let count = 0
+  for (const byte of bytes) {
+    for (let value = byte; value !== 0; value &= value - 1) count++
+  }
+  return count
+}
+
+export interface AnnounceResult {
+  readonly ok: boolean
+  readonly failure?: string
+  /** `ip:port` of every IPv4 peer handed out, but the probe itself. */
+  readonly peers: readonly string[]
+}
+
+/** One HTTP announce as a leecher that wants peers; never throws (an unreachable tracker is `ok: false`). */
+export async function announceProbe (announceUrl: string, infoHash: string, event: 'started' | 'stopped' = 'started'): Promise<AnnounceResult> {
+  const query = [
+    `info_hash=${percentEncode(Buffer.from(infoHash, 'hex'))}`,
+    `peer_id=${percentEncode(PROBE_PEER_ID)}`,
+    `port=${PROBE_PORT}`, 'uploaded=0', 'downloaded=0', 'left=1', 'compact=1', 'numwant=50', `event=${event}`
+  ].join('&')
+  try {
+    const response = await fetch(`${announceUrl}?${query}`, { signal: AbortSignal.timeout(2000) })
+    const body = bencode.decode(new Uint8Array(await response.arrayBuffer())) as Record<string, unknown>
+    const failure = body['failure reason']
+    if (failure instanceof Uint8Array) return { ok: false, failure: Buffer.from(failure).toString('utf8'), peers: [] }
+    const compact = body.peers instanceof Uint8Array ? Buffer.from(body.peers) : Buffer.alloc(0)
+    const peers: string[] = []
+    for (let at = 0; at + 6 <= compact.length; at += 6) {
+      const port = compact.readUInt16BE(at + 4)
+      // bittorrent-tracker hands an HTTP client its own address too.
+      if (port !== PROBE_PORT) peers.push(`${compact.subarray(at, at + 4).join('.')}:${port}`)
+    }
+    return { ok: response.ok, peers }
+  } catch (error) {
+    return { ok: false, failure: error instanceof Error ? error.message : String(error), peers: [] }
+  }
+}
+
+/** The port the probe announces (discard): nothing listens there, and it tells the probe apart in peer lists. */
+const PROBE_PORT = 9
+const PROBE_PEER_ID = Buffer.from(`-BS0001-${randomBytes(6).toString('hex')}`, 'latin1')
+
+function percentEncode (bytes: Buffer): string {
+  return [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
+}
+
+/** The part of bittorrent-tracker's Server used here (the project's types declare only what appliance/ uses). */
+interface TrackerServer {
+  readonly http: { address (): { port: number } }
+  listen (port: number, hostname: string): void
+  close (callback: () => void): void
+  on (event: 'error' | 'warning', listener: (error: Error) => void): void
+}
+
+export interface NeutralTracker {
+  readonly announceUrl: string
+  close (): Promise<void>
+}
+
+/**
+ * An HTTP tracker on 127.0.0.1 that knows no seeder of its own, for seeders other than evertorrent
+ * (whose tracker always hands out the everseed). One per seeder, so each swarm holds one seeder only.
+ */
+export async function startNeutralTracker (): Promise<NeutralTracker> {
+  // A computed specifier keeps tsc from reading the project's declarations, which leave out listen().
+  const moduleName = 'bittorrent-tracker'
+  const { Server } = await import(moduleName) as { Server: new (options: object) => TrackerServer }
+  const server = new Server({ http: true, udp: false, ws: false, stats: false })
+  server.on('error', () => {})
+  server.on('warning', () => {})
+  const listening = once(server as unknown as NodeJS.EventEmitter, 'listening')
+  server.listen(0, '127.0.0.1')
+  await listening
+  return {
+    announceUrl: `http://127.0.0.1:${server.http.address().port}/announce`,
+    close: async () => await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, for programs that cannot report the one they picked. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  server.close()
+  await once(server, 'close')
+  if (address === null || typeof address === 'string') throw new Error('no TCP address')
+  return address.port
+}
