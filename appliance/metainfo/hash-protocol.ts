@@ -13,6 +13,11 @@ export interface ReaderData {
   readonly threads: number
 }
 
+/** Reader → hasher, once: the chunk slots, shared by the reader and every hasher. */
+export interface HasherData {
+  readonly slots: SharedArrayBuffer
+}
+
 /** Caller → reader: hash these files laid end to end. `abortFlag` (an Int32Array's buffer) turns 1 to stop. */
 export interface JobMessage {
   readonly id: number
@@ -24,7 +29,7 @@ export interface JobMessage {
 
 /** Reader → hasher: `length` bytes of the content starting at byte `start`. */
 export interface ChunkMessage {
-  readonly buffer: ArrayBuffer
+  readonly slot: number
   readonly length: number
   readonly start: number
   readonly pieceLength: number
@@ -33,7 +38,7 @@ export interface ChunkMessage {
 
 /** Hasher → reader: the buffer back, and the digests of the pieces that ended in it. */
 export interface DigestsMessage {
-  readonly buffer: ArrayBuffer
+  readonly slot: number
   readonly length: number
   readonly firstPiece: number
   readonly digests: Uint8Array

@@ -1,13 +1,14 @@
 import { createHash, type Hash } from 'node:crypto'
-import { parentPort } from 'node:worker_threads'
-import type { ChunkMessage, DigestsMessage } from './hash-protocol.js'
+import { parentPort, workerData } from 'node:worker_threads'
+import { CHUNK_BYTES, type ChunkMessage, type DigestsMessage, type HasherData } from './hash-protocol.js'
 
 const port = parentPort!
+const { slots } = workerData as HasherData
 /** The piece this thread is in the middle of, when pieces are longer than a chunk. */
 let open: Hash | undefined
 
-port.on('message', ({ buffer, length, start, pieceLength, totalBytes }: ChunkMessage) => {
-  const bytes = new Uint8Array(buffer, 0, length)
+port.on('message', ({ slot, length, start, pieceLength, totalBytes }: ChunkMessage) => {
+  const bytes = new Uint8Array(slots, slot * CHUNK_BYTES, length)
   let piece = Math.floor(start / pieceLength)
   let offsetInPiece = start % pieceLength
   const digests: Buffer[] = []
@@ -29,6 +30,6 @@ port.on('message', ({ buffer, length, start, pieceLength, totalBytes }: ChunkMes
     }
     position += take
   }
-  const reply: DigestsMessage = { buffer, length, firstPiece, digests: Buffer.concat(digests) }
-  port.postMessage(reply, [buffer])
+  const reply: DigestsMessage = { slot, length, firstPiece, digests: Buffer.concat(digests) }
+  port.postMessage(reply)
 })
