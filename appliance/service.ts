@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { Catalog } from './catalog/catalog.js'
 import { execFile } from 'node:child_process'
 import { hostname } from 'node:os'
@@ -12,7 +12,7 @@ import { Seeder } from './seeder/seeder.js'
 import { StatusModel } from './status/status-model.js'
 import type { Logger } from './system/logger.js'
 import { liveReconfigurer, type ReconfigureResult } from './system/reload.js'
-import type { Settings } from './system/settings.js'
+import { ConfigError, type Settings } from './system/settings.js'
 import { Tracker } from './tracker/tracker.js'
 import { HttpServer } from './web/http-server.js'
 import { torrentDownloadHandler } from './web/torrent-download.js'
@@ -45,6 +45,17 @@ export interface Service {
 const LEECHER_DIAL_DELAY_MS = 2000
 const execFileAsync = promisify(execFile)
 
+/** A configured library folder is created if missing; one that cannot be is a config error, not a half-working service. */
+async function ensureLibraryFolder (folder: string): Promise<void> {
+  try {
+    await mkdir(folder, { recursive: true })
+    if (!(await stat(folder)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' })
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))
+    throw new ConfigError(`library.folders: "${folder}" is not a folder that can be created and read (${reason})`, undefined, 'library.folders')
+  }
+}
+
 /** A host as it goes into a URL: IPv6 literals in brackets. */
 function urlHost (host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
@@ -58,7 +69,7 @@ function urlHost (host: string): string {
 export async function startService (settings: Settings, logger: Logger): Promise<Service> {
   const listenHost = settings['network.listen_host'] === '' ? undefined : settings['network.listen_host']
   const announceHost = urlHost(settings['network.announce_host'].replaceAll('{hostname}', hostname()))
-  for (const folder of settings['library.folders']) await mkdir(folder, { recursive: true })
+  for (const folder of settings['library.folders']) await ensureLibraryFolder(folder)
 
   const catalog = new Catalog()
   const status = new StatusModel()

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { parseTorrent } from '../../appliance/metainfo/metainfo.js'
 import { writeTree } from '../helpers/content.js'
 import { runOk } from '../helpers/run.js'
+import { runCli } from '../helpers/cli.js'
 import { ServeProcess } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -95,3 +96,12 @@ function sha256 (bytes: Uint8Array): string {
 function binaryParam (hex: string): string {
   return [...Buffer.from(hex, 'hex')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
 }
+
+test('a library that cannot be a folder stops serve at start with a precise error, exit 1', async (t) => {
+  const root = tempDir(t)
+  await writeFile(join(root, 'a-file'), 'not a folder')
+  const result = await runCli(['serve', '--library', join(root, 'a-file'), '--state-dir', join(root, 'state'), '--http-port', '0', '--tracker-port', '0', '--peer-port', '0'])
+  t.is(result.exitCode, 1)
+  t.regex(result.stderr, /library\.folders: ".*a-file" is not a folder/)
+  t.is(result.stderr.trim().split('\n').length, 1)
+})
