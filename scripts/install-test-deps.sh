@@ -19,6 +19,11 @@ packages=(
   chromium             # the status page's end-to-end test (driven by playwright-core)
   zbar-tools           # decodes the page's QR code in that test
   python3-prometheus-client  # the Prometheus project's parser for /metrics
+  mtools               # the image recipe test: FAT boot partition written without root
+  dosfstools           # mkfs.vfat
+  fdisk                # sfdisk: the image's partition table
+  xz-utils             # the compressed image
+  device-tree-compiler # dtc: the LED/button overlays compile
 )
 missing=()
 for package in "${packages[@]}"; do
