@@ -8,43 +8,44 @@ import { contentSignature, ResumeStore } from '../../appliance/library/resume-st
 import { tempDir } from '../helpers/temp-dir.js'
 import { writeTree } from '../helpers/content.js'
 
-async function setUp (t: import('ava').ExecutionContext): Promise<{ item: string, state: string }> {
+type Context = import('ava').ExecutionContext
+
+async function openStore (t: Context, state: string): Promise<ResumeStore> {
+  const store = new ResumeStore(state, (error) => t.fail(String(error)))
+  await store.open()
+  return store
+}
+
+/** An item hashed once and remembered in a fresh state folder. */
+async function setUp (t: Context): Promise<{ item: string, state: string, store: ResumeStore } & Awaited<ReturnType<typeof createTorrent>>> {
   const root = tempDir(t)
   writeTree(root, { 'item/a.bin': 100_000, 'item/b/c.txt': 'hello' })
-  return { item: join(root, 'item'), state: join(root, 'state') }
+  const item = join(root, 'item')
+  const state = join(root, 'state')
+  const store = await openStore(t, state)
+  const created = await createTorrent(item)
+  await store.remember(item, contentSignature(created.content), created.metainfo.infoHash, encodeTorrent(created.metainfo))
+  return { item, state, store, ...created }
 }
 
 test('a remembered item is found again by an identical signature, after a restart', async (t) => {
-  const { item, state } = await setUp(t)
-  const store = new ResumeStore(state, (error) => t.fail(String(error)))
-  await store.open()
-  const { metainfo, content } = await createTorrent(item)
-  await store.remember(item, contentSignature(content), metainfo.infoHash, encodeTorrent(metainfo))
+  const { item, state, store, metainfo } = await setUp(t)
   await store.flush()
 
-  const reopened = new ResumeStore(state, (error) => t.fail(String(error)))
-  await reopened.open()
+  const reopened = await openStore(t, state)
   const found = await reopened.lookup(item, contentSignature(await scanContent(item)))
   t.is(found?.infoHash, metainfo.infoHash)
 })
 
 test('a changed file changes the signature, so the old torrent is not reused', async (t) => {
-  const { item, state } = await setUp(t)
-  const store = new ResumeStore(state, (error) => t.fail(String(error)))
-  await store.open()
-  const { metainfo, content } = await createTorrent(item)
-  await store.remember(item, contentSignature(content), metainfo.infoHash, encodeTorrent(metainfo))
+  const { item, store } = await setUp(t)
   await writeFile(join(item, 'b', 'c.txt'), 'hello, world')
   t.is(await store.lookup(item, contentSignature(await scanContent(item))), undefined)
   await store.flush()
 })
 
 test('a damaged index or torrent file is never trusted', async (t) => {
-  const { item, state } = await setUp(t)
-  const store = new ResumeStore(state, (error) => t.fail(String(error)))
-  await store.open()
-  const { metainfo, content } = await createTorrent(item)
-  await store.remember(item, contentSignature(content), metainfo.infoHash, encodeTorrent(metainfo))
+  const { item, state, store, metainfo, content } = await setUp(t)
   await store.flush()
   const torrentPath = store.torrentPath(metainfo.infoHash)
   const bytes = await readFile(torrentPath)
@@ -52,17 +53,12 @@ test('a damaged index or torrent file is never trusted', async (t) => {
   t.is(await store.lookup(item, contentSignature(content)), undefined)
 
   await writeFile(join(state, 'resume.json'), '{"version":1,"items":{"')
-  const reopened = new ResumeStore(state, (error) => t.fail(String(error)))
-  await reopened.open()
+  const reopened = await openStore(t, state)
   t.is(await reopened.lookup(item, contentSignature(content)), undefined)
 })
 
 test('forgotten items lose their .torrent file and no temporary file is left', async (t) => {
-  const { item, state } = await setUp(t)
-  const store = new ResumeStore(state, (error) => t.fail(String(error)))
-  await store.open()
-  const { metainfo, content } = await createTorrent(item)
-  await store.remember(item, contentSignature(content), metainfo.infoHash, encodeTorrent(metainfo))
+  const { item, state, store, metainfo } = await setUp(t)
   await store.flush()
   t.deepEqual(await readdir(join(state, 'torrents')), [`${metainfo.infoHash}.torrent`])
   store.forget(item)
