@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from 'node:v8'
 import { UsageError } from './cli/usage-error.js'
 import { VERSION } from './version.js'
 
@@ -23,7 +24,12 @@ type Command = (args: string[], stdout: NodeJS.WriteStream, stderr: NodeJS.Write
 // Loaded on use: `create` should not pay for loading the tracker, seeder and web server.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./cli/serve-command.js')).runServe,
-  create: async () => (await import('./cli/create-command.js')).runCreate,
+  create: async () => {
+    // `create` spends its time in OpenSSL's SHA-1, not in JavaScript: V8's compilers would only add
+    // their code and data to its memory (measured: 67 → 61 MB peak RSS hashing 2 GiB on 2 threads).
+    setFlagsFromString('--max-opt=0')
+    return (await import('./cli/create-command.js')).runCreate
+  },
   'print-config': async () => (await import('./cli/config-commands.js')).runPrintConfig,
   'check-config': async () => (await import('./cli/config-commands.js')).runCheckConfig
 }

@@ -21,3 +21,18 @@ export class MetainfoError extends Error {
     this.path = options.path
   }
 }
+
+export function changedWhileHashing (path: string): MetainfoError {
+  return new MetainfoError('ET_CHANGED', `${path} changed while it was being hashed; try again once it is no longer being written`, { path })
+}
+
+/** Turns a filesystem error into one a person can act on. */
+export function fsError (error: unknown, path: string): MetainfoError {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return new MetainfoError('ET_PATH_MISSING', `${path} does not exist`, { path, cause: error })
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new MetainfoError('ET_UNREADABLE', `${path} cannot be read: permission denied`, { path, cause: error })
+  }
+  const detail = error instanceof Error ? error.message : String(error)
+  return new MetainfoError('ET_READ', `${path} could not be read: ${detail}`, { path, cause: error })
+}

@@ -1,6 +1,6 @@
-/** Messages between the piece hasher, its reader thread and its hashing threads. */
+/** What the piece hasher and its hashing threads share about one job. */
 
-/** Bytes are read and hashed in chunks of this size: a power of two, so a chunk either holds whole pieces or lies inside one. */
+/** Bytes read at once: a power of two, so a unit of work either holds whole pieces or lies inside one. */
 export const CHUNK_BYTES = 1 << 20
 
 export interface HashFile {
@@ -9,44 +9,39 @@ export interface HashFile {
   readonly mtimeMs: number
 }
 
-export interface ReaderData {
-  readonly threads: number
-}
+/**
+ * The job's control block, one SharedArrayBuffer read and written with `Atomics` by every thread:
+ * the next unit of work to claim, the abort flag, and the bytes hashed so far (for progress).
+ */
+export const CONTROL_BYTES = 16
+export const NEXT_UNIT = 0
+export const ABORT = 1
+/** Index into a BigInt64Array over the control block. */
+export const BYTES_HASHED = 1
 
-/** Reader → hasher, once: the chunk slots, shared by the reader and every hasher. */
-export interface HasherData {
-  readonly slots: SharedArrayBuffer
-}
-
-/** Caller → reader: hash these files laid end to end. `abortFlag` (an Int32Array's buffer) turns 1 to stop. */
+/**
+ * Pool → hashing thread: hash units of these files laid end to end until none is left. A unit is
+ * `CHUNK_BYTES` of whole pieces, or one piece when pieces are longer than that. Digests go
+ * straight into `pieces` (20 bytes per piece), so nothing but "done" travels back.
+ */
 export interface JobMessage {
-  readonly id: number
   readonly files: readonly HashFile[]
   readonly pieceLength: number
   readonly totalBytes: number
-  readonly abortFlag: SharedArrayBuffer
+  readonly control: SharedArrayBuffer
+  readonly pieces: SharedArrayBuffer
 }
 
-/** Reader → hasher: `length` bytes of the content starting at byte `start`. */
-export interface ChunkMessage {
-  readonly slot: number
-  readonly length: number
-  readonly start: number
-  readonly pieceLength: number
-  readonly totalBytes: number
-}
+/** Hashing thread → pool, once per job; the pool words the errors. */
+export type JobReply =
+  | { readonly type: 'done' }
+  | { readonly type: 'aborted' }
+  /** The file is not as listed: another size or mtime, or shorter than its size. */
+  | { readonly type: 'changed', readonly path: string }
+  /** A system call on the file failed; `code` is its errno name (ENOENT, EIO, …). */
+  | { readonly type: 'fs-error', readonly path: string, readonly code: string | undefined, readonly message: string }
 
-/** Hasher → reader: the buffer back, and the digests of the pieces that ended in it. */
-export interface DigestsMessage {
-  readonly slot: number
-  readonly length: number
-  readonly firstPiece: number
-  readonly digests: Uint8Array
+/** Bytes in one unit of work: whole pieces filling a chunk, or a single piece longer than a chunk. */
+export function unitBytesFor (pieceLength: number): number {
+  return Math.max(pieceLength, CHUNK_BYTES)
 }
-
-/** Reader → caller, about job `id`. */
-export type ReaderMessage =
-  | { readonly id: number, readonly type: 'progress', readonly bytesHashed: number }
-  | { readonly id: number, readonly type: 'done', readonly pieces: Uint8Array }
-  | { readonly id: number, readonly type: 'aborted' }
-  | { readonly id: number, readonly type: 'error', readonly code: string, readonly message: string, readonly path?: string }

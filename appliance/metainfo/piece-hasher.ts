@@ -1,7 +1,11 @@
+import { stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
+import { once } from 'node:events'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
-import { MetainfoError, type MetainfoErrorCode } from './errors.js'
-import type { HashFile, JobMessage, ReaderData, ReaderMessage } from './hash-protocol.js'
+import { changedWhileHashing, fsError, MetainfoError } from './errors.js'
+import { ABORT, BYTES_HASHED, CONTROL_BYTES, unitBytesFor, type HashFile, type JobMessage, type JobReply } from './hash-protocol.js'
+import { chunkBuffer, hashUnits } from './unit-hasher.js'
 
 export interface HashProgress {
   readonly bytesHashed: number
@@ -19,36 +23,57 @@ export interface HashOptions extends HashJobOptions {
   readonly threads?: number
 }
 
-/** How long an aborted job may take to notice; a reader stuck in a read (a dying drive) is then killed. */
+export interface HashPoolOptions {
+  /**
+   * The calling thread is one of the hashing threads, in slices of a few milliseconds between which
+   * its event loop runs. A thread of its own costs about 8 MB (a V8 isolate); a caller with nothing
+   * else to do (the CLI) saves that. Reads are synchronous then, so a slow drive slows the caller's
+   * event loop too: not for the service.
+   */
+  readonly useCallingThread?: boolean
+}
+
+/** How long an aborted job may take to notice; a thread stuck in a read (a dying drive) is then killed. */
 const ABORT_GRACE_MS = 250
-/** Threads left idle this long are stopped; the next job starts them again (about 50 ms). */
+/** Threads left idle this long are stopped; the next job starts them again (about 30 ms). */
 const IDLE_THREADS_MS = 10_000
+const PROGRESS_INTERVAL_MS = 100
+/** How long the calling thread hashes before it lets its event loop run (see `useCallingThread`). */
+const CALLING_THREAD_SLICE_MS = 10
+/**
+ * A hashing thread allocates little (a digest per piece), so a small young generation is enough; the
+ * default one grows to several MiB per thread on a 512 MB board for nothing.
+ */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 2 }
 
 export function defaultThreadCount (): number {
   return availableParallelism()
 }
 
 /**
- * Hashes pieces on threads that live from the first job to `close()`: one reader thread that reads
- * each file once, in order, and `threads` hashing threads. Jobs run one after the other. Idle threads
+ * Hashes pieces on threads that live from the first job to `close()` (or until idle for a while).
+ * Every thread of a job claims units of the content in turn and reads them itself, so there is no
+ * reader in between and memory is one chunk per thread. Jobs run one after the other. Idle threads
  * do not keep the process alive.
  */
 export class HashPool {
-  private reader: Worker | undefined
-  private nextId = 1
+  private workers: Worker[] = []
   private queue: Promise<unknown> = Promise.resolve()
   private pending = 0
   private idleTimer: NodeJS.Timeout | undefined
+  private callingThreadChunk: Uint8Array | undefined
   readonly threads: number
+  private readonly useCallingThread: boolean
 
-  constructor (threads: number = defaultThreadCount()) {
+  constructor (threads: number = defaultThreadCount(), options: HashPoolOptions = {}) {
     if (!Number.isSafeInteger(threads) || threads < 1) throw new MetainfoError('ET_BAD_OPTION', `thread count must be a positive whole number, not ${threads}`)
     this.threads = threads
+    this.useCallingThread = options.useCallingThread === true
   }
 
   /**
    * SHA-1 of every piece of the files laid end to end (BEP 3), as one buffer of 20-byte digests.
-   * Rejects with ET_ABORTED as soon as `signal` aborts, with the file closed.
+   * Rejects with ET_ABORTED as soon as `signal` aborts, with every file closed.
    */
   async hash (files: readonly HashFile[], options: HashJobOptions): Promise<Buffer> {
     clearTimeout(this.idleTimer)
@@ -56,7 +81,7 @@ export class HashPool {
     const run = this.queue.then(async () => await this.run(files, options))
     this.queue = run.catch(() => {}).finally(() => {
       this.pending -= 1
-      // Idle threads cost tens of MB on a 512 MB board: let them go until the next drive comes.
+      // Idle threads cost megabytes on a 512 MB board: let them go until the next drive comes.
       if (this.pending === 0) this.idleTimer = setTimeout(() => { void this.stopThreads() }, IDLE_THREADS_MS).unref()
     })
     return await run
@@ -69,65 +94,139 @@ export class HashPool {
   }
 
   private async stopThreads (): Promise<void> {
-    const reader = this.reader
-    this.reader = undefined
-    await reader?.terminate()
+    const workers = this.workers
+    this.workers = []
+    this.callingThreadChunk = undefined
+    await Promise.all(workers.map(async (worker) => await worker.terminate()))
   }
 
-  private startReader (): Worker {
-    const data: ReaderData = { threads: this.threads }
-    const reader = new Worker(new URL('./hash-reader.js', import.meta.url), { workerData: data })
-    reader.unref()
-    reader.once('exit', () => { if (this.reader === reader) this.reader = undefined })
-    this.reader = reader
-    return reader
+  /**
+   * The first `count` threads, started as needed (a job of one unit needs only one), one after the
+   * other: a thread needs about 7 MB more while it starts than once it runs, and together they would
+   * need it at the same time.
+   */
+  private async threadsFor (count: number): Promise<Worker[]> {
+    while (this.workers.length < count) {
+      const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { resourceLimits: THREAD_LIMITS })
+      worker.once('exit', () => { this.workers = this.workers.filter((other) => other !== worker) })
+      this.workers.push(worker)
+      await once(worker, 'online')
+      worker.unref()
+    }
+    return this.workers.slice(0, count)
   }
 
   private async run (files: readonly HashFile[], { pieceLength, signal, onProgress }: HashJobOptions): Promise<Buffer> {
     if (signal?.aborted === true) throw aborted()
     const totalBytes = files.reduce((sum, file) => sum + file.size, 0)
-    const reader = this.reader ?? this.startReader()
-    const id = this.nextId++
-    const abortFlag = new SharedArrayBuffer(4)
-    const job: JobMessage = { id, files: files.map(({ path, size, mtimeMs }) => ({ path, size, mtimeMs })), pieceLength, totalBytes, abortFlag }
-
-    return await new Promise<Buffer>((resolve, reject) => {
-      let killTimer: NodeJS.Timeout | undefined
-      const finish = (outcome: () => void): void => {
-        clearTimeout(killTimer)
-        signal?.removeEventListener('abort', onAbort)
-        reader.off('message', onMessage)
-        reader.off('error', onError)
-        reader.off('exit', onExit)
-        reader.unref()
-        outcome()
-      }
-      const onAbort = (): void => {
-        Atomics.store(new Int32Array(abortFlag), 0, 1)
-        killTimer = setTimeout(() => { void reader.terminate() }, ABORT_GRACE_MS)
-      }
-      const onMessage = (message: ReaderMessage): void => {
-        if (message.id !== id) return
-        if (message.type === 'progress') onProgress?.({ bytesHashed: message.bytesHashed, totalBytes })
-        else if (message.type === 'done') finish(() => resolve(Buffer.from(message.pieces.buffer, message.pieces.byteOffset, message.pieces.byteLength)))
-        else if (message.type === 'aborted') finish(() => reject(aborted()))
-        else finish(() => reject(new MetainfoError(message.code as MetainfoErrorCode, message.message, message.path !== undefined ? { path: message.path } : {})))
-      }
-      const onError = (error: Error): void => finish(() => reject(new MetainfoError('ET_READ', `hashing failed: ${error.message}`, { cause: error })))
-      const onExit = (): void => finish(() => reject(signal?.aborted === true ? aborted() : new MetainfoError('ET_READ', 'hashing stopped unexpectedly')))
-      signal?.addEventListener('abort', onAbort, { once: true })
-      reader.on('message', onMessage)
-      reader.once('error', onError)
-      reader.once('exit', onExit)
-      reader.ref()
-      reader.postMessage(job)
-    })
+    const pieceCount = Math.ceil(totalBytes / pieceLength)
+    const job: JobMessage = {
+      files: files.map(({ path, size, mtimeMs }) => ({ path, size, mtimeMs })),
+      pieceLength,
+      totalBytes,
+      control: new SharedArrayBuffer(CONTROL_BYTES),
+      pieces: new SharedArrayBuffer(pieceCount * 20)
+    }
+    const bytesHashed = (): number => Number(Atomics.load(new BigInt64Array(job.control), BYTES_HASHED))
+    const progress = onProgress === undefined
+      ? undefined
+      : setInterval(() => onProgress({ bytesHashed: bytesHashed(), totalBytes }), PROGRESS_INTERVAL_MS)
+    const onAbort = (): void => { Atomics.store(new Int32Array(job.control), ABORT, 1) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const threads = totalBytes === 0 ? 0 : Math.min(this.threads, Math.ceil(totalBytes / unitBytesFor(pieceLength)))
+      const here = this.useCallingThread && threads > 0
+      const workers = await this.threadsFor(here ? threads - 1 : threads)
+      const replies = await Promise.all([
+        ...workers.map(async (worker) => await runOn(worker, job, signal)),
+        ...(here ? [hashOnCallingThread(job, this.callingThreadChunk ??= chunkBuffer())] : [])
+      ])
+      const failure = replies.find((reply) => reply.type !== 'done' && reply.type !== 'aborted')
+      if (failure !== undefined) throw errorOf(failure)
+      if (replies.some((reply) => reply.type === 'aborted')) throw aborted()
+      await checkEmptyFiles(files)
+      onProgress?.({ bytesHashed: bytesHashed(), totalBytes })
+      return Buffer.from(new Uint8Array(job.pieces))
+    } finally {
+      clearInterval(progress)
+      signal?.removeEventListener('abort', onAbort)
+    }
   }
 }
 
-/** Hashes one set of files on a pool of its own, closed afterwards (see `HashPool.hash`). */
+/** A thread's reply, or what the pool saw when the thread died instead. */
+type Outcome = JobReply | { readonly type: 'failed', readonly message: string }
+
+/** A thread's failure, as a person should read it. */
+function errorOf (reply: Outcome): MetainfoError {
+  if (reply.type === 'changed') return changedWhileHashing(reply.path)
+  if (reply.type === 'fs-error') return fsError(Object.assign(new Error(reply.message), { code: reply.code }), reply.path)
+  return new MetainfoError('ET_READ', reply.type === 'failed' ? reply.message : `hashing ended with "${reply.type}"`)
+}
+
+/** The calling thread's share of `job`, hashed in slices so its event loop (progress, signals) keeps running. */
+async function hashOnCallingThread (job: JobMessage, chunk: Uint8Array): Promise<JobReply> {
+  const steps = hashUnits(job, chunk)
+  let sliceStart = performance.now()
+  for (;;) {
+    const step = steps.next()
+    if (step.done === true) return step.value
+    if (performance.now() - sliceStart < CALLING_THREAD_SLICE_MS) continue
+    await nextTurn()
+    sliceStart = performance.now()
+  }
+}
+
+/** Hands `job` to one thread and waits for its reply; a thread that does not stop after an abort is killed. */
+async function runOn (worker: Worker, job: JobMessage, signal: AbortSignal | undefined): Promise<Outcome> {
+  return await new Promise<Outcome>((resolve) => {
+    let killTimer: NodeJS.Timeout | undefined
+    const finish = (reply: Outcome): void => {
+      clearTimeout(killTimer)
+      signal?.removeEventListener('abort', onAbort)
+      worker.off('message', finish)
+      worker.off('error', onError)
+      worker.off('exit', onExit)
+      worker.unref()
+      resolve(reply)
+    }
+    const onAbort = (): void => { killTimer = setTimeout(() => { void worker.terminate() }, ABORT_GRACE_MS) }
+    // A thread that dies leaves its units undone: the others must stop too.
+    const fail = (message: string): void => {
+      Atomics.store(new Int32Array(job.control), ABORT, 1)
+      finish({ type: 'failed', message })
+    }
+    const onError = (error: Error): void => fail(`hashing failed: ${error.message}`)
+    const onExit = (): void => { if (signal?.aborted === true) finish({ type: 'aborted' }); else fail('hashing stopped unexpectedly') }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    worker.on('message', finish)
+    worker.once('error', onError)
+    worker.once('exit', onExit)
+    worker.ref()
+    worker.postMessage(job)
+  })
+}
+
+/** Zero-length files hold no bytes to read, but must still be there, and still empty, once the rest is hashed. */
+async function checkEmptyFiles (files: readonly HashFile[]): Promise<void> {
+  for (const file of files) {
+    if (file.size !== 0) continue
+    let size: number
+    try {
+      size = (await stat(file.path)).size
+    } catch (error) {
+      throw fsError(error, file.path)
+    }
+    if (size !== 0) throw changedWhileHashing(file.path)
+  }
+}
+
+/**
+ * Hashes one set of files on a pool of its own, closed afterwards (see `HashPool.hash`); the caller
+ * waits for it, so the calling thread is one of the hashing threads.
+ */
 export async function hashPieces (files: readonly HashFile[], options: HashOptions): Promise<Buffer> {
-  const pool = new HashPool(options.threads)
+  const pool = new HashPool(options.threads, { useCallingThread: true })
   try {
     return await pool.hash(files, options)
   } finally {

@@ -1,0 +1,80 @@
+/**
+ * Finds where bencoded values begin and end without decoding them: a strict BEP 3 syntax check
+ * (done before decoding, because the bencode package loops forever on some malformed input — a
+ * negative string length sends it backwards); the raw bytes of one value of a dictionary (the
+ * info dictionary, whose exact bytes are the infohash); and adding an already encoded value.
+ */
+
+const [LIST, DICT, END, INT, COLON] = [0x6c, 0x64, 0x65, 0x69, 0x3a]
+
+/**
+ * One past the last byte of the bencoded value that starts at `start`, or -1 when it is not strict
+ * BEP 3 bencoding. Iterative, so hostile nesting cannot overflow the stack.
+ */
+export function endOfValue (bytes: Uint8Array, start: number): number {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  /** Per open container: -1 for a list, else how many keys and values of a dictionary were read. */
+  const open: number[] = []
+  let position = start
+  do {
+    const byte = data[position]
+    const items = open.at(-1)
+    if (byte === END && items !== undefined) {
+      if (items % 2 === 1) return -1
+      open.pop()
+      position += 1
+    } else if (items !== undefined && items % 2 === 0 && (byte === LIST || byte === DICT || byte === INT)) {
+      return -1
+    } else if (byte === LIST || byte === DICT) {
+      open.push(byte === DICT ? 0 : -1)
+      position += 1
+      continue
+    } else if (byte === INT) {
+      const end = data.indexOf(END, position)
+      if (end < 0 || !/^-?\d+$/.test(data.toString('latin1', position + 1, end))) return -1
+      position = end + 1
+    } else {
+      const colon = data.indexOf(COLON, position)
+      const digits = colon < 0 ? '' : data.toString('latin1', position, colon)
+      if (!/^\d+$/.test(digits)) return -1
+      position = colon + 1 + Number(digits)
+      if (position > data.length) return -1
+    }
+    // A value just ended: count it in the dictionary holding it, if any.
+    if (open.length > 0 && open.at(-1)! >= 0) open[open.length - 1]! += 1
+  } while (open.length > 0 && position < data.length)
+  return open.length === 0 ? position : -1
+}
+
+export interface DictionaryEntry {
+  readonly key: Buffer
+  /** Where the entry (its key) starts, and where its value starts and ends. */
+  readonly start: number
+  readonly valueStart: number
+  readonly valueEnd: number
+}
+
+/** The entries of the well-formed bencoded dictionary that `bytes` holds (check with `endOfValue` first). */
+export function dictionaryEntries (bytes: Uint8Array): DictionaryEntry[] {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const entries: DictionaryEntry[] = []
+  let position = 1
+  while (position < data.length && data[position] !== END) {
+    const colon = data.indexOf(COLON, position)
+    const valueStart = colon + 1 + Number(data.toString('latin1', position, colon))
+    const valueEnd = endOfValue(data, valueStart)
+    entries.push({ key: data.subarray(colon + 1, valueStart), start: position, valueStart, valueEnd })
+    position = valueEnd
+  }
+  return entries
+}
+
+/**
+ * `dictionary` (encoded, without `key`) with `key` and the encoded `value` added where the key sorts
+ * (BEP 3 dictionaries are sorted by their keys' raw bytes).
+ */
+export function withEntry (dictionary: Buffer, key: string, value: Uint8Array): Buffer {
+  const keyBytes = Buffer.from(key)
+  const position = dictionaryEntries(dictionary).find((entry) => Buffer.compare(entry.key, keyBytes) > 0)?.start ?? dictionary.length - 1
+  return Buffer.concat([dictionary.subarray(0, position), Buffer.from(`${keyBytes.length}:`), keyBytes, value, dictionary.subarray(position)])
+}
