@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import test, { type ExecutionContext } from 'ava'
 import { parseTorrent } from '../../appliance/metainfo/metainfo.js'
 import { pieceLengthFor } from '../../appliance/metainfo/piece-length.js'
@@ -148,3 +148,13 @@ for (const kind of ['folder', 'single file'] as const) {
     t.deepEqual(ours.urlList, seeds)
   })
 }
+
+test('a torrent whose info dictionary is not in BEP 3 order: our infohash is libtorrent\'s, from the raw bytes', async (t) => {
+  // Keys out of order and an unknown one, as a careless tool might write them.
+  const info = Buffer.concat([Buffer.from('d4:name5:a.bin6:pieces20:'), Buffer.alloc(20, 7), Buffer.from('12:piece lengthi16384e6:lengthi100e1:zi0ee')])
+  const path = join(tempDir(t), 'unsorted.torrent')
+  writeFileSync(path, Buffer.concat([Buffer.from('d4:info'), info, Buffer.from('e')]))
+  const lt = await inspectWithLibtorrent(path)
+  t.is(parseTorrent(readFileSync(path)).infoHash as string, lt.info_hash)
+  // transmission 3.00 hashes its own re-encoding instead; it is not the reference here.
+})

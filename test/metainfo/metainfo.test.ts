@@ -66,7 +66,8 @@ test('encodeTorrent writes the info dictionary byte for byte, and parseTorrent r
   t.deepEqual(parsed, built)
   t.is(parsed.infoHash, sha1(built.infoBytes))
   const outer = bencode.decode(bytes) as Record<string, unknown>
-  t.deepEqual(Object.keys(outer).sort(), ['announce', 'announce-list', 'comment', 'created by', 'creation date', 'info', 'url-list'])
+  // In the file's own order: BEP 3 keys are sorted, and the info dictionary is spliced in among them.
+  t.deepEqual(Object.keys(outer), ['announce', 'announce-list', 'comment', 'created by', 'creation date', 'info', 'url-list'])
   t.is(Buffer.from(outer.announce as Uint8Array).toString(), 'http://t1.example/announce')
 })
 
@@ -95,6 +96,17 @@ test('parseTorrent reads a single-file torrent and a bare url-list string', (t) 
   t.false(parsed.isMultiFile)
   t.false(parsed.private)
   t.is(parsed.infoHash, sha1(bencode.encode(info)))
+})
+
+test('the infohash of a torrent made by another tool is the SHA-1 of its info bytes as they stand, even unsorted', (t) => {
+  // Keys out of BEP 3 order and an unknown key: decoding and encoding again would give other bytes.
+  const info = Buffer.concat([Buffer.from('d4:name5:a.bin6:pieces20:'), digests(1), Buffer.from('12:piece lengthi16384e6:lengthi100e1:zi0ee')])
+  const bytes = Buffer.concat([Buffer.from('d8:announce18:http://t.example/a4:info'), info, Buffer.from('e')])
+  const parsed = parseTorrent(bytes)
+  t.is(parsed.infoHash, sha1(info))
+  t.deepEqual(parsed.infoBytes, info)
+  t.not(parsed.infoHash, sha1(bencode.encode(bencode.decode(info))))
+  t.is(parsed.totalBytes, 100)
 })
 
 // Each case is a valid torrent with one thing broken.
@@ -127,6 +139,7 @@ const hostile: Record<string, Uint8Array> = {
   'no info': bencode.encode({ announce: Buffer.from('http://t.example/') }),
   'info is a string': bencode.encode({ info: Buffer.from('x') }),
   'info is a list': bencode.encode({ info: [1, 2] }),
+  'two info dictionaries': Buffer.concat([Buffer.from('d4:info'), bencode.encode(validInfo()), Buffer.from('4:info'), bencode.encode({ ...validInfo(), name: Buffer.from('other') }), Buffer.from('e')]),
   'no name': withInfo((info) => { delete info.name }),
   'name is an integer': withInfo((info) => { info.name = 5 }),
   'name is not UTF-8': withInfo((info) => { info.name = Buffer.from([0x66, 0xff]) }),

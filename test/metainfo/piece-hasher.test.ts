@@ -5,8 +5,8 @@ import test from 'ava'
 import { MetainfoError } from '../../appliance/metainfo/errors.js'
 import { CHUNK_BYTES, type HashFile } from '../../appliance/metainfo/hash-protocol.js'
 import { hashPieces, type HashProgress } from '../../appliance/metainfo/piece-hasher.js'
-import { writeTree } from '../helpers/content.js'
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js'
+import { sparseFile, writeTree } from '../helpers/content.js'
+import { makeTempDir, removeTempDir, tempDir } from '../helpers/temp-dir.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -130,4 +130,15 @@ test('a file that vanished before hashing is ET_PATH_MISSING', async (t) => {
 test('an already aborted signal rejects with ET_ABORTED', async (t) => {
   const error = await t.throwsAsync(hashPieces(files, { pieceLength: 16 * KiB, threads: 1, signal: AbortSignal.abort() }), { instanceOf: MetainfoError })
   t.is(error?.code, 'ET_ABORTED')
+})
+
+test('hashing on the calling thread lets its event loop run: progress arrives while it hashes', async (t) => {
+  const path = join(tempDir(t), 'one-gib.img')
+  sparseFile(path, 1024 * MiB)
+  const stats = statSync(path)
+  const seen: number[] = []
+  // One thread: the calling thread alone (hashPieces hashes there too), so only its slices let the progress timer run.
+  await hashPieces([{ path, size: stats.size, mtimeMs: stats.mtimeMs }], { pieceLength: MiB, threads: 1, onProgress: ({ bytesHashed }) => seen.push(bytesHashed) })
+  t.true(seen.some((bytes) => bytes > 0 && bytes < stats.size), `only ${seen.join(', ')} reported`)
+  t.is(seen.at(-1), stats.size)
 })
