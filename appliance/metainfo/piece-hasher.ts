@@ -101,19 +101,21 @@ export class HashPool {
   }
 
   /**
-   * The first `count` threads, started as needed (a job of one unit needs only one), one after the
-   * other: a thread needs about 7 MB more while it starts than once it runs, and together they would
-   * need it at the same time.
+   * The first `count` threads, each as soon as it is running: started as needed (a job of one unit
+   * needs only one) and one after the other, since a thread needs about 7 MB more while it starts
+   * than once it runs, and together they would need it at the same time.
    */
-  private async threadsFor (count: number): Promise<Worker[]> {
-    while (this.workers.length < count) {
-      const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { resourceLimits: THREAD_LIMITS })
-      worker.once('exit', () => { this.workers = this.workers.filter((other) => other !== worker) })
-      this.workers.push(worker)
-      await once(worker, 'online')
-      worker.unref()
+  private async * threadsOnline (count: number): AsyncGenerator<Worker> {
+    for (let index = 0; index < count; index++) {
+      if (index >= this.workers.length) {
+        const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { resourceLimits: THREAD_LIMITS })
+        worker.once('exit', () => { this.workers = this.workers.filter((other) => other !== worker) })
+        this.workers.push(worker)
+        await once(worker, 'online')
+        worker.unref()
+      }
+      yield this.workers[index]!
     }
-    return this.workers.slice(0, count)
   }
 
   private async run (files: readonly HashFile[], { pieceLength, signal, onProgress }: HashJobOptions): Promise<Buffer> {
@@ -136,11 +138,10 @@ export class HashPool {
     try {
       const threads = totalBytes === 0 ? 0 : Math.min(this.threads, Math.ceil(totalBytes / unitBytesFor(pieceLength)))
       const here = this.useCallingThread && threads > 0
-      const workers = await this.threadsFor(here ? threads - 1 : threads)
-      const replies = await Promise.all([
-        ...workers.map(async (worker) => await runOn(worker, job, signal)),
-        ...(here ? [hashOnCallingThread(job, this.callingThreadChunk ??= chunkBuffer())] : [])
-      ])
+      // Units are claimed, not handed out: a thread that comes online late just claims fewer.
+      const outcomes: Array<Promise<Outcome>> = here ? [hashOnCallingThread(job, this.callingThreadChunk ??= chunkBuffer())] : []
+      for await (const worker of this.threadsOnline(here ? threads - 1 : threads)) outcomes.push(runOn(worker, job, signal))
+      const replies = await Promise.all(outcomes)
       const failure = replies.find((reply) => reply.type !== 'done' && reply.type !== 'aborted')
       if (failure !== undefined) throw errorOf(failure)
       if (replies.some((reply) => reply.type === 'aborted')) throw aborted()
@@ -165,15 +166,20 @@ function errorOf (reply: Outcome): MetainfoError {
 }
 
 /** The calling thread's share of `job`, hashed in slices so its event loop (progress, signals) keeps running. */
-async function hashOnCallingThread (job: JobMessage, chunk: Uint8Array): Promise<JobReply> {
+async function hashOnCallingThread (job: JobMessage, chunk: Uint8Array): Promise<Outcome> {
   const steps = hashUnits(job, chunk)
   let sliceStart = performance.now()
-  for (;;) {
-    const step = steps.next()
-    if (step.done === true) return step.value
-    if (performance.now() - sliceStart < CALLING_THREAD_SLICE_MS) continue
-    await nextTurn()
-    sliceStart = performance.now()
+  try {
+    for (;;) {
+      const step = steps.next()
+      if (step.done === true) return step.value
+      if (performance.now() - sliceStart < CALLING_THREAD_SLICE_MS) continue
+      await nextTurn()
+      sliceStart = performance.now()
+    }
+  } catch (error) {
+    Atomics.store(new Int32Array(job.control), ABORT, 1)
+    return { type: 'failed', message: `hashing failed: ${error instanceof Error ? error.message : String(error)}` }
   }
 }
 
