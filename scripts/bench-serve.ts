@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { cpuSecondsOf, killAllChildren, memoryOf, resetPeak, spawnTracked, exitOf } from './bench-serve-processes.js'
 import { announceProbe, handshakeProbe, startNeutralTracker } from './bench-serve-probes.js'
-import { nextLoopbackAddress, ServeSeeder, startAria2, TorrentStreamSeeder, TransmissionSeeder, type LogLine, type ServeOptions, type ServePorts } from './bench-serve-seeders.js'
+import { nextLoopbackAddress, ServeSeeder, serviceProcess, startAria2, TorrentStreamSeeder, TransmissionSeeder, type LogLine, type ServeOptions, type ServePorts } from './bench-serve-seeders.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -618,6 +618,12 @@ function packageVersion (path: string): string {
 
 // ---------------------------------------------------------------- report
 
+/** `node --max-old-space-size=128, NODE_OPTIONS=…`: how serve was started. */
+function serviceDescription (): string {
+  const { nodeFlags, env } = serviceProcess()
+  return ['node', ...nodeFlags].join(' ') + Object.entries(env).map(([name, value]) => `, ${name}=${value}`).join('')
+}
+
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US')
 const mbps = (bytes: number, seconds: number): string => thousands(bytes / seconds / MB)
 const mb = (bytes: number): string => (bytes / MB).toFixed(1)
@@ -669,7 +675,8 @@ function report (results: Results): string {
       'swarm (evertorrent through its own tracker, the others through a neutral tracker each; no web seeds, DHT, LPD or PEX). ' +
       `Best of ${settings.runs} run${settings.runs === 1 ? '' : 's'}, from aria2c's start to its exit. Peak RSS is VmHWM, reset before each download. ` +
       `evertorrent runs with its defaults except \`seeder.max_requests_per_peer = ${settings.maxRequests}\`` +
-      (settings.maxRequests > 256 ? ' (aria2c keeps 256 requests outstanding; at the default, 250, evertorrent drops it as a flood). ' : '. ') +
+      (settings.maxRequests > 256 ? ' (aria2c keeps 256 requests outstanding; at the default, 250, evertorrent drops it as a flood)' : '') +
+      `, as the systemd unit runs it (${serviceDescription()}), from a restarted process (not the one that just hashed). ` +
       `MB = 10^6 bytes. ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}.`,
     '',
     `| | evertorrent ${versions.evertorrent} | transmission ${versions.transmission} |${tsHeader}`,
