@@ -239,9 +239,9 @@ export class PeerSession implements UploadSource {
   }
 
   /**
-   * The wire sends a block as the buffer it was answered with, in a later tick; the block goes back to
-   * the pool once the socket has written it. The wire drops the answer (and `uploaded` stays) if the
-   * request was cancelled or rejected meanwhile.
+   * The wire sends a block as the buffer it was answered with, in a later tick (it would send a ciphered
+   * copy with MSE, which we leave off); the block goes back to the pool once the socket has written it.
+   * The wire drops the answer (and `uploaded` stays) if the request was cancelled or rejected meanwhile.
    */
   private respond (request: QueuedRequest, block: Buffer): void {
     const uploaded = this.wire.uploaded
