@@ -4,6 +4,7 @@
  * All of them listen and connect on loopback only, with DHT, LPD, PEX and port mapping off.
  */
 import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,7 +105,24 @@ export interface ServePorts {
   readonly peer: number
 }
 
-/** `evertorrent serve` on loopback with free ports, started by `start` and timed from its spawn. */
+const SERVICE_UNIT = fileURLToPath(new URL('../../config/evertorrent.service', import.meta.url))
+
+/**
+ * The node flags of the shipped systemd unit's ExecStart and its Environment= (V8 heap sizing, malloc
+ * arenas), so the benchmark measures the process as it runs on the box.
+ */
+export function serviceProcess (): { readonly nodeFlags: string[], readonly env: Record<string, string> } {
+  const unit = readFileSync(SERVICE_UNIT, 'utf8')
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1]
+  if (execStart === undefined) throw new Error(`no ExecStart= in ${SERVICE_UNIT}`)
+  // `/usr/bin/node --flag … /usr/lib/evertorrent/dist/appliance/cli.js serve …`: the flags before the script.
+  const words = execStart.trim().split(/\s+/).slice(1)
+  const nodeFlags = words.slice(0, words.findIndex((word) => !word.startsWith('-')))
+  const env = Object.fromEntries([...unit.matchAll(/^Environment=([^=\s]+)=(.*)$/gm)].map((match) => [match[1]!, match[2]!.trim()]))
+  return { nodeFlags, env }
+}
+
+/** `evertorrent serve` on loopback with free ports and the service's node flags, started by `start` and timed from its spawn. */
 export class ServeSeeder {
   private constructor (readonly child: ChildProcess, readonly spawnedAt: number, private readonly log: LineLog<LogLine>) {}
 
@@ -116,7 +134,8 @@ export class ServeSeeder {
       '--announce-host', '127.0.0.1',
       ...options.libraries.flatMap((library) => ['--library', library])]
     const spawnedAt = performance.now()
-    const child = spawnTracked(process.execPath, args)
+    const service = serviceProcess()
+    const child = spawnTracked(process.execPath, [...service.nodeFlags, ...args], { env: { ...process.env, ...service.env } })
     const serve = new ServeSeeder(child, spawnedAt, new LineLog(child, parseLogLine))
     await serve.waitForCount((line) => line.msg === 'ready', 1, 60_000, 'msg=ready')
     return serve

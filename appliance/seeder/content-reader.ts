@@ -38,25 +38,22 @@ export class ContentReader {
     return this.files.openCount
   }
 
-  /** The block `length` bytes at `offset` of piece `index`, which must lie within the piece. Throws torrent errors. */
-  async readBlock (torrent: PublishedTorrent, index: number, offset: number, length: number): Promise<Buffer> {
+  /**
+   * Fills `block` with the bytes at `offset` of piece `index`; the block must lie within the piece.
+   * Throws torrent errors. The bytes are copied out of the cached spans, which are read into again
+   * once evicted (see BlockCache), so a block queued on a slow socket holds its own bytes, not a span.
+   */
+  async readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void> {
     const { metainfo } = torrent
     const spanBytes = Math.min(this.readAheadBytes, metainfo.pieceLength)
     const start = index * metainfo.pieceLength + offset
-    const end = start + length
-    const first = Math.floor(start / spanBytes)
-    const last = Math.floor((end - 1) / spanBytes)
-    if (first === last) {
-      const span = await this.span(torrent, first, spanBytes)
-      return span.subarray(start - first * spanBytes, end - first * spanBytes)
-    }
-    const parts: Buffer[] = []
-    for (let spanIndex = first; spanIndex <= last; spanIndex++) {
-      const span = await this.span(torrent, spanIndex, spanBytes)
+    const end = start + block.length
+    for (let spanIndex = Math.floor(start / spanBytes); spanIndex * spanBytes < end; spanIndex++) {
       const spanStart = spanIndex * spanBytes
-      parts.push(span.subarray(Math.max(start, spanStart) - spanStart, Math.min(end, spanStart + span.length) - spanStart))
+      const span = this.cache.get(metainfo.infoHash, `${spanBytes}:${spanIndex}`) ?? await this.readSpanOnce(torrent, spanIndex, spanBytes)
+      // In the same turn as the span was found or read: later, once evicted, it may be read into again.
+      span.copy(block, Math.max(start, spanStart) - start, Math.max(start, spanStart) - spanStart, Math.min(end, spanStart + span.length) - spanStart)
     }
-    return Buffer.concat(parts, length)
   }
 
   /** Drops the cached spans and open files of a torrent that changed or went away. */
@@ -70,11 +67,10 @@ export class ContentReader {
     await this.files.close()
   }
 
-  private async span (torrent: PublishedTorrent, spanIndex: number, spanBytes: number): Promise<Buffer> {
+  /** Reads a span that is not cached, once for all who ask for it meanwhile, and caches it. */
+  private async readSpanOnce (torrent: PublishedTorrent, spanIndex: number, spanBytes: number): Promise<Buffer> {
     const owner = torrent.metainfo.infoHash
     const key = `${spanBytes}:${spanIndex}`
-    const cached = this.cache.get(owner, key)
-    if (cached !== undefined) return cached
     const id = `${owner}/${key}`
     let pending = this.inFlight.get(id)
     if (pending === undefined) {
@@ -88,7 +84,8 @@ export class ContentReader {
   private async readSpan (torrent: PublishedTorrent, spanIndex: number, spanBytes: number): Promise<Buffer> {
     const start = spanIndex * spanBytes
     const length = Math.min(spanBytes, torrent.metainfo.totalBytes - start)
-    const bytes = Buffer.allocUnsafeSlow(length)
+    // Every span of this size in the same memory size, the torrent's shorter last one too, so that it is reused.
+    const bytes = this.cache.allocate(spanBytes).subarray(0, length)
     for (const range of fileRangesFor(torrent.metainfo.files, start, length)) {
       await this.files.read(torrent.files[range.fileIndex]!, bytes, range.spanOffset, range.length, range.fileOffset)
     }

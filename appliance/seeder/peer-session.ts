@@ -38,7 +38,10 @@ export interface SessionHost {
   interestChanged (session: PeerSession): void
   /** The session has requests to serve (again). */
   ready (session: PeerSession): void
-  readBlock (torrent: PublishedTorrent, index: number, offset: number, length: number): Promise<Buffer>
+  /** Fills `block` with its bytes (see ContentReader). */
+  readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void>
+  /** Gives back a block buffer the scheduler handed out, once it is sent or will not be. */
+  releaseBlock (block: Uint8Array): void
   /** Reading a block failed (a torrent error, see ContentReader). */
   readFailed (session: PeerSession, error: unknown): void
   uploaded (session: PeerSession, bytes: number): void
@@ -81,6 +84,8 @@ export class PeerSession implements UploadSource {
   private readonly wire: Wire
   private readonly framer = new MessageFramer()
   private queue: QueuedRequest[] = []
+  /** Blocks answered to the wire and not yet written to the socket; given back if the connection ends first. */
+  private readonly unsent = new Set<Uint8Array>()
   private reads = 0
   private floodStrikes = 0
   private metadataAllowance = 0
@@ -139,20 +144,26 @@ export class PeerSession implements UploadSource {
     return this.queue[0]!.length
   }
 
-  sendNext (): void {
+  sendNext (block: Buffer): void {
     const request = this.queue.shift()
     const torrent = this.torrentValue
-    if (request === undefined || torrent === undefined) return
+    if (request === undefined || torrent === undefined) {
+      this.host.releaseBlock(block)
+      return
+    }
     this.reads++
-    this.host.readBlock(torrent, request.index, request.offset, request.length).then((block) => {
+    this.host.readBlock(torrent, request.index, request.offset, block).then(() => {
       this.reads--
-      if (this.closed) return
-      // The wire drops the answer if the request was cancelled or rejected meanwhile.
-      request.respond(null, block)
+      if (this.closed) {
+        this.host.releaseBlock(block)
+        return
+      }
+      this.respond(request, block)
       this.floodStrikes = Math.max(0, this.floodStrikes - 1)
       this.host.ready(this)
     }, (error: unknown) => {
       this.reads--
+      this.host.releaseBlock(block)
       if (!this.closed) this.host.readFailed(this, error)
     })
   }
@@ -178,8 +189,11 @@ export class PeerSession implements UploadSource {
     this.closeReason = reason
     clearTimeout(this.handshakeTimer)
     this.queue = []
+    // The socket calls back every write it still holds as it is destroyed; the wire drops what it holds.
     this.socket.destroy()
     this.wire.destroy()
+    for (const block of this.unsent) this.host.releaseBlock(block)
+    this.unsent.clear()
     this.host.closed(this, reason)
   }
 
@@ -224,15 +238,32 @@ export class PeerSession implements UploadSource {
     }
   }
 
+  /**
+   * The wire sends a block as the buffer it was answered with, in a later tick (it would send a ciphered
+   * copy with MSE, which we leave off); the block goes back to the pool once the socket has written it.
+   * The wire drops the answer (and `uploaded` stays) if the request was cancelled or rejected meanwhile.
+   */
+  private respond (request: QueuedRequest, block: Buffer): void {
+    const uploaded = this.wire.uploaded
+    this.unsent.add(block)
+    request.respond(null, block)
+    if (this.wire.uploaded === uploaded && this.unsent.delete(block)) this.host.releaseBlock(block)
+  }
+
   private send (chunk: Uint8Array): void {
-    if (this.socket.destroyed) return
+    const block = this.unsent.delete(chunk)
+    if (this.socket.destroyed) {
+      if (block) this.host.releaseBlock(chunk)
+      return
+    }
     // The wire writes a block's header and payload separately: corked until the end of this tick,
     // they leave in one writev instead of two writes.
     if (this.socket.writableCorked === 0) {
       this.socket.cork()
       process.nextTick(() => this.socket.uncork())
     }
-    this.socket.write(chunk)
+    if (block) this.socket.write(chunk, () => this.host.releaseBlock(chunk))
+    else this.socket.write(chunk)
     if (this.socket.writableLength > MAX_SEND_BUFFER_BYTES) this.close('send-overflow')
   }
 

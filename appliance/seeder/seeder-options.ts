@@ -40,6 +40,12 @@ export interface SeederOptions {
   readonly cacheBytes?: number
   /** Bytes read from disk at once (capped at the piece length). Default 128 KiB. */
   readonly readAheadBytes?: number
+  /**
+   * Bytes of blocks being read or queued on the sockets of all peers together; no block is started
+   * beyond it until a socket has written one. Default 4 MiB: enough to keep every upload slot's
+   * socket full on a fast link (each peer takes up to 256 KiB).
+   */
+  readonly queuedBytes?: number
   /** Files kept open. Default 32. */
   readonly maxOpenFiles?: number
   /** How often the choker rotates the upload slots. Default 10 s. */
@@ -80,6 +86,7 @@ export function resolveSeederOptions (options: SeederOptions): ResolvedSeederOpt
     peerUploadRateLimit: options.peerUploadRateLimit ?? 0,
     cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024,
     readAheadBytes: options.readAheadBytes ?? 128 * 1024,
+    queuedBytes: options.queuedBytes ?? 4 * 1024 * 1024,
     maxOpenFiles: options.maxOpenFiles ?? 32,
     rechokeIntervalMs: options.rechokeIntervalMs ?? 10_000,
     unchokeTurnMs: options.unchokeTurnMs ?? 30_000,

@@ -4,6 +4,7 @@ import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { VERSION } from '../version.js'
 import { decideUnchokes, type OptimisticSlot } from './choker.js'
+import { BlockPool } from './block-pool.js'
 import { ContentReader } from './content-reader.js'
 import { isTorrentError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
@@ -38,6 +39,8 @@ export interface SeederStats {
   readonly unchoked: number
   readonly uploadedBytes: number
   readonly cachedBytes: number
+  /** Bytes of block buffers being read into or queued on sockets; never more than `queuedBytes`. */
+  readonly queuedBytes: number
   readonly openFiles: number
   /** Torrents with peers, uploads or an error; idle torrents are not listed. */
   readonly torrents: readonly TorrentStats[]
@@ -58,6 +61,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private options: ResolvedSeederOptions
   private readonly catalog: Catalog
   private readonly reader: ContentReader
+  private readonly blocks: BlockPool
   private readonly scheduler: UploadScheduler
   private readonly uploadBucket: TokenBucket
   private readonly server: Server
@@ -92,7 +96,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       ...(this.options.openFile !== undefined && { openFile: this.options.openFile })
     })
     this.uploadBucket = new TokenBucket(this.options.uploadRateLimit, MAX_BLOCK_LENGTH, this.options.now())
-    this.scheduler = new UploadScheduler(this.uploadBucket, this.options.now)
+    this.blocks = new BlockPool(this.options.queuedBytes, () => this.scheduler.wake())
+    this.scheduler = new UploadScheduler(this.uploadBucket, this.blocks, this.options.now)
     this.server = createServer((socket) => this.onIncoming(socket))
     this.host = this.sessionHost()
   }
@@ -185,6 +190,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       unchoked,
       uploadedBytes: this.totalUploaded,
       cachedBytes: this.reader.cachedBytes,
+      queuedBytes: this.blocks.lentBytes,
       openFiles: this.reader.openFiles,
       torrents: [...infoHashes].map((infoHash) => {
         const error = this.failed.get(infoHash)
@@ -320,7 +326,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       joined: (session) => this.joined(session),
       interestChanged: () => this.rechokeSoon(),
       ready: (session) => this.scheduler.add(session),
-      readBlock: async (torrent, index, offset, length) => await this.reader.readBlock(torrent, index, offset, length),
+      readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
+      releaseBlock: (block) => this.blocks.release(block),
       readFailed: (session, error) => {
         const torrent = session.torrent
         if (torrent !== undefined) this.failTorrent(torrent, asTorrentError(error, torrent))

@@ -8,16 +8,24 @@ export interface UploadSource {
   readonly hasQueued: boolean
   /** Its own upload rate limit. */
   readonly bucket: TokenBucket
-  /** Starts serving its next queued block. */
-  sendNext (): void
+  /** Starts serving its next queued block, read into `block` (of `nextBlockLength()` bytes), which it gives back to the pool. */
+  sendNext (block: Buffer): void
+}
+
+/** Where block buffers come from: a bounded pool, so the scheduler waits while every one is in use. */
+export interface BlockSource {
+  readonly available: boolean
+  take (length: number): Buffer | undefined
 }
 
 /**
  * Hands out upload bandwidth block by block, round-robin over the peers with queued requests, within
- * the global and each peer's rate limit. Sources wake it when they queue a request or can send again.
+ * the global and each peer's rate limit and while the block pool has a buffer. Sources wake it when
+ * they queue a request or can send again, the pool when a buffer comes back.
  */
 export class UploadScheduler {
   private readonly global: TokenBucket
+  private readonly blocks: BlockSource
   private readonly now: () => number
   /** Insertion order is the round-robin order: a served source moves to the back. */
   private readonly ready = new Set<UploadSource>()
@@ -25,8 +33,9 @@ export class UploadScheduler {
   private timer: NodeJS.Timeout | undefined
   private closed = false
 
-  constructor (global: TokenBucket, now: () => number) {
+  constructor (global: TokenBucket, blocks: BlockSource, now: () => number) {
     this.global = global
+    this.blocks = blocks
     this.now = now
   }
 
@@ -68,6 +77,8 @@ export class UploadScheduler {
     while (served) {
       served = false
       for (const source of [...this.ready]) {
+        // Every buffer is being read into or queued on a socket: the next one to come back wakes us.
+        if (!this.blocks.available) return
         if (!this.ready.has(source)) continue
         const length = source.nextBlockLength()
         if (length === undefined) {
@@ -88,7 +99,7 @@ export class UploadScheduler {
         source.bucket.take(length, now)
         this.ready.delete(source)
         this.ready.add(source)
-        source.sendNext()
+        source.sendNext(this.blocks.take(length)!)
         served = true
       }
     }

@@ -37,3 +37,24 @@ test('forgets every span of one owner only', (t) => {
   t.truthy(cache.get('y', '1'))
   t.is(cache.size, 10)
 })
+
+test('the memory of evicted spans is read into again, within an eighth of the budget per size; forgotten spans are not', (t) => {
+  const cache = new BlockCache(8 * 100)
+  const spans = Array.from({ length: 9 }, () => cache.allocate(100))
+  spans.forEach((span, index) => cache.set('t', String(index), span))
+  // The ninth evicted the first: its memory is handed out again, once.
+  t.is(cache.spareSize, 100)
+  t.is(cache.allocate(100).buffer, spans[0]!.buffer)
+  t.not(cache.allocate(100).buffer, spans[0]!.buffer)
+  t.is(cache.spareSize, 0)
+  // A part of a span (the shorter last one of a torrent) gives back its whole memory.
+  const short = cache.allocate(100).subarray(0, 30)
+  cache.set('u', 'last', short)
+  for (let index = 9; index < 20; index++) cache.set('t', String(index), cache.allocate(100))
+  t.is(cache.get('u', 'last'), undefined)
+  t.is(cache.spareSize, 100, 'one span of 100 bytes: an eighth of the budget')
+  t.is(cache.allocate(100).byteLength, 100)
+  cache.forget('t')
+  t.is(cache.size, 0)
+  t.is(cache.spareSize, 0)
+})

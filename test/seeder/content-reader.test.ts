@@ -2,6 +2,7 @@ import { appendFileSync, rmSync, utimesSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
+import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import { ContentReader } from '../../appliance/seeder/content-reader.js'
 import { SeederError } from '../../appliance/seeder/errors.js'
 import type { OpenFile } from '../../appliance/seeder/file-handle-cache.js'
@@ -11,6 +12,13 @@ import { tempDir } from '../helpers/temp-dir.js'
 import { contentOf, publish } from './fixtures.js'
 
 const KiB = 1024
+
+/** A block read into a buffer of its own, as the seeder reads into its block pool. */
+async function readBlock (files: ContentReader, torrent: PublishedTorrent, index: number, offset: number, length: number): Promise<Buffer> {
+  const block = Buffer.alloc(length)
+  await files.readBlock(torrent, index, offset, block)
+  return block
+}
 
 function reader (options: Partial<ConstructorParameters<typeof ContentReader>[0]> = {}): ContentReader {
   return new ContentReader({ cacheBytes: 256 * KiB, readAheadBytes: 64 * KiB, maxOpenFiles: 4, ...options })
@@ -28,7 +36,7 @@ test('every block of a multi-file torrent reads back as its content, across file
     const size = pieceSize(metainfo, index)
     // Aligned 16 KiB blocks, and odd ones that straddle the 16 KiB read-ahead spans.
     for (const [offset, length] of [[0, Math.min(16 * KiB, size)], [size - 1, 1], [Math.min(1000, size - 1), Math.min(16 * KiB, size - Math.min(1000, size - 1))]] as const) {
-      const block = await files.readBlock(torrent, index, offset, length)
+      const block = await readBlock(files, torrent, index, offset, length)
       const start = index * metainfo.pieceLength + offset
       t.true(block.equals(content.subarray(start, start + length)), `piece ${index} offset ${offset} length ${length}`)
     }
@@ -48,7 +56,7 @@ test('the cache stays within its budget and the open files within their limit', 
   for (let index = metainfo.pieceCount - 1; index >= 0; index--) {
     for (let offset = 0; offset < pieceSize(metainfo, index); offset += 16 * KiB) {
       const length = Math.min(16 * KiB, pieceSize(metainfo, index) - offset)
-      const reads = [files.readBlock(torrent, index, offset, length), files.readBlock(torrent, index, offset, length)]
+      const reads = [readBlock(files, torrent, index, offset, length), readBlock(files, torrent, index, offset, length)]
       const [block] = await Promise.all(reads)
       const start = index * metainfo.pieceLength + offset
       t.true(block!.equals(content.subarray(start, start + length)))
@@ -65,6 +73,32 @@ async function failure (t: ExecutionContext, action: () => Promise<unknown>): Pr
   return error as SeederError
 }
 
+test('blocks read at once are all right while evicted spans are read into again, and keep their bytes after', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'big/a': 700_000, 'big/b': 333_333 })
+  const torrent = await publish(join(root, 'big'), { pieceLength: 64 * KiB })
+  // Room for four spans: nearly every read evicts one, and its memory is read into next.
+  const files = reader({ cacheBytes: 4 * 32 * KiB, readAheadBytes: 32 * KiB })
+  t.teardown(async () => await files.close())
+  const { metainfo } = torrent
+  const content = contentOf(torrent)
+  const requests: Array<{ start: number, read: Promise<Buffer> }> = []
+  for (let index = 0; index < metainfo.pieceCount; index++) {
+    for (let offset = 0; offset < pieceSize(metainfo, index); offset += 16 * KiB) {
+      const length = Math.min(16 * KiB, pieceSize(metainfo, index) - offset)
+      requests.push({ start: index * metainfo.pieceLength + offset, read: readBlock(files, torrent, index, offset, length) })
+    }
+  }
+  const blocks = await Promise.all(requests.map(async (request) => await request.read))
+  // Then everything once more, backwards, so every span is evicted and read into again.
+  for (let index = metainfo.pieceCount - 1; index >= 0; index--) await readBlock(files, torrent, index, 0, 16 * KiB)
+  blocks.forEach((block, at) => {
+    const start = requests[at]!.start
+    t.true(block.equals(content.subarray(start, start + block.length)), `block at ${start}`)
+  })
+  t.true(files.cachedBytes <= 4 * 32 * KiB)
+})
+
 test('a file modified after hashing is not served: ET_FILE_CHANGED', async (t) => {
   const root = tempDir(t)
   writeTree(root, { 'item/a': 50_000, 'item/b': 50_000 })
@@ -72,8 +106,8 @@ test('a file modified after hashing is not served: ET_FILE_CHANGED', async (t) =
   const files = reader()
   t.teardown(async () => await files.close())
   utimesSync(torrent.files[1]!.absolutePath, new Date(), new Date(Date.now() + 5000))
-  await files.readBlock(torrent, 0, 0, 16 * KiB)
-  const error = await failure(t, async () => await files.readBlock(torrent, 4, 0, 16 * KiB))
+  await readBlock(files, torrent, 0, 0, 16 * KiB)
+  const error = await failure(t, async () => await readBlock(files, torrent, 4, 0, 16 * KiB))
   t.is(error.code, 'ET_FILE_CHANGED')
   t.is(error.path, torrent.files[1]!.absolutePath)
 })
@@ -84,11 +118,11 @@ test('a file that grew or shrank is not served, even while it is open', async (t
   const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
   const files = reader({ readAheadBytes: 16 * KiB })
   t.teardown(async () => await files.close())
-  await files.readBlock(torrent, 0, 0, 16 * KiB)
+  await readBlock(files, torrent, 0, 0, 16 * KiB)
   t.is(files.openFiles, 1)
   appendFileSync(torrent.files[0]!.absolutePath, 'more')
   utimesSync(torrent.files[0]!.absolutePath, new Date(), new Date(torrent.files[0]!.mtimeMs))
-  const error = await failure(t, async () => await files.readBlock(torrent, 1, 0, 16 * KiB))
+  const error = await failure(t, async () => await readBlock(files, torrent, 1, 0, 16 * KiB))
   t.is(error.code, 'ET_FILE_CHANGED')
 })
 
@@ -99,7 +133,7 @@ test('a deleted file gives ET_FILE_MISSING', async (t) => {
   const files = reader()
   t.teardown(async () => await files.close())
   rmSync(torrent.files[1]!.absolutePath)
-  const error = await failure(t, async () => await files.readBlock(torrent, 2, 0, 40_000 - 32 * KiB))
+  const error = await failure(t, async () => await readBlock(files, torrent, 2, 0, 40_000 - 32 * KiB))
   t.is(error.code, 'ET_FILE_MISSING')
 })
 
@@ -121,8 +155,8 @@ test('a drive failing mid-read (EIO) gives ET_READ, and no bytes', async (t) => 
   }
   const files = reader({ readAheadBytes: 16 * KiB, openFile: failingDrive })
   t.teardown(async () => await files.close())
-  t.is((await files.readBlock(torrent, 0, 0, 16 * KiB)).length, 16 * KiB)
-  const error = await failure(t, async () => await files.readBlock(torrent, 1, 0, 16 * KiB))
+  t.is((await readBlock(files, torrent, 0, 0, 16 * KiB)).length, 16 * KiB)
+  const error = await failure(t, async () => await readBlock(files, torrent, 1, 0, 16 * KiB))
   t.is(error.code, 'ET_READ')
   t.regex(error.message, /EIO/)
 })

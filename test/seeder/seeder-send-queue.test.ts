@@ -1,0 +1,54 @@
+import { join } from 'node:path'
+import test from 'ava'
+import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
+import { writeTree } from '../helpers/content.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { contentOf, publish } from './fixtures.js'
+import { downloadWithWire, MESSAGE, RawPeer } from './peers.js'
+import { startSeeder } from './start-seeder.js'
+
+const KiB = 1024
+
+/** A peer that asks for every block of the torrent and never reads its socket. */
+async function stuckPeer (port: number, torrent: PublishedTorrent): Promise<RawPeer> {
+  const peer = await RawPeer.connect(port)
+  peer.sendHandshake(torrent.metainfo.infoHash)
+  peer.sendMessage(MESSAGE.interested)
+  await peer.waitFor((message) => message.id === MESSAGE.unchoke)
+  peer.socket.pause()
+  const { pieceLength, pieceCount } = torrent.metainfo
+  for (let index = 0; index < pieceCount; index++) {
+    for (let offset = 0; offset < pieceLength; offset += 16 * KiB) peer.sendMessage(MESSAGE.request, index, offset, 16 * KiB)
+  }
+  return peer
+}
+
+async function until (check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
+test('the bytes queued on all sockets stay within queuedBytes; every block comes back when its peer goes, and the next peer gets every byte', async (t) => {
+  const source = tempDir(t)
+  // More than the kernel's loopback socket buffers take, so the stuck peers' blocks pile up in the seeder.
+  writeTree(source, { 'item.bin': 24 * 1024 * KiB })
+  const torrent = await publish(join(source, 'item.bin'), { pieceLength: 256 * KiB })
+  const limit = 512 * KiB
+  const { seeder } = await startSeeder(t, [torrent], { queuedBytes: limit, maxOutstandingRequests: 2000 })
+  let highest = 0
+  const sampler = setInterval(() => { highest = Math.max(highest, seeder.stats().queuedBytes) }, 1)
+  t.teardown(() => clearInterval(sampler))
+
+  // Each would hold 256 KiB and more (its own limit) if the pool did not stop them first.
+  const stuck = await Promise.all([1, 2, 3].map(async () => await stuckPeer(seeder.port, torrent)))
+  await until(() => seeder.stats().queuedBytes >= limit)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.true(highest <= limit, `${highest} bytes queued at most, limit ${limit}`)
+
+  for (const peer of stuck) peer.destroy()
+  await until(() => seeder.stats().peers === 0)
+  await until(() => seeder.stats().queuedBytes === 0)
+  t.is(seeder.stats().queuedBytes, 0, 'the blocks queued for the stuck peers came back when they went away')
+  const content = await downloadWithWire(seeder.port, torrent, 32)
+  t.true(content.equals(contentOf(torrent)), 'the next peer got the content intact')
+  t.true(highest <= limit, `${highest} bytes queued at most, limit ${limit}`)
+})
