@@ -86,6 +86,9 @@ export class PeerSession implements UploadSource {
   private queue: QueuedRequest[] = []
   /** Blocks answered to the wire and not yet written to the socket; given back if the connection ends first. */
   private readonly unsent = new Set<Uint8Array>()
+  /** Blocks handed to the socket and not yet written out by it, and when the socket last wrote one (or got the first). */
+  private blocksInSocket = 0
+  private lastBlockWrittenAt = 0
   private reads = 0
   private floodStrikes = 0
   private metadataAllowance = 0
@@ -262,9 +265,29 @@ export class PeerSession implements UploadSource {
       this.socket.cork()
       process.nextTick(() => this.socket.uncork())
     }
-    if (block) this.socket.write(chunk, () => this.host.releaseBlock(chunk))
+    if (block) this.writeBlock(chunk)
     else this.socket.write(chunk)
     if (this.socket.writableLength > MAX_SEND_BUFFER_BYTES) this.close('send-overflow')
+  }
+
+  /** A block from the pool: it goes back once the socket has written it. */
+  private writeBlock (block: Uint8Array): void {
+    if (this.blocksInSocket === 0) this.lastBlockWrittenAt = this.host.now()
+    this.blocksInSocket++
+    this.socket.write(block, () => {
+      this.blocksInSocket--
+      this.lastBlockWrittenAt = this.host.now()
+      this.host.releaseBlock(block)
+    })
+  }
+
+  /**
+   * True when blocks have sat in the socket for `stallMs` without one being written: the peer does not
+   * read, and the pool buffers it holds would stay out of everyone else's reach (keep-alives it sends
+   * keep the idle timeout away).
+   */
+  isSendStalled (now: number, stallMs: number): boolean {
+    return this.blocksInSocket > 0 && now - this.lastBlockWrittenAt >= stallMs
   }
 
   private onHandshake (infoHash: InfoHash, dialed: PublishedTorrent | undefined): void {

@@ -26,6 +26,8 @@ export type DisconnectReason =
   | 'metadata-flood'
   /** The peer does not read what we send, and our send buffer overflowed. */
   | 'send-overflow'
+  /** The peer read none of the blocks queued for it for a while (`SeederOptions.sendStallMs`). */
+  | 'send-stalled'
   /** The wire ended on a message BEP 3/6/10 forbids (e.g. HaveAll without the fast extension). */
   | 'protocol-violation'
   /** The peer has every piece too: two seeds have nothing to trade. */

@@ -46,6 +46,11 @@ export interface SeederOptions {
    * socket full on a fast link (each peer takes up to 256 KiB).
    */
   readonly queuedBytes?: number
+  /**
+   * A peer that has not read any block queued for it for this long is disconnected, so peers that
+   * never read cannot keep the pool of `queuedBytes` from the others. Default 30 s.
+   */
+  readonly sendStallMs?: number
   /** Files kept open. Default 32. */
   readonly maxOpenFiles?: number
   /** How often the choker rotates the upload slots. Default 10 s. */
@@ -87,6 +92,7 @@ export function resolveSeederOptions (options: SeederOptions): ResolvedSeederOpt
     cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024,
     readAheadBytes: options.readAheadBytes ?? 128 * 1024,
     queuedBytes: options.queuedBytes ?? 4 * 1024 * 1024,
+    sendStallMs: options.sendStallMs ?? 30_000,
     maxOpenFiles: options.maxOpenFiles ?? 32,
     rechokeIntervalMs: options.rechokeIntervalMs ?? 10_000,
     unchokeTurnMs: options.unchokeTurnMs ?? 30_000,

@@ -408,11 +408,17 @@ export class Seeder extends EventEmitter<SeederEvents> {
     })
   }
 
+  /** Rotates the upload slots, and ends the peers whose sends stalled (see `SeederOptions.sendStallMs`). */
   private rechoke (): void {
     if (this.state !== 'started') return
     const now = this.options.now()
     const peers: PeerSession[] = []
-    for (const swarm of this.swarms.values()) peers.push(...swarm)
+    for (const swarm of this.swarms.values()) {
+      for (const peer of [...swarm]) {
+        if (peer.isSendStalled(now, this.options.sendStallMs)) peer.close('send-stalled')
+        else peers.push(peer)
+      }
+    }
     const decision = decideUnchokes(peers.map((peer) => peer.chokerView), this.optimistic, now, {
       slots: this.options.uploadSlots,
       turnMs: this.options.unchokeTurnMs,

@@ -52,3 +52,24 @@ test('the bytes queued on all sockets stay within queuedBytes; every block comes
   t.true(content.equals(contentOf(torrent)), 'the next peer got the content intact')
   t.true(highest <= limit, `${highest} bytes queued at most, limit ${limit}`)
 })
+
+test('peers that never read are disconnected once their sends stall, so they cannot keep the pool from the others', async (t) => {
+  const source = tempDir(t)
+  writeTree(source, { 'item.bin': 24 * 1024 * KiB })
+  const torrent = await publish(join(source, 'item.bin'), { pieceLength: 256 * KiB })
+  const limit = 512 * KiB
+  const { seeder } = await startSeeder(t, [torrent], { queuedBytes: limit, maxOutstandingRequests: 2000, sendStallMs: 300, rechokeIntervalMs: 50 })
+  const reasons: string[] = []
+  seeder.on('peer-disconnected', ({ reason }) => reasons.push(reason))
+
+  // Enough of them to take every pool buffer; they keep their connections open and read nothing.
+  const stuck = await Promise.all([1, 2, 3].map(async () => await stuckPeer(seeder.port, torrent)))
+  t.teardown(() => { for (const peer of stuck) peer.destroy() })
+  await until(() => seeder.stats().queuedBytes >= limit)
+
+  await until(() => reasons.length === stuck.length)
+  t.deepEqual(reasons, ['send-stalled', 'send-stalled', 'send-stalled'])
+  await until(() => seeder.stats().queuedBytes === 0)
+  const content = await downloadWithWire(seeder.port, torrent, 32)
+  t.true(content.equals(contentOf(torrent)), 'a peer that reads got the content intact')
+})
