@@ -13,7 +13,7 @@ import { StatusModel } from './status/status-model.js'
 import type { Logger } from './system/logger.js'
 import { liveReconfigurer, type ReconfigureResult } from './system/reload.js'
 import { ConfigError, type Settings } from './system/settings.js'
-import { Tracker } from './tracker/tracker.js'
+import { Tracker, type TrackerOptions } from './tracker/tracker.js'
 import { HttpServer } from './web/http-server.js'
 import { torrentDownloadHandler } from './web/torrent-download.js'
 import { registerStatusPage } from './web/status-page.js'
@@ -54,6 +54,39 @@ async function ensureLibraryFolder (folder: string): Promise<void> {
     const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))
     throw new ConfigError(`library.folders: "${folder}" is not a folder that can be created and read (${reason})`, undefined, 'library.folders')
   }
+}
+
+/** Tries at picking a port number free for both TCP and UDP, when the tracker port is 0. */
+const TRACKER_PORT_ATTEMPTS = 5
+
+/**
+ * The tracker with its HTTP and UDP announces on one port number, so http:// and udp:// tracker URLs
+ * share it. Asked for port 0, TCP picks the number and UDP takes the same one: the kernel picks free
+ * TCP and UDP ports apart, so a number free for UDP can be in use for TCP (seen in the test suite as
+ * EADDRINUSE). Another number is tried if UDP has this one taken.
+ */
+async function startTracker (options: TrackerOptions & { readonly udpPort: number }): Promise<{ tracker: Tracker, trackerHttp: HttpServer }> {
+  for (let attempt = 1; ; attempt++) {
+    const trackerHttp = new HttpServer({ port: options.udpPort, ...(options.host !== undefined && { host: options.host }) })
+    await trackerHttp.start()
+    const tracker = new Tracker({ ...options, udpPort: trackerHttp.port })
+    try {
+      await tracker.start()
+    } catch (error) {
+      await tracker.close()
+      await trackerHttp.close()
+      if (options.udpPort !== 0 || attempt === TRACKER_PORT_ATTEMPTS) throw error
+      continue
+    }
+    mountTracker(trackerHttp, tracker)
+    return { tracker, trackerHttp }
+  }
+}
+
+function mountTracker (server: HttpServer, tracker: Tracker): void {
+  server.route(['GET'], '/announce', tracker.handleAnnounce)
+  server.route(['GET'], '/scrape', tracker.handleScrape)
+  server.upgrade('/announce', tracker.handleUpgrade)
 }
 
 /** A host as it goes into a URL: IPv6 literals in brackets. */
@@ -118,34 +151,23 @@ export async function startService (settings: Settings, logger: Logger): Promise
     await seeder.start()
     started.push(seeder)
 
-    const tracker = new Tracker({
+    const { tracker, trackerHttp } = await startTracker({
       catalog,
       everseedPort: seeder.port,
       mode: settings['tracker.mode'] as 'published-only' | 'open',
       udpPort: settings['tracker.port'],
       ...(listenHost !== undefined && { host: listenHost })
     })
-    await tracker.start()
-    started.push(tracker)
-    const trackerPort = tracker.udpPort!
+    started.push(trackerHttp, tracker)
+    const trackerPort = trackerHttp.port
 
     const webSeed = new WebSeed({ catalog })
-    const mountTracker = (server: HttpServer): void => {
-      server.route(['GET'], '/announce', tracker.handleAnnounce)
-      server.route(['GET'], '/scrape', tracker.handleScrape)
-      server.upgrade('/announce', tracker.handleUpgrade)
-    }
     const http = new HttpServer({ port: settings['http.port'], ...(listenHost !== undefined && { host: listenHost }) })
-    mountTracker(http)
+    mountTracker(http, tracker)
     http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
     http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
     await http.start()
     started.push(http)
-    // HTTP announces on the tracker port too, so http:// and udp:// tracker URLs share one port.
-    const trackerHttp = new HttpServer({ port: trackerPort, ...(listenHost !== undefined && { host: listenHost }) })
-    mountTracker(trackerHttp)
-    await trackerHttp.start()
-    started.push(trackerHttp)
 
     const httpBase = `http://${announceHost}:${http.port}`
     const announceList = [[`http://${announceHost}:${trackerPort}/announce`], [`udp://${announceHost}:${trackerPort}`]]
