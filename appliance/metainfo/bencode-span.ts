@@ -54,19 +54,24 @@ export interface DictionaryEntry {
   readonly valueEnd: number
 }
 
-/** The entries of the well-formed bencoded dictionary that `bytes` holds (check with `endOfValue` first). */
-export function dictionaryEntries (bytes: Uint8Array): DictionaryEntry[] {
+/**
+ * The entries of the bencoded dictionary that `bytes` starts with, each value checked as `endOfValue`
+ * checks it; undefined when `bytes` holds no well-formed dictionary.
+ */
+export function dictionaryEntries (bytes: Uint8Array): DictionaryEntry[] | undefined {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (data[0] !== DICT) return undefined
   const entries: DictionaryEntry[] = []
   let position = 1
   while (position < data.length && data[position] !== END) {
-    const colon = data.indexOf(COLON, position)
-    const valueStart = colon + 1 + Number(data.toString('latin1', position, colon))
-    const valueEnd = endOfValue(data, valueStart)
-    entries.push({ key: data.subarray(colon + 1, valueStart), start: position, valueStart, valueEnd })
+    const isStringKey = data[position]! >= 0x30 && data[position]! <= 0x39
+    const valueStart = isStringKey ? endOfValue(data, position) : -1
+    const valueEnd = valueStart < 0 ? -1 : endOfValue(data, valueStart)
+    if (valueEnd < 0) return undefined
+    entries.push({ key: data.subarray(data.indexOf(COLON, position) + 1, valueStart), start: position, valueStart, valueEnd })
     position = valueEnd
   }
-  return entries
+  return data[position] === END ? entries : undefined
 }
 
 /**
@@ -75,6 +80,6 @@ export function dictionaryEntries (bytes: Uint8Array): DictionaryEntry[] {
  */
 export function withEntry (dictionary: Buffer, key: string, value: Uint8Array): Buffer {
   const keyBytes = Buffer.from(key)
-  const position = dictionaryEntries(dictionary).find((entry) => Buffer.compare(entry.key, keyBytes) > 0)?.start ?? dictionary.length - 1
+  const position = dictionaryEntries(dictionary)!.find((entry) => Buffer.compare(entry.key, keyBytes) > 0)?.start ?? dictionary.length - 1
   return Buffer.concat([dictionary.subarray(0, position), Buffer.from(`${keyBytes.length}:`), keyBytes, value, dictionary.subarray(position)])
 }

@@ -96,7 +96,9 @@ const INFO_KEY = Buffer.from('info')
 
 /** Reads a `.torrent` file, checking every field it relies on; anything else is an ET_BAD_TORRENT. */
 export function parseTorrent (bytes: Uint8Array): Metainfo {
-  if (endOfValue(bytes, 0) < 0) throw bad('not bencoded data')
+  // One walk checks the syntax and finds where the info dictionary's bytes are.
+  const entries = dictionaryEntries(bytes)
+  if (entries === undefined) throw bad(endOfValue(bytes, 0) < 0 ? 'not bencoded data' : 'no info dictionary')
   let torrent: unknown
   try {
     torrent = bencode.decode(bytes)
@@ -128,7 +130,7 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
     : torrent['url-list'] instanceof Uint8Array ? [text(torrent['url-list'], 'url-list')] : list(torrent['url-list'], 'url-list').map((url) => text(url, 'url-list'))
   // The infohash is the SHA-1 of the info dictionary's bytes as they stand in the file, not re-encoded:
   // a torrent made by a tool that encodes differently keeps the infohash every client gives it.
-  const infoEntries = dictionaryEntries(bytes).filter((entry) => entry.key.equals(INFO_KEY))
+  const infoEntries = entries.filter((entry) => entry.key.equals(INFO_KEY))
   if (infoEntries.length !== 1) throw bad('more than one info dictionary')
   const metainfo = describe(Buffer.from(bytes.subarray(infoEntries[0]!.valueStart, infoEntries[0]!.valueEnd)), {
     name,
