@@ -3,7 +3,7 @@ export const LSD_GROUP = '239.192.152.143'
 export const LSD_PORT = 6771
 
 /** BEP 14 keeps an announce within one unfragmented datagram. */
-const MAX_DATAGRAM = 1400
+export const MAX_DATAGRAM = 1400
 
 export interface LsdAnnounce {
   /** The TCP port the announcing peer accepts connections on. */

@@ -16,11 +16,11 @@ const HANDSHAKE_TIMEOUT_MS = 20_000
 /** BEP 3 peers send a keep-alive every two minutes; silence for longer means the peer is gone. */
 const IDLE_TIMEOUT_MS = 180_000
 /** Bytes queued on the socket above which no new block is started: enough to keep a fast link busy. */
-const SEND_BUFFER_BYTES = 256 * 1024
+export const SEND_BUFFER_BYTES = 256 * 1024
 /** Bytes queued on the socket above which the peer is taken for one that does not read. */
-const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
+export const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
 /** Blocks read from disk at once for one peer. */
-const MAX_READS_PER_PEER = 4
+export const MAX_READS_PER_PEER = 4
 /** BEP 9 serves the info dictionary in 16 KiB pieces. */
 const METADATA_PIECE_BYTES = 16 * 1024
 

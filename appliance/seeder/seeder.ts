@@ -19,7 +19,7 @@ import { TrackerAnnouncer } from './tracker-announcer.js'
 import { UploadScheduler } from './upload-scheduler.js'
 
 /** Outgoing connections still in their TCP handshake, so a long peer list cannot flood the uplink with SYNs. */
-const MAX_HALF_OPEN = 16
+export const MAX_HALF_OPEN = 16
 /** How often 'uploaded' events report the bytes sent per torrent. */
 const UPLOAD_REPORT_MS = 1000
 

@@ -26,6 +26,8 @@ interface Spec<T> {
   readonly kind: Kind
   readonly default: (env: SettingsEnvironment) => T
   readonly doc: string
+  /** Set for a resource bound: what it bounds, in a few words, for the limits table (docs/limits.md). */
+  readonly bound?: string
 }
 
 const port = { type: 'integer', min: 0, max: 65535 } as const
@@ -61,6 +63,11 @@ export const SETTINGS = {
     default: () => 60,
     doc: 'Seconds between full rescans that notice changed files; new and removed entries are noticed at once.'
   } satisfies Spec<number>,
+  'library.settle_seconds': {
+    kind: count(0, 3600),
+    default: () => 10,
+    doc: 'New or changed content is published only once none of its files has changed for this many seconds (and, where Linux lets the service see it, no process has one open for writing): a file being copied in is never published half-written. 0 publishes at once.'
+  } satisfies Spec<number>,
   'state.dir': {
     kind: { type: 'string' },
     default: (env) => join(env.stateHome, 'evertorrent'),
@@ -81,6 +88,48 @@ export const SETTINGS = {
     default: () => 8080,
     doc: 'HTTP port: status page, web seeds (BEP 19), .torrent downloads and the HTTP tracker at /announce.'
   } satisfies Spec<number>,
+  'http.max_connections': {
+    kind: count(16, 1_000_000),
+    default: () => 512,
+    doc: 'HTTP connections at most (status pages, web seeds, .torrent downloads, HTTP and WebSocket announces), over the HTTP port and the tracker port together; more are closed at once.',
+    bound: 'HTTP and WebSocket connections, both HTTP ports together'
+  } satisfies Spec<number>,
+  'http.max_connections_per_address': {
+    kind: count(1, 100_000),
+    default: () => 32,
+    doc: 'HTTP connections from one IP address at most (a browser opens about 6); more are closed at once, so one host cannot take every connection.',
+    bound: 'HTTP and WebSocket connections from one address'
+  } satisfies Spec<number>,
+  'http.idle_seconds': {
+    kind: count(1, 3600),
+    default: () => 5,
+    doc: 'A keep-alive connection with no request for this long is closed.',
+    bound: 'idle keep-alive HTTP connection'
+  } satisfies Spec<number>,
+  'http.headers_seconds': {
+    kind: count(1, 3600),
+    default: () => 10,
+    doc: 'A request\'s headers must have arrived this long after the connection opened or the previous response ended; a connection that sends nothing is closed after it too.',
+    bound: 'time to send request headers'
+  } satisfies Spec<number>,
+  'http.max_header_bytes': {
+    kind: count(1024, 65536),
+    default: () => 8192,
+    doc: 'Bytes of request line and headers at most; a larger request gets 431 and is closed.',
+    bound: 'request line and headers'
+  } satisfies Spec<number>,
+  'http.max_event_streams': {
+    kind: count(1, 10_000),
+    default: () => 64,
+    doc: 'Live status streams (/api/events, one per open status page) at most.',
+    bound: 'open status pages (server-sent event streams)'
+  } satisfies Spec<number>,
+  'http.event_streams_per_address': {
+    kind: count(1, 10_000),
+    default: () => 4,
+    doc: 'Live status streams from one IP address at most, so one client cannot lock every other page out.',
+    bound: 'open status pages from one address'
+  } satisfies Spec<number>,
   'tracker.port': {
     kind: port,
     default: () => 6969,
@@ -91,6 +140,36 @@ export const SETTINGS = {
     default: () => 'published-only',
     doc: '"published-only" tracks only torrents this box publishes (like a whitelist); "open" tracks any torrent.'
   } satisfies Spec<string>,
+  'tracker.max_swarms': {
+    kind: count(1, 1_000_000),
+    default: () => 1000,
+    doc: 'In "open" mode, swarms of torrents this box does not publish at most; beyond it the swarm announced to least recently is dropped. Published torrents always have their swarm.',
+    bound: 'swarms of torrents not published here ("open" mode)'
+  } satisfies Spec<number>,
+  'tracker.max_peers': {
+    kind: count(100, 10_000_000),
+    default: () => 20_000,
+    doc: 'Peers held by the tracker at most, over all swarms (about 1.7 KB each); beyond it the least recently announced swarm of a torrent this box does not publish is dropped.',
+    bound: 'peers in all swarms'
+  } satisfies Spec<number>,
+  'tracker.max_peers_per_swarm': {
+    kind: count(10, 1_000_000),
+    default: () => 1000,
+    doc: 'Peers held per swarm at most; beyond it the peer announced least recently is dropped.',
+    bound: 'peers in one swarm'
+  } satisfies Spec<number>,
+  'tracker.max_ws_frame_bytes': {
+    kind: count(1024, 16 * 1024 * 1024),
+    default: () => 32 * 1024,
+    doc: 'Bytes of one WebSocket tracker message at most (a WebTorrent announce carries up to 10 WebRTC offers of 1-2 KB); a larger frame closes the connection before it is buffered.',
+    bound: 'one WebSocket tracker message'
+  } satisfies Spec<number>,
+  'tracker.ws_idle_seconds': {
+    kind: count(10, 86400),
+    default: () => 900,
+    doc: 'A WebSocket tracker connection that sends no message for this long is closed (clients announce every 600 s).',
+    bound: 'idle WebSocket tracker connection'
+  } satisfies Spec<number>,
   'seeder.port': {
     kind: port,
     default: () => 6881,
@@ -104,7 +183,44 @@ export const SETTINGS = {
   'seeder.max_connections': {
     kind: count(1, 100000),
     default: () => 200,
-    doc: 'Peer connections at most, over all torrents.'
+    doc: 'Peer connections at most, over all torrents, incoming and outgoing, handshaking or not.',
+    bound: 'peer connections, all torrents'
+  } satisfies Spec<number>,
+  'seeder.max_connections_per_torrent': {
+    kind: count(1, 100000),
+    default: () => 50,
+    doc: 'Peer connections of one torrent at most. When it is full, a newcomer takes the place of a peer that has asked for nothing for a while.',
+    bound: 'peer connections of one torrent'
+  } satisfies Spec<number>,
+  'seeder.max_connections_per_address': {
+    kind: count(1, 100000),
+    default: () => 8,
+    doc: 'Peer connections from one IP address at most, over all torrents (several clients behind one NAT still fit); more are closed at once.',
+    bound: 'peer connections from one address'
+  } satisfies Spec<number>,
+  'seeder.handshake_seconds': {
+    kind: count(1, 600),
+    default: () => 10,
+    doc: 'A peer must complete the BitTorrent handshake this soon after connecting.',
+    bound: 'time to complete the peer handshake'
+  } satisfies Spec<number>,
+  'seeder.idle_seconds': {
+    kind: count(30, 3600),
+    default: () => 180,
+    doc: 'A peer that sends nothing for this long is disconnected (peers send a keep-alive every 2 minutes).',
+    bound: 'silent peer connection'
+  } satisfies Spec<number>,
+  'seeder.stall_seconds': {
+    kind: count(1, 600),
+    default: () => 5,
+    doc: 'A peer that reads none of the blocks queued for it for this long loses its upload slot to the next peer.',
+    bound: 'peer not reading what it asked for, until it loses its upload slot'
+  } satisfies Spec<number>,
+  'seeder.stall_disconnect_seconds': {
+    kind: count(1, 3600),
+    default: () => 20,
+    doc: 'A peer that reads none of the blocks queued for it for this long is disconnected, and the memory of its blocks goes back to the others.',
+    bound: 'peer not reading what it asked for, until it is disconnected'
   } satisfies Spec<number>,
   'seeder.upload_rate_limit': {
     kind: count(0, 2 ** 40),
@@ -119,12 +235,26 @@ export const SETTINGS = {
   'seeder.max_requests_per_peer': {
     kind: count(1, 10000),
     default: () => 500,
-    doc: 'Block requests a peer may have outstanding; more are rejected, and a flood ends the connection.'
+    doc: 'Block requests a peer may have outstanding; more are rejected, and a flood ends the connection.',
+    bound: 'outstanding block requests of one peer'
   } satisfies Spec<number>,
   'seeder.cache_size': {
     kind: count(0, 2 ** 32),
     default: () => 8 * 1024 * 1024,
-    doc: 'Bytes of the read cache shared by all torrents.'
+    doc: 'Bytes of the read cache shared by all torrents.',
+    bound: 'read-ahead cache, all torrents'
+  } satisfies Spec<number>,
+  'seeder.block_pool_size': {
+    kind: count(64 * 1024, 2 ** 32),
+    default: () => 4 * 1024 * 1024,
+    doc: 'Bytes of blocks being read or waiting on peer sockets, over all peers; no block is started beyond it until a socket has written one.',
+    bound: 'blocks being read or queued on peer sockets'
+  } satisfies Spec<number>,
+  'seeder.max_open_files': {
+    kind: count(1, 10000),
+    default: () => 32,
+    doc: 'Content files the seeder keeps open at most.',
+    bound: 'open content files (seeder)'
   } satisfies Spec<number>,
   'seeder.local_discovery': {
     kind: { type: 'boolean' },
@@ -181,6 +311,12 @@ export const SETTINGS = {
     default: () => ['systemctl', 'poweroff'],
     doc: 'Command run for a clean shutdown (the button\'s very long press); the service stops itself first through systemd.'
   } satisfies Spec<string[]>,
+  'system.fd_reserve': {
+    kind: count(16, 100000),
+    default: () => 256,
+    doc: 'File descriptors kept free for the library scan, hashing and state writes: connection limits are lowered at start when they would leave fewer than this under the open-files limit (which the service raises to its hard limit).',
+    bound: 'file descriptors never given to connections'
+  } satisfies Spec<number>,
   'web.admin_token': {
     kind: { type: 'string', allowEmpty: true },
     default: () => '',

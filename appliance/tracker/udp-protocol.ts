@@ -15,7 +15,7 @@ export type UdpAnnounceEvent = typeof EVENTS[number]
 
 const ANNOUNCE_LENGTH = 98
 /** BEP 15: "up to about 74 torrents can be scraped at once" in one packet. */
-const MAX_SCRAPE_HASHES = 74
+export const MAX_SCRAPE_HASHES = 74
 /** Error messages are cut here, to keep the reply no larger than it needs to be. */
 const MAX_ERROR_BYTES = 200
 

@@ -36,7 +36,7 @@ export interface StatusActionsOptions {
 }
 
 const ACTIONS: readonly ActionName[] = ['rescan', 'eject', 'pause', 'resume']
-const MAX_BODY_BYTES = 4096
+export const MAX_BODY_BYTES = 4096
 
 export function availableActions (commands: StatusPageCommands): ActionName[] {
   return ACTIONS.filter((name) => typeof commands[name] === 'function')

@@ -17,7 +17,7 @@ const MAX_CLIENTS = 32
 /** A comment this often keeps idle connections open through proxies and NAT. */
 const HEARTBEAT_MS = 15_000
 /** A client that has this much unsent is too slow (or gone); it is dropped and reconnects to a fresh snapshot. */
-const MAX_BUFFERED_BYTES = 1024 * 1024
+export const MAX_BUFFERED_BYTES = 1024 * 1024
 
 /**
  * Server-sent events for the status page: a `snapshot` event with the whole document when a client

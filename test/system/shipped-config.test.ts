@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import test from 'ava'
+import { renderLimitsTable } from '../../appliance/limits-table.js'
 import { APPLIANCE_ENVIRONMENT, APPLIANCE_SETTINGS, renderApplianceConfig } from '../../appliance/system/appliance-config.js'
 import { settingsFromToml, SETTINGS } from '../../appliance/system/settings.js'
 import { sourcePath } from '../helpers/repo.js'
@@ -18,4 +19,8 @@ test('the shipped config loads, sets the appliance values and documents every ke
     const name = key.split('.')[1]!
     t.regex(shipped, new RegExp(`^(# )?${name} = `, 'm'), key)
   }
+})
+
+test('docs/limits.md is what the settings table and the fixed limits render (run node dist/scripts/render-config.js)', (t) => {
+  t.is(readFileSync(sourcePath('docs/limits.md'), 'utf8'), renderLimitsTable(APPLIANCE_ENVIRONMENT))
 })

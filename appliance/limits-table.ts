@@ -1,0 +1,78 @@
+import { MAX_DATAGRAM } from './seeder/lsd-message.js'
+import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
+import { MAX_READS_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
+import { MAX_HALF_OPEN } from './seeder/seeder.js'
+import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './system/settings.js'
+import { MAX_SCRAPE_HASHES } from './tracker/udp-protocol.js'
+import { MAX_BODY_BYTES } from './web/status-actions.js'
+import { MAX_BUFFERED_BYTES } from './web/status-events.js'
+
+/** A bound fixed in the code (a protocol's own size, or one not worth a setting), with where it lives. */
+interface FixedLimit {
+  readonly bound: string
+  readonly value: string
+  readonly where: string
+}
+
+const KiB = 1024
+
+const FIXED_LIMITS: readonly FixedLimit[] = [
+  { bound: 'one peer wire message (a length prefix above it ends the connection before anything is buffered)', value: bytes(MAX_MESSAGE_LENGTH), where: 'seeder/message-framer.ts' },
+  { bound: 'bytes queued on one peer socket before no new block is started for it', value: bytes(SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
+  { bound: 'bytes queued on one peer socket before the peer is disconnected', value: bytes(MAX_SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
+  { bound: 'disk reads in flight for one peer', value: String(MAX_READS_PER_PEER), where: 'seeder/peer-session.ts' },
+  { bound: 'outgoing peer connections still in their TCP handshake', value: String(MAX_HALF_OPEN), where: 'seeder/seeder.ts' },
+  { bound: 'one local service discovery (BEP 14) datagram', value: bytes(MAX_DATAGRAM), where: 'seeder/lsd-message.ts' },
+  { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
+  { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },
+  { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' }
+]
+
+/**
+ * docs/limits.md: every bound the service keeps, the configurable ones from the settings table (with
+ * their defaults) and the fixed ones from the code. Rendered, never written by hand.
+ */
+export function renderLimitsTable (env: SettingsEnvironment): string {
+  const defaults = defaultSettings(env)
+  const configurable = (Object.keys(SETTINGS) as SettingKey[]).flatMap((key) => {
+    const spec: { readonly bound?: string, readonly doc: string } = SETTINGS[key]
+    return spec.bound === undefined ? [] : [`| ${spec.bound} | ${formatDefault(key, defaults[key])} | \`${key}\` | ${spec.doc.replaceAll('|', '\\|')} |`]
+  })
+  const fixed = FIXED_LIMITS.map((limit) => `| ${limit.bound} | ${limit.value} | \`appliance/${limit.where}\` |`)
+  return [
+    '# Limits',
+    '',
+    '<!-- Rendered from the settings table and the code by `node dist/scripts/render-config.js`; do not edit by hand. -->',
+    '',
+    'Every queue, table, connection count, frame, header and cache the service keeps has a bound, and',
+    'this is all of them. A hostile or broken client reaches a bound and loses its connection or its',
+    'request; nothing else is affected. Transient resource errors (`EMFILE`, `ENFILE`, `ENOMEM`,',
+    '`EAGAIN`) during a library scan are retried later and never withdraw a published item.',
+    '',
+    '## Configurable (config file keys)',
+    '',
+    '| bound | default | key | what happens |',
+    '|---|--:|---|---|',
+    ...configurable,
+    '',
+    '## Fixed',
+    '',
+    '| bound | value | where |',
+    '|---|--:|---|',
+    ...fixed,
+    ''
+  ].join('\n')
+}
+
+function formatDefault (key: SettingKey, value: unknown): string {
+  if (typeof value !== 'number') return String(value)
+  if (key.endsWith('_seconds')) return `${value} s`
+  if (key.endsWith('_bytes') || key.endsWith('_size')) return bytes(value)
+  return value.toLocaleString('en-US')
+}
+
+function bytes (value: number): string {
+  if (value >= KiB * KiB && value % (KiB * KiB) === 0) return `${value / (KiB * KiB)} MiB`
+  if (value >= KiB && value % KiB === 0) return `${value / KiB} KiB`
+  return `${value} B`
+}
