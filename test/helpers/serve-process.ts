@@ -37,6 +37,8 @@ export interface ServeOptions {
 
 const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
   'seeder.local_discovery': false,
+  // Content written by a test is complete when written; tests of the settle rule set their own.
+  'library.settle_seconds': 0,
   'network.listen_host': '127.0.0.1'
 }
 
