@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { tempHome } from './temp-home.js'
 
 export interface RunOptions {
   readonly cwd?: string
@@ -22,16 +23,18 @@ export interface RunResult {
 }
 
 /**
- * Runs a program to completion and collects its output. A program that is not installed rejects
- * with a message naming it: the tests drive real tools and must fail, not skip, without them.
+ * Runs a program to completion, with a home of its own, and collects its output. A program that is
+ * not installed rejects with a message naming it: the tests drive real tools and must fail, not skip,
+ * without them.
  */
 export async function run (file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const command = [file, ...args].join(' ')
+  const home = tempHome(options.env)
   return await new Promise<RunResult>((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: home.env,
       ...(options.cwd !== undefined && { cwd: options.cwd }),
-      ...(options.env !== undefined && { env: options.env }),
       ...(options.uid !== undefined && { uid: options.uid }),
       ...(options.gid !== undefined && { gid: options.gid })
     })
@@ -43,10 +46,12 @@ export async function run (file: string, args: readonly string[], options: RunOp
     child.once('spawn', () => { if (child.pid !== undefined) options.onSpawn?.(child.pid) })
     child.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer)
+      home.remove()
       reject(error.code === 'ENOENT' ? new Error(`${file} is not installed (needed by this test): ${error.message}`, { cause: error }) : error)
     })
     child.once('close', (exitCode, signal) => {
       clearTimeout(timer)
+      home.remove()
       resolve({ command, exitCode, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') })
     })
   })

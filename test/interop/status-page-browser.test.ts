@@ -11,6 +11,7 @@ import { sourcePath } from '../helpers/repo.js'
 import { runOk } from '../helpers/run.js'
 import { ServeProcess, type LogLine, type ServeOptions } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { tempHome } from '../helpers/temp-home.js'
 import { freePort } from './clients/free-port.js'
 
 const TOKEN = 'status-page-test-token'
@@ -129,10 +130,13 @@ interface OpenPage {
 /** Debian's Chromium with a fresh profile, closed (and the profile removed) when the test ends. */
 async function openBrowser (t: ExecutionContext, origin: string): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'evertorrent-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, acceptDownloads: true })
+  // Chromium writes its NSS database and crash reports under $HOME even with a profile folder.
+  const home = tempHome()
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, acceptDownloads: true, env: home.env })
   t.teardown(async () => {
     await context.close()
     rmSync(profile, { recursive: true, force: true })
+    home.remove()
   })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin })
   return context

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import { tempHome } from '../../helpers/temp-home.js'
 import { ClientError } from './downloader.js'
 
 export interface ClientProcessOptions {
@@ -45,17 +46,21 @@ export class ClientProcess {
     })
   }
 
-  /** Starts `command`; a missing binary is an ET_CLIENT_MISSING error, never a skip. */
+  /** Starts `command` with a home of its own; a missing binary is an ET_CLIENT_MISSING error, never a skip. */
   static async start (client: string, command: string, args: readonly string[], options: ClientProcessOptions = {}): Promise<ClientProcess> {
+    const home = tempHome(options.env)
     // stdin stays an open pipe that nobody writes: our Python scripts exit when it closes, so they die with us.
-    const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env !== undefined && { env: options.env }) }
+    const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], env: home.env }
     const child = spawn(command, args, spawnOptions)
     try {
       await once(child, 'spawn')
     } catch (error) {
+      home.remove()
       throw missingOrFailed(client, command, error)
     }
-    return new ClientProcess(client, child, options)
+    const process = new ClientProcess(client, child, options)
+    void process.exited.finally(home.remove)
+    return process
   }
 
   get hasExited (): boolean {
