@@ -287,8 +287,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     const signature = contentSignature(content)
     if (record.signature === signature) return
+    // Changed since it was published: its torrent no longer describes it.
     this.unpublish(record)
     record.signature = undefined
+    if (record.status.state === 'seeding') this.setStatus(item, { state: 'queued', totalBytes: content.totalBytes })
     const resumed = await this.options.store.lookup(item.path, signature)
     if (resumed === undefined && !await this.isSettled(item, record, content)) return
     try {

@@ -84,6 +84,27 @@ test('a file written in chunks is waiting until it has settled, then published o
   t.is(started.statuses.filter((status) => status.name === 'big.bin' && status.state === 'hashing' && status.bytesHashed === 0).length, 1, 'hashed once')
 })
 
+test('a published item that changes is withdrawn at once, waits, and is published again once settled', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'notes.txt': 'first version' })
+  await sleep(1100)
+  const started = await startPublisher(t, library, 1000)
+  const first = started.publisher.statuses()[0]!
+  t.is(first.state, 'seeding', 'written longer ago than the settle time: published at once')
+
+  appendFileSync(join(library, 'notes.txt'), ', and more')
+  await started.publisher.rescan()
+  t.is(started.publisher.statuses()[0]?.state, 'waiting')
+  t.false(started.catalog.has(first.infoHash!))
+  t.is(started.catalog.size, 0)
+
+  started.statuses.length = 0
+  const again = await statusOf(started, 'notes.txt', 'seeding')
+  t.not(again.infoHash, first.infoHash)
+  t.true(started.catalog.has(again.infoHash!))
+})
+
 test('content with timestamps in the future is published once it has not changed for the settle time', async (t) => {
   const root = tempDir(t)
   const library = join(root, 'library')
