@@ -5,7 +5,7 @@ import { hostname } from 'node:os'
 import { promisify } from 'node:util'
 import { HardwareController } from './hardware/hardware-controller.js'
 import { DriveWatcher, type Drive } from './library/drive-watcher.js'
-import { Publisher } from './library/publisher.js'
+import { Publisher, type ItemState } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
 import { Seeder } from './seeder/seeder.js'
@@ -196,7 +196,8 @@ export async function startService (settings: Settings, logger: Logger): Promise
       trackersFor: (infoHash) => ({ announceList, urlList: [webSeedUrl(httpBase, infoHash)] }),
       createdBy: `evertorrent/${VERSION}`,
       ...(settings['hashing.threads'] > 0 && { threads: settings['hashing.threads'] }),
-      rescanIntervalMs: settings['library.rescan_interval'] * 1000
+      rescanIntervalMs: settings['library.rescan_interval'] * 1000,
+      settleMs: settings['library.settle_seconds'] * 1000
     })
     started.push(publisher)
     parts.publisher = publisher
@@ -302,11 +303,21 @@ function wireLogs ({ logger, publisher, seeder, tracker, http, webSeed, store }:
       magnet: magnetUri(torrent.metainfo)
     })
   })
+  // One line per item per change of state (and per distinct error), however often it is looked at.
+  const states = new Map<string, ItemState>()
   publisher.on('item', (status) => {
+    const before = states.get(status.path)
+    states.set(status.path, status.state)
     if (status.state === 'error') logger.log('warn', 'cannot publish', { path: status.path, code: status.error?.code, error: status.error?.message })
-    if (status.state === 'hashing' && status.bytesHashed === 0) logger.log('info', 'hashing', { path: status.path, size: status.totalBytes })
+    if (status.state === before) return
+    if (status.state === 'waiting') logger.log('info', 'waiting for the copy to finish', { path: status.path, size: status.totalBytes })
+    if (status.state === 'hashing') logger.log('info', 'hashing', { path: status.path, size: status.totalBytes })
   })
-  publisher.on('removed', (path) => logger.log('info', 'unpublished', { path }))
+  publisher.on('removed', (path) => {
+    states.delete(path)
+    logger.log('info', 'unpublished', { path })
+  })
+  publisher.on('deferred', (problem) => logger.log('warn', 'library scan deferred: out of resources; everything published stays published, trying again shortly', { code: problem.code, error: problem.message }))
   seeder.on('torrent-error', (event) => logger.log('warn', 'torrent content changed or vanished', { infohash: event.infoHash, code: event.code, error: event.message }))
   seeder.on('warning', (event) => logger.log('warn', event.message, { code: event.code, infohash: event.infoHash }))
   tracker.on('warning', (error) => logger.log('debug', error.message, { code: error.code }))

@@ -46,9 +46,12 @@ function hasFault (snapshot: StatusSnapshot): boolean {
     snapshot.items.some((item) => item.state === 'offline' || item.state === 'error')
 }
 
-/** Bytes hashed over bytes to hash, for items hashing or waiting to; undefined when there are none. */
+/**
+ * Bytes hashed over bytes to hash, for items hashing or going to be (queued, or waiting for a copy
+ * into the library to finish); undefined when there are none.
+ */
 function hashingProgress (snapshot: StatusSnapshot): number | undefined {
-  const working = snapshot.items.filter((item) => item.state === 'hashing' || item.state === 'queued')
+  const working = snapshot.items.filter((item) => item.state === 'hashing' || item.state === 'queued' || item.state === 'waiting')
   if (working.length === 0) return undefined
   const total = working.reduce((sum, item) => sum + (item.totalBytes ?? 0), 0)
   const done = working.reduce((sum, item) => sum + (item.state === 'hashing' ? item.bytesHashed ?? 0 : 0), 0)

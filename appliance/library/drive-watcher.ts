@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { readFile, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { readFile, realpath, stat } from 'node:fs/promises'
+import { basename, dirname, join, sep } from 'node:path'
 import { promisify } from 'node:util'
 import { mountsUnder, parseMountInfo, type Mount } from './mount-table.js'
+import { isTransient } from './transient.js'
 
 /** A drive mounted under the media root, and the folder of it that is published. */
 export interface Drive {
@@ -66,7 +67,9 @@ export class DriveWatcher extends EventEmitter<DriveWatcherEvents> {
     try {
       const [mount, parent] = await Promise.all([stat(drive.mountPoint), stat(dirname(drive.mountPoint))])
       return mount.dev !== parent.dev
-    } catch {
+    } catch (error) {
+      // Out of memory says nothing about the drive; the publisher keeps its items as they are.
+      if (isTransient(error)) throw error
       return false
     }
   }
@@ -115,14 +118,30 @@ export class DriveWatcher extends EventEmitter<DriveWatcherEvents> {
   }
 
   private async describe (mount: Mount): Promise<Drive> {
-    const folder = this.options.publishFolder === undefined ? undefined : join(mount.mountPoint, this.options.publishFolder)
-    const onlyFolder = folder !== undefined && await stat(folder).then((stats) => stats.isDirectory(), () => false)
+    const folder = this.options.publishFolder === undefined ? undefined : await folderOnDrive(mount.mountPoint, this.options.publishFolder)
     return {
       mountPoint: mount.mountPoint,
       name: basename(mount.mountPoint),
       source: mount.source,
       fsType: mount.fsType,
-      library: onlyFolder ? folder : mount.mountPoint
+      library: folder ?? mount.mountPoint
     }
+  }
+}
+
+/**
+ * `mountPoint/name` when it is a folder of the drive: a folder, or a symbolic link to one on the
+ * drive itself. A link leading off the drive (a stranger's stick pointing "publish" at the box's own
+ * files) is no folder of the drive: the drive is then published as a whole, and the link is listed
+ * there as refused, for the person to see.
+ */
+async function folderOnDrive (mountPoint: string, name: string): Promise<string | undefined> {
+  const folder = join(mountPoint, name)
+  try {
+    const [real, realMount] = await Promise.all([realpath(folder), realpath(mountPoint)])
+    if (!real.startsWith(realMount.endsWith(sep) ? realMount : realMount + sep)) return undefined
+    return (await stat(real)).isDirectory() ? folder : undefined
+  } catch {
+    return undefined
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Content } from '../metainfo/content.js'
 import { parseTorrent, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
 import { removeStaleTemporaries, writeFileAtomic } from '../system/atomic-write.js'
+import { isTransient } from './transient.js'
 
 /** What an item looked like when it was hashed: every file's path, size, mtime and inode. */
 export type ContentSignature = string
@@ -15,6 +16,16 @@ interface ResumeEntry {
 interface ResumeFile {
   readonly version: 1
   readonly items: Record<string, ResumeEntry>
+}
+
+/** The state directory, or its `torrents/` folder, cannot be a folder: the service cannot start. */
+export class StateDirError extends Error {
+  readonly code = 'ET_STATE_DIR'
+
+  constructor (message: string, readonly path: string, options: { cause?: unknown } = {}) {
+    super(message, options)
+    this.name = 'StateDirError'
+  }
 }
 
 export function contentSignature (content: Content): ContentSignature {
@@ -38,16 +49,31 @@ export class ResumeStore {
     this.indexPath = join(stateDir, 'resume.json')
   }
 
-  /** Reads the index; a missing or unreadable one starts empty (the items are then hashed again). */
+  /**
+   * Reads the index; a missing or unreadable one starts empty, and an entry that is not what this
+   * code writes is dropped (those items are then hashed again). `ET_STATE_DIR` when the state
+   * directory or its `torrents/` folder cannot be made a folder.
+   */
   async open (): Promise<void> {
-    await mkdir(this.torrentsDir, { recursive: true })
+    await this.makeFolders()
     await removeStaleTemporaries(this.stateDir)
     await removeStaleTemporaries(this.torrentsDir)
     try {
-      const parsed = JSON.parse(await readFile(this.indexPath, 'utf8')) as ResumeFile
-      if (parsed.version === 1 && typeof parsed.items === 'object') this.entries = new Map(Object.entries(parsed.items))
+      this.entries = validEntries(JSON.parse(await readFile(this.indexPath, 'utf8')))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.entries.clear()
+    }
+  }
+
+  private async makeFolders (): Promise<void> {
+    try {
+      await mkdir(this.torrentsDir, { recursive: true })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // EEXIST: torrents/ is a file; ENOTDIR: the state directory (or a folder above it) is one.
+      const path = code === 'EEXIST' ? this.torrentsDir : this.stateDir
+      const what = code === 'EEXIST' || code === 'ENOTDIR' ? `${path} (or a folder above it) is a file, not a folder` : `${path} cannot be made a folder (${code ?? String(error)})`
+      throw new StateDirError(`state.dir: ${what}; move it out of the way or set state.dir to another folder`, path, { cause: error })
     }
   }
 
@@ -62,7 +88,9 @@ export class ResumeStore {
     try {
       const metainfo = parseTorrent(await readFile(this.torrentPath(entry.infoHash)))
       return metainfo.infoHash === entry.infoHash ? metainfo : undefined
-    } catch {
+    } catch (error) {
+      // Out of descriptors says nothing about the torrent file: hashing the item again would be wrong.
+      if (isTransient(error)) throw error
       return undefined
     }
   }
@@ -122,4 +150,18 @@ export class ResumeStore {
     }
     return false
   }
+}
+
+/** The entries of a parsed index that are what `save` writes; anything else is left out. */
+function validEntries (parsed: unknown): Map<string, ResumeEntry> {
+  const entries = new Map<string, ResumeEntry>()
+  const file = parsed as Partial<ResumeFile> | null
+  if (file === null || typeof file !== 'object' || file.version !== 1 || file.items === null || typeof file.items !== 'object') return entries
+  for (const [path, entry] of Object.entries(file.items as Record<string, unknown>)) {
+    const candidate = entry as Partial<ResumeEntry> | null
+    if (candidate === null || typeof candidate !== 'object') continue
+    if (typeof candidate.infoHash !== 'string' || !/^[0-9a-f]{40}$/.test(candidate.infoHash) || typeof candidate.signature !== 'string') continue
+    entries.set(path, { infoHash: candidate.infoHash as InfoHash, signature: candidate.signature })
+  }
+  return entries
 }

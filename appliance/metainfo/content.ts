@@ -1,8 +1,10 @@
+import { hash } from 'node:crypto'
 import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import type { Dirent, Stats } from 'node:fs'
 import { basename, join, resolve, sep } from 'node:path'
 import { fsError, MetainfoError } from './errors.js'
 import { isJunkName } from './junk.js'
+import { isTemporaryName } from './temporary-names.js'
 
 /** One file of the content, in torrent order. */
 export interface ContentFile {
@@ -11,6 +13,8 @@ export interface ContentFile {
   readonly absolutePath: string
   readonly size: number
   readonly mtimeMs: number
+  /** Set by the kernel to its own clock on every change (write, truncate, rename, chmod, utimes). */
+  readonly ctimeMs: number
   readonly ino: number
 }
 
@@ -26,9 +30,22 @@ export interface Content {
   readonly isDirectory: boolean
   readonly files: readonly ContentFile[]
   readonly totalBytes: number
-  /** Entries left out (junk, symlinks leaving the root, special files), for the caller to report. */
+  /** Entries left out (junk, temporaries, symlinks leaving the root, special files), for the caller to report. */
   readonly skipped: readonly SkippedEntry[]
+  /**
+   * Everything walked (files, folders, temporaries), for telling whether a copy into it is still
+   * going on: the newest of their mtimes and ctimes, and a digest of their paths, sizes, times and
+   * inodes that changes whenever any of them does. The torrent never depends on it.
+   */
+  readonly lastChange: LastChange
 }
+
+export interface LastChange {
+  readonly atMs: number
+  readonly fingerprint: string
+}
+
+type Stamp = readonly [path: string, size: number, mtimeMs: number, ctimeMs: number, ino: number]
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 /** Entries of one folder looked at at once while scanning. */
@@ -37,32 +54,47 @@ const CONCURRENT_VISITS = 16
 /**
  * Lists the files a torrent of `path` will hold. Order: byte-wise order of the UTF-8 relative path
  * with `/` separators (the order mktorrent and libtorrent use), so the same content gives the same
- * infohash everywhere. Junk names are left out; symlinks are followed only while they stay inside the
- * root; empty folders cannot be expressed in BEP 3 and vanish; zero-length files are kept.
+ * infohash everywhere. Junk and temporary names are left out; symlinks are followed only while they
+ * stay inside the root; empty folders cannot be expressed in BEP 3 and vanish; zero-length files are
+ * kept. Content with no byte to publish is `ET_EMPTY`.
  */
 export async function scanContent (path: string): Promise<Content> {
+  return requireBytes(await listContent(path))
+}
+
+/** `ET_EMPTY` unless `content` has a byte to publish. */
+export function requireBytes (content: Content): Content {
+  if (content.totalBytes > 0) return content
+  if (!content.isDirectory) throw new MetainfoError('ET_EMPTY', `${content.root} is an empty file: there is nothing to publish`, { path: content.root })
+  const what = content.files.length === 0 ? 'no files to publish' : 'only empty files'
+  throw new MetainfoError('ET_EMPTY', `${content.root} holds ${what}: there is nothing to publish`, { path: content.root })
+}
+
+/**
+ * `scanContent` without judging whether there is anything to publish: a file being copied in is
+ * empty for a moment, and only the caller knows whether that is final.
+ */
+export async function listContent (path: string): Promise<Content> {
   const root = resolve(path)
   const rootStats = await statInput(root)
   const name = basename(root)
+  checkCharacters(name, root)
 
   if (rootStats.isFile()) {
-    const file: ContentFile = { segments: [], absolutePath: root, size: rootStats.size, mtimeMs: rootStats.mtimeMs, ino: rootStats.ino }
-    if (file.size === 0) throw new MetainfoError('ET_EMPTY', `${root} is an empty file: there is nothing to publish`, { path: root })
-    return { root, name, isDirectory: false, files: [file], totalBytes: file.size, skipped: [] }
+    const file: ContentFile = { segments: [], absolutePath: root, size: rootStats.size, mtimeMs: rootStats.mtimeMs, ctimeMs: rootStats.ctimeMs, ino: rootStats.ino }
+    return { root, name, isDirectory: false, files: [file], totalBytes: file.size, skipped: [], lastChange: lastChangeOf([stampOf('', rootStats)]) }
   }
   if (!rootStats.isDirectory()) {
     throw new MetainfoError('ET_UNREADABLE', `${root} is neither a file nor a folder`, { path: root })
   }
 
   const walker = new FolderWalker(await realpath(root))
+  walker.stamps.push(stampOf('', rootStats))
   await walker.walk(root, [], new Set([walker.realRoot]))
   const files = inTorrentOrder(walker.files)
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0)
-  if (totalBytes === 0) {
-    const what = files.length === 0 ? 'no files to publish' : 'only empty files'
-    throw new MetainfoError('ET_EMPTY', `${root} holds ${what}: there is nothing to publish`, { path: root })
-  }
-  return { root, name, isDirectory: true, files, totalBytes, skipped: walker.skipped.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))) }
+  const skipped = walker.skipped.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+  return { root, name, isDirectory: true, files, totalBytes, skipped, lastChange: lastChangeOf(walker.stamps) }
 }
 
 async function statInput (root: string): Promise<Stats> {
@@ -76,6 +108,7 @@ async function statInput (root: string): Promise<Stats> {
 class FolderWalker {
   readonly files: ContentFile[] = []
   readonly skipped: SkippedEntry[] = []
+  readonly stamps: Stamp[] = []
 
   constructor (readonly realRoot: string) {}
 
@@ -93,6 +126,7 @@ class FolderWalker {
       await Promise.all(names.slice(first, first + CONCURRENT_VISITS).map(async (name) => {
         const path = join(folder, name)
         if (isJunkName(name)) this.skipped.push({ path, reason: 'junk file left by an operating system' })
+        else if (isTemporaryName(name)) await this.visitTemporary(path, [...segments, name])
         else await this.visit(path, [...segments, name], ancestors)
       }))
     }
@@ -121,13 +155,28 @@ class FolderWalker {
       readPath = target
     }
 
+    this.stamps.push(stampOf(segments.join('/'), stats))
     if (stats.isFile()) {
-      this.files.push({ segments, absolutePath: readPath, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino })
+      this.files.push({ segments, absolutePath: readPath, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino })
     } else if (stats.isDirectory()) {
       const real = await realpath(path)
       await this.walk(path, segments, new Set([...ancestors, real]))
     } else {
       this.skipped.push({ path, reason: 'not a regular file or folder' })
+    }
+  }
+
+  /**
+   * Left out of the torrent, but its times count: one still being written means a copy is going on.
+   * A temporary folder (Safari's `*.download`) counts by its own times only.
+   */
+  private async visitTemporary (path: string, segments: string[]): Promise<void> {
+    this.skipped.push({ path, reason: 'temporary file of a copy or download in progress' })
+    try {
+      this.stamps.push(stampOf(segments.join('/'), await lstat(path)))
+    } catch (error) {
+      // Renamed or deleted since the folder was read: the copy that made it finished or gave up.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, path)
     }
   }
 
@@ -143,11 +192,38 @@ class FolderWalker {
 }
 
 function decodeName (raw: Buffer, folder: string): string {
+  let name: string
   try {
-    return utf8.decode(raw)
+    name = utf8.decode(raw)
   } catch {
     const shown = join(folder, raw.toString('latin1'))
     throw new MetainfoError('ET_NAME_ENCODING', `${shown}: the name is not valid UTF-8; rename it (torrent names must be UTF-8)`, { path: shown })
+  }
+  checkCharacters(name, join(folder, name))
+  return name
+}
+
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
+
+/** Torrent clients refuse names with control characters (a newline, an escape, a tab) in them. */
+function checkCharacters (name: string, path: string): void {
+  const found = CONTROL_CHARACTER.exec(name)
+  if (found === null) return
+  const code = `U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`
+    // Escaped (`\n`, `\u001b`) so the message cannot break a log line or a terminal.
+  const shown = JSON.stringify(path).slice(1, -1)
+  throw new MetainfoError('ET_NAME_ENCODING', `${shown}: the name holds a control character (${code}); rename it (torrent clients refuse such names)`, { path })
+}
+
+function stampOf (path: string, stats: Stats): Stamp {
+  return [path, stats.size, stats.mtimeMs, stats.ctimeMs, stats.ino]
+}
+
+function lastChangeOf (stamps: readonly Stamp[]): LastChange {
+  const sorted = [...stamps].sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+  return {
+    atMs: stamps.reduce((newest, [, , mtimeMs, ctimeMs]) => Math.max(newest, mtimeMs, ctimeMs), -Infinity),
+    fingerprint: hash('sha1', JSON.stringify(sorted))
   }
 }
 

@@ -62,6 +62,12 @@ test('items waiting to be hashed count as hashing, and their bytes as still to d
   t.is(patternFor(snapshot({ items: [item('queued')] }), NOW).progress, 0)
 })
 
+test('items waiting for a copy into the library to finish count as hashing too', (t) => {
+  const pattern = patternFor(snapshot({ items: [item('hashing', { bytesHashed: 100, totalBytes: 100 }), item('waiting', { totalBytes: 100 }), item('seeding', { totalBytes: 5 })] }), NOW)
+  t.is(pattern.name, 'hashing')
+  t.is(pattern.progress, 0.5)
+})
+
 test('seeding is steady; an upload in the last second makes it flicker', (t) => {
   const seeding = snapshot({ items: [item('seeding')] })
   t.is(patternFor(seeding, NOW), PATTERNS.seeding)

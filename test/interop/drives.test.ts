@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
@@ -22,10 +22,12 @@ interface TestDrive {
   readonly mountPoint: () => string
 }
 
-async function makeDrive (t: ExecutionContext, root: string, fsType: 'ext4' | 'exfat', label: string, files: Record<string, number>, sparse: Record<string, number> = {}): Promise<{ drive: TestDrive, written: Map<string, Buffer> }> {
+/** `links`: symbolic links to make on the drive, path → target (ext4 only: exFAT has none). */
+async function makeDrive (t: ExecutionContext, root: string, fsType: 'ext4' | 'exfat', label: string, files: Record<string, number>, sparse: Record<string, number> = {}, links: Record<string, string> = {}): Promise<{ drive: TestDrive, written: Map<string, Buffer> }> {
   const content = join(root, `content-${label}`)
   const written = writeTree(content, files)
   for (const [relative, size] of Object.entries(sparse)) sparseFile(join(content, relative), size)
+  for (const [relative, target] of Object.entries(links)) symlinkSync(target, join(content, relative))
   const image = join(root, `${label}.img`)
   sparseFile(image, 3 * 1024 ** 3)
   if (fsType === 'ext4') {
@@ -175,3 +177,27 @@ async function waitUntil (check: () => Promise<boolean>, timeoutMs: number): Pro
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
+
+test.serial('a stranger\'s drive cannot publish the box\'s own files through links, nor through a "publish" link', async (t) => {
+  const root = tempDir(t)
+  const box = join(root, 'box')
+  writeTree(box, { 'evertorrent.toml': '[web]\nadmin_token = "do not publish"\n', 'secrets/keys.txt': 'private' })
+  const stranger = await makeDrive(t, root, 'ext4', 'STRANGER', { 'album/01.flac': 100_000 }, {}, {
+    'box-config': join(box, 'evertorrent.toml'),
+    'box-folder': box,
+    'album-link': 'album'
+  })
+  // With library.publish_folder_only, a "publish" folder would be the drive's only library.
+  const tricky = await makeDrive(t, root, 'ext4', 'TRICKY', { 'other.bin': 50_000 }, {}, { publish: box })
+  await plug(root, stranger.drive)
+  await plug(root, tricky.drive)
+  const serve = await startServe(t, root, { 'library.publish_folder_only': true })
+
+  const refused = await serve.waitForCount((line) => line.msg === 'cannot publish', 3, 60_000)
+  t.deepEqual(refused.map((line) => [line.path!.slice(line.path!.lastIndexOf('/') + 1), line.code]).sort(), [['box-config', 'ET_OUTSIDE_LIBRARY'], ['box-folder', 'ET_OUTSIDE_LIBRARY'], ['publish', 'ET_OUTSIDE_LIBRARY']])
+  const publishedLines = await serve.waitForCount(published, 3, 60_000)
+  t.deepEqual(publishedLines.map((line) => line.name).sort(), ['album', 'album-link', 'other.bin'], 'a link inside the drive is published')
+  const status = await (await fetch(`http://127.0.0.1:${serve.httpPort}/api/status`)).json() as { items: Array<{ name: string, state: string, error?: { code: string } }> }
+  t.deepEqual(status.items.filter((item) => item.state === 'error').map((item) => [item.name, item.error?.code]).sort(), [['box-config', 'ET_OUTSIDE_LIBRARY'], ['box-folder', 'ET_OUTSIDE_LIBRARY'], ['publish', 'ET_OUTSIDE_LIBRARY']])
+  t.false(serve.lines.some((line) => published(line) && ['box-config', 'box-folder', 'publish', 'evertorrent.toml', 'secrets'].includes(line.name!)))
+})

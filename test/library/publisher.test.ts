@@ -1,5 +1,5 @@
 import test from 'ava'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Catalog } from '../../appliance/catalog/catalog.js'
 import { Publisher, type ItemStatus } from '../../appliance/library/publisher.js'
@@ -19,7 +19,9 @@ async function startPublisher (t: import('ava').ExecutionContext, library: strin
     trackersFor: (infoHash) => ({ announceList: [['http://box:6969/announce']], urlList: [`http://box:8080/webseed/${infoHash}/`] }),
     createdBy: 'evertorrent/test',
     threads: 2,
-    rescanIntervalMs: 3_600_000
+    rescanIntervalMs: 3_600_000,
+    // Content written by a test is complete when written; the settle rule has tests of its own.
+    settleMs: 0
   })
   const statuses: ItemStatus[] = []
   publisher.on('item', (status) => statuses.push(status))
@@ -115,4 +117,54 @@ test('a library folder that vanishes (a drive pulled without notice) also takes 
   await publisher.rescan()
   t.is(catalog.size, 0)
   t.is(publisher.statuses()[0]?.state, 'offline')
+})
+
+test('a top-level symbolic link leading out of the library is refused and shown; one inside it is published', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(root, { 'library/film.bin': 20_000, 'library/folder/a.bin': 10_000, 'box/config.toml': 'admin_token = "secret"', 'library-2/x.bin': 5000 })
+  await symlink(join(root, 'box', 'config.toml'), join(library, 'config-link'))
+  await symlink('../box', join(library, 'box-link'))
+  await symlink('../library-2', join(library, 'prefix-trick'))
+  await symlink('nowhere', join(library, 'dangling'))
+  await symlink('.', join(library, 'itself'))
+  await symlink('film.bin', join(library, 'film-link'))
+  await symlink(join(library, 'folder'), join(library, 'folder-link'))
+  const { catalog, publisher } = await startPublisher(t, library, join(root, 'state'))
+
+  t.deepEqual([...catalog.all()].map((torrent) => torrent.metainfo.name).sort(), ['film-link', 'film.bin', 'folder', 'folder-link'])
+  for (const torrent of catalog.all()) {
+    for (const file of torrent.files) t.true(file.absolutePath.startsWith(library + '/'), file.absolutePath)
+  }
+  const refused = publisher.statuses().filter((status) => status.state === 'error')
+  t.deepEqual(refused.map((status) => [status.name, status.error?.code]), ['box-link', 'config-link', 'dangling', 'itself', 'prefix-trick'].map((name) => [name, 'ET_OUTSIDE_LIBRARY']))
+  t.true(refused.every((status) => status.error!.message.includes(join(library, status.name))))
+})
+
+test('a name with a control character is an item error, and the other items are published', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'good.bin': 10_000, 'line\nbreak.bin': 10_000, 'album/01\u001b[2J.flac': 10_000, 'album/02.flac': 10_000 })
+  const { catalog, publisher } = await startPublisher(t, library, join(root, 'state'))
+  t.deepEqual([...catalog.all()].map((torrent) => torrent.metainfo.name), ['good.bin'])
+  const failed = publisher.statuses().filter((status) => status.state === 'error')
+  t.deepEqual(failed.map((status) => [status.name, status.error?.code]), [['album', 'ET_NAME_ENCODING'], ['line\nbreak.bin', 'ET_NAME_ENCODING']])
+})
+
+test('a resume index with a broken entry rehashes that item and publishes it', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'one.bin': 100_000, 'two.bin': 100_000 })
+  const first = await startPublisher(t, library, join(root, 'state'))
+  const before = [...first.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort()
+  await first.publisher.close()
+  const indexPath = join(root, 'state', 'resume.json')
+  const index = JSON.parse(await readFile(indexPath, 'utf8')) as { items: Record<string, unknown> }
+  index.items[join(library, 'one.bin')] = null
+  index.items[join(library, 'two.bin')] = { infoHash: 42, signature: [] }
+  await writeFile(indexPath, JSON.stringify(index))
+
+  const second = await startPublisher(t, library, join(root, 'state'))
+  t.deepEqual([...second.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort(), before)
+  t.deepEqual(second.publisher.statuses().map((status) => [status.name, status.state, status.resumed]), [['one.bin', 'seeding', false], ['two.bin', 'seeding', false]])
 })

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
 import { scanContent } from '../../appliance/metainfo/content.js'
@@ -65,4 +65,28 @@ test('forgotten items lose their .torrent file and no temporary file is left', a
   await store.flush()
   t.deepEqual(await readdir(join(state, 'torrents')), [])
   t.deepEqual((await readdir(state)).sort(), ['resume.json', 'torrents'])
+})
+
+test('a state directory, or its torrents folder, that is a file is ET_STATE_DIR naming it', async (t) => {
+  const root = tempDir(t)
+  await writeFile(join(root, 'state-file'), 'not a folder')
+  const store = new ResumeStore(join(root, 'state-file'), (error) => t.fail(String(error)))
+  const error = await t.throwsAsync(store.open(), { code: 'ET_STATE_DIR' })
+  t.true(error?.message.includes(join(root, 'state-file')), error?.message)
+
+  await mkdir(join(root, 'state'))
+  await writeFile(join(root, 'state', 'torrents'), 'not a folder either')
+  const other = new ResumeStore(join(root, 'state'), (error) => t.fail(String(error)))
+  const second = await t.throwsAsync(other.open(), { code: 'ET_STATE_DIR' })
+  t.true(second?.message.includes(join(root, 'state', 'torrents')), second?.message)
+})
+
+test('index entries that are not what the store writes are dropped, the others kept', async (t) => {
+  const { item, state, store, metainfo, content } = await setUp(t)
+  await store.flush()
+  const index = JSON.parse(await readFile(join(state, 'resume.json'), 'utf8')) as { items: Record<string, unknown> }
+  await writeFile(join(state, 'resume.json'), JSON.stringify({ version: 1, items: { ...index.items, '/a': null, '/b': 'x', '/c': { infoHash: 'zz', signature: '[]' }, '/d': { infoHash: metainfo.infoHash } } }))
+  const reopened = await openStore(t, state)
+  t.is((await reopened.lookup(item, contentSignature(content)))?.infoHash, metainfo.infoHash)
+  for (const path of ['/a', '/b', '/c', '/d']) t.is(await reopened.lookup(path, '[]'), undefined)
 })

@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
-import { scanContent } from '../../appliance/metainfo/content.js'
+import { listContent, scanContent } from '../../appliance/metainfo/content.js'
 import { MetainfoError } from '../../appliance/metainfo/errors.js'
 import { writeTree } from '../helpers/content.js'
 import { runOk } from '../helpers/run.js'
@@ -161,3 +161,45 @@ for (const [description, make] of Object.entries(empty)) {
     t.is(error?.path, target)
   })
 }
+
+test('a name with a control character is ET_NAME_ENCODING, escaped in the message', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'fine.txt': 10, 'sub/line\nbreak.txt': 3 })
+  const error = await t.throwsAsync(scanContent(root), { instanceOf: MetainfoError })
+  t.is(error?.code, 'ET_NAME_ENCODING')
+  t.is(error?.path, join(root, 'sub', 'line\nbreak.txt'))
+  t.true(error?.message.includes('line\\nbreak.txt'))
+  t.true(error?.message.includes('U+000A'))
+  t.false(error?.message.includes('\n'))
+
+  for (const name of ['tab\there', 'escape\u001b[31m', 'delete\u007f', 'bell\u0007']) {
+    const other = tempDir(t)
+    writeTree(other, { [name]: 5 })
+    await t.throwsAsync(scanContent(join(other, name)), { code: 'ET_NAME_ENCODING' }, JSON.stringify(name))
+    await t.throwsAsync(scanContent(other), { code: 'ET_NAME_ENCODING' }, JSON.stringify(name))
+  }
+})
+
+test('temporaries are left out and reported, and their changes count in lastChange', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'keep.bin': 10, 'copying.bin.part': 7, 'sub/.keep2.bin.Ab12Cd': 3 })
+  const content = await scanContent(root)
+  t.deepEqual(paths(content), ['keep.bin'])
+  t.deepEqual(content.skipped.map((entry) => entry.path), [join(root, 'copying.bin.part'), join(root, 'sub/.keep2.bin.Ab12Cd')])
+
+  const before = content.lastChange
+  writeFileSync(join(root, 'copying.bin.part'), 'longer now')
+  const after = (await scanContent(root)).lastChange
+  t.not(after.fingerprint, before.fingerprint, 'a temporary growing changes the fingerprint')
+  t.true(after.atMs >= before.atMs)
+  t.deepEqual((await scanContent(root)).lastChange, after, 'and nothing else does')
+})
+
+test('empty content is listed by listContent, and refused by scanContent', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'empty.bin': '', 'folder/empty': '' })
+  t.is((await listContent(join(root, 'empty.bin'))).totalBytes, 0)
+  t.is((await listContent(join(root, 'folder'))).files.length, 1)
+  await t.throwsAsync(scanContent(join(root, 'empty.bin')), { code: 'ET_EMPTY' })
+  await t.throwsAsync(scanContent(join(root, 'folder')), { code: 'ET_EMPTY' })
+})

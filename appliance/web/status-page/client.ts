@@ -205,6 +205,13 @@ function renderItems (status: StatusDocument): void {
   setText(byId('items-count'), sorted.length === 0 ? '' : `(${sorted.length})`)
 }
 
+function badgeText (item: ItemDoc): string {
+  if (item.state === 'hashing' && item.hashing !== undefined) return `Hashing ${percent(item.hashing.fraction)}`
+  // Published only once the copy into the library is complete, so that no link is to a partial file.
+  if (item.state === 'waiting') return 'Waiting for the copy to finish'
+  return capitalise(item.state)
+}
+
 function makeCard (item: ItemDoc): ItemCard {
   const stat = (label: string, field: string): [HTMLElement, HTMLElement] => {
     const value = element('dd', { 'data-field': field })
@@ -237,7 +244,7 @@ function makeCard (item: ItemDoc): ItemCard {
 function updateCard (card: ItemCard, item: ItemDoc, status: StatusDocument): void {
   card.root.dataset.state = item.state
   card.badge.dataset.state = item.state
-  setText(card.badge, item.state === 'hashing' && item.hashing !== undefined ? `Hashing ${percent(item.hashing.fraction)}` : capitalise(item.state))
+  setText(card.badge, badgeText(item))
   const size = item.totalBytes === undefined ? [] : [bytes(item.totalBytes)]
   const files = item.fileCount === undefined ? [] : [item.fileCount === 1 ? '1 file' : `${item.fileCount} files`]
   setText(card.sub, [`${item.library}/${item.path}`, ...size, ...files].join(' · '))

@@ -65,7 +65,7 @@ meter { width: 100%; height: .7rem; }
 .item-sub { margin: 0; color: var(--muted); font-size: .88rem; overflow-wrap: anywhere; }
 .badge { flex: none; font-size: .78rem; font-weight: 600; padding: .12rem .5rem; border-radius: 999px; background: var(--idle-bg); color: var(--idle); white-space: nowrap; }
 .badge[data-state="seeding"], .badge[data-state="present"] { background: var(--ok-bg); color: var(--ok); }
-.badge[data-state="hashing"], .badge[data-state="queued"] { background: var(--info-bg); color: var(--info); }
+.badge[data-state="hashing"], .badge[data-state="queued"], .badge[data-state="waiting"] { background: var(--info-bg); color: var(--info); }
 .badge[data-state="paused"], .badge[data-state="missing"] { background: var(--warn-bg); color: var(--warn); }
 .badge[data-state="offline"], .badge[data-state="error"], .badge[data-state="removed"] { background: var(--bad-bg); color: var(--bad); }
 .progress { display: grid; gap: .2rem; font-size: .88rem; color: var(--muted); font-variant-numeric: tabular-nums; }
