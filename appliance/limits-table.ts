@@ -2,6 +2,7 @@ import { MAX_DATAGRAM } from './seeder/lsd-message.js'
 import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
 import { MAX_READS_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
 import { MAX_HALF_OPEN } from './seeder/seeder.js'
+import { REPLACE_AFTER_MS } from './seeder/replacement.js'
 import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './system/settings.js'
 import { MAX_SCRAPE_HASHES } from './tracker/udp-protocol.js'
 import { MAX_BODY_BYTES } from './web/status-actions.js'
@@ -22,6 +23,7 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'bytes queued on one peer socket before the peer is disconnected', value: bytes(MAX_SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
   { bound: 'disk reads in flight for one peer', value: String(MAX_READS_PER_PEER), where: 'seeder/peer-session.ts' },
   { bound: 'outgoing peer connections still in their TCP handshake', value: String(MAX_HALF_OPEN), where: 'seeder/seeder.ts' },
+  { bound: 'peer asking for nothing, before a newcomer may take its place in a full seeder or torrent (a host so replaced may not replace another for as long)', value: `${REPLACE_AFTER_MS / 1000} s`, where: 'seeder/replacement.ts' },
   { bound: 'one local service discovery (BEP 14) datagram', value: bytes(MAX_DATAGRAM), where: 'seeder/lsd-message.ts' },
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },

@@ -7,6 +7,10 @@ export interface ChokerPeer {
   readonly unchokedAt: number | undefined
   /** When its last turn ended; undefined if it never had one. */
   readonly lastServedAt: number | undefined
+  /** It has not read the blocks sent to it for a while: it gets no slot until it does. */
+  readonly stalled: boolean
+  /** Unchoked, it has asked for nothing for a while: its turn is over, and it goes to the back of the line. */
+  readonly unused: boolean
 }
 
 export interface OptimisticSlot {
@@ -35,8 +39,9 @@ export interface ChokeDecision {
  * to whoever has waited longest since its own last turn (peers never served first). One more slot is
  * optimistic: it goes at once to the longest-waiting peer for `optimisticMs` (as libtorrent picks the
  * least recently optimistically unchoked peer rather than a random one), so a newcomer gets data
- * without waiting for a turn to end. Uninterested peers are always choked. Callable at any time:
- * between turns it only fills free slots.
+ * without waiting for a turn to end. Uninterested peers, and peers that do not read what they are
+ * sent, are always choked; a peer that asks for nothing in its slot ends its turn early. Callable at
+ * any time: between turns it only fills free slots.
  */
 export function decideUnchokes (
   peers: readonly ChokerPeer[],
@@ -44,15 +49,15 @@ export function decideUnchokes (
   now: number,
   settings: ChokerSettings
 ): ChokeDecision {
-  const candidates = peers.filter((peer) => peer.interested)
+  const candidates = peers.filter((peer) => peer.interested && !peer.stalled)
   const keptOptimistic = previousOptimistic !== undefined &&
     now - previousOptimistic.since < settings.optimisticMs &&
-    candidates.some((peer) => peer.key === previousOptimistic.key)
+    candidates.some((peer) => peer.key === previousOptimistic.key && !peer.unused)
     ? previousOptimistic
     : undefined
   const pool = candidates.filter((peer) => peer.key !== keptOptimistic?.key)
   const onTurn = pool
-    .filter((peer) => peer.unchokedAt !== undefined && now - peer.unchokedAt < settings.turnMs)
+    .filter((peer) => peer.unchokedAt !== undefined && now - peer.unchokedAt < settings.turnMs && !peer.unused)
     .sort((a, b) => a.unchokedAt! - b.unchokedAt! || a.key - b.key)
     .slice(0, settings.slots)
   const unchoked = new Set(onTurn.map((peer) => peer.key))

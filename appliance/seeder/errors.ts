@@ -9,6 +9,11 @@ export type SeederErrorCode =
   | 'ET_FILE_MISSING'
   /** Reading failed (EIO and friends): the drive is failing or vanished mid-read. */
   | 'ET_READ'
+  /**
+   * Opening or reading failed for lack of a resource (EMFILE, ENFILE, ENOMEM, EAGAIN): says nothing
+   * about the content, so only the request fails and the torrent stays published.
+   */
+  | 'ET_TRANSIENT'
   /** The listening port could not be opened. */
   | 'ET_LISTEN'
   /** `start()` or `close()` called out of order. */
@@ -26,6 +31,13 @@ export class SeederError extends Error {
     this.code = code
     this.path = options.path
   }
+}
+
+/** The errno codes that mean "not now" rather than "not this content". */
+export const TRANSIENT_ERRNO_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN'])
+
+export function isTransientError (error: unknown): error is SeederError & { code: 'ET_TRANSIENT' } {
+  return error instanceof SeederError && error.code === 'ET_TRANSIENT'
 }
 
 export function isTorrentError (error: unknown): error is SeederError & { code: TorrentErrorCode } {

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises'
 import type { PublishedFile } from '../catalog/catalog.js'
-import { SeederError } from './errors.js'
+import { SeederError, TRANSIENT_ERRNO_CODES } from './errors.js'
 
 /** The part of `fs.promises.FileHandle` the seeder reads with; tests inject failing fakes. */
 export interface ContentFile {
@@ -40,7 +40,10 @@ export class FileHandleCache {
     return this.entries.size
   }
 
-  /** Fills `buffer[offset, offset + length)` from `position` of `file`, or throws a torrent error. */
+  /**
+   * Fills `buffer[offset, offset + length)` from `position` of `file`, or throws a torrent error, or
+   * ET_TRANSIENT when the system is short of file descriptors or memory (the file is opened again next time).
+   */
   async read (file: PublishedFile, buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
     const entry = this.acquire(file)
     try {
@@ -136,6 +139,9 @@ function changed (file: PublishedFile, detail: string): SeederError {
 function asTorrentError (error: unknown, path: string): SeederError {
   if (error instanceof SeederError) return error
   const code = (error as NodeJS.ErrnoException).code
+  if (code !== undefined && TRANSIENT_ERRNO_CODES.has(code)) {
+    return new SeederError('ET_TRANSIENT', `cannot read ${path} for now (${code}: the system is short of file descriptors or memory)`, { path, cause: error })
+  }
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new SeederError('ET_FILE_MISSING', `${path} is gone (deleted, or its drive was removed)`, { path, cause: error })
   }

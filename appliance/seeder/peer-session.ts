@@ -11,10 +11,6 @@ import type { DisconnectReason, PeerDirection } from './seeder-events.js'
 import { TokenBucket } from './token-bucket.js'
 import type { UploadSource } from './upload-scheduler.js'
 
-/** A peer must complete the BEP 3 handshake this soon after connecting. */
-const HANDSHAKE_TIMEOUT_MS = 20_000
-/** BEP 3 peers send a keep-alive every two minutes; silence for longer means the peer is gone. */
-const IDLE_TIMEOUT_MS = 180_000
 /** Bytes queued on the socket above which no new block is started: enough to keep a fast link busy. */
 export const SEND_BUFFER_BYTES = 256 * 1024
 /** Bytes queued on the socket above which the peer is taken for one that does not read. */
@@ -31,6 +27,10 @@ export interface SessionHost {
   readonly clientName: string
   readonly maxOutstandingRequests: number
   readonly peerUploadRateLimit: number
+  /** A peer must complete the BEP 3 handshake this soon after connecting. */
+  readonly handshakeMs: number
+  /** BEP 3 peers send a keep-alive every two minutes; silence for this long means the peer is gone. */
+  readonly idleMs: number
   now (): number
   /** The published torrent a handshake asks for, or why the peer may not have it. */
   admit (session: PeerSession, infoHash: InfoHash): PublishedTorrent | DisconnectReason
@@ -42,7 +42,10 @@ export interface SessionHost {
   readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void>
   /** Gives back a block buffer the scheduler handed out, once it is sent or will not be. */
   releaseBlock (block: Uint8Array): void
-  /** Reading a block failed (a torrent error, see ContentReader). */
+  /**
+   * Reading a block failed: a torrent error (see ContentReader), which ends the torrent's swarm, or a
+   * transient one (out of file descriptors or memory), after which the session refuses that request only.
+   */
   readFailed (session: PeerSession, error: unknown): void
   uploaded (session: PeerSession, bytes: number): void
   closed (session: PeerSession, reason: DisconnectReason): void
@@ -78,6 +81,8 @@ export class PeerSession implements UploadSource {
   unchokedAt: number | undefined
   /** When its last turn ended. */
   lastServedAt: number | undefined
+  /** When the connection was made. */
+  readonly connectedAt: number
   private torrentValue: PublishedTorrent | undefined
   private readonly host: SessionHost
   private readonly socket: Socket
@@ -88,7 +93,11 @@ export class PeerSession implements UploadSource {
   private readonly unsent = new Set<Uint8Array>()
   /** Blocks handed to the socket and not yet written out by it, and when the socket last wrote one (or got the first). */
   private blocksInSocket = 0
-  private lastBlockWrittenAt = 0
+  private lastBlockWrittenAt = Number.NEGATIVE_INFINITY
+  /** When it joined the swarm, last asked for a block or metadata, and was last unchoked (see `idleSince`). */
+  private joinedAt = Number.NEGATIVE_INFINITY
+  private lastRequestAt = Number.NEGATIVE_INFINITY
+  private lastUnchokedAt = Number.NEGATIVE_INFINITY
   private reads = 0
   private floodStrikes = 0
   private metadataAllowance = 0
@@ -102,10 +111,11 @@ export class PeerSession implements UploadSource {
     this.address = options.address
     this.host = host
     this.socket = socket
-    this.bucket = new TokenBucket(host.peerUploadRateLimit, MAX_BLOCK_LENGTH, host.now())
+    this.connectedAt = host.now()
+    this.bucket = new TokenBucket(host.peerUploadRateLimit, MAX_BLOCK_LENGTH, this.connectedAt)
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()))
     this.wire = new Wire(options.direction === 'incoming' ? 'tcpIncoming' : 'tcpOutgoing')
-    this.handshakeTimer = setTimeout(() => this.close('timeout'), HANDSHAKE_TIMEOUT_MS)
+    this.handshakeTimer = setTimeout(() => this.close('timeout'), host.handshakeMs)
     this.listenToSocket()
     this.listenToWire(options.torrent)
     if (options.torrent !== undefined) this.wire.handshake(options.torrent.metainfo.infoHash, host.peerId, { fast: true })
@@ -133,8 +143,30 @@ export class PeerSession implements UploadSource {
     return !this.wire.amChoking
   }
 
-  get chokerView (): ChokerPeer {
-    return { key: this.key, interested: this.wire.peerInterested, unchokedAt: this.unchokedAt, lastServedAt: this.lastServedAt }
+  /** What the choker sees of it; `stallMs` as in `SeederOptions.stallMs`. */
+  chokerView (now: number, stallMs: number): ChokerPeer {
+    return {
+      key: this.key,
+      interested: this.wire.peerInterested,
+      unchokedAt: this.unchokedAt,
+      lastServedAt: this.lastServedAt,
+      stalled: this.isSendStalled(now, stallMs),
+      unused: this.isSlotUnused(now, stallMs)
+    }
+  }
+
+  /**
+   * Since when the peer has wanted nothing from us, or undefined while it does: it has requests being
+   * read, or it is interested and waits for a slot, neither stalled nor having let its last slot go
+   * unused. Joining, asking for a block or metadata, reading a block and being unchoked count as
+   * wanting; a newcomer may replace a peer idle long enough (see `chooseReplaced`).
+   */
+  idleSince (now: number, stallMs: number): number | undefined {
+    if (this.queue.length > 0 || this.reads > 0) return undefined
+    const stalled = this.isSendStalled(now, stallMs)
+    const wastedLastSlot = this.lastRequestAt < this.lastUnchokedAt
+    if (this.wire.peerInterested && this.wire.amChoking && !stalled && !wastedLastSlot) return undefined
+    return Math.max(this.joinedAt, this.lastRequestAt, stalled ? Number.NEGATIVE_INFINITY : this.lastBlockWrittenAt, this.lastUnchokedAt)
   }
 
   get hasQueued (): boolean {
@@ -167,7 +199,12 @@ export class PeerSession implements UploadSource {
     }, (error: unknown) => {
       this.reads--
       this.host.releaseBlock(block)
-      if (!this.closed) this.host.readFailed(this, error)
+      if (this.closed) return
+      this.host.readFailed(this, error)
+      if (this.closed) return
+      // BEP 6: a fast peer hears the request is rejected; a plain one asks again after its own timeout.
+      request.respond(error instanceof Error ? error : new Error(String(error)))
+      this.host.ready(this)
     })
   }
 
@@ -175,6 +212,7 @@ export class PeerSession implements UploadSource {
     if (this.closed || !this.wire.amChoking) return
     this.wire.unchoke()
     this.unchokedAt = now
+    this.lastUnchokedAt = now
   }
 
   /** BEP 6: the wire rejects the pending requests of a fast peer; a plain peer knows they are dropped. */
@@ -203,7 +241,7 @@ export class PeerSession implements UploadSource {
   private listenToSocket (): void {
     const socket = this.socket
     socket.setNoDelay(true)
-    socket.setTimeout(IDLE_TIMEOUT_MS)
+    socket.setTimeout(this.host.idleMs)
     socket.on('timeout', () => this.close('timeout'))
     socket.on('error', () => this.close('socket-error'))
     socket.on('close', () => this.close('peer-closed'))
@@ -272,6 +310,7 @@ export class PeerSession implements UploadSource {
 
   /** A block from the pool: it goes back once the socket has written it. */
   private writeBlock (block: Uint8Array): void {
+    // A block entering an empty socket starts the clock: the peer has had nothing to read until now.
     if (this.blocksInSocket === 0) this.lastBlockWrittenAt = this.host.now()
     this.blocksInSocket++
     this.socket.write(block, () => {
@@ -288,6 +327,12 @@ export class PeerSession implements UploadSource {
    */
   isSendStalled (now: number, stallMs: number): boolean {
     return this.blocksInSocket > 0 && now - this.lastBlockWrittenAt >= stallMs
+  }
+
+  /** Unchoked, with nothing asked of us, read or being read for `stallMs`: the slot goes unused. */
+  private isSlotUnused (now: number, stallMs: number): boolean {
+    if (this.wire.amChoking || this.queue.length > 0 || this.reads > 0 || this.blocksInSocket > 0) return false
+    return now - Math.max(this.lastUnchokedAt, this.lastRequestAt, this.lastBlockWrittenAt) >= stallMs
   }
 
   private onHandshake (infoHash: InfoHash, dialed: PublishedTorrent | undefined): void {
@@ -308,6 +353,7 @@ export class PeerSession implements UploadSource {
     this.torrentValue = admitted
     const { metainfo } = admitted
     clearTimeout(this.handshakeTimer)
+    this.joinedAt = this.host.now()
     this.metadataAllowance = 2 * Math.ceil(metainfo.infoBytes.length / METADATA_PIECE_BYTES) + 4
     // BEP 9 through BEP 10: the extended handshake (sent by `handshake` or right after this event) carries metadata_size.
     this.wire.use(utMetadata(metainfo.infoBytes))
@@ -334,6 +380,7 @@ export class PeerSession implements UploadSource {
       return
     }
     this.queue.push({ index, offset, length, respond })
+    this.lastRequestAt = this.host.now()
     this.host.ready(this)
   }
 
@@ -364,6 +411,7 @@ export class PeerSession implements UploadSource {
 
   private onExtended (ext: string | number): void {
     if (ext !== 'ut_metadata') return
+    this.lastRequestAt = this.host.now()
     this.metadataAllowance--
     if (this.metadataAllowance < 0) this.close('metadata-flood')
   }

@@ -6,7 +6,7 @@ export type DisconnectReason =
   /** The peer closed the connection. */
   | 'peer-closed'
   | 'socket-error'
-  /** No handshake within 20 s, or nothing heard for 3 minutes. */
+  /** No handshake in time (`handshakeMs`), or nothing heard for `idleMs`. */
   | 'timeout'
   /** Not the BitTorrent handshake (BEP 3), or (outgoing) the wrong infohash. */
   | 'bad-handshake'
@@ -14,8 +14,12 @@ export type DisconnectReason =
   | 'unknown-torrent'
   /** We connected to ourselves. */
   | 'self-connection'
-  /** The global or the torrent's connection limit is reached. */
+  /** The global or the torrent's connection limit is reached, and no connection there is idle enough to replace. */
   | 'connection-limit'
+  /** The address (IPv6: its /64) already has `maxConnectionsPerAddress` connections. */
+  | 'address-limit'
+  /** A newcomer took its place in a full seeder or torrent: it was the oldest still handshaking, or had asked for nothing for `REPLACE_AFTER_MS` (see `chooseReplaced`). */
+  | 'replaced'
   /** A request outside the torrent, beyond the piece, or for more than 16 KiB. */
   | 'bad-request'
   /** A length prefix above the largest message a seed accepts. */
@@ -26,7 +30,7 @@ export type DisconnectReason =
   | 'metadata-flood'
   /** The peer does not read what we send, and our send buffer overflowed. */
   | 'send-overflow'
-  /** The peer read none of the blocks queued for it for a while (`SeederOptions.sendStallMs`). */
+  /** The peer read none of the blocks queued for it for `SeederOptions.stallDisconnectMs` (`stallMs` while the block pool is all taken). */
   | 'send-stalled'
   /** The wire ended on a message BEP 3/6/10 forbids (e.g. HaveAll without the fast extension). */
   | 'protocol-violation'
@@ -58,6 +62,6 @@ export interface SeederEvents {
   uploaded: [event: { readonly infoHash: InfoHash, readonly bytes: number }]
   /** A torrent's content can no longer be served as hashed; its peers were disconnected. Cleared when the catalog publishes it again. */
   'torrent-error': [event: { readonly infoHash: InfoHash, readonly code: TorrentErrorCode, readonly message: string, readonly path?: string }]
-  /** A problem the seeder works around: an unreachable extra tracker, LSD unavailable, a failed accept. */
-  warning: [event: { readonly code: 'ET_TRACKER' | 'ET_LSD' | 'ET_LISTEN', readonly message: string, readonly infoHash?: InfoHash }]
+  /** A problem the seeder works around: an unreachable extra tracker, LSD unavailable, a failed accept, reads refused for lack of file descriptors or memory (at most one a minute). */
+  warning: [event: { readonly code: 'ET_TRACKER' | 'ET_LSD' | 'ET_LISTEN' | 'ET_TRANSIENT', readonly message: string, readonly infoHash?: InfoHash }]
 }

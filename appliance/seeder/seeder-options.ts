@@ -24,10 +24,20 @@ export interface SeederOptions {
   readonly port?: number
   /** Address to listen on. Default: every address, IPv4 and IPv6. */
   readonly host?: string
-  /** Open peer connections, incoming and outgoing, handshaking or not. Default 200. */
+  /**
+   * Open peer connections, incoming and outgoing, handshaking or not. Default 200. When they are all
+   * taken, a newcomer replaces a connection that is still handshaking or a peer that asks for nothing
+   * (see `chooseReplaced`), or is refused.
+   */
   readonly maxConnections?: number
-  /** Peer connections of one torrent. Default 50. */
+  /** Peer connections of one torrent; when they are all taken, a newcomer replaces an idle peer as above. Default 50. */
   readonly maxConnectionsPerTorrent?: number
+  /** Peer connections from one IP address (IPv6: one /64), incoming and outgoing, over all torrents. Default 8. */
+  readonly maxConnectionsPerAddress?: number
+  /** A peer must complete the BEP 3 handshake this soon after connecting. Default 10 s. */
+  readonly handshakeMs?: number
+  /** A peer that sends nothing (not even a keep-alive) for this long is disconnected. Default 180 s. */
+  readonly idleMs?: number
   /** Regular upload slots across all torrents; one optimistic slot comes on top. Default 8. */
   readonly uploadSlots?: number
   /** Requests queued per peer before more are refused (BEP 6 reject, or dropped); a peer that keeps flooding is disconnected. Default 500 (libtorrent's default too). */
@@ -47,10 +57,17 @@ export interface SeederOptions {
    */
   readonly queuedBytes?: number
   /**
-   * A peer that has not read any block queued for it for this long is disconnected, so peers that
-   * never read cannot keep the pool of `queuedBytes` from the others. Default 30 s.
+   * A peer that has read none of the blocks queued for it for this long loses its upload slot, and gets
+   * none until it reads; one that was given a slot and asked for nothing in that time loses it to the
+   * next peer in line. Default 5 s.
    */
-  readonly sendStallMs?: number
+  readonly stallMs?: number
+  /**
+   * A peer that has read none of the blocks queued for it for this long is disconnected, so peers that
+   * never read cannot keep the pool of `queuedBytes` from the others; while every pool buffer is
+   * taken, after `stallMs` already. Default 20 s.
+   */
+  readonly stallDisconnectMs?: number
   /** Files kept open. Default 32. */
   readonly maxOpenFiles?: number
   /** How often the choker rotates the upload slots. Default 10 s. */
@@ -85,6 +102,9 @@ export function resolveSeederOptions (options: SeederOptions): ResolvedSeederOpt
     host: options.host,
     maxConnections: options.maxConnections ?? 200,
     maxConnectionsPerTorrent: options.maxConnectionsPerTorrent ?? 50,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 8,
+    handshakeMs: options.handshakeMs ?? 10_000,
+    idleMs: options.idleMs ?? 180_000,
     uploadSlots: options.uploadSlots ?? 8,
     maxOutstandingRequests: options.maxOutstandingRequests ?? 500,
     uploadRateLimit: options.uploadRateLimit ?? 0,
@@ -92,7 +112,8 @@ export function resolveSeederOptions (options: SeederOptions): ResolvedSeederOpt
     cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024,
     readAheadBytes: options.readAheadBytes ?? 128 * 1024,
     queuedBytes: options.queuedBytes ?? 4 * 1024 * 1024,
-    sendStallMs: options.sendStallMs ?? 30_000,
+    stallMs: options.stallMs ?? 5_000,
+    stallDisconnectMs: options.stallDisconnectMs ?? 20_000,
     maxOpenFiles: options.maxOpenFiles ?? 32,
     rechokeIntervalMs: options.rechokeIntervalMs ?? 10_000,
     unchokeTurnMs: options.unchokeTurnMs ?? 30_000,

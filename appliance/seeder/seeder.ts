@@ -2,16 +2,18 @@ import { EventEmitter } from 'node:events'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
+import { addressKey, ConnectionGate } from '../net/connection-gate.js'
 import { VERSION } from '../version.js'
 import { decideUnchokes, type OptimisticSlot } from './choker.js'
 import { BlockPool } from './block-pool.js'
 import { ContentReader } from './content-reader.js'
-import { isTorrentError, SeederError, type TorrentErrorCode } from './errors.js'
+import { isTorrentError, isTransientError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
 import { formatPeerAddress, parsePeerAddress, type PeerAddress } from './peer-address.js'
 import { makePeerId } from './peer-id.js'
 import { PeerSession, type SessionHost } from './peer-session.js'
 import { MAX_BLOCK_LENGTH } from './piece-request.js'
+import { chooseReplaced, REPLACE_AFTER_MS, ReplacedHosts, type ReplacementCandidate } from './replacement.js'
 import type { DisconnectReason, PeerDirection, SeederEvents } from './seeder-events.js'
 import { resolveSeederOptions, type ResolvedSeederOptions, type SeederOptions } from './seeder-options.js'
 import { TokenBucket } from './token-bucket.js'
@@ -22,6 +24,10 @@ import { UploadScheduler } from './upload-scheduler.js'
 export const MAX_HALF_OPEN = 16
 /** How often 'uploaded' events report the bytes sent per torrent. */
 const UPLOAD_REPORT_MS = 1000
+/** How often peers are checked for stalled sends and unused slots, so they lose them within a second of `stallMs`. */
+const STALL_CHECK_MS = 1000
+/** At most one warning this often while reads fail for lack of file descriptors or memory. */
+const TRANSIENT_WARNING_MS = 60_000
 
 export interface TorrentStats {
   readonly infoHash: InfoHash
@@ -65,7 +71,11 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly scheduler: UploadScheduler
   private readonly uploadBucket: TokenBucket
   private readonly server: Server
-  private readonly sessions = new Set<PeerSession>()
+  /** Counts every connection, in all and per address, against `maxConnections` and `maxConnectionsPerAddress`. */
+  private readonly gate: ConnectionGate
+  /** Every open connection, with the address it is counted under in the gate. */
+  private readonly sessions = new Map<PeerSession, string>()
+  private readonly replacedHosts: ReplacedHosts
   private readonly swarms = new Map<InfoHash, Set<PeerSession>>()
   private readonly dialing = new Map<PeerSession, string>()
   private readonly uploadedBytes = new Map<InfoHash, number>()
@@ -76,9 +86,11 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private trackers: TrackerAnnouncer | undefined
   private optimistic: OptimisticSlot | undefined
   private totalUploaded = 0
+  private transientWarnedAt = Number.NEGATIVE_INFINITY
   private nextKey = 1
   private state: State = 'new'
   private rechokeTimer: NodeJS.Timeout | undefined
+  private stallTimer: NodeJS.Timeout | undefined
   private rechokeImmediate: NodeJS.Immediate | undefined
   private reportTimer: NodeJS.Timeout | undefined
   private listenPort = 0
@@ -95,6 +107,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       maxOpenFiles: this.options.maxOpenFiles,
       ...(this.options.openFile !== undefined && { openFile: this.options.openFile })
     })
+    this.gate = new ConnectionGate({ total: this.options.maxConnections, perAddress: this.options.maxConnectionsPerAddress })
+    this.replacedHosts = new ReplacedHosts(REPLACE_AFTER_MS, this.options.maxConnections)
     this.uploadBucket = new TokenBucket(this.options.uploadRateLimit, MAX_BLOCK_LENGTH, this.options.now())
     this.blocks = new BlockPool(this.options.queuedBytes, () => this.scheduler.wake())
     this.scheduler = new UploadScheduler(this.uploadBucket, this.blocks, this.options.now)
@@ -120,6 +134,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.catalog.on('added', this.onAdded)
     this.catalog.on('removed', this.onRemoved)
     this.rechokeTimer = setInterval(() => this.rechoke(), this.options.rechokeIntervalMs)
+    this.stallTimer = setInterval(() => this.checkStalls(), STALL_CHECK_MS)
     this.reportTimer = setInterval(() => this.reportUploads(), UPLOAD_REPORT_MS)
     this.trackers = new TrackerAnnouncer({
       peerId: this.peerId,
@@ -145,12 +160,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.catalog.off('added', this.onAdded)
     this.catalog.off('removed', this.onRemoved)
     clearInterval(this.rechokeTimer)
+    clearInterval(this.stallTimer)
     clearInterval(this.reportTimer)
     clearImmediate(this.rechokeImmediate)
     this.scheduler.close()
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    const sockets = [...this.sessions].map((session) => session.whenClosed)
-    for (const session of [...this.sessions]) session.close('shutdown')
+    const sockets = [...this.sessions.keys()].map((session) => session.whenClosed)
+    for (const session of [...this.sessions.keys()]) session.close('shutdown')
     await Promise.all([
       serverClosed,
       ...sockets,
@@ -168,10 +184,11 @@ export class Seeder extends EventEmitter<SeederEvents> {
    */
   updateLimits (limits: SeederLimits): void {
     this.options = { ...this.options, ...limits }
+    this.gate.setLimits({ total: limits.maxConnections, perAddress: this.options.maxConnectionsPerAddress })
     this.host = this.sessionHost()
     const now = this.options.now()
     this.uploadBucket.setRate(limits.uploadRateLimit, now)
-    for (const session of this.sessions) session.bucket.setRate(limits.peerUploadRateLimit, now)
+    for (const session of this.sessions.keys()) session.bucket.setRate(limits.peerUploadRateLimit, now)
     this.scheduler.wake()
     this.rechokeSoon()
   }
@@ -266,13 +283,51 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   private onIncoming (socket: Socket): void {
-    const address = formatPeerAddress(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0)
-    if (this.state !== 'started' || this.sessions.size >= this.options.maxConnections) {
+    const host = socket.remoteAddress ?? ''
+    const address = formatPeerAddress(host || 'unknown', socket.remotePort ?? 0)
+    const refusal = this.state === 'started' ? this.makeRoomFor(host) : 'shutdown'
+    if (refusal !== undefined) {
       socket.destroy()
-      this.emit('peer-refused', { address, direction: 'incoming', reason: this.state === 'started' ? 'connection-limit' : 'shutdown' })
+      this.emit('peer-refused', { address, direction: 'incoming', reason: refusal })
       return
     }
-    this.sessions.add(new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'incoming', address }))
+    this.sessions.set(new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'incoming', address }), host)
+  }
+
+  /**
+   * Counts a newcomer from `host` in, or says why not. Over the per-address bound it is refused at
+   * once; when every connection is taken, it replaces one that is still handshaking or asks for
+   * nothing (see `chooseReplaced`), if there is one.
+   */
+  private makeRoomFor (host: string): DisconnectReason | undefined {
+    if (host === '') return 'socket-error'
+    const refusal = this.gate.admit(host)
+    if (refusal !== 'connection-limit') return refusal
+    // A lowered limit holds back newcomers until enough peers have left; nobody is replaced for them.
+    if (this.gate.size > this.options.maxConnections) return refusal
+    const key = addressKey(host)
+    let fromHost = 0
+    for (const counted of this.sessions.values()) if (addressKey(counted) === key) fromHost++
+    if (fromHost >= this.options.maxConnectionsPerAddress) return 'address-limit'
+    if (!this.replaceFor(host, [...this.sessions.keys()])) return refusal
+    return this.gate.admit(host)
+  }
+
+  /** Closes the connection among `sessions` that a newcomer from `host` replaces (see `chooseReplaced`); false if none. */
+  private replaceFor (host: string, sessions: readonly PeerSession[]): boolean {
+    const now = this.options.now()
+    if (this.replacedHosts.barred(host, now)) return false
+    const key = chooseReplaced(sessions.map((session) => this.candidate(session, now)), now, REPLACE_AFTER_MS)
+    const replaced = sessions.find((session) => session.key === key)
+    if (replaced === undefined) return false
+    this.replacedHosts.record(this.sessions.get(replaced)!, now)
+    replaced.close('replaced')
+    return true
+  }
+
+  private candidate (session: PeerSession, now: number): ReplacementCandidate {
+    const handshaken = session.torrent !== undefined
+    return { key: session.key, connectedAt: session.connectedAt, handshaken, idleSince: handshaken ? session.idleSince(now, this.options.stallMs) : undefined }
   }
 
   /**
@@ -299,7 +354,6 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private dial (infoHash: InfoHash, peer: PeerAddress): void {
     const torrent = this.catalog.get(infoHash)
     if (this.state !== 'started' || torrent === undefined || this.failed.has(infoHash)) return
-    if (this.sessions.size >= this.options.maxConnections) return
     if ((this.swarms.get(infoHash)?.size ?? 0) >= this.options.maxConnectionsPerTorrent) return
     const address = formatPeerAddress(peer.host, peer.port)
     const dialKey = `${infoHash}/${address}`
@@ -309,9 +363,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
       if (session.connecting) halfOpen++
     }
     if (halfOpen >= MAX_HALF_OPEN) return
+    if (this.gate.admit(peer.host) !== undefined) return
     const socket = connect({ host: peer.host, port: peer.port })
     const session = new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'outgoing', address, torrent })
-    this.sessions.add(session)
+    this.sessions.set(session, peer.host)
     this.dialing.set(session, dialKey)
   }
 
@@ -321,6 +376,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       clientName: `evertorrent ${VERSION}`,
       maxOutstandingRequests: this.options.maxOutstandingRequests,
       peerUploadRateLimit: this.options.peerUploadRateLimit,
+      handshakeMs: this.options.handshakeMs,
+      idleMs: this.options.idleMs,
       now: this.options.now,
       admit: (session, infoHash) => this.admit(session, infoHash),
       joined: (session) => this.joined(session),
@@ -328,10 +385,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       ready: (session) => this.scheduler.add(session),
       readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
       releaseBlock: (block) => this.blocks.release(block),
-      readFailed: (session, error) => {
-        const torrent = session.torrent
-        if (torrent !== undefined) this.failTorrent(torrent, asTorrentError(error, torrent))
-      },
+      readFailed: (session, error) => this.readFailed(session, error),
       uploaded: (session, bytes) => this.countUpload(session, bytes),
       closed: (session, reason) => this.closed(session, reason)
     }
@@ -341,8 +395,17 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const torrent = this.catalog.get(infoHash)
     if (torrent === undefined) return 'unknown-torrent'
     if (this.failed.has(infoHash)) return 'torrent-error'
-    if (session.direction === 'incoming' && (this.swarms.get(infoHash)?.size ?? 0) >= this.options.maxConnectionsPerTorrent) return 'connection-limit'
+    if (session.direction === 'incoming' && !this.makeRoomInSwarm(session, infoHash)) return 'connection-limit'
     return torrent
+  }
+
+  /** True when the swarm has room for `session`, if need be by replacing its longest idle peer (see `chooseReplaced`). */
+  private makeRoomInSwarm (session: PeerSession, infoHash: InfoHash): boolean {
+    const swarm = [...this.swarms.get(infoHash) ?? []]
+    if (swarm.length < this.options.maxConnectionsPerTorrent) return true
+    // A lowered limit holds back newcomers until enough peers have left; nobody is replaced for them.
+    if (swarm.length > this.options.maxConnectionsPerTorrent) return false
+    return this.replaceFor(this.sessions.get(session)!, swarm)
   }
 
   private joined (session: PeerSession): void {
@@ -357,6 +420,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   private closed (session: PeerSession, reason: DisconnectReason): void {
+    const host = this.sessions.get(session)
+    if (host !== undefined) this.gate.release(host)
     this.sessions.delete(session)
     this.dialing.delete(session)
     this.scheduler.remove(session)
@@ -370,6 +435,23 @@ export class Seeder extends EventEmitter<SeederEvents> {
       return
     }
     this.emit('peer-refused', refusal(session.address, session.direction, reason, infoHash))
+  }
+
+  /**
+   * A torrent error ends the torrent (see `failTorrent`). A transient one (out of file descriptors or
+   * memory) ends nothing: the session refuses that one request, and the peer asks again.
+   */
+  private readFailed (session: PeerSession, error: unknown): void {
+    const torrent = session.torrent
+    if (torrent === undefined) return
+    if (!isTransientError(error)) {
+      this.failTorrent(torrent, asTorrentError(error, torrent))
+      return
+    }
+    const now = this.options.now()
+    if (now - this.transientWarnedAt < TRANSIENT_WARNING_MS) return
+    this.transientWarnedAt = now
+    this.emit('warning', { code: error.code, message: `${error.message}; requests are refused until it passes, "${torrent.metainfo.name}" stays published`, infoHash: torrent.metainfo.infoHash })
   }
 
   /** The torrent's files changed or vanished: say so once, end its swarm, refuse it until it is published again. */
@@ -408,18 +490,34 @@ export class Seeder extends EventEmitter<SeederEvents> {
     })
   }
 
-  /** Rotates the upload slots, and ends the peers whose sends stalled (see `SeederOptions.sendStallMs`). */
+  /**
+   * Ends the peers that have not read for `stallDisconnectMs` (their pool buffers come back), or for
+   * `stallMs` while every pool buffer is taken (peers that read wait for the ones they hold), and
+   * rechokes at once when a peer in a slot stalled or left it unused for `stallMs`.
+   */
+  private checkStalls (): void {
+    const now = this.options.now()
+    const disconnectMs = this.blocks.available ? this.options.stallDisconnectMs : this.options.stallMs
+    let rechoke = false
+    for (const swarm of this.swarms.values()) {
+      for (const peer of [...swarm]) {
+        if (peer.isSendStalled(now, disconnectMs)) {
+          peer.close('send-stalled')
+          continue
+        }
+        const view = peer.chokerView(now, this.options.stallMs)
+        if (peer.unchoked && (view.stalled || view.unused)) rechoke = true
+      }
+    }
+    if (rechoke) this.rechoke()
+  }
+
+  /** Rotates the upload slots among the interested peers that read what they are sent. */
   private rechoke (): void {
     if (this.state !== 'started') return
     const now = this.options.now()
-    const peers: PeerSession[] = []
-    for (const swarm of this.swarms.values()) {
-      for (const peer of [...swarm]) {
-        if (peer.isSendStalled(now, this.options.sendStallMs)) peer.close('send-stalled')
-        else peers.push(peer)
-      }
-    }
-    const decision = decideUnchokes(peers.map((peer) => peer.chokerView), this.optimistic, now, {
+    const peers = [...this.swarms.values()].flatMap((swarm) => [...swarm])
+    const decision = decideUnchokes(peers.map((peer) => peer.chokerView(now, this.options.stallMs)), this.optimistic, now, {
       slots: this.options.uploadSlots,
       turnMs: this.options.unchokeTurnMs,
       optimisticMs: this.options.optimisticUnchokeMs

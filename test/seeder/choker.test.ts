@@ -5,7 +5,7 @@ const SETTINGS: ChokerSettings = { slots: 4, turnMs: 30_000, optimisticMs: 30_00
 
 /** A swarm driven by the choker the way the seeder drives it, on a fake clock. */
 class Swarm {
-  readonly peers = new Map<number, { interested: boolean, unchokedAt: number | undefined, lastServedAt: number | undefined, served: number }>()
+  readonly peers = new Map<number, { interested: boolean, stalled: boolean, unused: boolean, unchokedAt: number | undefined, lastServedAt: number | undefined, served: number }>()
   optimistic: OptimisticSlot | undefined
   now = 0
 
@@ -14,11 +14,11 @@ class Swarm {
   }
 
   join (key: number, interested = true): void {
-    this.peers.set(key, { interested, unchokedAt: undefined, lastServedAt: undefined, served: 0 })
+    this.peers.set(key, { interested, stalled: false, unused: false, unchokedAt: undefined, lastServedAt: undefined, served: 0 })
   }
 
   view (): ChokerPeer[] {
-    return [...this.peers].map(([key, peer]) => ({ key, interested: peer.interested, unchokedAt: peer.unchokedAt, lastServedAt: peer.lastServedAt }))
+    return [...this.peers].map(([key, peer]) => ({ key, interested: peer.interested, stalled: peer.stalled, unused: peer.unused, unchokedAt: peer.unchokedAt, lastServedAt: peer.lastServedAt }))
   }
 
   rechoke (): Set<number> {
@@ -128,4 +128,47 @@ test('no optimistic slot when nobody waits', (t) => {
   const swarm = new Swarm(4)
   swarm.rechoke()
   t.is(swarm.optimistic, undefined)
+})
+
+test('a stalled peer loses its slot at once, the next in line gets it, and it gets none until it reads again', (t) => {
+  const swarm = new Swarm(6, { slots: 2, turnMs: 30_000, optimisticMs: 30_000 })
+  t.deepEqual([...swarm.rechoke()].sort(), [1, 2, 3])
+  swarm.advance(1_000)
+  swarm.peers.get(1)!.stalled = true
+  swarm.peers.get(3)!.stalled = true
+  const next = swarm.rechoke()
+  t.false(next.has(1), 'a regular slot lost')
+  t.false(next.has(3), 'the optimistic slot lost')
+  t.deepEqual([...next].sort(), [2, 4, 5])
+  for (let round = 0; round < 20; round++) {
+    swarm.advance(10_000)
+    const unchoked = swarm.rechoke()
+    t.false(unchoked.has(1) || unchoked.has(3), 'no slot while it does not read')
+    t.is(unchoked.size, 3, 'the slots are all given to the others')
+  }
+  swarm.peers.get(1)!.stalled = false
+  let rounds = 0
+  while (!swarm.rechoke().has(1)) {
+    swarm.advance(10_000)
+    rounds++
+  }
+  t.true(rounds <= 6, `back in a slot ${rounds} rounds after it read again`)
+})
+
+test('a peer that asks for nothing in its slot ends its turn early and goes to the back of the line; alone, it keeps it', (t) => {
+  const swarm = new Swarm(3, { slots: 1, turnMs: 30_000, optimisticMs: 30_000 })
+  t.deepEqual([...swarm.rechoke()].sort(), [1, 2])
+  swarm.advance(5_000)
+  swarm.peers.get(1)!.unused = true
+  swarm.peers.get(2)!.unused = true
+  const next = swarm.rechoke()
+  t.true(next.has(3), 'the peer that waited gets a slot')
+  t.is(next.size, 2)
+  t.is([1, 2].filter((key) => next.has(key)).length, 1, 'one of the two that left their slots unused is choked')
+
+  const alone = new Swarm(1, { slots: 1, turnMs: 30_000, optimisticMs: 30_000 })
+  alone.rechoke()
+  alone.advance(5_000)
+  alone.peers.get(1)!.unused = true
+  t.deepEqual([...alone.rechoke()], [1], 'nobody else wants the slot')
 })

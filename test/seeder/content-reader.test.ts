@@ -160,3 +160,41 @@ test('a drive failing mid-read (EIO) gives ET_READ, and no bytes', async (t) => 
   t.is(error.code, 'ET_READ')
   t.regex(error.message, /EIO/)
 })
+
+test('out of file descriptors or memory (EMFILE, ENFILE, ENOMEM, EAGAIN) gives ET_TRANSIENT, and the next read goes through', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'item/a': 100_000 })
+  const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
+  const content = contentOf(torrent)
+  const failures: Array<{ where: 'open' | 'read', code: string }> = [
+    { where: 'open', code: 'EMFILE' }, { where: 'open', code: 'ENFILE' }, { where: 'read', code: 'ENOMEM' }, { where: 'read', code: 'EAGAIN' }
+  ]
+  let next: { where: 'open' | 'read', code: string } | undefined
+  const fail = (where: 'open' | 'read'): void => {
+    if (next?.where !== where) return
+    const { code } = next
+    next = undefined
+    throw Object.assign(new Error(`${code}: ${where}`), { code })
+  }
+  const flaky: OpenFile = async (path) => {
+    fail('open')
+    const handle = await open(path, 'r')
+    return {
+      stat: async () => await handle.stat(),
+      close: async () => await handle.close(),
+      read: async (buffer, offset, length, position) => {
+        fail('read')
+        return await handle.read(buffer, offset, length, position)
+      }
+    }
+  }
+  for (const [index, injected] of failures.entries()) {
+    const files = reader({ readAheadBytes: 16 * KiB, openFile: flaky })
+    t.teardown(async () => await files.close())
+    next = injected
+    const error = await failure(t, async () => await readBlock(files, torrent, index, 0, 16 * KiB))
+    t.is(error.code, 'ET_TRANSIENT', injected.code)
+    t.regex(error.message, new RegExp(injected.code))
+    t.true((await readBlock(files, torrent, index, 0, 16 * KiB)).equals(content.subarray(index * 16 * KiB, (index + 1) * 16 * KiB)))
+  }
+})

@@ -33,8 +33,9 @@ export class RawPeer {
     socket.on('close', () => this.notify())
   }
 
-  static async connect (port: number): Promise<RawPeer> {
-    const socket = connect({ host: '127.0.0.1', port })
+  /** Connects to the seeder on 127.0.0.1, from `localAddress` (another loopback address stands for another host). */
+  static async connect (port: number, localAddress?: string): Promise<RawPeer> {
+    const socket = connect({ host: '127.0.0.1', port, ...(localAddress !== undefined && { localAddress }) })
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve)
       socket.once('error', reject)

@@ -58,7 +58,7 @@ test('peers that never read are disconnected once their sends stall, so they can
   writeTree(source, { 'item.bin': 24 * 1024 * KiB })
   const torrent = await publish(join(source, 'item.bin'), { pieceLength: 256 * KiB })
   const limit = 512 * KiB
-  const { seeder } = await startSeeder(t, [torrent], { queuedBytes: limit, maxOutstandingRequests: 2000, sendStallMs: 300, rechokeIntervalMs: 50 })
+  const { seeder } = await startSeeder(t, [torrent], { queuedBytes: limit, maxOutstandingRequests: 2000, stallMs: 100, stallDisconnectMs: 300 })
   const reasons: string[] = []
   seeder.on('peer-disconnected', ({ reason }) => reasons.push(reason))
 
