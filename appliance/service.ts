@@ -244,7 +244,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
     drives?.on('warning', (message) => logger.log('warn', message))
     tracker.on('announce', (event) => {
       const address = event.peerAddress
-      if (address === undefined || event.left === 0 || event.event === 'stopped') return
+      if (address === undefined || event.left === 0 || event.event === 'stopped' || !event.published) return
       // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
       setTimeout(() => { seeder.connectTo(event.infoHash, { host: address.ip, port: address.port }) }, LEECHER_DIAL_DELAY_MS).unref()
     })
@@ -341,7 +341,8 @@ function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed 
   seeder.on('peer-disconnected', (event) => status.peers(event.infoHash, -1))
   seeder.on('uploaded', (event) => status.uploaded(event.infoHash, event.bytes))
   webSeed.on('served', (event) => status.uploaded(event.infoHash, event.bytes))
-  tracker.on('announce', (event) => status.swarm(event.infoHash, event.swarm))
+  // Swarms of torrents not published here ("open" mode) are no item's business, and a flood of them must not become a flood of status entries.
+  tracker.on('announce', (event) => { if (event.published) status.swarm(event.infoHash, event.swarm) })
 }
 
 interface Parts {

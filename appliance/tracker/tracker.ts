@@ -42,6 +42,8 @@ export type TrackerTransport = 'http' | 'udp' | 'ws'
 
 export interface AnnounceEvent {
   readonly infoHash: InfoHash
+  /** A torrent this box publishes (in "open" mode, announces for any other torrent are reported too). */
+  readonly published: boolean
   /** `started`, `completed`, `stopped`, `update` (a regular announce), or WebTorrent's `paused`. */
   readonly event: string
   readonly transport: TrackerTransport
@@ -391,6 +393,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private reportAnnounce (swarm: TrackedSwarm, params: AnnounceParams): void {
     this.emit('announce', {
       infoHash: swarm.infoHash as InfoHash, // lower-case hex, as every parser here and in bittorrent-tracker writes it
+      published: this.catalog.has(swarm.infoHash),
       event: params.event ?? 'update',
       transport: params.type,
       peer: typeof params.ip === 'string' && typeof params.port === 'number' ? formatPeer({ ip: params.ip, port: params.port }) : undefined,

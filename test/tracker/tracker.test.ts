@@ -237,9 +237,12 @@ test('start fails with ET_LISTEN when the UDP port cannot be bound', async (t) =
 
 test('open mode keeps at most maxSwarms swarms of torrents it does not publish, dropping the least recently announced', async (t) => {
   const { tracker, infoHash: published, httpPort } = await startTracker(t, BOX, { mode: 'open', maxSwarms: 5 })
+  const events: AnnounceEvent[] = []
+  tracker.on('announce', (event) => events.push(event))
   await httpAnnounce(BOX, httpPort, { infoHash: published, port: 1 }, CLIENT)
   const foreign = Array.from({ length: 20 }, () => randomBytes(20))
   for (const infoHash of foreign) await httpAnnounce(BOX, httpPort, { infoHash, port: 1 }, CLIENT)
+  t.deepEqual(events.map((event) => event.published), [true, ...Array(20).fill(false)])
   t.is(tracker.size.foreignSwarms, 5)
   t.deepEqual(foreign.map((infoHash) => tracker.stats(infoHash.toString('hex')) !== undefined), [...Array(15).fill(false), ...Array(5).fill(true)])
   t.is(tracker.stats(published.toString('hex'))?.leechers, 1, 'the published swarm, announced to first, is never dropped')
