@@ -258,6 +258,9 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       this.webSockets.add(client)
       client.once('close', () => { this.webSockets.delete(client) })
       this.closeWhenSilent(client)
+      // ws answers a protocol error (a frame over maxPayload) with a close frame, then goes on reading
+      // and dropping whatever the peer still sends for up to 30 s: end the connection at once instead.
+      client.once('error', () => { client.terminate() })
       ws.emit('connection', client, req)
     })
   }
