@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { once } from 'node:events'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import type { ExecutionContext } from 'ava'
+import { closeCode, maskedFrameHeader, openWebSocket } from '../tracker/tracker-client.js'
+
+// The attacks of the hostile-* tests on a running `evertorrent serve`, and what is measured of it.
+
+export const ATTACKER = '127.0.0.2'
+export const MiB = 1024 * 1024
+
+export interface HolderReport {
+  readonly tried: number
+  readonly connected: number
+  readonly failed: number
+  readonly closedByServer: number
+  readonly upgraded: number
+  /** Connections still open at the time of the report. */
+  readonly open: number
+}
+
+export interface HoldOptions {
+  readonly host: string
+  readonly port: number
+  readonly localAddress: string
+  readonly count: number
+  readonly kind: 'http' | 'ws'
+}
+
+/**
+ * Opens `count` connections from a child process (test/serve/socket-holder.ts) and resolves once
+ * every one was tried, with the holder's counts; the holder keeps them until the test ends.
+ */
+export async function holdSockets (t: ExecutionContext, options: HoldOptions): Promise<HolderReport> {
+  const child = spawn(process.execPath, [new URL('./socket-holder.js', import.meta.url).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  let pending = ''
+  return await new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk
+      const lines = pending.split('\n')
+      pending = lines.pop()!
+      for (const line of lines) {
+        const report = JSON.parse(line) as HolderReport & { event: string }
+        if (report.event === 'holding') resolve(report)
+      }
+    })
+    child.once('exit', (code) => { reject(new Error(`the socket holder exited (${String(code)}) before holding: ${stderr}`)) })
+  })
+}
+
+export interface FrameResult {
+  /** The WebSocket close code the server sent, if it sent a close frame. */
+  readonly closeCode: number | undefined
+  /** Payload bytes written before the server closed the connection. */
+  readonly payloadSent: number
+  /** True when the server closed the connection; false when it took the whole frame and kept it open. */
+  readonly closedByServer: boolean
+}
+
+/**
+ * One WebSocket on `/announce` that sends one text frame of `frameBytes` (its header first, then the
+ * payload 1 MiB at a time), as the testers did with 90 MiB. Resolves once the server closed the
+ * connection, or `afterMs` after the whole frame was sent.
+ */
+export async function sendLargeFrame (host: string, port: number, frameBytes: number, afterMs = 10_000): Promise<FrameResult> {
+  const socket = await openWebSocket(host, port, '/announce', ATTACKER)
+  const received: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => received.push(chunk))
+  socket.on('error', () => {})
+  let closed = false
+  const closing = new Promise<void>((resolve) => {
+    socket.once('close', () => { closed = true; resolve() })
+    socket.once('end', () => { closed = true; resolve() })
+  })
+  const { header } = maskedFrameHeader(frameBytes)
+  socket.write(header)
+  const chunk = Buffer.alloc(MiB, 0x61)
+  let payloadSent = 0
+  while (payloadSent < frameBytes && !closed) {
+    const part = chunk.subarray(0, Math.min(MiB, frameBytes - payloadSent))
+    payloadSent += part.length
+    // once() rejects on 'error' (EPIPE, ECONNRESET once the server closed): that ends the loop too.
+    if (!socket.write(part)) await Promise.race([once(socket, 'drain').catch(() => {}), closing])
+  }
+  await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, afterMs))])
+  socket.destroy()
+  return { closeCode: closeCode(Buffer.concat(received)), payloadSent, closedByServer: closed }
+}
+
+export interface Memory {
+  /** Resident now, and the most resident since start or since `resetPeakMemory` (VmRSS, VmHWM). */
+  readonly rss: number
+  readonly peak: number
+}
+
+export async function memoryOf (pid: number): Promise<Memory> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(status)![1]) * 1024
+  return { rss: kib('VmRSS'), peak: kib('VmHWM') }
+}
+
+/** Sets VmHWM back to the resident size now (proc(5): clear_refs 5), so a later peak is the attack's own. */
+export async function resetPeakMemory (pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5')
+}
+
+/** File descriptors process `pid` holds. */
+export async function descriptorCount (pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length
+}
+
+export function sha256 (bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
