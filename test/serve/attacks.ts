@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import type { ExecutionContext } from 'ava'
-import { closeCode, maskedFrameHeader, openWebSocket } from '../tracker/tracker-client.js'
+import { closeCode, maskedFrameHeader, openWebSocket, udpAnnouncePacket, udpConnect } from '../tracker/tracker-client.js'
 
 // The attacks of the hostile-* tests on a running `evertorrent serve`, and what is measured of it.
 
@@ -66,8 +67,8 @@ export interface FrameResult {
  * payload 1 MiB at a time), as the testers did with 90 MiB. Resolves once the server closed the
  * connection, or `afterMs` after the whole frame was sent.
  */
-export async function sendLargeFrame (host: string, port: number, frameBytes: number, afterMs = 10_000): Promise<FrameResult> {
-  const socket = await openWebSocket(host, port, '/announce', ATTACKER)
+export async function sendLargeFrame (host: string, port: number, frameBytes: number, localAddress = ATTACKER, afterMs = 10_000): Promise<FrameResult> {
+  const socket = await openWebSocket(host, port, '/announce', localAddress)
   const received: Buffer[] = []
   socket.on('data', (chunk: Buffer) => received.push(chunk))
   socket.on('error', () => {})
@@ -115,4 +116,81 @@ export async function descriptorCount (pid: number): Promise<number> {
 
 export function sha256 (bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
+}
+
+export interface FloodTarget {
+  readonly infoHash: Buffer
+  /** The peer port announced: with the attacker's address, the peer's key in its swarm. */
+  readonly port: number
+}
+
+export interface FloodResult {
+  /** Announce answers (BEP 15 action 1) and error answers (action 3). */
+  readonly answered: number
+  readonly errors: number
+  /** Datagrams sent again after no answer came (the kernel drops them when a socket's buffer is full). */
+  readonly resent: number
+}
+
+/**
+ * `count` BEP 15 announces from `localAddress`, the `index`-th for `target(index)`, with at most
+ * `window` unanswered at a time (unanswered ones are sent again), so every one of them reaches the
+ * tracker. Rejects when `stop()` says so (the tracker's process died).
+ */
+export async function udpAnnounceFlood (host: string, port: number, localAddress: string, count: number, target: (index: number) => FloodTarget, stop: () => string | undefined, window = 256): Promise<FloodResult> {
+  const socket = createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, localAddress, resolve))
+  let connectionId = await udpConnect(socket, host, port)
+  let connectedAt = Date.now()
+  const pending = new Map<number, { sentAt: number }>()
+  const result = { answered: 0, errors: 0, resent: 0 }
+  let next = 0
+  const send = (index: number): void => {
+    const packet = udpAnnouncePacket(connectionId, { ...target(index), eventId: 2 })
+    packet.writeUInt32BE(index, 12) // the transaction id tells the answers apart
+    pending.set(index, { sentAt: Date.now() })
+    socket.send(packet, port, host)
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const fill = (): void => {
+        while (pending.size < window && next < count) send(next++)
+        if (pending.size === 0 && next >= count) resolve()
+      }
+      socket.on('message', (msg: Buffer) => {
+        const action = msg.length < 8 ? 0 : msg.readUInt32BE(0)
+        if (action === 0) return // a connect answer: udpConnect's
+        const index = msg.readUInt32BE(4)
+        if (!pending.delete(index)) return
+        if (action === 1) result.answered++
+        else result.errors++
+        fill()
+      })
+      const timer = setInterval(() => {
+        const stopped = stop()
+        if (stopped !== undefined) {
+          clearInterval(timer)
+          reject(new Error(`${stopped} after ${result.answered} announces answered`))
+          return
+        }
+        void (async () => {
+          // BEP 15: a connection id is good for a minute or two.
+          if (Date.now() - connectedAt > 30_000) {
+            connectionId = await udpConnect(socket, host, port).catch(() => connectionId)
+            connectedAt = Date.now()
+          }
+          for (const [index, { sentAt }] of pending) {
+            if (Date.now() - sentAt < 2000) continue
+            result.resent++
+            send(index)
+          }
+        })()
+      }, 500)
+      socket.once('close', () => { clearInterval(timer) })
+      fill()
+    })
+  } finally {
+    socket.close()
+  }
+  return result
 }
