@@ -77,9 +77,11 @@ export async function sendLargeFrame (host: string, port: number, frameBytes: nu
     socket.once('close', () => { closed = true; resolve() })
     socket.once('end', () => { closed = true; resolve() })
   })
-  const { header } = maskedFrameHeader(frameBytes)
+  const { header, mask } = maskedFrameHeader(frameBytes)
   socket.write(header)
-  const chunk = Buffer.alloc(MiB, 0x61)
+  // Masked as RFC 6455 says, so that the payload is valid text ("aaa…"): a server that buffered the
+  // frame would then read it whole, and not close the connection for a bad UTF-8 byte.
+  const chunk = Buffer.alloc(MiB, 0x61).map((byte, index) => byte ^ mask[index % 4]!)
   let payloadSent = 0
   while (payloadSent < frameBytes && !closed) {
     const part = chunk.subarray(0, Math.min(MiB, frameBytes - payloadSent))
