@@ -55,3 +55,20 @@ test('serve applies the HTTP bounds from its settings: silent connections closed
   t.is((await httpGet('127.0.0.1', serve.httpPort, '/api/actions/rescan', { method: 'POST', headers: auth })).status, 200, 'with the box\'s own address it runs')
   t.is(await serve.stop(), 0)
 })
+
+test('under an open-files limit too small for its connection limits, serve lowers them at start with one warning naming the numbers', async (t) => {
+  const root = tempDir(t)
+  writeTree(join(root, 'library'), { 'one.txt': 'one' })
+  const serve = await ServeProcess.start(t, {
+    libraries: [join(root, 'library')],
+    stateDir: join(root, 'state'),
+    settings: { 'hashing.threads': 2 },
+    wrap: (argv) => ['prlimit', '--nofile=1024:1024', '--', ...argv]
+  })
+  const warnings = serve.lines.filter((line) => line.msg === 'connection limits lowered to fit the open-files limit')
+  t.is(warnings.length, 1)
+  // 1024 - 256 reserve - (64 + 32 open files + 2 x 4 hashing) = 664 for 512 HTTP and 200 peer connections.
+  t.like(warnings[0], { level: 'warn', open_files_limit: '1024', other_fds: '104', fd_reserve: '256', http_max_connections: '477', seeder_max_connections: '186' })
+  await serve.waitFor((line) => line.msg === 'published') // SIGTERM is handled from then on
+  t.is(await serve.stop(), 0)
+})
