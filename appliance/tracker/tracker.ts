@@ -142,7 +142,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       http: false,
       udp: false,
       // bittorrent-tracker hands these to ws's WebSocketServer: a frame whose header announces more than
-      // maxPayload closes the connection (1009) before its payload is buffered.
+      // maxPayload is refused (1009, see handleUpgrade) before its payload is buffered.
       ws: { noServer: true, maxPayload: options.maxFrameBytes ?? 32 * 1024 },
       stats: false,
       peersCacheLength: options.maxPeersPerSwarm ?? 1000,

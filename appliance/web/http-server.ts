@@ -199,12 +199,9 @@ export function sendStatus (res: ServerResponse, status: number, headers: Readon
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
-  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   416: 'Range Not Satisfiable',
-  421: 'Misdirected Request',
-  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable'
 }
