@@ -5,6 +5,7 @@ import { MAX_HALF_OPEN } from './seeder/seeder.js'
 import { REPLACE_AFTER_MS } from './seeder/replacement.js'
 import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './system/settings.js'
 import { MAX_SCRAPE_HASHES } from './tracker/udp-protocol.js'
+import { REQUEST_SECONDS } from './web/http-server.js'
 import { MAX_BODY_BYTES } from './web/status-actions.js'
 import { MAX_BUFFERED_BYTES } from './web/status-events.js'
 
@@ -27,7 +28,8 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'one local service discovery (BEP 14) datagram', value: bytes(MAX_DATAGRAM), where: 'seeder/lsd-message.ts' },
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },
-  { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' }
+  { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' },
+  { bound: 'time to receive a whole HTTP request, body included (Node\'s default; headers have `http.headers_seconds`)', value: `${REQUEST_SECONDS} s`, where: 'web/http-server.ts' }
 ]
 
 /**

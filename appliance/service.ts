@@ -1,20 +1,24 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { Catalog } from './catalog/catalog.js'
 import { execFile } from 'node:child_process'
-import { hostname } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { promisify } from 'node:util'
 import { HardwareController } from './hardware/hardware-controller.js'
 import { DriveWatcher, type Drive } from './library/drive-watcher.js'
 import { Publisher, type ItemState } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
+import { ConnectionGate } from './net/connection-gate.js'
+import { descriptorBudget, otherDescriptors, readOpenFilesLimit } from './net/descriptor-budget.js'
+import { ownHostNames } from './net/own-host.js'
+import { RefusalSummary } from './net/refusal-summary.js'
 import { Seeder } from './seeder/seeder.js'
 import { StatusModel } from './status/status-model.js'
 import type { Logger } from './system/logger.js'
 import { liveReconfigurer, type ReconfigureResult } from './system/reload.js'
 import { ConfigError, type Settings } from './system/settings.js'
 import { Tracker, type TrackerOptions } from './tracker/tracker.js'
-import { HttpServer } from './web/http-server.js'
+import { HttpServer, type HttpServerOptions } from './web/http-server.js'
 import { torrentDownloadHandler } from './web/torrent-download.js'
 import { registerStatusPage } from './web/status-page.js'
 import { WebSeed, webSeedUrl } from './web/web-seed.js'
@@ -65,9 +69,9 @@ const TRACKER_PORT_ATTEMPTS = 5
  * TCP and UDP ports apart, so a number free for UDP can be in use for TCP (seen in the test suite as
  * EADDRINUSE). Another number is tried if UDP has this one taken.
  */
-async function startTracker (options: TrackerOptions & { readonly udpPort: number }): Promise<{ tracker: Tracker, trackerHttp: HttpServer }> {
+async function startTracker (options: TrackerOptions & { readonly udpPort: number }, httpOptions: Omit<HttpServerOptions, 'port' | 'host'>): Promise<{ tracker: Tracker, trackerHttp: HttpServer }> {
   for (let attempt = 1; ; attempt++) {
-    const trackerHttp = new HttpServer({ port: options.udpPort, ...(options.host !== undefined && { host: options.host }) })
+    const trackerHttp = new HttpServer({ ...httpOptions, port: options.udpPort, ...(options.host !== undefined && { host: options.host }) })
     await trackerHttp.start()
     const tracker = new Tracker({ ...options, udpPort: trackerHttp.port })
     try {
@@ -134,12 +138,13 @@ export async function startService (settings: Settings, logger: Logger): Promise
   await hardware.start()
   started.push(hardware)
   try {
+    const budget = await connectionBudget(settings, logger)
     let ownOrigins: string[] = []
     const seeder = new Seeder({
       catalog,
       port: settings['seeder.port'],
       ...(listenHost !== undefined && { host: listenHost }),
-      maxConnections: settings['seeder.max_connections'],
+      maxConnections: budget.peerConnections,
       maxConnectionsPerTorrent: settings['seeder.max_connections_per_torrent'],
       maxConnectionsPerAddress: settings['seeder.max_connections_per_address'],
       handshakeMs: settings['seeder.handshake_seconds'] * 1000,
@@ -159,18 +164,37 @@ export async function startService (settings: Settings, logger: Logger): Promise
     await seeder.start()
     started.push(seeder)
 
+    // One gate over both HTTP ports: their connections share one budget of descriptors.
+    const gate = new ConnectionGate({ total: budget.httpConnections, perAddress: Math.min(settings['http.max_connections_per_address'], budget.httpConnections) })
+    const refusals = new RefusalSummary(({ refused, address, reason }) => {
+      logger.log('warn', 'HTTP connections refused', { refused, last_address: address, reason })
+    })
+    started.push({ close: async () => { refusals.close() } })
+    const httpOptions = {
+      idleMs: settings['http.idle_seconds'] * 1000,
+      headersMs: settings['http.headers_seconds'] * 1000,
+      maxHeaderBytes: settings['http.max_header_bytes'],
+      gate
+    }
     const { tracker, trackerHttp } = await startTracker({
       catalog,
       everseedPort: seeder.port,
       mode: settings['tracker.mode'] as 'published-only' | 'open',
       udpPort: settings['tracker.port'],
-      ...(listenHost !== undefined && { host: listenHost })
-    })
+      ...(listenHost !== undefined && { host: listenHost }),
+      maxSwarms: settings['tracker.max_swarms'],
+      maxPeers: settings['tracker.max_peers'],
+      maxPeersPerSwarm: settings['tracker.max_peers_per_swarm'],
+      maxFrameBytes: settings['tracker.max_ws_frame_bytes'],
+      firstMessageMs: settings['http.headers_seconds'] * 1000,
+      wsIdleMs: settings['tracker.ws_idle_seconds'] * 1000
+    }, httpOptions)
     started.push(trackerHttp, tracker)
     const trackerPort = trackerHttp.port
 
     const webSeed = new WebSeed({ catalog })
-    const http = new HttpServer({ port: settings['http.port'], ...(listenHost !== undefined && { host: listenHost }) })
+    const http = new HttpServer({ ...httpOptions, port: settings['http.port'], ...(listenHost !== undefined && { host: listenHost }) })
+    for (const server of [http, trackerHttp]) server.on('refused', (address, reason) => { refusals.add(address, reason) })
     mountTracker(http, tracker)
     http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
     http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
@@ -229,7 +253,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
     drives?.on('warning', (message) => logger.log('warn', message))
     tracker.on('announce', (event) => {
       const address = event.peerAddress
-      if (address === undefined || event.left === 0 || event.event === 'stopped') return
+      if (address === undefined || event.left === 0 || event.event === 'stopped' || !event.published) return
       // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
       setTimeout(() => { seeder.connectTo(event.infoHash, { host: address.ip, port: address.port }) }, LEECHER_DIAL_DELAY_MS).unref()
     })
@@ -250,7 +274,8 @@ export async function startService (settings: Settings, logger: Logger): Promise
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
     const reconfigure = liveReconfigurer(settings, {
-      seeder,
+      // A reload cannot give peers the descriptors the HTTP connections and the reserve need.
+      seeder: { updateLimits: (limits) => { seeder.updateLimits({ ...limits, maxConnections: budget.peersOnReload(limits.maxConnections) }) } },
       tracker,
       publisher,
       libraries: {
@@ -269,7 +294,9 @@ export async function startService (settings: Settings, logger: Logger): Promise
       version: VERSION,
       adminToken: settings['web.admin_token'],
       trackers: announceList.flat(),
-      ...(listenHost !== undefined && { addresses: () => [listenHost] })
+      ...(listenHost !== undefined && { addresses: () => [listenHost] }),
+      eventStreams: { maxStreams: settings['http.max_event_streams'], streamsPerAddress: settings['http.event_streams_per_address'] },
+      hostNames: ownHostNames(hostname(), announceHost)
     })
     started.push(statusPage)
     statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))
@@ -280,6 +307,42 @@ export async function startService (settings: Settings, logger: Logger): Promise
   }
 }
 
+/**
+ * The connection limits that fit under the open-files limit, and the peer limit a reload may set;
+ * logs once, at start, when the configured limits had to be lowered.
+ */
+async function connectionBudget (settings: Settings, logger: Logger): Promise<{ httpConnections: number, peerConnections: number, peersOnReload: (asked: number) => number }> {
+  const openFilesLimit = await readOpenFilesLimit()
+  const other = otherDescriptors({
+    maxOpenFiles: settings['seeder.max_open_files'],
+    hashingThreads: settings['hashing.threads'] > 0 ? settings['hashing.threads'] : availableParallelism()
+  })
+  const first = descriptorBudget({
+    openFilesLimit,
+    httpConnections: settings['http.max_connections'],
+    peerConnections: settings['seeder.max_connections'],
+    reserve: settings['system.fd_reserve'],
+    other
+  })
+  if (first.lowered) {
+    logger.log('warn', 'connection limits lowered to fit the open-files limit', {
+      open_files_limit: openFilesLimit,
+      needed: first.needed,
+      fd_reserve: settings['system.fd_reserve'],
+      other_fds: other,
+      http_max_connections: first.httpConnections,
+      seeder_max_connections: first.peerConnections,
+      configured: `http.max_connections=${settings['http.max_connections']} seeder.max_connections=${settings['seeder.max_connections']}`
+    })
+  }
+  return {
+    httpConnections: first.httpConnections,
+    peerConnections: first.peerConnections,
+    // The HTTP limit stays as started; peers get what it leaves.
+    peersOnReload: (asked) => Math.max(1, Math.min(asked, first.available - first.httpConnections))
+  }
+}
+
 function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed }: Pick<Parts, 'publisher' | 'seeder' | 'tracker' | 'webSeed'>): void {
   publisher.on('item', (item) => status.item(item))
   publisher.on('removed', (path) => status.itemRemoved(path))
@@ -287,7 +350,8 @@ function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed 
   seeder.on('peer-disconnected', (event) => status.peers(event.infoHash, -1))
   seeder.on('uploaded', (event) => status.uploaded(event.infoHash, event.bytes))
   webSeed.on('served', (event) => status.uploaded(event.infoHash, event.bytes))
-  tracker.on('announce', (event) => status.swarm(event.infoHash, event.swarm))
+  // Swarms of torrents not published here ("open" mode) are no item's business, and a flood of them must not become a flood of status entries.
+  tracker.on('announce', (event) => { if (event.published) status.swarm(event.infoHash, event.swarm) })
 }
 
 interface Parts {
@@ -331,4 +395,5 @@ function wireLogs ({ logger, publisher, seeder, tracker, http, webSeed, store }:
   tracker.on('warning', (error) => logger.log('debug', error.message, { code: error.code }))
   http.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
   webSeed.on('fileError', (event) => logger.log('warn', event.error.message, { infohash: event.infoHash, code: event.error.code }))
+  webSeed.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
 }

@@ -39,6 +39,8 @@ declare module 'bittorrent-tracker/server' {
     readonly infoHash: string
     complete: number
     incomplete: number
+    /** The `lru` package's store of the swarm's peers, at most the server's `peersCacheLength`. */
+    readonly peers: { readonly length: number }
     announce (params: AnnounceParams, cb?: (err: Error | null, result?: SwarmAnnounceResult) => void): void
   }
 
@@ -56,8 +58,11 @@ declare module 'bittorrent-tracker/server' {
     interval?: number
     http?: boolean
     udp?: boolean
-    ws?: boolean | { noServer: true }
+    /** Options over `ws`'s WebSocketServer's, e.g. `maxPayload` (bytes of one message, 100 MiB by default). */
+    ws?: boolean | { noServer: true, maxPayload?: number }
     stats?: boolean
+    /** Peers kept per swarm (an LRU; the least recently announced goes first). Default 1000. */
+    peersCacheLength?: number
     /** Calls back with an error to refuse an announce; its message becomes the failure reason. */
     filter?: (infoHash: string, params: AnnounceParams, cb: (err: Error | null) => void) => void
   }

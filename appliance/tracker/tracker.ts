@@ -42,6 +42,8 @@ export type TrackerTransport = 'http' | 'udp' | 'ws'
 
 export interface AnnounceEvent {
   readonly infoHash: InfoHash
+  /** A torrent this box publishes (in "open" mode, announces for any other torrent are reported too). */
+  readonly published: boolean
   /** `started`, `completed`, `stopped`, `update` (a regular announce), or WebTorrent's `paused`. */
   readonly event: string
   readonly transport: TrackerTransport
@@ -78,6 +80,18 @@ export interface TrackerOptions {
   readonly listAddresses?: () => readonly string[]
   /** How often the local addresses are listed again; default 30 s. */
   readonly addressRefreshMs?: number
+  /** `tracker.max_swarms`: swarms of torrents not published here at most ("open" mode). Default 1000. */
+  readonly maxSwarms?: number
+  /** `tracker.max_peers`: peers in all swarms at most, as long as a swarm not published here is left to drop. Default 20,000. */
+  readonly maxPeers?: number
+  /** `tracker.max_peers_per_swarm`: beyond it a swarm forgets the peer announced least recently. Default 1000. */
+  readonly maxPeersPerSwarm?: number
+  /** `tracker.max_ws_frame_bytes`: a longer WebSocket message closes its connection before it is read. Default 32 KiB. */
+  readonly maxFrameBytes?: number
+  /** `http.headers_seconds` in ms: a WebSocket must send its first message this soon. Default 10 s. */
+  readonly firstMessageMs?: number
+  /** `tracker.ws_idle_seconds` in ms: then a WebSocket that sends no message for this long is closed. Default 900 s. */
+  readonly wsIdleMs?: number
 }
 
 /** bittorrent-tracker's own default, 10 minutes. */
@@ -108,6 +122,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly udp: UdpEndpoints | undefined
   private readonly connectionIds = new ConnectionIds()
   private readonly webSockets = new Set<{ terminate (): void }>()
+  private readonly firstMessageMs: number
+  private readonly wsIdleMs: number
   private refreshTimer: NodeJS.Timeout | undefined
   private closed = false
 
@@ -119,13 +135,22 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.host = options.host
     this.listAddresses = options.listAddresses ?? listLocalAddresses
     this.addressRefreshMs = options.addressRefreshMs ?? 30_000
+    this.firstMessageMs = options.firstMessageMs ?? 10_000
+    this.wsIdleMs = options.wsIdleMs ?? 900_000
     this.server = new TrackedSwarmServer({
       interval: ANNOUNCE_INTERVAL_S * 1000,
       http: false,
       udp: false,
-      ws: { noServer: true },
+      // bittorrent-tracker hands these to ws's WebSocketServer: a frame whose header announces more than
+      // maxPayload is refused (1009, see handleUpgrade) before its payload is buffered.
+      ws: { noServer: true, maxPayload: options.maxFrameBytes ?? 32 * 1024 },
       stats: false,
+      peersCacheLength: options.maxPeersPerSwarm ?? 1000,
       filter: (infoHash, _params, cb) => { cb(this.refusal(infoHash) ?? null) }
+    }, {
+      maxSwarms: options.maxSwarms ?? 1000,
+      maxPeers: options.maxPeers ?? 20_000,
+      isPublished: (infoHash) => this.catalog.has(infoHash)
     }, (swarm, params) => { this.reportAnnounce(swarm, params) })
     this.server.on('warning', (error: Error) => { this.warn(asTrackerError(error)) })
     // An 'error' event without a listener would take the whole process down.
@@ -175,7 +200,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.mode = mode
     if (mode === 'open') return
     for (const infoHash of Object.keys(this.server.torrents)) {
-      if (!this.catalog.has(infoHash)) delete this.server.torrents[infoHash]
+      if (!this.catalog.has(infoHash)) this.server.drop(infoHash)
     }
   }
 
@@ -232,8 +257,17 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       }
       this.webSockets.add(client)
       client.once('close', () => { this.webSockets.delete(client) })
+      this.closeWhenSilent(client)
+      // ws answers a protocol error (a frame over maxPayload) with a close frame, then goes on reading
+      // and dropping whatever the peer still sends for up to 30 s: end the connection at once instead.
+      client.once('error', () => { client.terminate() })
       ws.emit('connection', client, req)
     })
+  }
+
+  /** Peers held in all swarms, and swarms held of torrents not published here. */
+  get size (): { readonly peers: number, readonly foreignSwarms: number } {
+    return { peers: this.server.peerCount, foreignSwarms: this.server.foreignSwarmCount }
   }
 
   /** The answer to an HTTP or UDP announce: the swarm's counts and peers, with the everseed. */
@@ -362,6 +396,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private reportAnnounce (swarm: TrackedSwarm, params: AnnounceParams): void {
     this.emit('announce', {
       infoHash: swarm.infoHash as InfoHash, // lower-case hex, as every parser here and in bittorrent-tracker writes it
+      published: this.catalog.has(swarm.infoHash),
       event: params.event ?? 'update',
       transport: params.type,
       peer: typeof params.ip === 'string' && typeof params.port === 'number' ? formatPeer({ ip: params.ip, port: params.port }) : undefined,
@@ -371,13 +406,28 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     })
   }
 
+  /**
+   * A WebSocket that sends no first message within `firstMessageMs`, then none for `wsIdleMs`, is
+   * closed: WebTorrent clients announce at once and then every couple of minutes, and an idle socket
+   * holds a descriptor and a connection slot.
+   */
+  private closeWhenSilent (client: EventEmitter & { terminate (): void }): void {
+    const closeAfter = (ms: number): NodeJS.Timeout => setTimeout(() => { client.terminate() }, ms).unref()
+    let timer = closeAfter(this.firstMessageMs)
+    client.on('message', () => {
+      clearTimeout(timer)
+      timer = closeAfter(this.wsIdleMs)
+    })
+    client.once('close', () => { clearTimeout(timer) })
+  }
+
   private warn (error: TrackerError): void {
     this.emit('warning', error)
   }
 
   /** In `published-only` mode a torrent that is no longer published loses its swarm. */
   private readonly onRemoved = (torrent: PublishedTorrent): void => {
-    if (this.mode === 'published-only') delete this.server.torrents[torrent.metainfo.infoHash]
+    if (this.mode === 'published-only') this.server.drop(torrent.metainfo.infoHash)
   }
 }
 

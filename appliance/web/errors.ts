@@ -13,6 +13,8 @@ export type WebErrorCode =
   | 'ET_FILE_MISSING'
   /** Reading failed (EIO and friends): the drive is failing or vanished mid-read. */
   | 'ET_READ'
+  /** The process is short of descriptors or memory (EMFILE, ENFILE, ENOMEM, EAGAIN): says nothing about the file. */
+  | 'ET_RESOURCE'
 
 export class WebError extends Error {
   readonly code: WebErrorCode

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { ConnectionGate, type GateRefusal } from '../net/connection-gate.js'
 import { WebError } from './errors.js'
 
 /** What a route matched: the raw (still percent-encoded) path, and the part a `/*` pattern left over. */
@@ -18,12 +19,35 @@ export interface HttpServerOptions {
   readonly port: number
   /** Default: every address, IPv6 and IPv4. */
   readonly host?: string
+  /** `http.idle_seconds` in ms: a keep-alive connection with no request for this long is closed. Default 5 s. */
+  readonly idleMs?: number
+  /**
+   * `http.headers_seconds` in ms: a request's headers must have arrived this long after the
+   * connection opened or the previous response ended, or it is closed (408). Default 10 s.
+   */
+  readonly headersMs?: number
+  /** `http.max_header_bytes`: a longer request line and headers get 431. Default 8 KiB. */
+  readonly maxHeaderBytes?: number
+  /**
+   * Counts this server's connections, in all and per address; one server over the limit closes at
+   * once. Share one gate between servers to bound them together. Default: a gate of its own with
+   * `http.max_connections` and `http.max_connections_per_address`'s defaults (512, 32).
+   */
+  readonly gate?: ConnectionGate
 }
 
 export interface HttpServerEvents {
   /** A route handler failed; that request got a 500 or was cut, the server keeps going. */
   warning: [error: WebError]
+  /** A connection was closed at once by the gate: too many from everyone, or from its address. */
+  refused: [address: string, reason: GateRefusal]
 }
+
+/**
+ * Time to receive a whole request, body included, as Node's default. Only an action's body (at most
+ * 4 KiB) can take longer than its headers; this ends one trickled at a byte a minute.
+ */
+export const REQUEST_SECONDS = 300
 
 /** Sent with every response; handlers may override them. */
 const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
@@ -54,7 +78,20 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
   constructor (options: HttpServerOptions) {
     super()
     this.options = options
-    this.server = createServer((req, res) => { void this.onRequest(req, res) })
+    const headersMs = options.headersMs ?? 10_000
+    this.server = createServer({
+      keepAliveTimeout: options.idleMs ?? 5_000,
+      headersTimeout: headersMs,
+      requestTimeout: Math.max(REQUEST_SECONDS * 1000, headersMs),
+      // Node checks the two timeouts above this often (30 s by default, which would triple a short headersTimeout).
+      connectionsCheckingInterval: Math.min(1_000, headersMs),
+      maxHeaderSize: options.maxHeaderBytes ?? 8 * 1024
+    }, (req, res) => { void this.onRequest(req, res) })
+    const gate = options.gate ?? new ConnectionGate({ total: 512, perAddress: 32 })
+    gate.guard(this.server, (address, reason) => { this.emit('refused', address, reason) })
+    // Node's headersTimeout starts at a request's first byte: a connection that sends nothing at all
+    // would stay open for ever. Until its first request, it gets as long as headers would.
+    this.server.on('connection', (socket: Socket) => { if (!socket.destroyed) socket.setTimeout(headersMs) })
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.onUpgrade(req, socket, head) })
   }
 
@@ -99,6 +136,9 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
   }
 
   private async onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Past its headers, a response may take as long as it needs (a web seed to a slow client, an event
+    // stream); Node sets the keep-alive timeout again once it ends.
+    req.socket.setTimeout(0)
     for (const [name, value] of Object.entries(DEFAULT_HEADERS)) res.setHeader(name, value)
     const path = rawPath(req.url)
     if (path === undefined) {
@@ -136,6 +176,8 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
   }
 
   private onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // An upgraded connection is the upgrade handler's to time (http.Server hands it a net.Socket).
+    if ('setTimeout' in socket) (socket as Socket).setTimeout(0)
     const path = rawPath(req.url)
     const handler = path === undefined ? undefined : this.upgrades.get(path)
     if (handler === undefined) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { addressKey } from '../net/connection-gate.js'
 import type { ItemDoc, StatusDocument } from './status-document.js'
 
 /**
@@ -12,12 +13,17 @@ export interface StatusDelta extends Omit<StatusDocument, 'items'> {
 
 /** The browser waits this long before reconnecting after the connection drops. */
 const RETRY_MS = 2000
-/** Streams at most; more get a 503 (each holds a socket and a little memory on a small box). */
-const MAX_CLIENTS = 32
 /** A comment this often keeps idle connections open through proxies and NAT. */
 const HEARTBEAT_MS = 15_000
 /** A client that has this much unsent is too slow (or gone); it is dropped and reconnects to a fresh snapshot. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024
+
+export interface StatusEventsOptions {
+  /** `http.max_event_streams`: streams at most; more get a 503 (each holds a socket and a little memory). Default 64. */
+  readonly maxStreams?: number
+  /** `http.event_streams_per_address`: streams from one address at most; more get a 429. Default 4. */
+  readonly streamsPerAddress?: number
+}
 
 /**
  * Server-sent events for the status page: a `snapshot` event with the whole document when a client
@@ -25,14 +31,21 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024
  * cost of an update does not grow with the JSON of every item times every open page.
  */
 export class StatusEvents {
-  private readonly clients = new Set<ServerResponse>()
+  /** Each open stream, with the address it counts against. */
+  private readonly clients = new Map<ServerResponse, string>()
+  /** Open streams per address (IPv6 per /64), so one client cannot take every stream. */
+  private readonly byAddress = new Map<string, number>()
+  private readonly maxStreams: number
+  private readonly streamsPerAddress: number
   private readonly heartbeat: NodeJS.Timeout
   /** What clients were last sent of each item; undefined: not the same for all of them. */
   private lastItems = new Map<string, string | undefined>()
   private lastRest = ''
 
   /** `current` gives the document for a client that just connected. */
-  constructor (private readonly current: () => StatusDocument) {
+  constructor (private readonly current: () => StatusDocument, options: StatusEventsOptions = {}) {
+    this.maxStreams = options.maxStreams ?? 64
+    this.streamsPerAddress = options.streamsPerAddress ?? 4
     this.heartbeat = setInterval(() => { this.broadcast(': keep-alive\n\n') }, HEARTBEAT_MS).unref()
   }
 
@@ -42,9 +55,12 @@ export class StatusEvents {
 
   /** Route handler for `GET /api/events`. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.clients.size >= MAX_CLIENTS) {
-      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10' })
-      res.end('too many status pages open\n')
+    const address = addressKey(req.socket.remoteAddress ?? '')
+    const fromAddress = this.byAddress.get(address) ?? 0
+    if (this.clients.size >= this.maxStreams || fromAddress >= this.streamsPerAddress) {
+      const mine = fromAddress >= this.streamsPerAddress
+      res.writeHead(mine ? 429 : 503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10' })
+      res.end(mine ? `too many status pages open from ${address}: close one (at most ${this.streamsPerAddress})\n` : 'too many status pages open\n')
       return
     }
     res.writeHead(200, {
@@ -57,8 +73,9 @@ export class StatusEvents {
     const document = this.current()
     this.remember(document)
     res.write(`retry: ${RETRY_MS}\n\n${event('snapshot', document)}`)
-    this.clients.add(res)
-    const forget = (): void => { this.clients.delete(res) }
+    this.clients.set(res, address)
+    this.byAddress.set(address, fromAddress + 1)
+    const forget = (): void => { this.forget(res) }
     req.once('close', forget)
     res.once('close', forget)
   }
@@ -82,8 +99,9 @@ export class StatusEvents {
   /** Ends every stream; the pages reconnect by themselves once the server is back. */
   close (): void {
     clearInterval(this.heartbeat)
-    for (const client of this.clients) client.end()
+    for (const client of this.clients.keys()) client.end()
     this.clients.clear()
+    this.byAddress.clear()
   }
 
   /**
@@ -109,11 +127,20 @@ export class StatusEvents {
     if (restJson !== this.lastRest) this.lastRest = ''
   }
 
+  private forget (res: ServerResponse): void {
+    const address = this.clients.get(res)
+    if (address === undefined) return
+    this.clients.delete(res)
+    const left = (this.byAddress.get(address) ?? 1) - 1
+    if (left === 0) this.byAddress.delete(address)
+    else this.byAddress.set(address, left)
+  }
+
   private broadcast (text: string): void {
-    for (const client of this.clients) {
+    for (const client of this.clients.keys()) {
       if (client.writableLength > MAX_BUFFERED_BYTES) {
         client.destroy()
-        this.clients.delete(client)
+        this.forget(client)
         continue
       }
       client.write(text)

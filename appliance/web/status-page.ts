@@ -7,16 +7,17 @@ import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { LedPattern } from '../hardware/led-pattern.js'
 import { patternFor } from '../hardware/pattern-for.js'
 import { magnetUri } from '../metainfo/magnet.js'
+import { isOwnHost, ownHostNames } from '../net/own-host.js'
 import type { StatusModel, StatusSnapshot } from '../status/status-model.js'
 import { DiskSpace } from './disk-space.js'
 import { HashingEta } from './hashing-eta.js'
 import { sendStatus, type HttpServer, type RouteHandler, type RouteMatch } from './http-server.js'
-import { sendJson } from './json-response.js'
+import { sendJson, sendJsonError } from './json-response.js'
 import { qrSvg } from './magnet-qr.js'
 import { METRICS_CONTENT_TYPE, metricsText } from './metrics.js'
 import { availableActions, statusActionsHandler, type ActionFailure, type StatusPageCommands } from './status-actions.js'
 import { buildStatusDocument, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
-import { StatusEvents } from './status-events.js'
+import { StatusEvents, type StatusEventsOptions } from './status-events.js'
 import { FAVICON_SVG } from './status-page/favicon-svg.js'
 import { PAGE_CSS } from './status-page/page-css.js'
 import { PAGE_HTML } from './status-page/page-html.js'
@@ -44,6 +45,14 @@ export interface StatusPageOptions {
   /** Default: the machine's non-loopback addresses, link-local IPv6 left out. */
   readonly addresses?: () => string[]
   readonly now?: () => number
+  /** Bounds of `/api/events`: streams in all and per address. */
+  readonly eventStreams?: StatusEventsOptions
+  /**
+   * Host names `/api/` answers to, besides IP literals (see `ownHostNames`); others get 421, so a
+   * page that rebinds its own name to the box's address can neither read the status nor act. Default:
+   * `localhost`, the machine's hostname and `<hostname>.local`.
+   */
+  readonly hostNames?: ReadonlySet<string>
 }
 
 export interface StatusPageEvents {
@@ -97,7 +106,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     this.addresses = options.addresses ?? lanAddresses
     this.space = new DiskSpace()
     this.eta = new HashingEta(this.now)
-    this.events = new StatusEvents(() => this.document())
+    this.events = new StatusEvents(() => this.document(), options.eventStreams)
     options.status.on('change', this.onChange)
     options.led?.on('pattern', this.onLed)
     this.spaceTimer = setInterval(() => { this.refreshSpace() }, SPACE_REFRESH_MS).unref()
@@ -139,14 +148,15 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     http.route(['GET', 'HEAD'], '/assets/status-page.css', asset(PAGE_CSS, 'text/css; charset=utf-8'))
     http.route(['GET', 'HEAD'], '/assets/status-page.js', asset(clientScript, 'text/javascript; charset=utf-8'))
     http.route(['GET', 'HEAD'], '/favicon.svg', asset(FAVICON_SVG, 'image/svg+xml'))
-    http.route(['GET', 'HEAD'], '/api/status', (_req, res) => { sendJson(res, 200, this.document()) })
-    http.route(['GET'], '/api/events', this.events.handle)
-    http.route(['POST'], '/api/actions/*', statusActionsHandler({
+    const ownHost = ownHostOnly(this.options.hostNames ?? ownHostNames(hostname(), hostname()))
+    http.route(['GET', 'HEAD'], '/api/status', ownHost((_req, res) => { sendJson(res, 200, this.document()) }))
+    http.route(['GET'], '/api/events', ownHost(this.events.handle))
+    http.route(['POST'], '/api/actions/*', ownHost(statusActionsHandler({
       adminToken,
       commands,
       itemPath: (id) => itemPathOf(status.snapshot(), id),
       onLateFailure: (failure) => { this.emit('warning', failure) }
-    }))
+    })))
     http.route(['GET', 'HEAD'], '/metrics', (req, res) => {
       send(req, res, 200, metricsText(this.document()), { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
     })
@@ -199,6 +209,17 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
 /** Mounts the status page, API, events, actions and metrics on `http`. */
 export function registerStatusPage (http: HttpServer, options: StatusPageOptions): StatusPage {
   return new StatusPage(http, options)
+}
+
+/** `handler` for requests whose `Host` names this box; others get 421 (DNS rebinding guard). */
+function ownHostOnly (names: ReadonlySet<string>): (handler: RouteHandler) => RouteHandler {
+  return (handler) => async (req, res, match) => {
+    if (isOwnHost(req.headers.host, names)) {
+      await handler(req, res, match)
+      return
+    }
+    sendJsonError(res, 421, 'ET_HOST', `this box does not answer to the host "${req.headers.host ?? ''}": reach it by its IP address, ${[...names].map((name) => `"${name}"`).join(', ')} (set network.announce_host for another name)`)
+  }
 }
 
 /** A fixed file of the page, revalidated by ETag: a reload after an upgrade never runs old code. */

@@ -41,10 +41,20 @@ export interface WebSeedEvents {
   served: [event: ServedEvent]
   /** A published file cannot be served as hashed; the request got a 404/503 or was cut. */
   fileError: [event: FileErrorEvent]
+  /**
+   * The process ran short of something (`ET_RESOURCE`: descriptors, memory) opening or reading a file;
+   * the request got a 503 with Retry-After or was cut. Says nothing about the file: never a reason to
+   * republish.
+   */
+  warning: [error: WebError]
 }
 
 /** The most file bytes buffered per response. */
 const READ_CHUNK = 64 * 1024
+/** What a client is told to wait after a 503 for want of descriptors or memory. */
+const RETRY_AFTER_SECONDS = 10
+/** Errors that say the process is short of something for now, not that the file changed or vanished. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN'])
 
 /**
  * The url-list entry (BEP 19) of a torrent served by the web seed at `baseUrl`
@@ -94,14 +104,17 @@ export class WebSeed extends EventEmitter<WebSeedEvents> {
     }
     const { infoHash } = torrent.metainfo
     const published = torrent.files[fileIndex]!
-    const report = (error: WebError): void => { this.emit('fileError', { infoHash, fileIndex, error }) }
+    const report = (error: WebError): void => {
+      if (error.code === 'ET_RESOURCE') this.emit('warning', error)
+      else this.emit('fileError', { infoHash, fileIndex, error })
+    }
     let file: WebSeedFile
     try {
       file = await this.openFile(published.absolutePath)
     } catch (error) {
       const problem = fileProblem(error, published.absolutePath)
       report(problem)
-      sendStatus(res, problem.code === 'ET_FILE_MISSING' ? 404 : 503)
+      sendUnavailable(res, problem)
       return
     }
     try {
@@ -122,8 +135,9 @@ export class WebSeed extends EventEmitter<WebSeedEvents> {
     try {
       stat = await file.stat()
     } catch (error) {
-      report(fileProblem(error, published.absolutePath))
-      sendStatus(res, 503)
+      const problem = fileProblem(error, published.absolutePath)
+      report(problem)
+      sendUnavailable(res, problem)
       return 0
     }
     if (stat.size !== published.size || stat.mtimeMs !== published.mtimeMs) {
@@ -196,9 +210,18 @@ class ByteCounter extends Transform {
   }
 }
 
+/** 404 for a file that is gone, 503 otherwise; a transient shortage says when to come back. */
+function sendUnavailable (res: ServerResponse, problem: WebError): void {
+  if (problem.code === 'ET_FILE_MISSING') sendStatus(res, 404)
+  else sendStatus(res, 503, problem.code === 'ET_RESOURCE' ? { 'Retry-After': RETRY_AFTER_SECONDS } : {})
+}
+
 function fileProblem (error: unknown, path: string): WebError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   const detail = error instanceof Error ? error.message : String(error)
+  if (code !== undefined && TRANSIENT_CODES.has(code)) {
+    return new WebError('ET_RESOURCE', `cannot serve ${path} for now (${code}: the box is short of file descriptors or memory); the client is asked to retry`, { path, cause: error })
+  }
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new WebError('ET_FILE_MISSING', `${path} is gone (deleted, or its drive was removed): ${detail}`, { path, cause: error })
   }

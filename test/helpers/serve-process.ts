@@ -33,6 +33,11 @@ export interface ServeOptions {
   readonly settings?: Readonly<Record<string, unknown>>
   /** Environment variables over this process's own (e.g. NOTIFY_SOCKET). */
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * Runs serve's command line through a wrapper (into a memory cgroup, under prlimit: see
+   * memory-cgroup.ts). The wrapper must exec serve, so that the child's PID is serve's own.
+   */
+  readonly wrap?: (argv: readonly string[]) => string[]
 }
 
 const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
@@ -87,7 +92,8 @@ export class ServeProcess {
     writeFileSync(configPath, configText({ ...TEST_SETTINGS, ...options.settings }))
     const args = [cliPath, 'serve', '--config', configPath, '--state-dir', options.stateDir, '--http-port', '0', '--tracker-port', '0', '--peer-port', '0',
       '--announce-host', '127.0.0.1', ...options.libraries.flatMap((library) => ['--library', library]), ...(options.extraArgs ?? [])]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env !== undefined && { env: { ...process.env, ...options.env } }) })
+    const [file, ...argv] = options.wrap?.([process.execPath, ...args]) ?? [process.execPath, ...args]
+    const child = spawn(file!, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env !== undefined && { env: { ...process.env, ...options.env } }) })
     const serve = new ServeProcess(child)
     serve.configPath = configPath
     t.teardown(async () => await serve.stop())

@@ -3,6 +3,8 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import test from 'ava'
+import { descriptorBudget, otherDescriptors } from '../../appliance/net/descriptor-budget.js'
+import { defaultSettings } from '../../appliance/system/settings.js'
 import { sourcePath } from '../helpers/repo.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -43,6 +45,21 @@ test('the unit is Type=notify-reload with a watchdog, runs the installed CLI as 
   const exposure = Number(/Overall exposure level for \S+: (\d+\.\d+)/.exec(stdout)![1])
   t.log(`systemd-analyze security: exposure ${exposure}`)
   t.true(exposure <= 2.5, `exposure ${exposure}`)
+})
+
+test('LimitNOFILE fits the default connection limits, the descriptor reserve and the rest on a 4-core Pi', (t) => {
+  const limit = Number(/^LimitNOFILE=(\d+)$/m.exec(unitText)?.[1])
+  t.true(limit > 0, 'the unit sets LimitNOFILE=')
+  const defaults = defaultSettings()
+  const budget = descriptorBudget({
+    openFilesLimit: limit,
+    httpConnections: defaults['http.max_connections'],
+    peerConnections: defaults['seeder.max_connections'],
+    reserve: defaults['system.fd_reserve'],
+    other: otherDescriptors({ maxOpenFiles: defaults['seeder.max_open_files'], hashingThreads: 4 })
+  })
+  t.false(budget.lowered, `${budget.needed} descriptors needed, ${limit} allowed`)
+  t.true(limit <= 4 * budget.needed, 'and not so many more that a raised limit could run into MemoryMax unnoticed')
 })
 
 test('the LED rule opens brightness, trigger and the timer attributes to group evertorrent, and skips missing ones', async (t) => {

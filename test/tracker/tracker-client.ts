@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { createSocket, type Socket } from 'node:dgram'
 import { request } from 'node:http'
 import { isIPv6 } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { ExecutionContext } from 'ava'
 import { httpGet } from '../web/http-client.js'
 
@@ -192,4 +193,73 @@ export async function webSocketExchange (host: string, port: number, path: strin
     })
     req.end()
   })
+}
+
+/** A WebSocket upgraded by hand on `path`, as its raw socket: the caller writes frames (see `maskedFrameHeader`). */
+export async function openWebSocket (host: string, port: number, path: string, localAddress?: string): Promise<Duplex> {
+  return await new Promise((resolve, reject) => {
+    const req = request({
+      host,
+      port,
+      path,
+      agent: false,
+      ...(localAddress !== undefined && { localAddress }),
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') }
+    })
+    req.once('error', reject)
+    req.once('response', (res) => { reject(new Error(`no upgrade: HTTP ${res.statusCode ?? '?'}`)) })
+    req.once('upgrade', (_res, socket) => { resolve(socket) })
+    req.end()
+  })
+}
+
+/**
+ * The header of a masked text frame (RFC 6455 5.2) announcing `length` payload bytes, and its mask:
+ * the payload that follows must be XORed with it, `payload[i] ^ mask[i % 4]`.
+ */
+export function maskedFrameHeader (length: number): { header: Buffer, mask: Buffer } {
+  const mask = randomBytes(4)
+  let lengthBytes: Buffer
+  if (length < 126) lengthBytes = Buffer.from([0x80 | length])
+  else if (length < 65536) lengthBytes = Buffer.from([0x80 | 126, length >> 8, length & 0xff])
+  else {
+    lengthBytes = Buffer.alloc(9)
+    lengthBytes[0] = 0x80 | 127
+    lengthBytes.writeBigUInt64BE(BigInt(length), 1)
+  }
+  return { header: Buffer.concat([Buffer.from([0x81]), lengthBytes, mask]), mask }
+}
+
+/** `text` as one masked text frame. */
+export function maskedTextFrame (text: string): Buffer {
+  const payload = Buffer.from(text)
+  const { header, mask } = maskedFrameHeader(payload.length)
+  return Buffer.concat([header, payload.map((byte, index) => byte ^ mask[index % 4]!)])
+}
+
+/** Resolves with everything the server sent once it closed `socket`; rejects if it stays open `withinMs`. */
+export async function serverClose (socket: Duplex, withinMs: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  socket.on('error', () => {})
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`the server left the WebSocket open for ${withinMs} ms`)) }, withinMs)
+    const done = (): void => { clearTimeout(timer); resolve() }
+    socket.once('end', done)
+    socket.once('close', done)
+  })
+  return Buffer.concat(chunks)
+}
+
+/** The status code of the first close frame (opcode 8) among unmasked server frames, if any. */
+export function closeCode (received: Buffer): number | undefined {
+  let offset = 0
+  while (offset + 2 <= received.length) {
+    const opcode = received[offset]! & 0x0f
+    const short = received[offset + 1]! & 0x7f
+    const [length, start] = short === 126 ? [received.readUInt16BE(offset + 2), offset + 4] : short === 127 ? [Number(received.readBigUInt64BE(offset + 2)), offset + 10] : [short, offset + 2]
+    if (opcode === 8) return length >= 2 ? received.readUInt16BE(start) : undefined
+    offset = start + length
+  }
+  return undefined
 }

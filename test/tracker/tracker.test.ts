@@ -7,7 +7,12 @@ import { Catalog } from '../../appliance/catalog/catalog.js'
 import { EVERSEED_PORT, fakePublished, mountTracker, startTracker } from './fixture.js'
 import {
   announcePath,
+  closeCode,
   httpAnnounce,
+  maskedFrameHeader,
+  maskedTextFrame,
+  openWebSocket,
+  serverClose,
   percentEncode,
   udpAnnounce,
   udpAnnouncePacket,
@@ -188,7 +193,7 @@ test('hostile HTTP announces get a failure reason and the tracker keeps answerin
     `/announce?info_hash=${percentEncode(infoHash)}&peer_id=aaaaaaaaaaaaaaaaaaaa&port=0`,
     `/announce?info_hash=${percentEncode(infoHash)}&peer_id=aaaaaaaaaaaaaaaaaaaa&port=1&numwant=1e999`,
     '/announce?info_hash=%zz%&&&===&peer_id',
-    `/announce?${'info_hash=x&'.repeat(1000)}`
+    `/announce?${'info_hash=x&'.repeat(600)}` // 7 KiB: under http.max_header_bytes
   ].map(async (path) => await httpGet(BOX, httpPort, path, { localAddress: CLIENT })))
   for (const failure of failures) {
     t.is(failure.status, 200)
@@ -228,4 +233,71 @@ test('start fails with ET_LISTEN when the UDP port cannot be bound', async (t) =
   const tracker = new Tracker({ catalog: new Catalog(), everseedPort: EVERSEED_PORT, udpPort, host: BOX })
   await t.throwsAsync(tracker.start(), { code: 'ET_LISTEN' as never })
   await tracker.close()
+})
+
+test('open mode keeps at most maxSwarms swarms of torrents it does not publish, dropping the least recently announced', async (t) => {
+  const { tracker, infoHash: published, httpPort } = await startTracker(t, BOX, { mode: 'open', maxSwarms: 5 })
+  const events: AnnounceEvent[] = []
+  tracker.on('announce', (event) => events.push(event))
+  await httpAnnounce(BOX, httpPort, { infoHash: published, port: 1 }, CLIENT)
+  const foreign = Array.from({ length: 20 }, () => randomBytes(20))
+  for (const infoHash of foreign) await httpAnnounce(BOX, httpPort, { infoHash, port: 1 }, CLIENT)
+  t.deepEqual(events.map((event) => event.published), [true, ...Array(20).fill(false)])
+  t.is(tracker.size.foreignSwarms, 5)
+  t.deepEqual(foreign.map((infoHash) => tracker.stats(infoHash.toString('hex')) !== undefined), [...Array(15).fill(false), ...Array(5).fill(true)])
+  t.is(tracker.stats(published.toString('hex'))?.leechers, 1, 'the published swarm, announced to first, is never dropped')
+  // An announce moves a swarm to the back of the line.
+  await httpAnnounce(BOX, httpPort, { infoHash: foreign[15]!, port: 2 }, CLIENT)
+  await httpAnnounce(BOX, httpPort, { infoHash: randomBytes(20), port: 1 }, CLIENT)
+  t.is(tracker.stats(foreign[15]!.toString('hex'))?.leechers, 2)
+  t.is(tracker.stats(foreign[16]!.toString('hex')), undefined)
+
+  const scrape = bencode.decode((await httpGet(BOX, httpPort, '/scrape')).body).files
+  t.is(Object.keys(scrape).length, 6, 'a full scrape covers the published torrent and the swarms kept')
+})
+
+test('peers are bounded per swarm and in all; beyond maxPeers the least recently announced foreign swarm goes', async (t) => {
+  const { tracker, infoHash: published, udpPort } = await startTracker(t, BOX, { mode: 'open', maxSwarms: 100, maxPeers: 100, maxPeersPerSwarm: 10 })
+  const socket = await udpClient(t, CLIENT)
+  const announce = async (infoHash: Buffer, port: number): Promise<void> => { await udpAnnounce(socket, BOX, udpPort, { infoHash, port }) }
+  for (let port = 1; port <= 30; port++) await announce(published, port)
+  t.is(tracker.stats(published.toString('hex'))?.leechers, 10, 'a swarm keeps its 10 most recent peers')
+  const foreign = Array.from({ length: 12 }, () => randomBytes(20))
+  for (const infoHash of foreign) for (let port = 1; port <= 10; port++) await announce(infoHash, port)
+  t.true(tracker.size.peers <= 100, `${tracker.size.peers} peers held`)
+  t.is(tracker.stats(published.toString('hex'))?.leechers, 10, 'the published swarm keeps its peers')
+  t.is(tracker.stats(foreign[0]!.toString('hex')), undefined, 'the least recently announced foreign swarm was dropped')
+  t.is(tracker.stats(foreign[11]!.toString('hex'))?.leechers, 10)
+  t.is(tracker.size.peers, 10 + 10 * tracker.size.foreignSwarms, 'the count matches the swarms kept')
+})
+
+test('a WebSocket frame longer than maxFrameBytes closes the connection (1009) before its payload is read', async (t) => {
+  const { infoHash, httpPort } = await startTracker(t, BOX, { maxFrameBytes: 1024 })
+  const socket = await openWebSocket(BOX, httpPort, '/announce', CLIENT)
+  t.teardown(() => { socket.destroy() })
+  const { header } = maskedFrameHeader(1024 * 1024)
+  socket.write(Buffer.concat([header, randomBytes(16 * 1024)]))
+  t.is(closeCode(await serverClose(socket, 10_000)), 1009)
+  // A message within the bound is answered as ever.
+  const answer = await webSocketExchange(BOX, httpPort, '/announce', { action: 'announce', info_hash: infoHash.toString('latin1'), peer_id: randomBytes(20).toString('latin1'), numwant: 0, offers: [], event: 'started', left: 0 })
+  t.like(answer, { action: 'announce', complete: 1 })
+})
+
+test('a WebSocket that sends no first message within firstMessageMs, or then none within wsIdleMs, is closed', async (t) => {
+  const { infoHash, httpPort } = await startTracker(t, BOX, { firstMessageMs: 300, wsIdleMs: 3000 })
+  const silent = await openWebSocket(BOX, httpPort, '/announce', CLIENT)
+  t.teardown(() => { silent.destroy() })
+  await serverClose(silent, 10_000)
+
+  const chatty = await openWebSocket(BOX, httpPort, '/announce', CLIENT)
+  t.teardown(() => { chatty.destroy() })
+  const closed = serverClose(chatty, 20_000)
+  const announce = JSON.stringify({ action: 'announce', info_hash: infoHash.toString('latin1'), peer_id: randomBytes(20).toString('latin1'), numwant: 0, offers: [], event: 'started', left: 0 })
+  // Messages more often than wsIdleMs but further apart than firstMessageMs keep it open.
+  for (let message = 0; message < 3; message++) {
+    chatty.write(maskedTextFrame(announce))
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    t.false(chatty.destroyed || chatty.readableEnded, `open after message ${message + 1}`)
+  }
+  await closed
 })

@@ -227,6 +227,54 @@ test('a file that comes up short while streaming is cut, not ended as if complet
   t.deepEqual(p.fileErrors.map((event) => event.error.code), ['ET_FILE_CHANGED'])
 })
 
+for (const code of ['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN']) {
+  test(`${code} opening a file is a 503 with Retry-After and a warning, never a fileError (it says nothing about the file)`, async (t) => {
+    let failing = true
+    const p = await published(t, {
+      openFile: async (path) => {
+        if (failing) throw Object.assign(new Error(`${code}: resource shortage, open '${path}'`), { code })
+        return await open(path, 'r')
+      }
+    })
+    const warnings: string[] = []
+    p.seed.on('warning', (error) => warnings.push(error.code))
+    const refused = await p.get(singlePath(p))
+    t.is(refused.status, 503)
+    t.true(Number(refused.headers['retry-after']) > 0, `Retry-After: ${String(refused.headers['retry-after'])}`)
+    t.deepEqual(p.fileErrors, [])
+    t.deepEqual(warnings, ['ET_RESOURCE'])
+    failing = false
+    t.true((await p.get(singlePath(p))).body.equals(p.bytes.get('pub/single.bin')!), 'served once descriptors are back')
+  })
+}
+
+test('ENOMEM reading mid-stream cuts that response without a fileError', async (t) => {
+  const p = await published(t, {
+    openFile: async (path) => {
+      const handle = await open(path, 'r')
+      return {
+        stat: async () => await handle.stat(),
+        close: async () => { await handle.close() },
+        createReadStream: () => {
+          let sent = false
+          return new Readable({
+            read () {
+              if (sent) this.destroy(Object.assign(new Error('ENOMEM: not enough memory, read'), { code: 'ENOMEM' }))
+              else this.push(Buffer.alloc(65536))
+              sent = true
+            }
+          })
+        }
+      }
+    }
+  })
+  const warnings: string[] = []
+  p.seed.on('warning', (error) => warnings.push(error.code))
+  await t.throwsAsync(p.get(singlePath(p)))
+  t.deepEqual(p.fileErrors, [])
+  t.deepEqual(warnings, ['ET_RESOURCE'])
+})
+
 test('bytes served are counted per torrent', async (t) => {
   const p = await published(t)
   await p.get(singlePath(p))
