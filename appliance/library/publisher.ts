@@ -343,7 +343,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       else await this.options.store.remember(item.path, signature, metainfo.infoHash, torrent)
       const published: PublishedTorrent = {
         metainfo,
-        files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs }))
+        files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }))
       }
       this.options.catalog.add(published)
       const status = this.setStatus(item, { state: 'seeding', infoHash: metainfo.infoHash, totalBytes: content.totalBytes, resumed: resumed !== undefined }).status

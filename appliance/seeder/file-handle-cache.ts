@@ -4,7 +4,7 @@ import { SeederError, TRANSIENT_ERRNO_CODES } from './errors.js'
 
 /** The part of `fs.promises.FileHandle` the seeder reads with; tests inject failing fakes. */
 export interface ContentFile {
-  stat (): Promise<{ readonly size: number, readonly mtimeMs: number }>
+  stat (): Promise<{ readonly size: number, readonly mtimeMs: number, readonly ino: number }>
   read (buffer: Buffer, offset: number, length: number, position: number): Promise<{ readonly bytesRead: number }>
   close (): Promise<void>
 }
@@ -130,6 +130,7 @@ async function checkUnchanged (handle: ContentFile, file: PublishedFile): Promis
   const stats = await handle.stat()
   if (stats.size !== file.size) throw changed(file, `its size is ${stats.size} bytes, not ${file.size}`)
   if (stats.mtimeMs !== file.mtimeMs) throw changed(file, 'it was modified after it was hashed')
+  if (stats.ino !== file.ino) throw changed(file, 'another file took its place after it was hashed')
 }
 
 function changed (file: PublishedFile, detail: string): SeederError {

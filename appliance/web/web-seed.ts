@@ -12,7 +12,7 @@ import { findWebSeedFile, parseWebSeedPath } from './web-seed-path.js'
 
 /** A published file opened for serving; `fs.promises.FileHandle` is one. */
 export interface WebSeedFile {
-  stat (): Promise<{ readonly size: number, readonly mtimeMs: number }>
+  stat (): Promise<{ readonly size: number, readonly mtimeMs: number, readonly ino: number }>
   createReadStream (options: { start: number, end: number, highWaterMark: number, autoClose: false }): Readable
   close (): Promise<void>
 }
@@ -140,8 +140,8 @@ export class WebSeed extends EventEmitter<WebSeedEvents> {
       sendUnavailable(res, problem)
       return 0
     }
-    if (stat.size !== published.size || stat.mtimeMs !== published.mtimeMs) {
-      report(new WebError('ET_FILE_CHANGED', `${published.absolutePath} changed since it was hashed (size ${published.size} → ${stat.size}, mtime ${published.mtimeMs} → ${stat.mtimeMs}); it is not served until republished`, { path: published.absolutePath }))
+    if (stat.size !== published.size || stat.mtimeMs !== published.mtimeMs || stat.ino !== published.ino) {
+      report(new WebError('ET_FILE_CHANGED', `${published.absolutePath} changed since it was hashed (size ${published.size} → ${stat.size}, mtime ${published.mtimeMs} → ${stat.mtimeMs}, inode ${published.ino} → ${stat.ino}); it is not served until republished`, { path: published.absolutePath }))
       sendStatus(res, 503)
       return 0
     }

@@ -1,4 +1,4 @@
-import { appendFileSync, rmSync, utimesSync } from 'node:fs'
+import { appendFileSync, renameSync, rmSync, utimesSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
@@ -110,6 +110,20 @@ test('a file modified after hashing is not served: ET_FILE_CHANGED', async (t) =
   const error = await failure(t, async () => await readBlock(files, torrent, 4, 0, 16 * KiB))
   t.is(error.code, 'ET_FILE_CHANGED')
   t.is(error.path, torrent.files[1]!.absolutePath)
+})
+
+test('a file replaced by another of the same size and mtime is not served: ET_FILE_CHANGED', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'item/a': 50_000, 'other.bin': 50_000 })
+  const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
+  const path = torrent.files[0]!.absolutePath
+  const mtime = new Date(torrent.files[0]!.mtimeMs)
+  utimesSync(join(root, 'other.bin'), mtime, mtime)
+  renameSync(join(root, 'other.bin'), path)
+  const files = reader()
+  t.teardown(async () => await files.close())
+  const error = await failure(t, async () => await readBlock(files, torrent, 0, 0, 16 * KiB))
+  t.is(error.code, 'ET_FILE_CHANGED')
 })
 
 test('a file that grew or shrank is not served, even while it is open', async (t) => {

@@ -8,7 +8,7 @@ import { encodeTorrent } from '../../appliance/metainfo/metainfo.js'
 /** Hashes `path` and describes it as the library would publish it. */
 export async function publish (path: string, options: CreateOptions = {}): Promise<PublishedTorrent> {
   const { metainfo, content } = await createTorrent(path, options)
-  return { metainfo, files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs })) }
+  return { metainfo, files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino })) }
 }
 
 /** Writes the torrent's .torrent file into `folder` and returns its path. */

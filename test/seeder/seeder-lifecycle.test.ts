@@ -159,7 +159,7 @@ test('the global upload rate limit holds (lower bound on the time taken)', async
 test('1,000 published torrents cost nothing until a peer comes, and all are announced over LSD', async (t) => {
   const torrents: PublishedTorrent[] = Array.from({ length: 1000 }, (_, i) => ({
     metainfo: buildMetainfo({ name: `item ${i}`, pieceLength: 16 * KiB, pieces: randomBytes(20 * 64), files: [{ path: [], length: 64 * 16 * KiB }] }),
-    files: [{ absolutePath: `/nonexistent/item ${i}`, size: 64 * 16 * KiB, mtimeMs: 0 }]
+    files: [{ absolutePath: `/nonexistent/item ${i}`, size: 64 * 16 * KiB, mtimeMs: 0, ino: 0 }]
   }))
   // 1,000 announces come as a burst of 40 datagrams: room for all of them.
   const probe = createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: 1 << 20 })

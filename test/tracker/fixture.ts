@@ -14,7 +14,7 @@ export function fakePublished (name: string, announce: readonly string[] = []): 
     files: [{ path: [], length: 1000 }],
     announceList: announce.length === 0 ? [] : [announce]
   })
-  return { metainfo, files: [{ absolutePath: `/nonexistent/${name}`, size: 1000, mtimeMs: 0 }] }
+  return { metainfo, files: [{ absolutePath: `/nonexistent/${name}`, size: 1000, mtimeMs: 0, ino: 0 }] }
 }
 
 export const EVERSEED_PORT = 6881

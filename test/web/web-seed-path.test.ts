@@ -22,7 +22,7 @@ test('traversal, encoded slashes and NULs are 400; other shapes are 404', (t) =>
 
 function published (files: Array<{ path: string[], length: number }>, name: string): PublishedTorrent {
   const metainfo = buildMetainfo({ name, pieceLength: 16384, pieces: randomBytes(20), files })
-  return { metainfo, files: files.map((_, index) => ({ absolutePath: `/data/${index}`, size: 1, mtimeMs: 0 })) }
+  return { metainfo, files: files.map((_, index) => ({ absolutePath: `/data/${index}`, size: 1, mtimeMs: 0, ino: 0 })) }
 }
 
 test('only exact matches with the file list name a file', (t) => {

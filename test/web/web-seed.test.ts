@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava'
-import { open, rm, utimes, writeFile } from 'node:fs/promises'
+import { open, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { Catalog, type PublishedTorrent } from '../../appliance/catalog/catalog.js'
@@ -157,6 +157,21 @@ test('traversal attempts, folders and unknown torrents are 4xx and never leak a 
   }
   t.deepEqual(p.served, [])
   t.deepEqual(p.fileErrors, [])
+})
+
+test('a file replaced by a link to another file of the same size and mtime is not served: its inode is not the hashed one', async (t) => {
+  const p = await published(t)
+  const path = p.single.files[0]!.absolutePath
+  const elsewhere = join(tempDir(t), 'box-file.bin')
+  await writeFile(elsewhere, Buffer.alloc(200_000, 0x42))
+  const mtime = new Date(p.single.files[0]!.mtimeMs)
+  await utimes(elsewhere, mtime, mtime)
+  await rm(path)
+  await symlink(elsewhere, path)
+  const result = await p.get(singlePath(p))
+  t.is(result.status, 503)
+  t.false(result.body.includes(Buffer.alloc(64, 0x42)))
+  t.deepEqual(p.fileErrors.map((event) => event.error.code), ['ET_FILE_CHANGED'])
 })
 
 test('a file changed since hashing is not served: 503 and ET_FILE_CHANGED', async (t) => {
