@@ -163,6 +163,13 @@ export async function startService (settings: Settings, logger: Logger): Promise
     })
     await seeder.start()
     started.push(seeder)
+    const peerRefusals = new RefusalSummary(({ refused, address, reason }) => {
+      logger.log('warn', 'peer connections refused', { refused, last_address: address, reason })
+    })
+    started.push({ close: async () => { peerRefusals.close() } })
+    seeder.on('peer-refused', ({ address, reason }) => {
+      if (reason === 'address-limit' || reason === 'connection-limit') peerRefusals.add(address, reason)
+    })
 
     // One gate over both HTTP ports: their connections share one budget of descriptors.
     const gate = new ConnectionGate({ total: budget.httpConnections, perAddress: Math.min(settings['http.max_connections_per_address'], budget.httpConnections) })

@@ -1,11 +1,9 @@
-import type { GateRefusal } from './connection-gate.js'
-
 export interface RefusalReport {
   /** Connections refused since the previous report. */
   readonly refused: number
   /** The address of the last of them, and why it was refused. */
   readonly address: string
-  readonly reason: GateRefusal
+  readonly reason: string
 }
 
 /**
@@ -15,12 +13,12 @@ export interface RefusalReport {
  */
 export class RefusalSummary {
   private pending = 0
-  private last: { address: string, reason: GateRefusal } | undefined
+  private last: { address: string, reason: string } | undefined
   private timer: NodeJS.Timeout | undefined
 
   constructor (private readonly report: (report: RefusalReport) => void, private readonly intervalMs = 60_000) {}
 
-  add (address: string, reason: GateRefusal): void {
+  add (address: string, reason: string): void {
     this.last = { address, reason }
     if (this.timer !== undefined) {
       this.pending++

@@ -54,6 +54,11 @@ test('serve: the handshake time and the connections per address come from the se
   for (let i = 0; i < 3; i++) peers.push(await RawPeer.connect(serve.peerPort, '127.0.0.2'))
   t.true(await peers[2]!.closedWithin(2_000), 'the third from one address is closed at once')
   t.false(peers[0]!.isClosed || peers[1]!.isClosed)
+  for (let i = 0; i < 20; i++) peers.push(await RawPeer.connect(serve.peerPort, '127.0.0.2'))
+  await serve.waitFor((line) => line.msg === 'peer connections refused')
+  const refusedLines = serve.lines.filter((line) => line.msg === 'peer connections refused')
+  t.is(refusedLines.length, 1, 'a flood of refusals is one log line (then one a minute)')
+  t.like(refusedLines[0], { reason: 'address-limit', refused: '1' })
   // Well before the default 10 s.
   t.true((await Promise.all(peers.slice(0, 2).map(async (peer) => await peer.closedWithin(7_000)))).every(Boolean), 'the others, silent, after 5 s')
 })
