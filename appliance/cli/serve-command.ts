@@ -65,16 +65,9 @@ export async function runServe (args: string[], stdout: NodeJS.WriteStream): Pro
     return
   }
   const logger = logfmtLogger((line) => stdout.write(line))
-  // Before start-up, so the watchdog pings already run while the ports open.
-  const systemd = SystemdNotify.fromEnvironment(process.env, (message) => logger.log('warn', message))
-  const service = await startService(settings, logger).catch(async (error: unknown) => {
-    await systemd?.close()
-    throw error
-  })
-  service.status.on('change', (snapshot) => systemd?.status(statusLine(snapshot)))
-  const stopReloading = reloadOnSignal({ load: async () => (await settingsFromServeArgs(args))!, reconfigure: service.reconfigure, logger, notify: systemd, status: service.status })
-  systemd?.ready()
-  await new Promise<void>((resolve) => {
+  // Before start-up, so a SIGTERM while the ports open (or just after the `ready` line) stops the
+  // service cleanly instead of killing the process by the signal's default action.
+  const stopRequested = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
@@ -84,6 +77,16 @@ export async function runServe (args: string[], stdout: NodeJS.WriteStream): Pro
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  // Before start-up, so the watchdog pings already run while the ports open.
+  const systemd = SystemdNotify.fromEnvironment(process.env, (message) => logger.log('warn', message))
+  const service = await startService(settings, logger).catch(async (error: unknown) => {
+    await systemd?.close()
+    throw error
+  })
+  service.status.on('change', (snapshot) => systemd?.status(statusLine(snapshot)))
+  const stopReloading = reloadOnSignal({ load: async () => (await settingsFromServeArgs(args))!, reconfigure: service.reconfigure, logger, notify: systemd, status: service.status })
+  systemd?.ready()
+  await stopRequested
   stopReloading()
   systemd?.stopping()
   await service.close()
