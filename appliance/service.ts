@@ -10,6 +10,7 @@ import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
 import { Seeder } from './seeder/seeder.js'
 import { StatusModel } from './status/status-model.js'
+import { EventLoopDelay } from './system/event-loop-delay.js'
 import type { Logger } from './system/logger.js'
 import { liveReconfigurer, type ReconfigureResult } from './system/reload.js'
 import { ConfigError, type Settings } from './system/settings.js'
@@ -252,8 +253,12 @@ export async function startService (settings: Settings, logger: Logger): Promise
         }
       }
     })
+    const eventLoopDelay = new EventLoopDelay()
+    eventLoopDelay.start()
+    started.push(eventLoopDelay)
     const statusPage = registerStatusPage(http, {
       status,
+      eventLoopDelay,
       catalog,
       commands,
       led: hardware,

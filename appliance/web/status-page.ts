@@ -6,6 +6,7 @@ import { hostname, networkInterfaces, uptime } from 'node:os'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { LedPattern } from '../hardware/led-pattern.js'
 import { patternFor } from '../hardware/pattern-for.js'
+import type { EventLoopDelaySample } from '../system/event-loop-delay.js'
 import { magnetUri } from '../metainfo/magnet.js'
 import type { StatusModel, StatusSnapshot } from '../status/status-model.js'
 import { DiskSpace } from './disk-space.js'
@@ -44,6 +45,8 @@ export interface StatusPageOptions {
   /** Default: the machine's non-loopback addresses, link-local IPv6 left out. */
   readonly addresses?: () => string[]
   readonly now?: () => number
+  /** The event-loop delay shown on `/metrics`; none if undefined. */
+  readonly eventLoopDelay?: { sample: () => EventLoopDelaySample }
 }
 
 export interface StatusPageEvents {
@@ -148,7 +151,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
       onLateFailure: (failure) => { this.emit('warning', failure) }
     }))
     http.route(['GET', 'HEAD'], '/metrics', (req, res) => {
-      send(req, res, 200, metricsText(this.document()), { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
+      send(req, res, 200, metricsText(this.document(), this.options.eventLoopDelay?.sample()), { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
     })
     http.route(['GET', 'HEAD'], '/qr/*', this.handleQr)
   }
