@@ -20,9 +20,11 @@ export interface EventLoopDelaySample {
  */
 export class EventLoopDelay {
   private readonly histogram: IntervalHistogram
+  private readonly probeNs: number
 
   constructor (probeMs = EVENT_LOOP_PROBE_MS) {
     this.histogram = monitorEventLoopDelay({ resolution: probeMs })
+    this.probeNs = probeMs * 1e6
   }
 
   start (): void {
@@ -31,12 +33,10 @@ export class EventLoopDelay {
 
   /** The delay since the last sample (or the start), then starts a new window. */
   sample (): EventLoopDelaySample {
-    // An empty window (no probe fired yet) reads as no delay, not as the histogram's NaN or sentinel.
-    const empty = this.histogram.count === 0
-    const result = {
-      p99Seconds: empty ? 0 : this.histogram.percentile(99) / 1e9,
-      maxSeconds: empty ? 0 : this.histogram.max / 1e9
-    }
+    // The histogram records the time between two probes, the probe's own interval included: the
+    // delay is what exceeds it. An empty window (no probe fired yet) reads as no delay.
+    const delay = (ns: number): number => this.histogram.count === 0 ? 0 : Math.max(0, ns - this.probeNs) / 1e9
+    const result = { p99Seconds: delay(this.histogram.percentile(99)), maxSeconds: delay(this.histogram.max) }
     this.histogram.reset()
     return result
   }

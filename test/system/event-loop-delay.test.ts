@@ -26,6 +26,16 @@ test('a blocked event loop shows in the window it happened in, and not in the ne
   t.true(after.maxSeconds < blocked.maxSeconds, `the next window (max ${after.maxSeconds} s) does not carry the block over`)
 })
 
+test('the probe\'s own interval is not counted as delay', async (t) => {
+  const delay = new EventLoopDelay(200)
+  delay.start()
+  t.teardown(async () => { await delay.close() })
+  await sleep(1000)
+  const idle = delay.sample()
+  // The histogram alone reads at least 200 ms here: the time between two probes.
+  t.true(idle.maxSeconds < 0.2, `max ${idle.maxSeconds} s on an idle loop probed every 200 ms`)
+})
+
 test('an empty window reads as no delay', async (t) => {
   const delay = new EventLoopDelay()
   delay.start()
