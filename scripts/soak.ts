@@ -198,7 +198,7 @@ async function main (): Promise<number> {
     pid: serve.pid, httpPort: serve.ports.http, box, counters, hostile, drive: driveState, startedAt,
     onSample: (sample) => {
       progress(`${sample.atSeconds.toFixed(0)} s: RSS ${(sample.rssBytes / 1e6).toFixed(1)} MB, ${sample.fds} fds, CPU ${sample.cpuPercent.toFixed(0)} %, ` +
-        `loop p99 ${sample.loopP99Ms?.toFixed(1) ?? '–'} / max ${sample.loopMaxMs?.toFixed(1) ?? '–'} ms${sample.burst === undefined ? '' : `, ${sample.burst}`}${sample.quiet ? '' : ' (not quiet)'}`)
+        `loop p99 ${sample.loopP99Ms?.toFixed(1) ?? '–'} / max ${sample.loopMaxMs?.toFixed(1) ?? '–'} ms, ${downloaders.active} aria2c, ${sample.counters['download.done'] ?? 0} downloads done${sample.burst === undefined ? '' : `, ${sample.burst}`}${sample.quiet ? '' : ' (not quiet)'}`)
       minuteSamples.push(sample)
       if (minuteSamples.length < 6) return
       process.stdout.write(`${textTable([rowCells(Math.round(sample.atSeconds / 60), minuteSamples, minuteBefore)], false)}\n`)

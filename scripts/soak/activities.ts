@@ -221,7 +221,7 @@ export class Activities {
     const early = published.filter((entry) => !entry.afterCopy)
     if (early.length > 0) {
       counters.add('slow-copy.published-early')
-      findings.fail(`${name} was published while still being copied (at ${early.map((entry) => entry.line.size).join(', ')} of ${bytes} bytes)`)
+      findings.fail(`${name} was published ${early.length} time(s) while still being copied (first at ${early[0]!.line.size} of ${bytes} bytes)`)
     }
     if (published.length === 0) {
       counters.add('slow-copy.never-published')

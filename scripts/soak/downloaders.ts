@@ -45,8 +45,14 @@ export class Downloaders {
   private readonly abort = new AbortController()
   private readonly homes: TempHome[] = []
   private loops: Array<Promise<void>> = []
+  private running = 0
 
   constructor (private readonly options: DownloadersOptions) {}
+
+  /** aria2c processes running now. */
+  get active (): number {
+    return this.running
+  }
 
   start (): void {
     this.loops = Array.from({ length: CLIENTS }, async (_, index) => { await this.client(index) })
@@ -121,7 +127,8 @@ export class Downloaders {
     const stop = (): void => { void stopChild(child, 2000) }
     this.abort.signal.addEventListener('abort', stop)
     const timer = setTimeout(stop, DOWNLOAD_TIMEOUT_MS)
-    const exit = await exitOf(child)
+    this.running++
+    const exit = await exitOf(child).finally(() => { this.running-- })
     clearTimeout(timer)
     this.abort.signal.removeEventListener('abort', stop)
     if (this.abort.signal.aborted) return

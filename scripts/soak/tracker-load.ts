@@ -166,7 +166,7 @@ export class TrackerLoad {
       const port = index % 2 === 0 ? this.options.ports.http : this.options.ports.tracker
       let client: WebSocketClient
       try {
-        client = await WebSocketClient.connect('127.0.0.1', port, '/announce', address, TIMEOUT_MS)
+        client = await WebSocketClient.connect('127.0.0.1', port, '/announce', { address }, TIMEOUT_MS)
       } catch {
         counters.add('ws.refused')
         await sleep(WS_ANNOUNCE_MS, signal)

@@ -33,10 +33,10 @@ export class WebSocketClient extends EventEmitter<WebSocketEvents> {
     socket.on('error', () => {})
   }
 
-  /** Connects from `localAddress` and upgrades; rejects when refused, reset or answered other than 101. */
-  static async connect (host: string, port: number, path: string, localAddress: string, timeoutMs: number): Promise<WebSocketClient> {
+  /** Connects from `local` and upgrades; rejects when refused, reset or answered other than 101. */
+  static async connect (host: string, port: number, path: string, local: { address: string, port?: number }, timeoutMs: number): Promise<WebSocketClient> {
     const key = randomBytes(16).toString('base64')
-    const socket = connect({ host, port, localAddress })
+    const socket = connect({ host, port, localAddress: local.address, ...(local.port !== undefined && { localPort: local.port }) })
     return await new Promise((resolve, reject) => {
       let head = Buffer.alloc(0)
       const fail = (error: Error): void => {
