@@ -46,8 +46,8 @@ const BIG_FRAMES = 5
 const BIG_FRAME_BYTES = 2 * 1024 * 1024
 const IDLE_PEERS = 60
 const GREEDY_PEERS = 40
-/** Longer than the seeder's stall rules (seeder.stall_disconnect_seconds: 20 s), so they can act. */
-const PEERS_HOLD_MS = 40_000
+/** Longer than the seeder's stall rules (seeder.stall_disconnect_seconds: 20 s) after a turn or two of the choker, so they can act. */
+const PEERS_HOLD_MS = 60_000
 const BLOCK = 16 * 1024
 /** A first round of requests that fills the socket buffers of loopback (several MB), then more every few seconds. */
 const FIRST_REQUESTS = 300
