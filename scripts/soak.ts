@@ -25,6 +25,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent, type Metainfo } from '../appliance/metainfo/metainfo.js'
+import { SETTINGS } from '../appliance/system/settings.js'
 import { killAllChildren } from './bench-serve-processes.js'
 import { serviceProcess } from './bench-serve-seeders.js'
 import { Activities, scheduleFor } from './soak/activities.js'
@@ -34,13 +35,13 @@ import { Downloaders } from './soak/downloaders.js'
 import { LoopDrive, missingForDrive } from './soak/drive.js'
 import { Hostile } from './soak/hostile.js'
 import { errorText, sleep } from './soak/pace.js'
-import { markdownTable, rowCells, rows, summaryLines, textTable } from './soak/report.js'
-import { Sampler, SETTLE_AFTER_BURST_MS, type Sample } from './soak/sampler.js'
+import { markdownTable, MinuteTable, rows, sampleLine, summaryLines } from './soak/report.js'
+import { Sampler, SETTLE_AFTER_BURST_MS } from './soak/sampler.js'
 import { Serve } from './soak/serve.js'
 import { TrackerLoad } from './soak/tracker-load.js'
-import { effectiveOpenFiles, unitLimits } from './soak/unit-limits.js'
+import { effectiveOpenFiles, unitLimits, type OpenFilesLimit, type UnitLimits } from './soak/unit-limits.js'
 import { DEFAULT_VERDICT, judgeSamples, warmUpSeconds } from './soak/verdict.js'
-import { prepareWorkspace, SETTLE_SECONDS, writeServeConfig, type ExpectedItem, type ServeConfig } from './soak/workspace.js'
+import { prepareWorkspace, SETTLE_SECONDS, writeServeConfig, type ExpectedItem, type ServeConfig, type Workspace } from './soak/workspace.js'
 
 const USAGE = `Usage: node dist/scripts/soak.js [options]
 
@@ -135,6 +136,43 @@ async function waitForItems (box: BoxStatus, items: readonly ExpectedItem[], tim
   }
 }
 
+interface Setup {
+  readonly workspace: Workspace
+  readonly drive: LoopDrive | undefined
+  readonly items: readonly ExpectedItem[]
+  readonly config: ServeConfig
+  readonly limits: UnitLimits
+  readonly openFiles: OpenFilesLimit
+}
+
+/** The content, the drive (plugged) and the config file, in a temp folder removed at the end. */
+function setUp (options: Options, findings: Findings): Setup {
+  const limits = unitLimits(readFileSync(SERVICE_UNIT, 'utf8'))
+  const openFiles = effectiveOpenFiles(limits.openFiles, raiseOwnFileLimit(findings))
+  if (openFiles.hard < limits.openFiles.hard) findings.note(`the service runs with ${openFiles.hard} open files, not the ${limits.openFiles.hard} it has under systemd: this process may not give more`)
+  const work = mkdtempSync(join(tmpdir(), 'evertorrent-soak-'))
+  undo.push(() => { rmSync(work, { recursive: true, force: true }) })
+  progress(`writing the content in ${work}`)
+  const workspace = prepareWorkspace(work)
+  const mediaRoot = join(work, 'media')
+  let drive: LoopDrive | undefined
+  if (options.drive) {
+    const created = LoopDrive.create(work, mediaRoot)
+    undo.push(() => { created.destroy() })
+    created.plug()
+    progress(`drive ${created.loop} plugged under ${mediaRoot}`)
+    drive = created
+  }
+  const config: ServeConfig = {
+    library: workspace.library,
+    stateDir: workspace.stateDir,
+    mediaRoot: drive === undefined ? '' : mediaRoot,
+    uploadSlots: SETTINGS['seeder.upload_slots'].default()
+  }
+  writeServeConfig(workspace.configPath, config)
+  return { workspace, drive, items: [...workspace.items, ...(drive?.items ?? [])], config, limits, openFiles }
+}
+
 async function main (): Promise<number> {
   const options = parseOptions()
   if (options === undefined) {
@@ -145,27 +183,8 @@ async function main (): Promise<number> {
   const wallStart = performance.now()
   const counters = new Counters()
   const findings = new Findings()
-  const limits = unitLimits(readFileSync(SERVICE_UNIT, 'utf8'))
-  const openFiles = effectiveOpenFiles(limits.openFiles, raiseOwnFileLimit(findings))
-  if (openFiles.hard < limits.openFiles.hard) findings.note(`the service runs with ${openFiles.hard} open files, not the ${limits.openFiles.hard} it has under systemd: this process may not give more`)
+  const { workspace, drive, items, config, limits, openFiles } = setUp(options, findings)
 
-  const work = mkdtempSync(join(tmpdir(), 'evertorrent-soak-'))
-  undo.push(() => { rmSync(work, { recursive: true, force: true }) })
-  progress(`writing the content in ${work}`)
-  const workspace = prepareWorkspace(work)
-  const mediaRoot = join(work, 'media')
-  let drive: LoopDrive | undefined
-  if (options.drive) {
-    drive = LoopDrive.create(work, mediaRoot)
-    undo.push(() => { drive!.destroy() })
-    drive.plug()
-    progress(`drive ${drive.loop} plugged under ${mediaRoot}`)
-  }
-  const items = [...workspace.items, ...(drive?.items ?? [])]
-  const config: ServeConfig = { library: workspace.library, stateDir: workspace.stateDir, mediaRoot: drive === undefined ? '' : mediaRoot, uploadSlots: 8 }
-  writeServeConfig(workspace.configPath, config)
-
-  const unit = serviceProcess()
   const serve = await Serve.start(CLI, workspace.configPath, { ...process.env, HOME: workspace.home, XDG_STATE_HOME: join(workspace.home, '.local', 'state') }, openFiles)
   progress(`serve (pid ${serve.pid}) ready: http ${serve.ports.http}, tracker ${serve.ports.tracker}, peers ${serve.ports.peer}`)
   const box = new BoxStatus(serve.ports.http)
@@ -175,13 +194,7 @@ async function main (): Promise<number> {
 
   const runSeconds = options.minutes * 60
   const startedAt = performance.now()
-  const target = async (): Promise<Metainfo | undefined> => {
-    const infoHash = box.item('big.bin')?.infoHash
-    if (infoHash === undefined) return undefined
-    const response = await fetch(`http://127.0.0.1:${serve.ports.http}/torrents/${infoHash}.torrent`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined)
-    return response?.ok === true ? parseTorrent(new Uint8Array(await response.arrayBuffer())) : undefined
-  }
-  const hostile = new Hostile({ ports: serve.ports, counters, findings, target })
+  const hostile = new Hostile({ ports: serve.ports, counters, findings, target: async () => await publishedTorrent(box, serve.ports.http, 'big.bin') })
   undo.push(() => { hostile.destroy() })
   const activities = new Activities({
     serve, config, configPath: workspace.configPath, library: workspace.library, drive, hostile, counters, findings,
@@ -190,20 +203,18 @@ async function main (): Promise<number> {
   const tracker = new TrackerLoad({ ports: serve.ports, counters, findings, published: () => box.seedingInfoHashes() })
   const downloaders = new Downloaders({ httpPort: serve.ports.http, root: workspace.downloads, items, box, counters, findings, drivePulls: () => activities.drivePulls })
   undo.push(() => { downloaders.destroy() })
-  const driveState = (): 'in' | 'out' | 'none' => drive === undefined ? 'none' : drive.isPlugged ? 'in' : 'out'
-  let minuteSamples: Sample[] = []
-  let minuteBefore: Readonly<Record<string, number>> = {}
-  process.stdout.write(`${textTable([])}\n`)
+  const table = new MinuteTable((text) => process.stdout.write(text))
   const sampler = new Sampler({
-    pid: serve.pid, httpPort: serve.ports.http, box, counters, hostile, drive: driveState, startedAt,
+    pid: serve.pid,
+    httpPort: serve.ports.http,
+    box,
+    counters,
+    hostile,
+    drive: () => drive === undefined ? 'none' : drive.isPlugged ? 'in' : 'out',
+    startedAt,
     onSample: (sample) => {
-      progress(`${sample.atSeconds.toFixed(0)} s: RSS ${(sample.rssBytes / 1e6).toFixed(1)} MB, ${sample.fds} fds, CPU ${sample.cpuPercent.toFixed(0)} %, ` +
-        `loop p99 ${sample.loopP99Ms?.toFixed(1) ?? '–'} / max ${sample.loopMaxMs?.toFixed(1) ?? '–'} ms, ${downloaders.active} aria2c, ${sample.counters['download.done'] ?? 0} downloads done${sample.burst === undefined ? '' : `, ${sample.burst}`}${sample.quiet ? '' : ' (not quiet)'}`)
-      minuteSamples.push(sample)
-      if (minuteSamples.length < 6) return
-      process.stdout.write(`${textTable([rowCells(Math.round(sample.atSeconds / 60), minuteSamples, minuteBefore)], false)}\n`)
-      minuteBefore = sample.counters
-      minuteSamples = []
+      progress(sampleLine(sample, downloaders.active))
+      table.add(sample)
     }
   })
 
@@ -231,15 +242,14 @@ async function main (): Promise<number> {
   }
   await Promise.all([sampler.stop(), box.stop()])
   counters.add('status.unanswered', box.unanswered)
-  if (minuteSamples.length > 0) process.stdout.write(`${textTable([rowCells(Math.ceil(minuteSamples.at(-1)!.atSeconds / 60), minuteSamples, minuteBefore)], false)}\n`)
+  table.flush()
   const exit = await serve.stop()
   if (!diedDuringLoad && exit.code !== 0) findings.fail(`the service did not stop cleanly on SIGTERM: ${JSON.stringify(exit)}`)
 
-  const memoryMaxBytes = limits.memoryMaxBytes
   const holdingEnd = hostile.firstHoldingEnd()
   const settledAt = holdingEnd === undefined ? 0 : (holdingEnd - startedAt) / 1000 + SETTLE_AFTER_BURST_MS / 1000
-  const verdict = judgeSamples(sampler.samples, { ...DEFAULT_VERDICT, warmUpSeconds: warmUpSeconds(runSeconds, settledAt), memoryMaxBytes })
-  const failures = [...verdict.failures, ...findings.failures]
+  const verdict = judgeSamples(sampler.samples, { ...DEFAULT_VERDICT, warmUpSeconds: warmUpSeconds(runSeconds, settledAt), memoryMaxBytes: limits.memoryMaxBytes })
+  const unit = serviceProcess()
   const summary = summaryLines({
     command: `node dist/scripts/soak.js ${process.argv.slice(2).join(' ')}`.trim(),
     setup: `evertorrent serve as the unit runs it (${['node', ...unit.nodeFlags].join(' ')}, ${Object.entries(unit.env).map(([name, value]) => `${name}=${value}`).join(', ')}, ` +
@@ -250,9 +260,9 @@ async function main (): Promise<number> {
     wallSeconds: (performance.now() - wallStart) / 1000,
     samples: sampler.samples,
     verdict,
-    memoryMaxBytes,
+    memoryMaxBytes: limits.memoryMaxBytes,
     counters: counters.snapshot(),
-    failures,
+    failures: [...verdict.failures, ...findings.failures],
     failureCount: verdict.failures.length + findings.failureCount,
     notes: findings.notes,
     noteCount: findings.noteCount,
@@ -260,11 +270,18 @@ async function main (): Promise<number> {
   })
   process.stdout.write(`\n${summary.join('\n')}\n`)
   if (options.markdown !== undefined) {
-    const window = options.minutes >= 20 ? 300 : 60
-    writeFileSync(options.markdown, `${markdownTable(rows(sampler.samples, window))}\n\n${summary.join('\n')}\n`)
+    writeFileSync(options.markdown, `${markdownTable(rows(sampler.samples, options.minutes >= 20 ? 300 : 60))}\n\n${summary.join('\n')}\n`)
     progress(`wrote ${options.markdown}`)
   }
-  return failures.length === 0 ? 0 : 1
+  return verdict.failures.length + findings.failureCount === 0 ? 0 : 1
+}
+
+/** The published torrent of the item of that name, as the box serves it; undefined when it is not published. */
+async function publishedTorrent (box: BoxStatus, httpPort: number, name: string): Promise<Metainfo | undefined> {
+  const infoHash = box.item(name)?.infoHash
+  if (infoHash === undefined) return undefined
+  const response = await fetch(`http://127.0.0.1:${httpPort}/torrents/${infoHash}.torrent`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined)
+  return response?.ok === true ? parseTorrent(new Uint8Array(await response.arrayBuffer())) : undefined
 }
 
 process.once('SIGINT', () => {

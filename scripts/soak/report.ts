@@ -137,3 +137,34 @@ function seriesText (figures: SeriesFigures | undefined, format: (value: number)
 function mean (values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length
 }
+
+/** The terminal's table: a row once six samples (a minute) are in, and the rest at the end. */
+export class MinuteTable {
+  private samples: Sample[] = []
+  private before: Readonly<Record<string, number>> = {}
+
+  constructor (private readonly write: (text: string) => void) {
+    write(`${textTable([])}\n`)
+  }
+
+  add (sample: Sample): void {
+    this.samples.push(sample)
+    if (this.samples.length >= 6) this.flush()
+  }
+
+  flush (): void {
+    const last = this.samples.at(-1)
+    if (last === undefined) return
+    this.write(`${textTable([rowCells(Math.ceil(last.atSeconds / 60), this.samples, this.before)], false)}\n`)
+    this.before = last.counters
+    this.samples = []
+  }
+}
+
+/** One sample, for the progress log. */
+export function sampleLine (sample: Sample, downloading: number): string {
+  const ms = (value: number | undefined): string => value?.toFixed(1) ?? '–'
+  return `${sample.atSeconds.toFixed(0)} s: RSS ${(sample.rssBytes / MB).toFixed(1)} MB, ${sample.fds} fds, CPU ${sample.cpuPercent.toFixed(0)} %, ` +
+    `loop p99 ${ms(sample.loopP99Ms)} / max ${ms(sample.loopMaxMs)} ms, ${downloading} aria2c, ${sample.counters['download.done'] ?? 0} downloads done` +
+    `${sample.burst === undefined ? '' : `, ${sample.burst}`}${sample.quiet ? '' : ' (not quiet)'}`
+}
