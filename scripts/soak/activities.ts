@@ -35,7 +35,7 @@ export function scheduleFor (runSeconds: number): Schedule {
     reload: { first: Math.min(60, runSeconds * 0.15), period: Math.min(180, busy / 3) },
     drive: { first: Math.min(90, runSeconds * 0.2), period: Math.min(240, busy / 2), outSeconds: 20 },
     slowCopy: { first: Math.min(45, runSeconds * 0.1), period: Math.min(300, busy / 2) },
-    hostile: { first: Math.min(30, runSeconds * 0.1), pause: Math.min(90, Math.max(5, busy / 40)) },
+    hostile: { first: Math.min(30, runSeconds * 0.1), pause: Math.min(90, Math.max(5, runSeconds / 40)) },
     quietEnd
   }
 }

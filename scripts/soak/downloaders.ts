@@ -18,7 +18,7 @@ import type { Counters, Findings } from './counters.js'
 import { errorText, sleep } from './pace.js'
 import type { ExpectedItem } from './workspace.js'
 
-export const CLIENTS = 10
+const CLIENTS = 10
 /** Of the ten, these many download from peers; the others from the web seed only. */
 const PEER_CLIENTS = 7
 /** Per client: ten of them stay near 20 MB/s together, a load the service carries without a CPU benchmark. */

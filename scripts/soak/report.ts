@@ -7,7 +7,7 @@ import { median, type SeriesFigures, type Verdict } from './verdict.js'
 
 const MB = 1e6
 
-export const COLUMNS = [
+const COLUMNS = [
   'min', 'RSS MB', 'fds max (quiet median)', 'CPU %', 'loop p99 / max ms', 'announces ok / refused / unknown refused',
   'scrapes', 'downloads ok / failed', 'hostile (refused or closed)', 'reloads', 'drive', 'items seeding / other'
 ] as const
@@ -18,7 +18,7 @@ const TEXT_COLUMNS: ReadonlySet<string> = new Set<string>(['hostile (refused or 
 const HOSTILE_REFUSALS = /^(idle-sockets|big-ws-frames|peers|udp-garbage|infohash-flood)\.(refused|connection-refused|upgrade-refused|websocket-refused|connect-timeout|closed-by-service|idle-closed-by-service|greedy-closed-by-service)$/
 
 /** The cells of one row: `samples` are the window's, `before` the counters at its start. */
-export function rowCells (endMinute: number, samples: readonly Sample[], before: Readonly<Record<string, number>>): string[] {
+function rowCells (endMinute: number, samples: readonly Sample[], before: Readonly<Record<string, number>>): string[] {
   const last = samples.at(-1)!
   const delta = (match: (name: string) => boolean): number => Object.entries(last.counters)
     .filter(([name]) => match(name))
@@ -61,7 +61,7 @@ export function rows (samples: readonly Sample[], windowSeconds: number): string
 }
 
 /** Columns padded to their widest cell. */
-export function textTable (cells: readonly string[][], header = true): string {
+function textTable (cells: readonly string[][], header = true): string {
   const all = header ? [[...COLUMNS], ...cells] : cells
   const widths = COLUMNS.map((column, index) => Math.max(column.length, ...all.map((row) => row[index]?.length ?? 0)))
   return all.map((row) => row.map((cell, index) => TEXT_COLUMNS.has(COLUMNS[index]!) ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!)).join('  ').trimEnd()).join('\n')

@@ -11,7 +11,7 @@ import type { Hostile } from './hostile.js'
 import { paced } from './pace.js'
 import type { SoakSample } from './verdict.js'
 
-export const SAMPLE_MS = 10_000
+const SAMPLE_MS = 10_000
 /** After a burst ends the service needs a moment to let go of it; samples meanwhile are not quiet. */
 export const SETTLE_AFTER_BURST_MS = 5000
 
