@@ -73,14 +73,14 @@ export class Activities {
     const { schedule, drive } = this.options
     let burst = 0
     this.loops = [
-      this.every(schedule.reload.first, () => schedule.reload.period, async () => { await this.reload() }),
-      this.every(schedule.slowCopy.first, () => schedule.slowCopy.period, async () => { await this.slowCopy() }),
+      this.every(schedule.reload.first, schedule.reload.period, async () => { await this.reload() }),
+      this.every(schedule.slowCopy.first, schedule.slowCopy.period, async () => { await this.slowCopy() }),
       // A burst's pause counts from its end: bursts never overlap.
-      this.every(schedule.hostile.first, () => 0, async () => {
+      this.every(schedule.hostile.first, 0, async () => {
         await this.options.hostile.run(BURSTS[burst++ % BURSTS.length]!, this.abort.signal)
         await sleep(schedule.hostile.pause * 1000, this.abort.signal)
       }),
-      ...(drive === undefined ? [] : [this.every(schedule.drive.first, () => schedule.drive.period, async () => { await this.driveCycle(drive) })])
+      ...(drive === undefined ? [] : [this.every(schedule.drive.first, schedule.drive.period, async () => { await this.driveCycle(drive) })])
     ]
   }
 
@@ -91,10 +91,10 @@ export class Activities {
   }
 
   /**
-   * Runs `task` at `first` seconds, then every `period()` seconds after each start (or right after
-   * the previous run, if that took longer), as long as it would start before the quiet end.
+   * Runs `task` at `first` seconds, then `period` seconds after each start (or right after the
+   * previous run, if that took longer), as long as it would start before the quiet end.
    */
-  private async every (first: number, period: () => number, task: () => Promise<void>): Promise<void> {
+  private async every (first: number, period: number, task: () => Promise<void>): Promise<void> {
     const { signal } = this.abort
     const { startedAt, runSeconds, schedule, findings } = this.options
     const elapsed = (): number => (performance.now() - startedAt) / 1000
@@ -108,7 +108,7 @@ export class Activities {
       } catch (error) {
         if (!signal.aborted) findings.note(`activity failed: ${errorText(error)}`)
       }
-      next = started + period()
+      next = started + period
     }
   }
 
@@ -141,6 +141,8 @@ export class Activities {
     counters.add('drive.pulls')
     await gone.catch((error: unknown) => { findings.note(`drive pulled: ${errorText(error)}`) })
     await sleep(schedule.drive.outSeconds * 1000, this.abort.signal)
+    // Cut short: the caller plugs it back and checks every item.
+    if (this.abort.signal.aborted) return
     const back = this.publishedLines(drive.items.map((item) => item.name), 60_000)
     drive.plug()
     counters.add('drive.replugs')

@@ -101,7 +101,7 @@ export class Hostile {
     try {
       switch (burst) {
         case 'idle-sockets': return await this.idleSockets(signal)
-        case 'big-ws-frames': return await this.bigFrames()
+        case 'big-ws-frames': return await this.bigFrames(signal)
         case 'peers': return await this.peers(signal)
         case 'udp-garbage': return await this.udpGarbage(signal)
         case 'infohash-flood': return await this.infohashFlood(signal)
@@ -177,9 +177,9 @@ export class Hostile {
   }
 
   /** Frames far above any tracker message: the service should close the connection, not buffer them. */
-  private async bigFrames (): Promise<void> {
+  private async bigFrames (signal: AbortSignal): Promise<void> {
     const { counters } = this.options
-    for (let index = 0; index < BIG_FRAMES; index++) {
+    for (let index = 0; index < BIG_FRAMES && !signal.aborted; index++) {
       let client: WebSocketClient
       try {
         client = await WebSocketClient.connect('127.0.0.1', this.options.ports.http, '/announce', { address: SOCKETS_ADDRESS }, CONNECT_TIMEOUT_MS)
