@@ -14,6 +14,7 @@ import { ownHostNames } from './net/own-host.js'
 import { RefusalSummary } from './net/refusal-summary.js'
 import { Seeder } from './seeder/seeder.js'
 import { StatusModel } from './status/status-model.js'
+import { EventLoopDelay } from './system/event-loop-delay.js'
 import type { Logger } from './system/logger.js'
 import { liveReconfigurer, type ReconfigureResult } from './system/reload.js'
 import { ConfigError, type Settings } from './system/settings.js'
@@ -293,8 +294,12 @@ export async function startService (settings: Settings, logger: Logger): Promise
         }
       }
     })
+    const eventLoopDelay = new EventLoopDelay()
+    eventLoopDelay.start()
+    started.push(eventLoopDelay)
     const statusPage = registerStatusPage(http, {
       status,
+      eventLoopDelay,
       catalog,
       commands,
       led: hardware,

@@ -1,3 +1,4 @@
+import type { EventLoopDelaySample } from '../system/event-loop-delay.js'
 import type { ItemDoc, StatusDocument } from './status-document.js'
 
 type MetricType = 'gauge' | 'counter'
@@ -22,9 +23,10 @@ const ITEM_STATES = ['waiting', 'queued', 'hashing', 'seeding', 'offline', 'erro
 /**
  * `/metrics` in the Prometheus text exposition format: the totals, each library's space, and per
  * published torrent (labels `infohash` and `name`) its peers, upload and swarm counts. Counters
- * restart from 0 with the service, as Prometheus expects of counters.
+ * restart from 0 with the service, as Prometheus expects of counters. The event-loop delay, when
+ * given, covers the time since the previous scrape.
  */
-export function metricsText (document: StatusDocument): string {
+export function metricsText (document: StatusDocument, eventLoop?: EventLoopDelaySample): string {
   const torrents = publishedTorrents(document.items)
   const perTorrent = (pick: (item: ItemDoc) => number): Sample[] => torrents.map((item) => ({ labels: { infohash: item.infoHash!, name: item.name }, value: pick(item) }))
   const states = [...new Set([...ITEM_STATES, ...document.items.map((item) => item.state)])]
@@ -46,9 +48,17 @@ export function metricsText (document: StatusDocument): string {
     { name: 'evertorrent_item_uploaded_bytes_total', type: 'counter', help: 'Bytes of a torrent uploaded since the service started.', samples: perTorrent((item) => item.uploadedBytes) },
     { name: 'evertorrent_item_swarm_seeders', type: 'gauge', help: 'Seeders in the swarm, as the tracker counts them.', samples: perTorrent((item) => item.swarm.seeders) },
     { name: 'evertorrent_item_swarm_leechers', type: 'gauge', help: 'Leechers in the swarm, as the tracker counts them.', samples: perTorrent((item) => item.swarm.leechers) },
-    { name: 'evertorrent_item_downloads_completed_total', type: 'counter', help: 'Completed downloads the tracker has been told of.', samples: perTorrent((item) => item.swarm.completed) }
+    { name: 'evertorrent_item_downloads_completed_total', type: 'counter', help: 'Completed downloads the tracker has been told of.', samples: perTorrent((item) => item.swarm.completed) },
+    ...(eventLoop === undefined ? [] : eventLoopFamilies(eventLoop))
   ]
   return families.map(familyText).join('')
+}
+
+function eventLoopFamilies (sample: EventLoopDelaySample): Family[] {
+  return [
+    { name: 'evertorrent_event_loop_delay_seconds', type: 'gauge', help: 'Event-loop delay since the previous scrape: its 99th percentile.', samples: [{ labels: { quantile: '0.99' }, value: sample.p99Seconds }] },
+    { name: 'evertorrent_event_loop_delay_max_seconds', type: 'gauge', help: 'The longest event-loop delay since the previous scrape.', samples: [{ value: sample.maxSeconds }] }
+  ]
 }
 
 /**

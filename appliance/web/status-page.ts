@@ -6,6 +6,7 @@ import { hostname, networkInterfaces, uptime } from 'node:os'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { LedPattern } from '../hardware/led-pattern.js'
 import { patternFor } from '../hardware/pattern-for.js'
+import type { EventLoopDelaySample } from '../system/event-loop-delay.js'
 import { magnetUri } from '../metainfo/magnet.js'
 import { isOwnHost, ownHostNames } from '../net/own-host.js'
 import type { StatusModel, StatusSnapshot } from '../status/status-model.js'
@@ -53,6 +54,8 @@ export interface StatusPageOptions {
    * `localhost`, the machine's hostname and `<hostname>.local`.
    */
   readonly hostNames?: ReadonlySet<string>
+  /** The event-loop delay shown on `/metrics`; none if undefined. */
+  readonly eventLoopDelay?: { sample: () => EventLoopDelaySample }
 }
 
 export interface StatusPageEvents {
@@ -158,7 +161,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
       onLateFailure: (failure) => { this.emit('warning', failure) }
     })))
     http.route(['GET', 'HEAD'], '/metrics', (req, res) => {
-      send(req, res, 200, metricsText(this.document()), { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
+      send(req, res, 200, metricsText(this.document(), this.options.eventLoopDelay?.sample()), { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
     })
     http.route(['GET', 'HEAD'], '/qr/*', this.handleQr)
   }
