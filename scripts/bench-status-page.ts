@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
 import { STATUS_PAGE_ASSETS } from '../appliance/web/status-page.js'
 import type { StatusDocument } from '../appliance/web/status-document.js'
+import { tempHome } from '../test/helpers/temp-home.js'
 
 const USAGE = `Usage: node dist/scripts/bench-status-page.js [options]
 
@@ -124,6 +125,8 @@ async function main (): Promise<void> {
   await stopServe(first)
   const serve = startServe(library, join(root, 'state'), configPath)
   let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined
+  // Chromium writes its NSS database and crash reports under $HOME: a home of its own.
+  const home = tempHome()
   try {
     await serve.waitFor((line) => line.includes('msg=ready'))
     await serve.waitFor((line) => line.includes('msg=published'), itemCount)
@@ -153,7 +156,7 @@ async function main (): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2 * seconds * 1000))
     const pid = serve.child.pid!
     const before = await meanRss(pid, seconds)
-    browser = await chromium.launch({ executablePath: values.chromium, args: CHROMIUM_ARGS, headless: true })
+    browser = await chromium.launch({ executablePath: values.chromium, args: CHROMIUM_ARGS, headless: true, env: home.env })
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     for (let index = 0; index < pageCount; index++) {
       const page = await context.newPage()
@@ -185,6 +188,7 @@ async function main (): Promise<void> {
     console.log(`| VmHWM (peak since start) | ${mib(peak)} |`)
   } finally {
     await browser?.close()
+    home.remove()
     await stopServe(serve)
     rmSync(root, { recursive: true, force: true })
   }
