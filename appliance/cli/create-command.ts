@@ -1,5 +1,5 @@
-import { access } from 'node:fs/promises'
-import { basename, resolve } from 'node:path'
+import { access, stat } from 'node:fs/promises'
+import { basename, dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createTorrent } from '../metainfo/create-torrent.js'
 import { magnetUri } from '../metainfo/magnet.js'
@@ -57,6 +57,8 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
   const name = values.name ?? basename(resolve(input))
   const output = resolve(values.output ?? `${name}.torrent`)
   if (values.force !== true && await exists(output)) throw new UsageError(`${output} already exists (use --force to overwrite it)`)
+  const folderProblem = await outputFolderProblem(dirname(output))
+  if (folderProblem !== undefined) throw new UsageError(`cannot write ${output}: ${folderProblem}`)
 
   const bar = values.quiet !== true && stderr.isTTY ? new ProgressBar(stderr) : undefined
   const controller = new AbortController()
@@ -89,6 +91,13 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
 
 async function exists (path: string): Promise<boolean> {
   return await access(path).then(() => true, () => false)
+}
+
+/** Checked before hashing, which can take hours (writeFileAtomic names the output too if the folder goes meanwhile). */
+async function outputFolderProblem (folder: string): Promise<string | undefined> {
+  const stats = await stat(folder).catch(() => undefined)
+  if (stats === undefined) return `the folder ${folder} does not exist`
+  return stats.isDirectory() ? undefined : `${folder} is not a folder`
 }
 
 export function parseByteCount (text: string, option: string): number {

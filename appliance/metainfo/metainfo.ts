@@ -98,61 +98,84 @@ const INFO_KEY = Buffer.from('info')
 export function parseTorrent (bytes: Uint8Array): Metainfo {
   // One walk checks the syntax and finds where the info dictionary's bytes are.
   const entries = dictionaryEntries(bytes)
-  if (entries === undefined) throw bad(endOfValue(bytes, 0) < 0 ? 'not bencoded data' : 'no info dictionary')
+  if (entries === undefined) throw bad(endOfValue(bytes, 0) < 0 ? 'not valid bencoding (BEP 3)' : 'no info dictionary')
   let torrent: unknown
   try {
     torrent = bencode.decode(bytes)
   } catch (error) {
     throw bad(`not bencoded data (${error instanceof Error ? error.message : String(error)})`)
   }
-  if (!isDict(torrent) || !isDict(torrent.info)) throw bad('no info dictionary')
-  const info = torrent.info
-  const name = text(info.name, 'info.name')
-  if (!isSafeSegment(name)) throw bad('info.name is not a safe file name')
-  const pieceLength = integer(info['piece length'], 'info.piece length')
+  const info = field(torrent, 'info')
+  if (!isDict(torrent) || !isDict(info)) throw bad('no info dictionary')
+  const name = text(field(info, 'name'), 'info.name')
+  const nameProblem = segmentProblem(name)
+  if (nameProblem !== undefined) throw bad(`info.name is not a safe file name: it ${nameProblem}`)
+  const pieceLength = integer(field(info, 'piece length'), 'info.piece length')
   if (!isValidPieceLength(pieceLength)) throw bad(`unsupported piece length ${pieceLength}`)
-  if (!(info.pieces instanceof Uint8Array) || info.pieces.length % 20 !== 0) throw bad('info.pieces is not a list of SHA-1 digests')
-  const files = info.files === undefined
-    ? [{ path: [] as string[], length: integer(info.length, 'info.length') }]
-    : list(info.files, 'info.files').map((file, index) => {
+  const pieces = field(info, 'pieces')
+  if (!isBytes(pieces) || pieces.length % 20 !== 0) throw bad('info.pieces is not a list of SHA-1 digests')
+  const fileList = field(info, 'files')
+  const files = fileList === undefined
+    ? [{ path: [] as string[], length: integer(field(info, 'length'), 'info.length') }]
+    : list(fileList, 'info.files').map((file, index) => {
       if (!isDict(file)) throw bad(`info.files[${index}] is not a dictionary`)
-      const path = list(file.path, `info.files[${index}].path`).map((segment) => text(segment, `info.files[${index}].path`))
-      if (path.length === 0 || !path.every(isSafeSegment)) {
-        throw bad(`info.files[${index}].path is not a safe relative path`)
+      const path = list(field(file, 'path'), `info.files[${index}].path`).map((segment) => text(segment, `info.files[${index}].path`))
+      if (path.length === 0) throw bad(`info.files[${index}].path is empty`)
+      for (const [position, segment] of path.entries()) {
+        const problem = segmentProblem(segment)
+        if (problem !== undefined) throw bad(`info.files[${index}].path is not a safe relative path: its segment ${position} ${problem}`)
       }
-      return { path, length: integer(file.length, `info.files[${index}].length`) }
+      return { path, length: integer(field(file, 'length'), `info.files[${index}].length`) }
     })
-  const announceList = torrent['announce-list'] !== undefined
-    ? list(torrent['announce-list'], 'announce-list').map((tier) => list(tier, 'announce-list').map((url) => text(url, 'announce-list')))
-    : torrent.announce !== undefined ? [[text(torrent.announce, 'announce')]] : []
-  const urlList = torrent['url-list'] === undefined
-    ? []
-    : torrent['url-list'] instanceof Uint8Array ? [text(torrent['url-list'], 'url-list')] : list(torrent['url-list'], 'url-list').map((url) => text(url, 'url-list'))
+  const announceList = field(torrent, 'announce-list') !== undefined
+    ? list(field(torrent, 'announce-list'), 'announce-list').map((tier) => list(tier, 'announce-list').map((url) => text(url, 'announce-list')))
+    : field(torrent, 'announce') !== undefined ? [[text(field(torrent, 'announce'), 'announce')]] : []
+  const urls = field(torrent, 'url-list')
+  const urlList = urls === undefined ? [] : isBytes(urls) ? [text(urls, 'url-list')] : list(urls, 'url-list').map((url) => text(url, 'url-list'))
+  const optional = <T>(dict: Dict, key: string, read: (value: unknown, field: string) => T): T | undefined =>
+    field(dict, key) === undefined ? undefined : read(field(dict, key), key)
+  const source = optional(info, 'source', (value) => text(value, 'info.source'))
+  const comment = optional(torrent, 'comment', text)
+  const createdBy = optional(torrent, 'created by', text)
+  const creationDate = optional(torrent, 'creation date', integer)
   // The infohash is the SHA-1 of the info dictionary's bytes as they stand in the file, not re-encoded:
   // a torrent made by a tool that encodes differently keeps the infohash every client gives it.
-  const infoEntries = entries.filter((entry) => entry.key.equals(INFO_KEY))
-  if (infoEntries.length !== 1) throw bad('more than one info dictionary')
-  const metainfo = describe(Buffer.from(bytes.subarray(infoEntries[0]!.valueStart, infoEntries[0]!.valueEnd)), {
+  // The syntax check refused repeated keys, so there is exactly one entry for the info dictionary.
+  const infoEntry = entries.find((entry) => entry.key.equals(INFO_KEY))!
+  const metainfo = describe(Buffer.from(bytes.subarray(infoEntry.valueStart, infoEntry.valueEnd)), {
     name,
     pieceLength,
-    pieces: Buffer.from(info.pieces),
+    pieces: Buffer.from(pieces),
     files,
     announceList,
     urlList,
-    private: info.private === 1,
-    ...(info.source !== undefined && { source: text(info.source, 'info.source') }),
-    ...(torrent.comment !== undefined && { comment: text(torrent.comment, 'comment') }),
-    ...(torrent['created by'] !== undefined && { createdBy: text(torrent['created by'], 'created by') }),
-    ...(torrent['creation date'] !== undefined && { creationDate: integer(torrent['creation date'], 'creation date') })
+    private: field(info, 'private') === 1,
+    ...(source !== undefined && { source }),
+    ...(comment !== undefined && { comment }),
+    ...(createdBy !== undefined && { createdBy }),
+    ...(creationDate !== undefined && { creationDate })
   })
   if (metainfo.pieceCount !== Math.ceil(metainfo.totalBytes / pieceLength)) throw bad('the number of pieces does not match the total size')
   return metainfo
 }
 
-/** A name or path segment that stays where it is put: not empty, `.`, `..`, and without `/`. */
-function isSafeSegment (segment: string): boolean {
-  return segment !== '' && segment !== '.' && segment !== '..' && !segment.includes('/')
+/**
+ * Why a name or path segment would not stay where it is put or would not be the same name everywhere,
+ * or undefined when it is safe. Control characters are refused: NUL cannot be in a file name, a
+ * newline or an escape sequence in a name rewrites log lines and terminals, and other clients change
+ * such names (libtorrent 2.0 replaces U+0001–U+001F with "_" and drops NUL), so the file they write
+ * would not be the file this torrent names.
+ */
+function segmentProblem (segment: string): string | undefined {
+  if (segment === '') return 'is empty'
+  if (segment === '.' || segment === '..') return `is "${segment}"`
+  if (segment.includes('/')) return 'contains "/"'
+  const control = CONTROL_CHARACTER.exec(segment)
+  if (control !== null) return `contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`
+  return undefined
 }
+
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
 
 function describe (infoBytes: Buffer, fields: MetainfoFields): Metainfo {
   const single = fields.files.length === 1 && fields.files[0]!.path.length === 0
@@ -183,14 +206,28 @@ function describe (infoBytes: Buffer, fields: MetainfoFields): Metainfo {
 }
 
 type Dict = Record<string, unknown>
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM keeps a leading U+FEFF in the text: dropping it would name a file other clients name otherwise.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * A dictionary's own entry: the bencode package decodes a dictionary into a plain object, so a
+ * `__proto__` key sets that object's prototype and would otherwise lend it keys it does not have.
+ */
+function field (dict: unknown, key: string): unknown {
+  return isDict(dict) && Object.hasOwn(dict, key) ? dict[key] : undefined
+}
 
 function isDict (value: unknown): value is Dict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value)
+}
+
+/** A decoded byte string; `instanceof` would also take a dictionary whose `__proto__` is one. */
+function isBytes (value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value)
 }
 
 function text (value: unknown, field: string): string {
-  if (!(value instanceof Uint8Array)) throw bad(`${field} is not a string`)
+  if (!isBytes(value)) throw bad(`${field} is not a string`)
   try {
     return utf8.decode(value)
   } catch {

@@ -23,9 +23,22 @@ export async function writeFileAtomic (path: string, data: Uint8Array | string):
     await rename(temporary, path)
   } catch (error) {
     await rm(temporary, { force: true })
-    throw error
+    throw aboutTarget(error, path, temporary)
   }
   await syncFolder(folder)
+}
+
+/**
+ * The error of writing `path` rather than of its temporary file, whose name means nothing to the
+ * person reading it; the errno code stays for callers that act on it (ENOSPC, EMFILE…).
+ */
+function aboutTarget (error: unknown, path: string, temporary: string): unknown {
+  const { code, message } = error as NodeJS.ErrnoException
+  if (typeof code !== 'string' || !message.includes(temporary)) return error
+  const reason = code === 'ENOENT'
+    ? `the folder ${dirname(path)} does not exist`
+    : `${/^\w+: (.+?), \w+ '/.exec(message)?.[1] ?? 'failed'} (${code})`
+  return Object.assign(new Error(`cannot write ${path}: ${reason}`, { cause: error }), { code, path })
 }
 
 async function syncFolder (folder: string): Promise<void> {

@@ -369,9 +369,7 @@ export function settingsFromToml (text: string, file: string, env: SettingsEnvir
   }
   const values: Partial<Record<SettingKey, unknown>> = {}
   for (const [section, table] of Object.entries(document)) {
-    if (typeof table !== 'object' || table === null || Array.isArray(table)) {
-      throw new ConfigError(`${file}: "${section}" must be a [${section}] table${suggestion(section, sectionNames())}`, file, section)
-    }
+    if (typeof table !== 'object' || table === null || Array.isArray(table)) throw topLevelKeyError(section, file)
     for (const [name, value] of Object.entries(table)) values[`${section}.${name}` as SettingKey] = value
   }
   return withOverrides(defaultSettings(env), values, file)
@@ -414,11 +412,40 @@ function checkValue (key: SettingKey, value: unknown, source: string): unknown {
   }
 }
 
+/**
+ * A key = value outside any table. Every setting is in a table, but a newcomer writes `http_port = 9000`
+ * or `upload_slots = 4` at the top: name the table the setting is in.
+ */
+function topLevelKeyError (key: string, file: string): ConfigError {
+  if (sectionNames().includes(key)) return new ConfigError(`${file}: "${key}" must be a [${key}] table`, file, key)
+  const settings = Object.keys(SETTINGS)
+  const flattened = new Map(settings.map((setting) => [setting.replace('.', '_'), setting]))
+  const sameName = settings.filter((setting) => setting.split('.')[1] === key)
+  // `seeder.upload_slots` quoted, `seeder_upload_slots`, `upload_slots`, or a typo of `seeder_upload_slots`.
+  const meant = settings.find((setting) => setting === key) ?? flattened.get(key) ??
+    (sameName.length === 1 ? sameName[0] : undefined) ??
+    (sameName.length === 0 ? flattened.get(closest(key, [...flattened.keys()]) ?? '') : undefined)
+  const section = closest(key, sectionNames())
+  const [table, name] = meant?.split('.') ?? []
+  const hint = meant !== undefined
+    ? name === key ? ` — it belongs in the [${table}] table` : ` — did you mean "${name}" in the [${table}] table?`
+    : sameName.length > 1
+      ? ` — "${key}" is a setting of the tables ${sameName.map((setting) => `[${setting.split('.')[0]}]`).join(', ')}: put it under the one you mean`
+      : section !== undefined ? ` — did you mean the [${section}] table?` : ': every setting is in a table (evertorrent print-config shows them all)'
+  return new ConfigError(`${file}: "${key}" is not a setting at the top level${hint}`, file, key)
+}
+
 function sectionNames (): string[] {
   return [...new Set(Object.keys(SETTINGS).map((key) => key.split('.')[0]!))]
 }
 
 function suggestion (name: string, candidates: readonly string[]): string {
+  const best = closest(name, candidates)
+  return best === undefined ? '' : ` — did you mean "${best}"?`
+}
+
+/** The candidate nearest to `name` by edit distance, if it is near enough to be a typo of it. */
+function closest (name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
@@ -428,7 +455,7 @@ function suggestion (name: string, candidates: readonly string[]): string {
       bestDistance = distance
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? ` — did you mean "${best}"?` : ''
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
 }
 
 function editDistance (a: string, b: string): number {

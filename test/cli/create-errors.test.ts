@@ -154,9 +154,19 @@ test('an output file that exists, without --force, is left alone', async (t) => 
   t.is(readFileSync(s.output, 'utf8'), 'precious')
 })
 
-test('an output folder that does not exist', async (t) => {
+test('an output folder that does not exist is named, before any hashing, with no temporary file', async (t) => {
   const s = setup(t)
-  const output = join(s.out, 'missing', 'result.torrent')
-  const result = await runCli(['create', s.content, '-o', output], { cwd: s.out })
-  assertFailed(t, s, result, 1, [join(s.out, 'missing')])
+  const result = await runCli(['create', s.content, '-o', 'missing/dir/x.torrent'], { cwd: s.out })
+  const message = cliErrorMessage(result, 2)
+  t.is(message, `cannot write ${join(s.out, 'missing/dir/x.torrent')}: the folder ${join(s.out, 'missing/dir')} does not exist`)
+  t.false(message.includes('.tmp'))
+  t.deepEqual(readdirSync(s.out), [])
+})
+
+test('an output folder that is a file', async (t) => {
+  const s = setup(t)
+  writeFileSync(join(s.out, 'notes'), 'a file')
+  const result = await runCli(['create', s.content, '-o', 'notes/x.torrent'], { cwd: s.out })
+  t.is(cliErrorMessage(result, 2), `cannot write ${join(s.out, 'notes/x.torrent')}: ${join(s.out, 'notes')} is not a folder`)
+  t.deepEqual(readdirSync(s.out), ['notes'])
 })

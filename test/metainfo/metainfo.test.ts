@@ -125,7 +125,7 @@ const withFile = (change: (file: Record<string, unknown>) => void): Uint8Array =
   change((info.files as Array<Record<string, unknown>>)[1]!)
 })
 
-const hostile: Record<string, Uint8Array> = {
+const hostile: Record<string, Uint8Array | string> = {
   'empty input': new Uint8Array(0),
   'not bencode': Buffer.from('this is not a torrent'),
   'an HTML page': Buffer.from('<html><body>404</body></html>'),
@@ -175,16 +175,63 @@ const hostile: Record<string, Uint8Array> = {
   'a segment that is an integer': withFile((file) => { file.path = [7] }),
   'announce-list of strings': bencode.encode({ info: validInfo(), 'announce-list': [Buffer.from('http://t.example/')] }),
   'url-list of integers': bencode.encode({ info: validInfo(), 'url-list': [1] }),
-  'a negative creation date': bencode.encode({ info: { ...validInfo(), private: 1 }, 'creation date': -5 })
+  'a negative creation date': bencode.encode({ info: { ...validInfo(), private: 1 }, 'creation date': -5 }),
+  'a NUL in the name': withInfo((info) => { info.name = Buffer.from('a\0b') }),
+  'a newline in the name': withInfo((info) => { info.name = Buffer.from('dir\n') }),
+  'an escape sequence in the name': withInfo((info) => { info.name = Buffer.from('\x1b[2Jdir') }),
+  'a DEL in the name': withInfo((info) => { info.name = Buffer.from('d\x7fir') }),
+  'a NUL in a segment': withFile((file) => { file.path = [Buffer.from('sub'), Buffer.from('b\0.txt')] }),
+  'a carriage return in a segment': withFile((file) => { file.path = [Buffer.from('sub\r'), Buffer.from('b')] }),
+  // Strict BEP 3, found by the fuzzer: -0 read as an integer gave a torrent that did not encode back to itself.
+  'an integer -0': Buffer.from(bencode.encode({ info: validInfo(), 'creation date': 1 })).toString('latin1').replace('i1e', 'i-0e'),
+  'an integer with a leading zero': Buffer.from(bencode.encode({ info: validInfo() })).toString('latin1').replace('i16384e', 'i016384e'),
+  // Readers disagree on a repeated key (libtorrent takes the first value, the bencode package the last).
+  'a repeated key in the info dictionary': Buffer.concat([Buffer.from('d4:infod6:lengthi1e4:name1:a4:name1:b12:piece lengthi16384e6:pieces20:'), digests(1), Buffer.from('ee')]),
+  'a repeated key at the top': Buffer.concat([Buffer.from('d7:comment1:a7:comment1:b4:infod6:lengthi1e4:name1:a12:piece lengthi16384e6:pieces20:'), digests(1), Buffer.from('ee')]),
+  // A `__proto__` key gives the decoded dictionary a prototype: here one that makes it pass for a byte string.
+  'pieces that are a dictionary whose __proto__ is a string': Buffer.concat([Buffer.from('d4:infod6:lengthi1e4:name1:a12:piece lengthi16384e6:piecesd9:__proto__20:'), digests(1), Buffer.from('eee')])
 }
 
 for (const [description, bytes] of Object.entries(hostile)) {
   test(`parseTorrent rejects ${description} with ET_BAD_TORRENT`, (t) => {
-    const error = t.throws(() => parseTorrent(bytes), { instanceOf: MetainfoError })
+    const error = t.throws(() => parseTorrent(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes), { instanceOf: MetainfoError })
     t.is(error?.code, 'ET_BAD_TORRENT')
     t.regex(error?.message ?? '', /^invalid torrent: /)
   })
 }
+
+test('a control character in a name is refused with a message naming the field and the character', (t) => {
+  const controls = [...Array.from({ length: 0x20 }, (_, code) => code), 0x7f]
+  for (const code of controls) {
+    const character = String.fromCharCode(code)
+    const hex = code.toString(16).toUpperCase().padStart(4, '0')
+    const inName = t.throws(() => parseTorrent(withInfo((info) => { info.name = Buffer.from(`a${character}b`) })), { instanceOf: MetainfoError })
+    t.is(inName?.code, 'ET_BAD_TORRENT')
+    t.is(inName?.message, `invalid torrent: info.name is not a safe file name: it contains the control character U+${hex}`)
+    const inSegment = t.throws(() => parseTorrent(withFile((file) => { file.path = [Buffer.from('sub'), Buffer.from(`${character}b`)] })), { instanceOf: MetainfoError })
+    t.is(inSegment?.code, 'ET_BAD_TORRENT')
+    t.is(inSegment?.message, `invalid torrent: info.files[1].path is not a safe relative path: its segment 1 contains the control character U+${hex}`)
+  }
+  // Printable text from anywhere, and the C1 range, stays a name.
+  for (const name of ['a b', 'été', '\u0080x', '😀']) t.is(parseTorrent(withInfo((info) => { info.name = Buffer.from(name) })).name, name)
+})
+
+test('a name keeps a leading byte-order mark, as other clients keep it in the file name', (t) => {
+  t.is(parseTorrent(withInfo((info) => { info.name = Buffer.from('\ufeffdir') })).name, '\ufeffdir')
+  t.deepEqual(parseTorrent(withFile((file) => { file.path = [Buffer.from('\ufeffb')] })).files[1]!.path, ['\ufeffb'])
+})
+
+test('a __proto__ key is an unknown key, not the prototype of what parseTorrent reads', (t) => {
+  // libtorrent reads this as the single file "a": the files list under __proto__ is no key of info.
+  const bytes = Buffer.concat([
+    Buffer.from('d4:infod9:__proto__d5:filesld6:lengthi1e4:pathl1:beeee6:lengthi1e4:name1:a12:piece lengthi16384e6:pieces20:'),
+    digests(1),
+    Buffer.from('ee')
+  ])
+  const parsed = parseTorrent(bytes)
+  t.false(parsed.isMultiFile)
+  t.deepEqual(parsed.files, [{ path: ['a'], length: 1, offset: 0 }])
+})
 
 test('parseTorrent accepts the valid torrent the hostile cases are made from', (t) => {
   const parsed = parseTorrent(bencode.encode({ info: validInfo() }))

@@ -57,6 +57,29 @@ test('a key outside any table is refused', (t) => {
   t.is(error.key, 'port')
 })
 
+test('a setting written at the top level is told which table it belongs in', (t) => {
+  const cases: ReadonlyArray<[string, string]> = [
+    // A newcomer's guess: the table and the name joined with "_".
+    ['http_port = 9000', '"http_port" is not a setting at the top level — did you mean "port" in the [http] table?'],
+    ['seeder_upload_slots = 4', '"seeder_upload_slots" is not a setting at the top level — did you mean "upload_slots" in the [seeder] table?'],
+    ['seeder_uplaod_slots = 4', '"seeder_uplaod_slots" is not a setting at the top level — did you mean "upload_slots" in the [seeder] table?'],
+    ['"tracker.mode" = "open"', '"tracker.mode" is not a setting at the top level — did you mean "mode" in the [tracker] table?'],
+    // The name alone, when one table has it.
+    ['upload_slots = 4', '"upload_slots" is not a setting at the top level — it belongs in the [seeder] table'],
+    ['folders = ["/srv"]', '"folders" is not a setting at the top level — it belongs in the [library] table'],
+    // The name alone, when several tables have it.
+    ['port = 3', '"port" is not a setting at the top level — "port" is a setting of the tables [http], [tracker], [seeder]: put it under the one you mean'],
+    ['htp = 1', '"htp" is not a setting at the top level — did you mean the [http] table?'],
+    ['zzzzzz = 1', '"zzzzzz" is not a setting at the top level: every setting is in a table (evertorrent print-config shows them all)'],
+    ['http = 9000', '"http" must be a [http] table']
+  ]
+  for (const [toml, message] of cases) {
+    const error = configError(t, `${toml}\n`)
+    t.is(error.message, `config.toml: ${message}`, toml)
+    t.is(error.key, toml.split(' = ')[0]!.replaceAll('"', ''))
+  }
+})
+
 test('command-line overrides are checked like the file', (t) => {
   const base = defaultSettings(env)
   t.is(withOverrides(base, { 'seeder.port': 7000 }, 'command line')['seeder.port'], 7000)
