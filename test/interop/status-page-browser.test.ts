@@ -52,13 +52,14 @@ test('the status page follows a real serve live: hashing, seeding, a download, a
 
   // A new item after the page is open: it shows up, is seen hashing with its progress, then seeding.
   const big = join(root, 'big.img')
-  sparseFile(big, 256 * MiB)
+  // 1 GiB, so that hashing it on one thread lasts several of the status model's 200 ms windows and the page sees it.
+  sparseFile(big, 1024 * MiB)
   renameSync(big, join(library, 'big.img'))
   const bigCard = desktop.page.locator('li.item[data-id="library/big.img"]')
   await bigCard.and(desktop.page.locator('[data-state="hashing"]')).waitFor({ timeout: 15_000 })
   t.regex(await bigCard.locator('.badge').textContent() ?? '', /^Hashing \d+ %$/)
   await bigCard.and(desktop.page.locator('[data-state="seeding"]')).waitFor({ timeout: 60_000 })
-  t.is(await bigCard.locator('.item-sub').textContent(), 'library/big.img · 256 MiB · 1 file')
+  t.is(await bigCard.locator('.item-sub').textContent(), 'library/big.img · 1.0 GiB · 1 file')
 
   // The copy button puts the magnet link on the clipboard: the same one serve logged.
   await albumCard.getByRole('button', { name: 'Copy magnet link' }).click()
