@@ -1,40 +1,19 @@
 import test from 'ava'
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Catalog } from '../../appliance/catalog/catalog.js'
-import { Publisher, type ItemStatus } from '../../appliance/library/publisher.js'
-import { ResumeStore } from '../../appliance/library/resume-store.js'
+import type { ItemStatus } from '../../appliance/library/publisher.js'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { writeTree } from '../helpers/content.js'
+import { startPublisher, type TestPublisherOptions } from './publisher-fixture.js'
 
-async function startPublisher (t: import('ava').ExecutionContext, library: string, state: string): Promise<{ publisher: Publisher, catalog: Catalog, statuses: ItemStatus[] }> {
-  const catalog = new Catalog()
-  const store = new ResumeStore(state, (error) => t.fail(String(error)))
-  await store.open()
-  const publisher = new Publisher({
-    libraries: [library],
-    catalog,
-    store,
-    trackersFor: (infoHash) => ({ announceList: [['http://box:6969/announce']], urlList: [`http://box:8080/webseed/${infoHash}/`] }),
-    createdBy: 'evertorrent/test',
-    threads: 2,
-    rescanIntervalMs: 3_600_000,
-    // Content written by a test is complete when written; the settle rule has tests of its own.
-    settleMs: 0
-  })
-  const statuses: ItemStatus[] = []
-  publisher.on('item', (status) => statuses.push(status))
-  t.teardown(async () => await publisher.close())
-  await publisher.start()
-  return { publisher, catalog, statuses }
-}
+const TRACKERS: TestPublisherOptions['trackersFor'] = (infoHash) => ({ announceList: [['http://box:6969/announce']], urlList: [`http://box:8080/webseed/${infoHash}/`] })
 
 test('every top-level entry becomes one torrent with our trackers and web seed; junk and hidden entries do not', async (t) => {
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'film.bin': 300_000, 'photos/a.jpg': 5000, 'photos/b/c.jpg': 7000, '.Trash-1000/x': 'x', 'Thumbs.db': 'x', 'lost+found/y': 'y' })
-  const { catalog } = await startPublisher(t, library, join(root, 'state'))
+  const { catalog } = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
 
   const names = [...catalog.all()].map((torrent) => torrent.metainfo.name).sort()
   t.deepEqual(names, ['film.bin', 'photos'])
@@ -48,11 +27,11 @@ test('a restart resumes unchanged items without hashing them', async (t) => {
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'one.bin': 100_000, 'two/x.bin': 200_000 })
-  const first = await startPublisher(t, library, join(root, 'state'))
+  const first = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   const before = [...first.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort()
   await first.publisher.close()
 
-  const second = await startPublisher(t, library, join(root, 'state'))
+  const second = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   t.deepEqual([...second.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort(), before)
   t.false(second.statuses.some((status) => status.state === 'hashing'))
   t.true(second.statuses.filter((status) => status.state === 'seeding').every((status) => status.resumed === true))
@@ -62,7 +41,7 @@ test('a changed file is republished under a new infohash and the old one is with
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'doc/a.txt': 'first version', 'gone.bin': 50_000 })
-  const { publisher, catalog } = await startPublisher(t, library, join(root, 'state'))
+  const { publisher, catalog } = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   const old = [...catalog.all()].find((torrent) => torrent.metainfo.name === 'doc')!.metainfo.infoHash
 
   await writeFile(join(library, 'doc', 'a.txt'), 'second, longer version')
@@ -80,7 +59,7 @@ test('an item that cannot be published is in error with its reason, and the othe
   const library = join(root, 'library')
   writeTree(library, { 'good.bin': 10_000 })
   await mkdir(join(library, 'empty-folder'))
-  const { catalog, publisher } = await startPublisher(t, library, join(root, 'state'))
+  const { catalog, publisher } = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   t.is(catalog.size, 1)
   const failed = publisher.statuses().find((status) => status.name === 'empty-folder')
   t.is(failed?.state, 'error')
@@ -91,7 +70,7 @@ test('a library that goes away takes its items offline without forgetting them; 
   const root = tempDir(t)
   const drive = join(root, 'drive')
   writeTree(drive, { 'movie.bin': 400_000, 'pics/a.jpg': 3000 })
-  const { publisher, catalog } = await startPublisher(t, drive, join(root, 'state'))
+  const { publisher, catalog } = await startPublisher(t, drive, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   const before = [...catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort()
   t.is(before.length, 2)
 
@@ -112,7 +91,7 @@ test('a library folder that vanishes (a drive pulled without notice) also takes 
   const root = tempDir(t)
   const drive = join(root, 'drive')
   writeTree(drive, { 'song.bin': 100_000 })
-  const { publisher, catalog } = await startPublisher(t, drive, join(root, 'state'))
+  const { publisher, catalog } = await startPublisher(t, drive, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   await rename(drive, `${drive}-gone`)
   await publisher.rescan()
   t.is(catalog.size, 0)
@@ -130,7 +109,7 @@ test('a top-level symbolic link leading out of the library is refused and shown;
   await symlink('.', join(library, 'itself'))
   await symlink('film.bin', join(library, 'film-link'))
   await symlink(join(library, 'folder'), join(library, 'folder-link'))
-  const { catalog, publisher } = await startPublisher(t, library, join(root, 'state'))
+  const { catalog, publisher } = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
 
   t.deepEqual([...catalog.all()].map((torrent) => torrent.metainfo.name).sort(), ['film-link', 'film.bin', 'folder', 'folder-link'])
   for (const torrent of catalog.all()) {
@@ -145,7 +124,7 @@ test('a name with a control character is an item error, and the other items are 
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'good.bin': 10_000, 'line\nbreak.bin': 10_000, 'album/01\u001b[2J.flac': 10_000, 'album/02.flac': 10_000 })
-  const { catalog, publisher } = await startPublisher(t, library, join(root, 'state'))
+  const { catalog, publisher } = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   t.deepEqual([...catalog.all()].map((torrent) => torrent.metainfo.name), ['good.bin'])
   const failed = publisher.statuses().filter((status) => status.state === 'error')
   t.deepEqual(failed.map((status) => [status.name, status.error?.code]), [['album', 'ET_NAME_ENCODING'], ['line\nbreak.bin', 'ET_NAME_ENCODING']])
@@ -155,7 +134,7 @@ test('a resume index with a broken entry rehashes that item and publishes it', a
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'one.bin': 100_000, 'two.bin': 100_000 })
-  const first = await startPublisher(t, library, join(root, 'state'))
+  const first = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   const before = [...first.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort()
   await first.publisher.close()
   const indexPath = join(root, 'state', 'resume.json')
@@ -164,7 +143,7 @@ test('a resume index with a broken entry rehashes that item and publishes it', a
   index.items[join(library, 'two.bin')] = { infoHash: 42, signature: [] }
   await writeFile(indexPath, JSON.stringify(index))
 
-  const second = await startPublisher(t, library, join(root, 'state'))
+  const second = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   t.deepEqual([...second.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort(), before)
   t.deepEqual(second.publisher.statuses().map((status) => [status.name, status.state, status.resumed]), [['one.bin', 'seeding', false], ['two.bin', 'seeding', false]])
 })

@@ -1,14 +1,13 @@
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { appendFileSync, mkdirSync, utimesSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Catalog } from '../../appliance/catalog/catalog.js'
-import { Publisher, type ItemStatus } from '../../appliance/library/publisher.js'
-import { ResumeStore } from '../../appliance/library/resume-store.js'
+import type { ItemStatus } from '../../appliance/library/publisher.js'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
 import { pseudoRandomBytes, sparseFile, writeTree } from '../helpers/content.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { startPublisher, type StartedPublisher } from './publisher-fixture.js'
 
 // The settle rule, on a real folder and real timestamps: new or changed content is published only
 // once it has stopped changing. Times here are short (1 s) so the tests stay quick; nothing asserts
@@ -16,40 +15,9 @@ import { tempDir } from '../helpers/temp-dir.js'
 
 const MiB = 1024 * 1024
 
-interface Started {
-  readonly publisher: Publisher
-  readonly catalog: Catalog
-  readonly statuses: ItemStatus[]
-  readonly published: string[]
-}
-
-/** A publisher of `library` with the settle time given; resolves once its first pass is done (`wait`) or at once. */
-async function startPublisher (t: ExecutionContext, library: string, settleMs: number, wait = true): Promise<Started> {
-  const catalog = new Catalog()
-  const store = new ResumeStore(join(library, '..', 'state'), (error) => t.fail(String(error)))
-  await store.open()
-  const publisher = new Publisher({
-    libraries: [library],
-    catalog,
-    store,
-    trackersFor: () => ({ announceList: [], urlList: [] }),
-    createdBy: 'evertorrent/test',
-    threads: 2,
-    rescanIntervalMs: 3_600_000,
-    settleMs
-  })
-  const statuses: ItemStatus[] = []
-  const published: string[] = []
-  publisher.on('item', (status) => statuses.push(status))
-  publisher.on('published', (torrent) => published.push(torrent.metainfo.name))
-  t.teardown(async () => await publisher.close())
-  const starting = publisher.start()
-  if (wait) await starting
-  return { publisher, catalog, statuses, published }
-}
 
 /** Resolves with the first status (already seen or coming) of item `name` in `state`. */
-async function statusOf (started: Started, name: string, state: ItemStatus['state'], timeoutMs = 30_000): Promise<ItemStatus> {
+async function statusOf (started: StartedPublisher, name: string, state: ItemStatus['state'], timeoutMs = 30_000): Promise<ItemStatus> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const found = started.statuses.find((status) => status.name === name && status.state === state)
@@ -59,13 +27,13 @@ async function statusOf (started: Started, name: string, state: ItemStatus['stat
   }
 }
 
-const statesOf = (started: Started, name: string): string[] => started.statuses.filter((status) => status.name === name).map((status) => status.state)
+const statesOf = (started: StartedPublisher, name: string): string[] => started.statuses.filter((status) => status.name === name).map((status) => status.state)
 
 test('a file written in chunks is waiting until it has settled, then published once with its final content', async (t) => {
   const root = tempDir(t)
   const library = join(root, 'library')
   mkdirSync(library)
-  const started = await startPublisher(t, library, 1000)
+  const started = await startPublisher(t, library, { settleMs: 1000 })
   const path = join(library, 'big.bin')
   const chunk = pseudoRandomBytes('chunk', MiB)
   // Each chunk opened, appended and closed, as a slow copy would: no writer is open between them.
@@ -89,7 +57,7 @@ test('a published item that changes is withdrawn at once, waits, and is publishe
   const library = join(root, 'library')
   writeTree(library, { 'notes.txt': 'first version' })
   await sleep(1100)
-  const started = await startPublisher(t, library, 1000)
+  const started = await startPublisher(t, library, { settleMs: 1000 })
   const first = started.publisher.statuses()[0]!
   t.is(first.state, 'seeding', 'written longer ago than the settle time: published at once')
 
@@ -111,7 +79,7 @@ test('content with timestamps in the future is published once it has not changed
   writeTree(library, { 'from-the-future.bin': 100_000 })
   const tomorrow = new Date(Date.now() + 86_400_000)
   utimesSync(join(library, 'from-the-future.bin'), tomorrow, tomorrow)
-  const started = await startPublisher(t, library, 1000)
+  const started = await startPublisher(t, library, { settleMs: 1000 })
   t.is(started.publisher.statuses()[0]?.state, 'waiting', 'its mtime never grows old, and it is not taken for settled')
   await statusOf(started, 'from-the-future.bin', 'seeding')
   t.deepEqual(started.published, ['from-the-future.bin'])
@@ -132,7 +100,7 @@ test('temporary names are never published, at the top of a library or inside an 
     'album/.~lock.notes.odt#': 'x',
     'album/song.!qB': 20_000
   })
-  const { catalog } = await startPublisher(t, library, 0)
+  const { catalog } = await startPublisher(t, library)
   t.deepEqual([...catalog.all()].map((torrent) => torrent.metainfo.name).sort(), ['album', 'film.mkv'])
   const album = [...catalog.all()].find((torrent) => torrent.metainfo.name === 'album')!
   t.deepEqual(album.metainfo.files.map((file) => file.path.join('/')), ['01.flac'])
@@ -156,7 +124,7 @@ test('a temporary being written keeps its item waiting; one left behind is just 
     await writer
   })
 
-  const started = await startPublisher(t, library, 1000)
+  const started = await startPublisher(t, library, { settleMs: 1000 })
   await statusOf(started, 'stale', 'seeding')
   t.is(started.publisher.statuses().find((status) => status.name === 'live')?.state, 'waiting')
   await sleep(2500)
@@ -177,7 +145,7 @@ test('a file that changes while it is hashed sends its item back to waiting, not
   const path = join(library, 'disk.img')
   // Holes read fast but still take a few seconds to hash: time enough to change it meanwhile.
   sparseFile(path, 4 * 1024 * MiB)
-  const started = await startPublisher(t, library, 0, false)
+  const started = await startPublisher(t, library, { waitForFirstPass: false })
   await statusOf(started, 'disk.img', 'hashing')
   appendFileSync(path, 'one more line')
 

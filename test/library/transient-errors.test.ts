@@ -1,12 +1,10 @@
 import test from 'ava'
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Catalog } from '../../appliance/catalog/catalog.js'
-import { Publisher, type ItemStatus } from '../../appliance/library/publisher.js'
-import { ResumeStore } from '../../appliance/library/resume-store.js'
 import { writeTree } from '../helpers/content.js'
 import { runOk } from '../helpers/run.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { startPublisher } from './publisher-fixture.js'
 
 // A real EMFILE: this test process's own descriptor limit is lowered with prlimit(1) and filled up.
 // Alone in its file, since AVA runs each file in its own process and the limit is that process's.
@@ -21,27 +19,11 @@ test.serial('running out of file descriptors during a rescan withdraws nothing, 
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'film.bin': 200_000, 'album/01.flac': 100_000, 'album/02.flac': 100_000 })
-  const catalog = new Catalog()
-  const store = new ResumeStore(join(root, 'state'), (error) => t.fail(String(error)))
-  await store.open()
-  const publisher = new Publisher({
-    libraries: [library],
-    catalog,
-    store,
-    trackersFor: () => ({ announceList: [], urlList: [] }),
-    createdBy: 'evertorrent/test',
-    threads: 1,
-    rescanIntervalMs: 3_600_000,
-    settleMs: 0
-  })
-  const changes: ItemStatus[] = []
+  const { publisher, catalog, store, statuses: changes } = await startPublisher(t, library, { stateDir: join(root, 'state'), threads: 1 })
   const removed: string[] = []
   const deferred: string[] = []
-  publisher.on('item', (status) => changes.push(status))
   publisher.on('removed', (path) => removed.push(path))
   publisher.on('deferred', (problem) => deferred.push(problem.message))
-  t.teardown(async () => await publisher.close())
-  await publisher.start()
   // The resume index is saved a moment after publishing: saved now, not while out of descriptors.
   await store.flush()
   const before = publisher.statuses()

@@ -1,0 +1,51 @@
+import type { ExecutionContext } from 'ava'
+import { join } from 'node:path'
+import { Catalog } from '../../appliance/catalog/catalog.js'
+import { Publisher, type ItemStatus, type PublisherOptions } from '../../appliance/library/publisher.js'
+import { ResumeStore } from '../../appliance/library/resume-store.js'
+
+export interface StartedPublisher {
+  readonly publisher: Publisher
+  readonly catalog: Catalog
+  readonly store: ResumeStore
+  /** Every `item` event, in order. */
+  readonly statuses: ItemStatus[]
+  /** The name of every torrent `published`, in order. */
+  readonly published: string[]
+}
+
+export interface TestPublisherOptions {
+  /** Default: `state` beside the library. */
+  readonly stateDir?: string
+  /** Default 0: content a test writes is complete when written; the settle rule has tests of its own. */
+  readonly settleMs?: number
+  readonly threads?: number
+  readonly trackersFor?: PublisherOptions['trackersFor']
+  /** False: resolve at once, the first pass still running. Default true: resolve once it is done. */
+  readonly waitForFirstPass?: boolean
+}
+
+/** A publisher of `library` with its own resume store, closed when the test ends. */
+export async function startPublisher (t: ExecutionContext, library: string, options: TestPublisherOptions = {}): Promise<StartedPublisher> {
+  const catalog = new Catalog()
+  const store = new ResumeStore(options.stateDir ?? join(library, '..', 'state'), (error) => t.fail(String(error)))
+  await store.open()
+  const publisher = new Publisher({
+    libraries: [library],
+    catalog,
+    store,
+    trackersFor: options.trackersFor ?? (() => ({ announceList: [], urlList: [] })),
+    createdBy: 'evertorrent/test',
+    threads: options.threads ?? 2,
+    rescanIntervalMs: 3_600_000,
+    settleMs: options.settleMs ?? 0
+  })
+  const statuses: ItemStatus[] = []
+  const published: string[] = []
+  publisher.on('item', (status) => statuses.push(status))
+  publisher.on('published', (torrent) => published.push(torrent.metainfo.name))
+  t.teardown(async () => await publisher.close())
+  const firstPass = publisher.start()
+  if (options.waitForFirstPass !== false) await firstPass
+  return { publisher, catalog, store, statuses, published }
+}
