@@ -10,6 +10,8 @@ export interface RawMessage {
 }
 
 /** Message ids of BEP 3 and BEP 6 the tests look for. */
+const BLOCK = 16 * 1024
+
 export const MESSAGE = { choke: 0, unchoke: 1, interested: 2, have: 4, bitfield: 5, request: 6, piece: 7, haveAll: 0x0e, reject: 0x10, extended: 20 } as const
 
 /** A peer that writes whatever bytes a test wants, and parses what the seeder answers. */
@@ -127,6 +129,22 @@ export class RawPeer {
  * A well-behaved downloader built on bittorrent-protocol's Wire: requests every block of the torrent,
  * `pipeline` at a time, and returns the content it received.
  */
+/** A peer that reads until it is unchoked, then asks for every block of the torrent and never reads its socket again. */
+export async function peerThatStopsReading (port: number, torrent: PublishedTorrent): Promise<RawPeer> {
+  const peer = await RawPeer.connect(port)
+  peer.sendHandshake(torrent.metainfo.infoHash)
+  peer.sendMessage(MESSAGE.interested)
+  await peer.waitFor((message) => message.id === MESSAGE.unchoke)
+  peer.socket.pause()
+  const { pieceLength, pieceCount } = torrent.metainfo
+  const requests: Buffer[] = []
+  for (let index = 0; index < pieceCount; index++) {
+    for (let offset = 0; offset < pieceLength; offset += BLOCK) requests.push(RawPeer.message(MESSAGE.request, index, offset, BLOCK))
+  }
+  peer.write(Buffer.concat(requests))
+  return peer
+}
+
 export async function downloadWithWire (port: number, torrent: PublishedTorrent, pipeline = 16): Promise<Buffer> {
   const { metainfo } = torrent
   const socket = connect({ host: '127.0.0.1', port })

@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/temp-dir.js'
 import { contentOf, publish, sha256, writeTorrentFile } from './fixtures.js'
 import { HostileCrowd, otherHosts } from './hostile-peers.js'
 import { ltDownload } from './lt-download.js'
-import { downloadWithWire, MESSAGE, RawPeer } from './peers.js'
+import { downloadWithWire, MESSAGE, RawPeer, peerThatStopsReading } from './peers.js'
 import { startSeeder } from './start-seeder.js'
 
 const KiB = 1024
@@ -136,22 +136,6 @@ test('the handshake must come within handshakeMs', async (t) => {
   await until(() => ended.get('timeout') === 1, 'the timeout is reported')
 })
 
-/** A peer that reads until it is unchoked, then asks for every block and reads nothing more. */
-async function stopsReading (port: number, torrent: PublishedTorrent): Promise<RawPeer> {
-  const peer = await RawPeer.connect(port)
-  peer.sendHandshake(torrent.metainfo.infoHash)
-  peer.sendMessage(MESSAGE.interested)
-  await peer.waitFor((message) => message.id === MESSAGE.unchoke)
-  peer.socket.pause()
-  const { pieceLength, pieceCount } = torrent.metainfo
-  const requests: Buffer[] = []
-  for (let index = 0; index < pieceCount; index++) {
-    for (let offset = 0; offset < pieceLength; offset += 16 * KiB) requests.push(RawPeer.message(MESSAGE.request, index, offset, 16 * KiB))
-  }
-  peer.write(Buffer.concat(requests))
-  return peer
-}
-
 test('peers that stop reading lose their slots within stallMs to a peer that reads, and are disconnected after stallDisconnectMs', async (t) => {
   // More than the kernel's loopback socket buffers take, so the blocks of the peers that stop reading pile up in the seeder.
   const torrent = await item(t, 24 * MiB)
@@ -159,7 +143,7 @@ test('peers that stop reading lose their slots within stallMs to a peer that rea
   const disconnected: DisconnectReason[] = []
   seeder.on('peer-disconnected', ({ reason }) => disconnected.push(reason))
   // The regular slot and the optimistic one.
-  const stuck = await Promise.all([1, 2].map(async () => await stopsReading(seeder.port, torrent)))
+  const stuck = await Promise.all([1, 2].map(async () => await peerThatStopsReading(seeder.port, torrent)))
   t.teardown(() => { for (const peer of stuck) peer.destroy() })
   await until(() => stuck.every((peer) => peer.socket.bytesWritten > 0) && seeder.stats().queuedBytes > 0, 'blocks wait on their sockets')
 

@@ -1,27 +1,12 @@
 import { join } from 'node:path'
 import test from 'ava'
-import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import { writeTree } from '../helpers/content.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { contentOf, publish } from './fixtures.js'
-import { downloadWithWire, MESSAGE, RawPeer } from './peers.js'
+import { downloadWithWire, peerThatStopsReading } from './peers.js'
 import { startSeeder } from './start-seeder.js'
 
 const KiB = 1024
-
-/** A peer that asks for every block of the torrent and never reads its socket. */
-async function stuckPeer (port: number, torrent: PublishedTorrent): Promise<RawPeer> {
-  const peer = await RawPeer.connect(port)
-  peer.sendHandshake(torrent.metainfo.infoHash)
-  peer.sendMessage(MESSAGE.interested)
-  await peer.waitFor((message) => message.id === MESSAGE.unchoke)
-  peer.socket.pause()
-  const { pieceLength, pieceCount } = torrent.metainfo
-  for (let index = 0; index < pieceCount; index++) {
-    for (let offset = 0; offset < pieceLength; offset += 16 * KiB) peer.sendMessage(MESSAGE.request, index, offset, 16 * KiB)
-  }
-  return peer
-}
 
 async function until (check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -39,7 +24,7 @@ test('the bytes queued on all sockets stay within queuedBytes; every block comes
   t.teardown(() => clearInterval(sampler))
 
   // Each would hold 256 KiB and more (its own limit) if the pool did not stop them first.
-  const stuck = await Promise.all([1, 2, 3].map(async () => await stuckPeer(seeder.port, torrent)))
+  const stuck = await Promise.all([1, 2, 3].map(async () => await peerThatStopsReading(seeder.port, torrent)))
   await until(() => seeder.stats().queuedBytes >= limit)
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.true(highest <= limit, `${highest} bytes queued at most, limit ${limit}`)
@@ -63,7 +48,7 @@ test('peers that never read are disconnected once their sends stall, so they can
   seeder.on('peer-disconnected', ({ reason }) => reasons.push(reason))
 
   // Enough of them to take every pool buffer; they keep their connections open and read nothing.
-  const stuck = await Promise.all([1, 2, 3].map(async () => await stuckPeer(seeder.port, torrent)))
+  const stuck = await Promise.all([1, 2, 3].map(async () => await peerThatStopsReading(seeder.port, torrent)))
   t.teardown(() => { for (const peer of stuck) peer.destroy() })
   await until(() => seeder.stats().queuedBytes >= limit)
 
