@@ -6,17 +6,17 @@
  * has asked for nothing (the clock of an unused slot; counted once the peer asks again, so the quiet
  * after its last block does not count). Prints one JSON line; a measurement, not a test.
  *
- *   node dist/test/seeder/measure-stalls.js [MiB=256] [downloaders=1] [seeder options as JSON]
+ *   node dist/scripts/measure-stalls.js [MiB=256] [downloaders=1] [seeder options as JSON]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Catalog } from '../../appliance/catalog/catalog.js'
-import type { PeerSession } from '../../appliance/seeder/peer-session.js'
-import { Seeder } from '../../appliance/seeder/seeder.js'
-import { writeTree } from '../helpers/content.js'
-import { contentOf, publish, sha256, writeTorrentFile } from './fixtures.js'
-import { ltDownload } from './lt-download.js'
+import { Catalog } from '../appliance/catalog/catalog.js'
+import type { PeerSession } from '../appliance/seeder/peer-session.js'
+import { Seeder } from '../appliance/seeder/seeder.js'
+import { writeTree } from '../test/helpers/content.js'
+import { contentOf, publish, sha256, writeTorrentFile } from '../test/seeder/fixtures.js'
+import { ltDownload } from '../test/seeder/lt-download.js'
 
 /** The session state the sampler reads; private to the seeder, so read through a cast. */
 interface Clocks {
