@@ -11,8 +11,8 @@ import { dictionaryEntries, endOfValue } from '../appliance/metainfo/bencode-spa
 import { MetainfoError } from '../appliance/metainfo/errors.js'
 import { buildMetainfo, encodeTorrent, parseTorrent, type MetainfoFields } from '../appliance/metainfo/metainfo.js'
 import { MessageFramer } from '../appliance/seeder/message-framer.js'
-import { renderApplianceConfig } from '../appliance/system/appliance-config.js'
-import { ConfigError, defaultSettings, settingsFromToml, type SettingsEnvironment } from '../appliance/system/settings.js'
+import { renderApplianceConfig } from '../appliance/config/appliance-config.js'
+import { ConfigError, defaultSettings, settingsFromToml, type SettingsEnvironment } from '../appliance/config/settings.js'
 import { MAX_NUMWANT } from '../appliance/tracker/announce.js'
 import { TrackerError } from '../appliance/tracker/errors.js'
 import { parseHttpAnnounce } from '../appliance/tracker/http-announce.js'
@@ -212,7 +212,7 @@ const range: FuzzTarget = {
 const environment: SettingsEnvironment = { home: '/home/fuzz', hostname: 'fuzz', stateHome: '/home/fuzz/.local/state' }
 
 const config: FuzzTarget = {
-  description: 'settingsFromToml (appliance/system/settings.ts) on a config file',
+  description: 'settingsFromToml (appliance/config/settings.ts) on a config file',
   maxLength: 8192,
   tokens: ['[', ']', '[[', ']]', '=', '"', "'", '"""', '\n', '#', '.', ',', '{', '}', 'true', '1979-05-27T07:32:00Z', 'inf', 'nan',
     '0x7f', '1_000', '[http]', '[seeder]', 'port', 'http_port', 'seeder_upload_slots', '__proto__', 'constructor', 'toString'],

@@ -1,5 +1,5 @@
-import { renderConfigFile } from '../system/config-file.js'
-import { defaultEnvironment, loadSettings } from '../system/settings.js'
+import { renderConfigFile } from '../config/config-file.js'
+import { defaultEnvironment, loadSettings } from '../config/settings.js'
 import { UsageError } from './usage-error.js'
 
 export const PRINT_CONFIG_USAGE = `Usage: evertorrent print-config

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { startService } from '../service.js'
-import { loadSettings, withOverrides, type Settings } from '../system/settings.js'
-import { logfmtLogger } from '../system/logger.js'
-import { reloadOnSignal } from '../system/reload.js'
-import { statusLine } from '../system/status-line.js'
-import { SystemdNotify } from '../system/systemd-notify.js'
+import { loadSettings, withOverrides, type Settings } from '../config/settings.js'
+import { logfmtLogger } from '../platform/logger.js'
+import { reloadOnSignal } from '../config/reload.js'
+import { statusLine } from '../status/status-line.js'
+import { SystemdNotify } from '../platform/systemd-notify.js'
 import { UsageError } from './usage-error.js'
 
 export const SERVE_USAGE = `Usage: evertorrent serve [options]

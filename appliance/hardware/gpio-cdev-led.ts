@@ -2,7 +2,7 @@ import { ChildTool } from './child-tool.js'
 import { describeGpioLine, type GpioLineSpec } from './gpio-line.js'
 import { checkGpiodTool, DEFAULT_GPIOD_TOOLS, gpiosetArgs, type GpiodTools } from './gpiod-tools.js'
 import type { Led } from './led.js'
-import type { LedPattern } from './led-pattern.js'
+import type { LedPattern } from '../status/led-pattern.js'
 
 export interface GpioCdevLedOptions {
   readonly line: GpioLineSpec

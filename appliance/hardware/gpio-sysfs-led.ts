@@ -3,7 +3,7 @@ import { systemClock } from './clock.js'
 import type { GpioLineSpec } from './gpio-line.js'
 import { SysfsGpio } from './gpio-sysfs.js'
 import type { Led } from './led.js'
-import { isDark, isSteadyOn, PATTERNS, type LedPattern } from './led-pattern.js'
+import { isDark, isSteadyOn, PATTERNS, type LedPattern } from '../status/led-pattern.js'
 
 export interface GpioSysfsLedOptions {
   readonly line: GpioLineSpec

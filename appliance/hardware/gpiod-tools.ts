@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { HardwareError } from './errors.js'
 import type { GpioLineSpec } from './gpio-line.js'
-import { isDark, isSteadyOn, type LedPattern } from './led-pattern.js'
+import { isDark, isSteadyOn, type LedPattern } from '../status/led-pattern.js'
 
 /**
  * The command-line tools of libgpiod v2 (Debian's `gpiod` package from trixie on), which use the

@@ -6,8 +6,8 @@ import { HardwareError } from './errors.js'
 import { gestureFor, GestureRecognizer, nextStageAfter, type Gesture, type GestureThresholds, type HoldStage } from './gestures.js'
 import { buttonFromSettings, ledFromSettings, thresholdsFromSettings, type HardwareEnvironment, type HardwareSettings } from './hardware-settings.js'
 import type { Led } from './led.js'
-import { looksSame, PATTERNS, type LedPattern } from './led-pattern.js'
-import { activityEndsAt, patternFor } from './pattern-for.js'
+import { looksSame, PATTERNS, type LedPattern } from '../status/led-pattern.js'
+import { activityEndsAt, patternFor } from '../status/pattern-for.js'
 import { VirtualLed } from './virtual-led.js'
 
 /** What the buttons need from the service: the same commands the web page uses. */

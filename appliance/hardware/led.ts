@@ -1,4 +1,4 @@
-import type { LedPattern } from './led-pattern.js'
+import type { LedPattern } from '../status/led-pattern.js'
 
 /**
  * One LED. `set` shows a pattern (blinking on its own, by the kernel where the driver can);

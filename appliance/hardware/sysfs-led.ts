@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { HardwareError } from './errors.js'
 import type { Led } from './led.js'
-import { isDark, isSteadyOn, PATTERNS, type LedPattern } from './led-pattern.js'
+import { isDark, isSteadyOn, PATTERNS, type LedPattern } from '../status/led-pattern.js'
 import { readAttribute, writeAttribute } from './sysfs-attribute.js'
 
 export interface SysfsLedOptions {

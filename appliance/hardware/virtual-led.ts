@@ -1,5 +1,5 @@
 import type { Led } from './led.js'
-import { PATTERNS, type LedPattern } from './led-pattern.js'
+import { PATTERNS, type LedPattern } from '../status/led-pattern.js'
 
 /** An LED that only remembers its pattern: for machines without one, and for the status page. */
 export class VirtualLed implements Led {

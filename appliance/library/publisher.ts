@@ -4,6 +4,7 @@ import { realpath } from 'node:fs/promises'
 import { sep } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import type { ItemStatus } from '../catalog/item-status.js'
 import { listContent, requireBytes, type Content } from '../metainfo/content.js'
 import { createTorrentOf } from '../metainfo/create-torrent.js'
 import { MetainfoError } from '../metainfo/errors.js'
@@ -13,27 +14,6 @@ import { listLibraryItems, type ItemProblem, type LibraryItem } from './library-
 import { findWriters, type Writer } from './open-writers.js'
 import { contentSignature, type ContentSignature, type ResumeStore } from './resume-store.js'
 import { isTransient } from './transient.js'
-
-/**
- * `waiting`: new or changed content that is still being written (see the settle rule on
- * `Publisher`); `offline`: its library (a drive) is gone; the torrent is withdrawn but remembered,
- * and comes back without rehashing.
- */
-export type ItemState = 'waiting' | 'queued' | 'hashing' | 'seeding' | 'offline' | 'error'
-
-/** What the status model learns about one library item. */
-export interface ItemStatus {
-  readonly path: string
-  readonly name: string
-  readonly library: string
-  readonly state: ItemState
-  readonly infoHash?: InfoHash
-  readonly bytesHashed?: number
-  readonly totalBytes?: number
-  readonly error?: { readonly code: string, readonly message: string }
-  /** True when the torrent came from the resume store without hashing. */
-  readonly resumed?: boolean
-}
 
 export interface PublisherEvents {
   item: [status: ItemStatus]

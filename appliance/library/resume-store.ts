@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Content } from '../metainfo/content.js'
 import { parseTorrent, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
-import { removeStaleTemporaries, writeFileAtomic } from '../system/atomic-write.js'
+import { removeStaleTemporaries, writeFileAtomic } from '../platform/atomic-write.js'
 import { isTransient } from './transient.js'
 
 /** What an item looked like when it was hashed: every file's path, size, mtime and inode. */

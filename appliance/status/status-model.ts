@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { ItemState, ItemStatus } from '../library/publisher.js'
+import type { ItemState, ItemStatus } from '../catalog/item-status.js'
 
 export type ServicePhase = 'booting' | 'running' | 'reloading' | 'stopping'
 

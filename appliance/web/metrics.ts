@@ -1,4 +1,4 @@
-import type { EventLoopDelaySample } from '../system/event-loop-delay.js'
+import type { EventLoopDelaySample } from '../platform/event-loop-delay.js'
 import type { ItemDoc, StatusDocument } from './status-document.js'
 
 type MetricType = 'gauge' | 'counter'

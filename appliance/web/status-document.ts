@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import type { PublishedTorrent } from '../catalog/catalog.js'
-import type { PatternName } from '../hardware/led-pattern.js'
+import type { PatternName } from '../status/led-pattern.js'
 import { magnetUri } from '../metainfo/magnet.js'
 import type { ItemView, LibraryView, ServicePhase, StatusSnapshot, SwarmCounts } from '../status/status-model.js'
 

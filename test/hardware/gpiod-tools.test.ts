@@ -6,7 +6,7 @@ import { GpioCdevButton } from '../../appliance/hardware/gpio-cdev-button.js'
 import { GpioCdevLed } from '../../appliance/hardware/gpio-cdev-led.js'
 import { parseGpioLine } from '../../appliance/hardware/gpio-line.js'
 import { gpiomonArgs, gpiosetArgs, parseGpiodVersion, parseGpiomonLine } from '../../appliance/hardware/gpiod-tools.js'
-import { hashingPattern, PATTERNS } from '../../appliance/hardware/led-pattern.js'
+import { hashingPattern, PATTERNS } from '../../appliance/status/led-pattern.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { eventually } from './eventually.js'
 

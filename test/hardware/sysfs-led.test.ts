@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava'
 import { join } from 'node:path'
-import { PATTERNS } from '../../appliance/hardware/led-pattern.js'
+import { PATTERNS } from '../../appliance/status/led-pattern.js'
 import { selectedTrigger, SysfsLed } from '../../appliance/hardware/sysfs-led.js'
 import { HardwareError } from '../../appliance/hardware/errors.js'
 import { tempDir } from '../helpers/temp-dir.js'

@@ -1,7 +1,8 @@
 import type { ExecutionContext } from 'ava'
 import { join } from 'node:path'
 import { Catalog } from '../../appliance/catalog/catalog.js'
-import { Publisher, type ItemStatus, type PublisherOptions } from '../../appliance/library/publisher.js'
+import type { ItemStatus } from '../../appliance/catalog/item-status.js'
+import { Publisher, type PublisherOptions } from '../../appliance/library/publisher.js'
 import { ResumeStore } from '../../appliance/library/resume-store.js'
 
 export interface StartedPublisher {

@@ -1,7 +1,7 @@
 import test from 'ava'
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ItemStatus } from '../../appliance/library/publisher.js'
+import type { ItemStatus } from '../../appliance/catalog/item-status.js'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { writeTree } from '../helpers/content.js'

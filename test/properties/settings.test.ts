@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import test from 'ava'
 import fc from 'fast-check'
 import { stringify } from 'smol-toml'
-import { ConfigError, defaultSettings, SETTINGS, settingsFromToml, type SettingKey, type SettingsEnvironment } from '../../appliance/system/settings.js'
+import { ConfigError, defaultSettings, SETTINGS, settingsFromToml, type SettingKey, type SettingsEnvironment } from '../../appliance/config/settings.js'
 import { mutated, propertyOptions, refusesOnlyWith } from './properties.js'
 
 const env: SettingsEnvironment = { home: '/home/pi', hostname: 'box', stateHome: '/home/pi/.local/state' }

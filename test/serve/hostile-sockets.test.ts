@@ -1,7 +1,7 @@
 import test from 'ava'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { defaultSettings } from '../../appliance/system/settings.js'
+import { defaultSettings } from '../../appliance/config/settings.js'
 import { writeTree } from '../helpers/content.js'
 import { ServeProcess } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'

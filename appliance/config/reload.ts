@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import type { Logger } from './logger.js'
+import type { Logger } from '../platform/logger.js'
 import { ConfigError, SETTINGS, type SettingKey, type Settings } from './settings.js'
 
 /** Limits the seeder takes while running; peers stay connected. */

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import test from 'ava'
 import { descriptorBudget, otherDescriptors } from '../../appliance/net/descriptor-budget.js'
-import { defaultSettings } from '../../appliance/system/settings.js'
+import { defaultSettings } from '../../appliance/config/settings.js'
 import { sourcePath } from '../helpers/repo.js'
 import { tempDir } from '../helpers/temp-dir.js'
 

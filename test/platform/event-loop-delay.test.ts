@@ -1,7 +1,7 @@
 import test from 'ava'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { EventLoopDelay } from '../../appliance/system/event-loop-delay.js'
+import { EventLoopDelay } from '../../appliance/platform/event-loop-delay.js'
 import { ServeProcess } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 

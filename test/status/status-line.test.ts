@@ -1,6 +1,6 @@
 import test from 'ava'
-import { formatRate, statusLine } from '../../appliance/system/status-line.js'
-import { SystemdNotify, watchdogIntervalMs } from '../../appliance/system/systemd-notify.js'
+import { formatRate, statusLine } from '../../appliance/status/status-line.js'
+import { SystemdNotify, watchdogIntervalMs } from '../../appliance/platform/systemd-notify.js'
 import type { StatusSnapshot } from '../../appliance/status/status-model.js'
 
 function snapshot (phase: StatusSnapshot['phase'], totals: Partial<StatusSnapshot['totals']> = {}): StatusSnapshot {

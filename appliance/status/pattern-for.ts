@@ -1,9 +1,11 @@
-import type { StatusSnapshot } from '../status/status-model.js'
-import type { HoldStage } from './gestures.js'
+import type { StatusSnapshot } from './status-model.js'
 import { hashingPattern, PATTERNS, type LedPattern } from './led-pattern.js'
 
 /** How long after the last byte went out the LED still shows upload activity. */
 export const ACTIVITY_WINDOW_MS = 1000
+
+/** How far the button has been held: which gesture letting go now would make. */
+export type HoldStage = 'short' | 'long' | 'very-long'
 
 /** What only the hardware controller knows: the button being held, and what it asked for. */
 export interface LocalState {

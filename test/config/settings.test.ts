@@ -1,5 +1,5 @@
 import test from 'ava'
-import { ConfigError, defaultSettings, settingsFromToml, withOverrides, type SettingsEnvironment } from '../../appliance/system/settings.js'
+import { ConfigError, defaultSettings, settingsFromToml, withOverrides, type SettingsEnvironment } from '../../appliance/config/settings.js'
 
 const env: SettingsEnvironment = { home: '/home/pi', hostname: 'box', stateHome: '/home/pi/.local/state' }
 

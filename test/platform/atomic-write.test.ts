@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
-import { writeFileAtomic } from '../../appliance/system/atomic-write.js'
+import { writeFileAtomic } from '../../appliance/platform/atomic-write.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
 test('writeFileAtomic replaces the file and leaves no temporary file', async (t) => {

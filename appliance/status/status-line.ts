@@ -1,4 +1,4 @@
-import type { StatusSnapshot } from '../status/status-model.js'
+import type { StatusSnapshot } from './status-model.js'
 
 /**
  * One line for `systemctl status` (sd_notify STATUS=): "seeding 12 items, 3 peers, 1.2 MB/s up",

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import test from 'ava'
 import { renderLimitsTable } from '../../appliance/limits-table.js'
-import { APPLIANCE_ENVIRONMENT, APPLIANCE_SETTINGS, renderApplianceConfig } from '../../appliance/system/appliance-config.js'
-import { settingsFromToml, SETTINGS } from '../../appliance/system/settings.js'
+import { APPLIANCE_ENVIRONMENT, APPLIANCE_SETTINGS, renderApplianceConfig } from '../../appliance/config/appliance-config.js'
+import { settingsFromToml, SETTINGS } from '../../appliance/config/settings.js'
 import { sourcePath } from '../helpers/repo.js'
 
 const shipped = readFileSync(sourcePath('config/evertorrent.toml'), 'utf8')

@@ -1,6 +1,6 @@
 import test from 'ava'
-import { hashingPattern, looksSame, PATTERNS } from '../../appliance/hardware/led-pattern.js'
-import { activityEndsAt, patternFor } from '../../appliance/hardware/pattern-for.js'
+import { hashingPattern, looksSame, PATTERNS } from '../../appliance/status/led-pattern.js'
+import { activityEndsAt, patternFor } from '../../appliance/status/pattern-for.js'
 import type { ItemView, StatusSnapshot } from '../../appliance/status/status-model.js'
 
 const NOW = 1_000_000

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
-import { liveReconfigurer, planReload, reloadConfig, type LiveSeederLimits, type LiveTargets } from '../../appliance/system/reload.js'
-import type { Logger, LogFields, LogLevel } from '../../appliance/system/logger.js'
-import { ConfigError, defaultSettings, withOverrides, type Settings, type SettingsEnvironment } from '../../appliance/system/settings.js'
+import { liveReconfigurer, planReload, reloadConfig, type LiveSeederLimits, type LiveTargets } from '../../appliance/config/reload.js'
+import type { Logger, LogFields, LogLevel } from '../../appliance/platform/logger.js'
+import { ConfigError, defaultSettings, withOverrides, type Settings, type SettingsEnvironment } from '../../appliance/config/settings.js'
 
 const env: SettingsEnvironment = { home: '/home/pi', hostname: 'box', stateHome: '/home/pi/.local/state' }
 const base = defaultSettings(env)
