@@ -166,18 +166,24 @@ test.serial('a drive pulled in the middle of a download: the download resumes af
   t.true(serve.running)
 })
 
-/** The first document of `/api/events` (snapshot or delta) that `match`es. */
+/** The first document of `/api/events` (snapshot or delta) that `match`es; rejects after 15 s. */
 async function firstEvent (url: string, signal: AbortSignal, match: (document: Omit<StatusDocument, 'items'>) => boolean): Promise<Omit<StatusDocument, 'items'>> {
-  const [response] = await once(get(url, { signal }), 'response') as [IncomingMessage]
-  let text = ''
-  for await (const chunk of response.setEncoding('utf8')) {
-    text += chunk as string
-    const complete = text.slice(0, text.lastIndexOf('\n\n') + 2)
-    text = text.slice(complete.length)
-    for (const data of complete.matchAll(/^data: (.*)$/gm)) {
-      const document = JSON.parse(data[1]!) as StatusDocument
-      if (match(document)) return document
+  const timeout = AbortSignal.timeout(15_000)
+  try {
+    const [response] = await once(get(url, { signal: AbortSignal.any([signal, timeout]) }), 'response') as [IncomingMessage]
+    let text = ''
+    for await (const chunk of response.setEncoding('utf8')) {
+      text += chunk as string
+      const complete = text.slice(0, text.lastIndexOf('\n\n') + 2)
+      text = text.slice(complete.length)
+      for (const data of complete.matchAll(/^data: (.*)$/gm)) {
+        const document = JSON.parse(data[1]!) as StatusDocument
+        if (match(document)) return document
+      }
     }
+  } catch (error) {
+    if (timeout.aborted) throw new Error(`no matching event from ${url} within 15 s`)
+    throw error
   }
   throw new Error(`${url} ended before a matching event`)
 }
