@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ItemStatus } from '../../appliance/catalog/item-status.js'
 import { PausedItems } from '../../appliance/library/paused-items.js'
-import { sparseFile, writeTree } from '../helpers/content.js'
+import { sparseFile, writeTree, type FileContent } from '../helpers/content.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { startPublisher, type StartedPublisher, type TestPublisherOptions } from './publisher-fixture.js'
 
@@ -15,15 +15,19 @@ async function start (t: ExecutionContext, library: string, stateDir: string, op
   return { ...await startPublisher(t, library, { stateDir, paused, ...options }), paused }
 }
 
+/** A library folder holding `files`, and a state folder beside it. */
+function folders (t: ExecutionContext, files: Readonly<Record<string, FileContent>>): { library: string, stateDir: string } {
+  const root = tempDir(t)
+  writeTree(join(root, 'library'), files)
+  return { library: join(root, 'library'), stateDir: join(root, 'state') }
+}
+
 function statesOf (statuses: readonly ItemStatus[], name: string): string[] {
   return statuses.filter((status) => status.name === name).map((status) => status.state)
 }
 
 test('pause withdraws one torrent and holds it across a restart, never hashed; resume publishes it under the same infohash, unhashed', async (t) => {
-  const root = tempDir(t)
-  const library = join(root, 'library')
-  const stateDir = join(root, 'state')
-  writeTree(library, { 'album/a.bin': 300_000, 'single.bin': 100_000 })
+  const { library, stateDir } = folders(t, { 'album/a.bin': 300_000, 'single.bin': 100_000 })
   const first = await start(t, library, stateDir)
   const album = [...first.catalog.all()].find((torrent) => torrent.metainfo.name === 'album')!.metainfo.infoHash
   await first.publisher.pause(join(library, 'album'))
@@ -48,10 +52,9 @@ test('pause withdraws one torrent and holds it across a restart, never hashed; r
 })
 
 test('pausing an item being hashed stops the hashing; it is not published, and resume hashes it then', async (t) => {
-  const root = tempDir(t)
-  const library = join(root, 'library')
+  const { library, stateDir } = folders(t, {})
   sparseFile(join(library, 'big.img'), 256 * 1024 * 1024)
-  const started = await start(t, library, join(root, 'state'), { threads: 1, waitForFirstPass: false })
+  const started = await start(t, library, stateDir, { threads: 1, waitForFirstPass: false })
   await new Promise<void>((resolve) => {
     const look = (status: ItemStatus): void => {
       if (status.state !== 'hashing') return
@@ -72,10 +75,7 @@ test('pausing an item being hashed stops the hashing; it is not published, and r
 })
 
 test('a paused item that is deleted is forgotten, also when it went while the service was stopped', async (t) => {
-  const root = tempDir(t)
-  const library = join(root, 'library')
-  const stateDir = join(root, 'state')
-  writeTree(library, { 'one.bin': 10_000, 'two.bin': 10_000 })
+  const { library, stateDir } = folders(t, { 'one.bin': 10_000, 'two.bin': 10_000 })
   const first = await start(t, library, stateDir)
   await first.publisher.pause(join(library, 'one.bin'))
   await first.publisher.pause(join(library, 'two.bin'))
@@ -95,10 +95,8 @@ test('a paused item that is deleted is forgotten, also when it went while the se
 })
 
 test('pause and resume of a path that is no item are refused', async (t) => {
-  const root = tempDir(t)
-  const library = join(root, 'library')
-  writeTree(library, { 'one.bin': 10_000 })
-  const { publisher, paused } = await start(t, library, join(root, 'state'))
+  const { library, stateDir } = folders(t, { 'one.bin': 10_000 })
+  const { publisher, paused } = await start(t, library, stateDir)
   for (const action of [publisher.pause, publisher.resume]) {
     const error = await t.throwsAsync(action.call(publisher, join(library, 'none')))
     t.is((error as { code?: string }).code, 'ET_UNKNOWN_ITEM')

@@ -10,17 +10,12 @@ import { RawPeer } from '../seeder/peers.js'
 const TOKEN = 'pause-test-token'
 const published = (name: string) => (line: LogLine): boolean => line.msg === 'published' && line.name === name
 
-interface Library {
-  readonly library: string
-  readonly options: ServeOptions
-}
-
 /** A library with a folder item and a single-file item; serve with actions on and no periodic rescan. */
-function twoItems (t: ExecutionContext): Library {
+function twoItems (t: ExecutionContext): { library: string, options: ServeOptions } {
   const root = tempDir(t)
-  const library = join(root, 'library')
-  writeTree(library, { 'album/side-a.bin': 600_000, 'album/side-b.bin': 300_000, 'single.bin': 100_000 })
-  return { library, options: { libraries: [library], stateDir: join(root, 'state'), settings: { 'web.admin_token': TOKEN, 'library.rescan_interval': 3600 } } }
+  writeTree(join(root, 'library'), { 'album/side-a.bin': 600_000, 'album/side-b.bin': 300_000, 'single.bin': 100_000 })
+  const options = { libraries: [join(root, 'library')], stateDir: join(root, 'state'), settings: { 'web.admin_token': TOKEN, 'library.rescan_interval': 3600 } }
+  return { library: join(root, 'library'), options }
 }
 
 async function act (serve: ServeProcess, action: string, body: unknown): Promise<{ status: number, body: unknown }> {
