@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { HardwareController } from './hardware/hardware-controller.js'
 import { DriveWatcher, type Drive } from './library/drive-watcher.js'
 import type { ItemState } from './catalog/item-status.js'
+import { PausedItems } from './library/paused-items.js'
 import { Publisher } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
@@ -32,6 +33,12 @@ export interface Commands {
   rescan: () => Promise<void>
   /** Unmounts every drive so it is safe to pull; the status says so once done. */
   eject: () => Promise<void>
+  /** Unmounts one drive, by its library path; the others stay published. */
+  ejectDrive: (library: string) => Promise<void>
+  /** Withdraws one item, by its path, until resumed (across restarts too); nothing of it is hashed meanwhile. */
+  pause: (itemPath: string) => Promise<void>
+  /** Publishes a paused item again, from the resume store: unchanged content is not hashed again. */
+  resume: (itemPath: string) => Promise<void>
   /** Powers the box off cleanly (systemd stops this service first). */
   shutdown: () => Promise<void>
 }
@@ -124,9 +131,18 @@ export async function startService (settings: Settings, logger: Logger): Promise
     rescan: async () => await parts.publisher?.rescan(),
     eject: async () => {
       if (parts.drives === undefined) return
+      const ejected = parts.drives.drives.map((drive) => drive.library)
       await parts.drives.eject()
+      for (const library of ejected) status.driveEjected(library)
       status.setSafeToRemove()
     },
+    ejectDrive: async (library) => {
+      if (parts.drives === undefined) throw new Error('this box watches no drives (library.media_root is empty)')
+      await parts.drives.ejectDrive(library)
+      status.driveEjected(library)
+    },
+    pause: async (itemPath) => await parts.publisher?.pause(itemPath),
+    resume: async (itemPath) => await parts.publisher?.resume(itemPath),
     shutdown: async () => {
       const [file, ...args] = settings['system.shutdown_command']
       logger.log('info', 'shutting down', { command: settings['system.shutdown_command'].join(' ') })
@@ -218,6 +234,10 @@ export async function startService (settings: Settings, logger: Logger): Promise
       logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
     })
     await store.open()
+    // Read before the first scan, so that a paused item is not published for a moment at start.
+    const paused = new PausedItems(settings['state.dir'])
+    paused.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
+    await paused.open()
     let folders = settings['library.folders']
     const drives = settings['library.media_root'] === ''
       ? undefined
@@ -238,7 +258,8 @@ export async function startService (settings: Settings, logger: Logger): Promise
       createdBy: `evertorrent/${VERSION}`,
       ...(settings['hashing.threads'] > 0 && { threads: settings['hashing.threads'] }),
       rescanIntervalMs: settings['library.rescan_interval'] * 1000,
-      settleMs: settings['library.settle_seconds'] * 1000
+      settleMs: settings['library.settle_seconds'] * 1000,
+      paused
     })
     started.push(publisher)
     parts.publisher = publisher
@@ -397,6 +418,7 @@ function wireLogs ({ logger, publisher, seeder, tracker, http, webSeed, store }:
     if (status.state === before) return
     if (status.state === 'waiting') logger.log('info', 'waiting for the copy to finish', { path: status.path, size: status.totalBytes })
     if (status.state === 'hashing') logger.log('info', 'hashing', { path: status.path, size: status.totalBytes })
+    if (status.state === 'paused') logger.log('info', 'paused', { path: status.path, infohash: status.infoHash })
   })
   publisher.on('removed', (path) => {
     states.delete(path)

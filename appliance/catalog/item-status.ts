@@ -3,9 +3,9 @@ import type { InfoHash } from '../metainfo/metainfo.js'
 /**
  * `waiting`: new or changed content that is still being written (see the settle rule on
  * the library's `Publisher`); `offline`: its library (a drive) is gone; the torrent is withdrawn but remembered,
- * and comes back without rehashing.
+ * and comes back without rehashing; `paused`: withdrawn the same way on a person's request, until resumed.
  */
-export type ItemState = 'waiting' | 'queued' | 'hashing' | 'seeding' | 'offline' | 'error'
+export type ItemState = 'waiting' | 'queued' | 'hashing' | 'seeding' | 'offline' | 'paused' | 'error'
 
 /** What the status model learns about one library item. */
 export interface ItemStatus {

@@ -320,7 +320,7 @@ export const SETTINGS = {
   'web.admin_token': {
     kind: { type: 'string', allowEmpty: true },
     default: () => '',
-    doc: 'Turns on the status page\'s actions (rescan, eject): they need "Authorization: Bearer <this token>". Empty: actions off. Reading the status needs no token. Use a long random string (openssl rand -hex 16).'
+    doc: 'Turns on the status page\'s actions (rescan, eject, pause and resume): they need "Authorization: Bearer <this token>". Empty: actions off. Reading the status needs no token. Use a long random string (openssl rand -hex 16).'
   } satisfies Spec<string>,
   'hashing.threads': {
     kind: count(0, 256),

@@ -87,17 +87,36 @@ export class DriveWatcher extends EventEmitter<DriveWatcherEvents> {
 
   /** Unmounts every drive; resolves when each is gone from the mount table, or rejects naming those still mounted. */
   async eject (): Promise<void> {
-    const failures: string[] = []
-    for (const drive of this.current) {
+    await this.ejectDrives(this.current)
+  }
+
+  /**
+   * Unmounts the drive whose library (or mount point) is `library`, the others staying as they are;
+   * resolves when it is gone from the mount table, rejects when it is still there or is no drive.
+   */
+  async ejectDrive (library: string): Promise<void> {
+    const drive = this.current.find((candidate) => candidate.library === library || candidate.mountPoint === library)
+    if (drive === undefined) throw new Error(`could not eject ${library}: no drive of the media root is mounted there`)
+    await this.ejectDrives([drive])
+  }
+
+  private async ejectDrives (drives: readonly Drive[]): Promise<void> {
+    const failures = new Map<string, string>()
+    for (const drive of drives) {
       const [file, ...args] = this.options.ejectCommand.map((part) => part.replaceAll('{mountpoint}', drive.mountPoint).replaceAll('{device}', basename(drive.source)))
       try {
         await this.run(file!, args)
       } catch (error) {
-        failures.push(`${drive.mountPoint}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`)
+        failures.set(drive.mountPoint, error instanceof Error ? error.message.split('\n')[0]! : String(error))
       }
     }
+    // A look begun before the unmount would still see the drives: wait for it, then look again.
+    await this.polling
     await this.poll()
-    if (failures.length > 0) throw new Error(`could not eject ${failures.join('; ')}`)
+    for (const drive of drives) {
+      if (!failures.has(drive.mountPoint) && this.current.some((mounted) => mounted.mountPoint === drive.mountPoint)) failures.set(drive.mountPoint, 'still mounted after the eject command')
+    }
+    if (failures.size > 0) throw new Error(`could not eject ${[...failures].map(([mountPoint, reason]) => `${mountPoint}: ${reason}`).join('; ')}`)
   }
 
   /** Reads the mount table now (also called by the timer); emits 'change' when the drives differ. */

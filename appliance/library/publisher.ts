@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { watch, type FSWatcher } from 'node:fs'
 import { realpath } from 'node:fs/promises'
-import { sep } from 'node:path'
+import { dirname, sep } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { ItemStatus } from '../catalog/item-status.js'
@@ -12,6 +12,7 @@ import { HashPool } from '../metainfo/piece-hasher.js'
 import { encodeTorrent, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
 import { listLibraryItems, type ItemProblem, type LibraryItem } from './library-items.js'
 import { findWriters, type Writer } from './open-writers.js'
+import { PausedItemsError, type PausedItems } from './paused-items.js'
 import { contentSignature, type ContentSignature, type ResumeStore } from './resume-store.js'
 import { isTransient } from './transient.js'
 
@@ -42,6 +43,8 @@ export interface PublisherOptions {
   readonly rescanIntervalMs: number
   /** How long new or changed content must stay unchanged before it is published (see `Publisher`); 0 publishes at once. Default 10 s. */
   readonly settleMs?: number
+  /** Items a person paused (`pause`), kept across restarts; read before `start`. Without it, nothing can be paused. */
+  readonly paused?: PausedItems
 }
 
 interface ItemRecord {
@@ -94,8 +97,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private readonly items = new Map<string, ItemRecord>()
   private readonly watchers = new Map<string, FSWatcher>()
   private libraries: string[]
-  /** The item being hashed, so pulling its drive aborts it at once. */
-  private hashing: { readonly library: string, readonly controller: AbortController } | undefined
+  /** The item being hashed, so pulling its drive (or pausing it) aborts it at once. */
+  private hashing: { readonly library: string, readonly path: string, readonly controller: AbortController } | undefined
   private readonly pool: HashPool
   private timer: NodeJS.Timeout | undefined
   private scanning: Promise<void> | undefined
@@ -153,6 +156,27 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     await this.rescan()
   }
 
+  /**
+   * Withdraws an item's torrent, as when its drive goes (the tracker refuses it, the seeder ends its
+   * swarm, the web seed answers 404), and hashes nothing of it, until `resume`. Saved first, so a
+   * restart right after keeps it paused. An item of a drive that is gone stays offline, and comes
+   * back paused.
+   */
+  async pause (path: string): Promise<void> {
+    const record = this.recordOf(path)
+    await this.pausedItems().add(path)
+    if (this.hashing?.path === path) this.hashing.controller.abort()
+    if (record.status.state !== 'offline') this.withdraw(record, 'paused')
+  }
+
+  /** Publishes a paused item again; content unchanged since it was hashed comes from the resume store, unhashed. */
+  async resume (path: string): Promise<void> {
+    const record = this.recordOf(path)
+    await this.pausedItems().delete(path)
+    if (record.status.state === 'paused') this.setStatus(record.status, { state: 'queued', ...(record.status.totalBytes !== undefined && { totalBytes: record.status.totalBytes }) })
+    await this.rescan()
+  }
+
   /** Changes the period of full rescans (a config reload); the next one comes a full period from now. */
   setRescanInterval (ms: number): void {
     this.options = { ...this.options, rescanIntervalMs: ms }
@@ -171,6 +195,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     await this.scanning?.catch(() => {})
     await this.pool.close()
     await this.options.store.flush()
+    await this.options.paused?.flush()
   }
 
   private watchLibraries (): void {
@@ -236,14 +261,20 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     for (const [path, record] of [...this.items]) {
       if (present.has(path)) continue
       if (reachable.has(record.status.library)) this.removeItem(path)
-      else this.takeOffline(record)
+      else this.withdraw(record, 'offline')
+    }
+    // Paused items deleted while the service was stopped are no record's business: forget them here.
+    for (const path of this.options.paused?.items ?? []) {
+      if (!present.has(path) && reachable.has(dirname(path))) this.options.paused!.forget(path)
     }
     for (const item of items) {
-      if (!this.items.has(item.path)) this.setStatus(item, { state: 'queued' })
+      if (!this.items.has(item.path)) this.setStatus(item, { state: this.isPaused(item.path) ? 'paused' : 'queued' })
     }
     for (const item of items) {
       if (this.closed) return
-      await this.refresh(item)
+      if (!this.isPaused(item.path)) await this.refresh(item)
+      // Paused before it was looked at, or while: held, whatever the look did.
+      if (this.isPaused(item.path)) this.withdraw(this.items.get(item.path)!, 'paused')
     }
   }
 
@@ -321,6 +352,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       const torrent = encodeTorrent(metainfo)
       if (resumed !== undefined) await this.options.store.rewriteTorrent(metainfo.infoHash, torrent)
       else await this.options.store.remember(item.path, signature, metainfo.infoHash, torrent)
+      // Paused meanwhile: remembered (resuming it will not hash it again), but not published.
+      if (this.isPaused(item.path)) {
+        record.signature = undefined
+        return
+      }
       const published: PublishedTorrent = {
         metainfo,
         files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }))
@@ -331,6 +367,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     } catch (error) {
       if (this.closed) return
       record.signature = undefined
+      // Its hashing was aborted by `pause`: the pass holds it.
+      if (this.isPaused(item.path)) return
       if (isTransient(error)) {
         this.setStatus(item, { state: 'queued', totalBytes: content.totalBytes })
         throw error
@@ -349,7 +387,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private async hash (item: LibraryItem, content: Content): Promise<Metainfo> {
     this.setStatus(item, { state: 'hashing', bytesHashed: 0, totalBytes: content.totalBytes })
     const controller = new AbortController()
-    this.hashing = { library: item.library, controller }
+    this.hashing = { library: item.library, path: item.path, controller }
     try {
       const { metainfo } = await createTorrentOf(content, {
         createdBy: this.options.createdBy,
@@ -373,14 +411,17 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (infoHash !== undefined) this.options.catalog.remove(infoHash)
   }
 
-  /** Its drive is gone: withdraw the torrent, keep the record and the resume entry for its return. */
-  private takeOffline (record: ItemRecord): void {
-    if (record.status.state === 'offline') return
+  /**
+   * Its drive is gone (`offline`) or it is paused: withdraw the torrent, keep the record and the
+   * resume entry for its return.
+   */
+  private withdraw (record: ItemRecord, state: 'offline' | 'paused'): void {
+    if (record.status.state === state) return
     this.unpublish(record)
     record.signature = undefined
     const { path, name, library } = record.status
     this.setStatus({ path, name, library }, {
-      state: 'offline',
+      state,
       ...(record.status.infoHash !== undefined && { infoHash: record.status.infoHash }),
       ...(record.status.totalBytes !== undefined && { totalBytes: record.status.totalBytes })
     })
@@ -391,7 +432,23 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.unpublish(record)
     this.items.delete(path)
     this.options.store.forget(path)
+    this.options.paused?.forget(path)
     this.emit('removed', path)
+  }
+
+  private isPaused (path: string): boolean {
+    return this.options.paused?.has(path) === true
+  }
+
+  private pausedItems (): PausedItems {
+    if (this.options.paused === undefined) throw new Error('this publisher keeps no paused items (no `paused` option)')
+    return this.options.paused
+  }
+
+  private recordOf (path: string): ItemRecord {
+    const record = this.items.get(path)
+    if (record === undefined) throw new PausedItemsError('ET_UNKNOWN_ITEM', `${path} is no item of a library`, path)
+    return record
   }
 
   /** Records the item's status; an 'item' event only when it differs from the one before, so every pass over unchanged items is silent. */

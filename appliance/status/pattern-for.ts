@@ -19,6 +19,7 @@ export interface LocalState {
  * The status LED's pattern for a snapshot, most urgent first: the button's feedback while it is
  * held, shutting down, starting, drives ejected (safe to pull), a fault (a drive pulled without
  * eject, a missing folder, an error), hashing, seeding, and idle when there is nothing to publish.
+ * Paused items are neither work nor fault: the LED shows what the other items call for.
  */
 export function patternFor (snapshot: StatusSnapshot, now: number, local: LocalState = {}): LedPattern {
   if (local.hold === 'very-long') return PATTERNS['armed-shutdown']
@@ -43,9 +44,14 @@ function isUploading (snapshot: StatusSnapshot, now: number): boolean {
   return snapshot.lastUploadAt !== undefined && now - snapshot.lastUploadAt < ACTIVITY_WINDOW_MS
 }
 
+/**
+ * A drive gone without eject, a missing folder, an item in error or offline. A drive ejected on
+ * request and its items are no fault; neither is a paused item, which shows as nothing at all.
+ */
 function hasFault (snapshot: StatusSnapshot): boolean {
-  return snapshot.libraries.some((library) => library.state !== 'present') ||
-    snapshot.items.some((item) => item.state === 'offline' || item.state === 'error')
+  const ejected = new Set(snapshot.libraries.filter((library) => library.state === 'ejected').map((library) => library.path))
+  return snapshot.libraries.some((library) => library.state !== 'present' && library.state !== 'ejected') ||
+    snapshot.items.some((item) => item.state === 'error' || (item.state === 'offline' && !ejected.has(item.library)))
 }
 
 /**

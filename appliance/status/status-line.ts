@@ -2,8 +2,8 @@ import type { StatusSnapshot } from './status-model.js'
 
 /**
  * One line for `systemctl status` (sd_notify STATUS=): "seeding 12 items, 3 peers, 1.2 MB/s up",
- * with hashing and errors when there are any. Short and stable, so it only changes when something
- * a person would notice does.
+ * with hashing, paused items and errors when there are any. Short and stable, so it only changes
+ * when something a person would notice does.
  */
 export function statusLine (snapshot: StatusSnapshot): string {
   switch (snapshot.phase) {
@@ -15,6 +15,8 @@ export function statusLine (snapshot: StatusSnapshot): string {
   const { seeding, hashing, errors, peers, uploadRate } = snapshot.totals
   const parts = [`seeding ${plural(seeding, 'item')}`]
   if (hashing > 0) parts.push(`hashing ${hashing}`)
+  const paused = snapshot.items.filter((item) => item.state === 'paused').length
+  if (paused > 0) parts.push(`${paused} paused`)
   if (errors > 0) parts.push(plural(errors, 'error'))
   parts.push(plural(peers, 'peer'), `${formatRate(uploadRate)} up`)
   return parts.join(', ')

@@ -7,8 +7,11 @@ export type ServicePhase = 'booting' | 'running' | 'reloading' | 'stopping'
 export interface LibraryView {
   readonly path: string
   readonly kind: 'folder' | 'drive'
-  /** Drives: `present` while mounted, `removed` once gone (their items are offline). */
-  readonly state: 'present' | 'missing' | 'removed'
+  /**
+   * Drives: `present` while mounted, `ejected` once unmounted on request (safe to pull), `removed`
+   * once gone otherwise; the items of both are offline.
+   */
+  readonly state: 'present' | 'missing' | 'removed' | 'ejected'
 }
 
 export interface SwarmCounts {
@@ -52,7 +55,7 @@ export interface StatusSnapshot {
   }
   /** When bytes last went out, for the activity blink. */
   readonly lastUploadAt: number | undefined
-  /** Every drive was ejected on request: it is safe to pull them (until a drive is mounted again). */
+  /** The last drives went by eject, and none is mounted: it is safe to pull them (until a drive is mounted again). */
   readonly safeToRemove: boolean
 }
 
@@ -89,6 +92,8 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
   private bytesUploaded = 0
   private lastUploadAt: number | undefined
   private safeToRemove = false
+  /** Drives unmounted on request, by library, until they are mounted again. */
+  private readonly ejected = new Set<string>()
   private pending: NodeJS.Timeout | undefined
   private readonly ticker: NodeJS.Timeout
 
@@ -109,7 +114,8 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
   }
 
   setLibraries (libraries: readonly LibraryView[]): void {
-    this.libraries = [...libraries]
+    for (const library of libraries) if (library.state === 'present') this.ejected.delete(library.path)
+    this.libraries = libraries.map((library) => this.withEjected(library))
     if (libraries.some((library) => library.kind === 'drive' && library.state === 'present')) this.safeToRemove = false
     this.changed()
   }
@@ -117,6 +123,18 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
   /** After an eject that unmounted every drive. */
   setSafeToRemove (): void {
     this.safeToRemove = true
+    this.changed()
+  }
+
+  /**
+   * After an eject that unmounted the drive of `library`: it shows `ejected`, not as a fault, until it
+   * is mounted again. Safe to remove once no other drive is mounted: one LED cannot say which drive
+   * may go, so it never says "safe" while another one still must not be pulled.
+   */
+  driveEjected (library: string): void {
+    this.ejected.add(library)
+    this.libraries = this.libraries.map((view) => this.withEjected(view))
+    if (!this.libraries.some((view) => view.kind === 'drive' && view.state === 'present' && view.path !== library)) this.safeToRemove = true
     this.changed()
   }
 
@@ -192,6 +210,11 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
       uploadedBytes,
       swarm: activity?.swarm ?? NO_SWARM
     }
+  }
+
+  /** A drive that is not mounted shows `ejected` when it went on request. */
+  private withEjected (library: LibraryView): LibraryView {
+    return library.kind === 'drive' && library.state === 'removed' && this.ejected.has(library.path) ? { ...library, state: 'ejected' } : library
   }
 
   private activityOf (infoHash: string): TorrentActivity {

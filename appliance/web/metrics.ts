@@ -18,7 +18,7 @@ interface Family {
 /** The media type of the Prometheus text exposition format, version 0.0.4. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
-const ITEM_STATES = ['waiting', 'queued', 'hashing', 'seeding', 'offline', 'error'] as const
+const ITEM_STATES = ['waiting', 'queued', 'hashing', 'seeding', 'offline', 'paused', 'error'] as const
 
 /**
  * `/metrics` in the Prometheus text exposition format: the totals, each library's space, and per

@@ -6,13 +6,16 @@ import type { ActionName } from './status-document.js'
 
 /**
  * The actions the status page can ask for. The service's `Commands` fits it; each optional one is
- * offered on the page only once the service has it. Items are named by their status-model path.
+ * offered on the page only once the service has it. Items and drives are named by their
+ * status-model paths.
  */
 export interface StatusPageCommands {
   /** Looks at every library again now. */
   readonly rescan: () => Promise<void>
   /** Unmounts every drive so that it is safe to pull. */
   readonly eject?: () => Promise<void>
+  /** Unmounts one drive, by its library path, so that it is safe to pull. */
+  readonly ejectDrive?: (library: string) => Promise<void>
   /** Stops seeding one item until resumed. */
   readonly pause?: (itemPath: string) => Promise<void>
   readonly resume?: (itemPath: string) => Promise<void>
@@ -29,17 +32,21 @@ export interface StatusActionsOptions {
   readonly commands: StatusPageCommands
   /** The status-model path of the item with this page id, if there is one. */
   readonly itemPath: (id: string) => string | undefined
+  /** The status-model path of the mounted drive with this library id, if there is one. */
+  readonly drivePath: (id: string) => string | undefined
   /** An action that finished after its request was answered (202) and then failed. */
   readonly onLateFailure: (failure: ActionFailure) => void
   /** How long a request waits for its action before answering 202 Accepted. */
   readonly answerWithinMs?: number
 }
 
-const ACTIONS: readonly ActionName[] = ['rescan', 'eject', 'pause', 'resume']
+/** Each action and the command it runs. */
+const COMMANDS: Readonly<Record<ActionName, keyof StatusPageCommands>> = { rescan: 'rescan', eject: 'eject', 'eject-drive': 'ejectDrive', pause: 'pause', resume: 'resume' }
+const ACTIONS = Object.keys(COMMANDS) as ActionName[]
 export const MAX_BODY_BYTES = 4096
 
 export function availableActions (commands: StatusPageCommands): ActionName[] {
-  return ACTIONS.filter((name) => typeof commands[name] === 'function')
+  return ACTIONS.filter((name) => typeof commands[COMMANDS[name]] === 'function')
 }
 
 /**
@@ -93,14 +100,20 @@ function startAction (action: ActionName, body: Record<string, unknown>, options
   const { commands } = options
   if (action === 'rescan') return settle(commands.rescan)
   if (action === 'eject') return commands.eject === undefined ? notAvailable(res, action) : settle(commands.eject)
-  const command = commands[action]
+  const command = action === 'eject-drive' ? commands.ejectDrive : commands[action]
   if (command === undefined) return notAvailable(res, action)
-  const path = typeof body.item === 'string' ? options.itemPath(body.item) : undefined
+  const path = action === 'eject-drive' ? named(body.library, options.drivePath) : named(body.item, options.itemPath)
   if (path === undefined) {
-    sendJsonError(res, 404, 'ET_UNKNOWN_ITEM', `${action} needs {"item": "<id>"} naming an item of /api/status`)
+    if (action === 'eject-drive') sendJsonError(res, 404, 'ET_UNKNOWN_DRIVE', `${action} needs {"library": "<id>"} naming a mounted drive of /api/status`)
+    else sendJsonError(res, 404, 'ET_UNKNOWN_ITEM', `${action} needs {"item": "<id>"} naming an item of /api/status`)
     return undefined
   }
   return settle(async () => { await command(path) })
+}
+
+/** The path `find` gives for the id in a body field, if the field is a string and names something. */
+function named (id: unknown, find: (id: string) => string | undefined): string | undefined {
+  return typeof id === 'string' ? find(id) : undefined
 }
 
 /** Runs a command so that a synchronous throw becomes a rejection like any other failure. */

@@ -15,7 +15,7 @@ export interface StatusDocument {
   readonly generatedAt: number
   readonly box: BoxDoc
   readonly totals: StatusSnapshot['totals']
-  /** Every drive was ejected on request: safe to pull them. */
+  /** The last drives were ejected on request and none is mounted: safe to pull them. */
   readonly safeToRemove: boolean
   readonly libraries: readonly LibraryDoc[]
   readonly items: readonly ItemDoc[]
@@ -96,7 +96,7 @@ export interface LedDoc {
   readonly meaning: string
 }
 
-export type ActionName = 'rescan' | 'eject' | 'pause' | 'resume'
+export type ActionName = 'rescan' | 'eject' | 'eject-drive' | 'pause' | 'resume'
 
 /** Everything `buildStatusDocument` reads besides the snapshot; each part injected so the builder stays pure. */
 export interface DocumentContext {
@@ -136,6 +136,12 @@ export function buildStatusDocument (snapshot: StatusSnapshot, context: Document
 export function itemPathOf (snapshot: StatusSnapshot, id: string): string | undefined {
   const names = new LibraryNames(snapshot)
   return snapshot.items.find((item) => itemId(item, names) === id)?.path
+}
+
+/** The status-model path of the mounted drive that has library id `id` in a document built from `snapshot`. */
+export function drivePathOf (snapshot: StatusSnapshot, id: string): string | undefined {
+  const names = new LibraryNames(snapshot)
+  return snapshot.libraries.find((library) => library.kind === 'drive' && library.state === 'present' && names.idOf(library.path) === id)?.path
 }
 
 function itemId (item: ItemView, names: LibraryNames): string {

@@ -17,7 +17,7 @@ import { sendJson, sendJsonError } from './json-response.js'
 import { qrSvg } from './magnet-qr.js'
 import { METRICS_CONTENT_TYPE, metricsText } from './metrics.js'
 import { availableActions, statusActionsHandler, type ActionFailure, type StatusPageCommands } from './status-actions.js'
-import { buildStatusDocument, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
+import { buildStatusDocument, drivePathOf, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
 import { StatusEvents, type StatusEventsOptions } from './status-events.js'
 import { FAVICON_SVG } from './status-page/favicon-svg.js'
 import { PAGE_CSS } from './status-page/page-css.js'
@@ -81,7 +81,7 @@ const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; im
  * - `GET /` and its assets — the page; read-only, no login
  * - `GET /api/status` — the whole status document (shape in docs/api.md)
  * - `GET /api/events` — server-sent events: `snapshot`, then `delta`s
- * - `POST /api/actions/<rescan|eject|pause|resume>` — `Authorization: Bearer <web.admin_token>`
+ * - `POST /api/actions/<rescan|eject|eject-drive|pause|resume>` — `Authorization: Bearer <web.admin_token>`
  * - `GET /metrics` — Prometheus text format
  * - `GET /qr/<infohash>.svg` — a QR code of the item's magnet link
  *
@@ -158,6 +158,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
       adminToken,
       commands,
       itemPath: (id) => itemPathOf(status.snapshot(), id),
+      drivePath: (id) => drivePathOf(status.snapshot(), id),
       onLateFailure: (failure) => { this.emit('warning', failure) }
     })))
     http.route(['GET', 'HEAD'], '/metrics', (req, res) => {

@@ -4,7 +4,10 @@ import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { get, type IncomingMessage } from 'node:http'
 import { parseMountInfo } from '../../appliance/library/mount-table.js'
+import type { StatusDocument } from '../../appliance/web/status-document.js'
 import { sparseFile, writeTree } from '../helpers/content.js'
 import { sourcePath } from '../helpers/repo.js'
 import { runOk } from '../helpers/run.js'
@@ -76,7 +79,9 @@ async function startServe (t: ExecutionContext, root: string, settings: Record<s
   return await ServeProcess.start(t, {
     libraries: [],
     stateDir: join(root, 'state'),
-    settings: { 'library.folders': [], 'library.media_root': mediaRoot(root), ...settings }
+    settings: { 'library.folders': [], 'library.media_root': mediaRoot(root), ...settings },
+    // For an eject command that runs the mount helper.
+    env: { EVERTORRENT_MEDIA_ROOT: mediaRoot(root) }
   })
 }
 
@@ -161,6 +166,28 @@ test.serial('a drive pulled in the middle of a download: the download resumes af
   t.true(serve.running)
 })
 
+/** The first document of `/api/events` (snapshot or delta) that `match`es; rejects after 15 s. */
+async function firstEvent (url: string, signal: AbortSignal, match: (document: Omit<StatusDocument, 'items'>) => boolean): Promise<Omit<StatusDocument, 'items'>> {
+  const timeout = AbortSignal.timeout(15_000)
+  try {
+    const [response] = await once(get(url, { signal: AbortSignal.any([signal, timeout]) }), 'response') as [IncomingMessage]
+    let text = ''
+    for await (const chunk of response.setEncoding('utf8')) {
+      text += chunk as string
+      const complete = text.slice(0, text.lastIndexOf('\n\n') + 2)
+      text = text.slice(complete.length)
+      for (const data of complete.matchAll(/^data: (.*)$/gm)) {
+        const document = JSON.parse(data[1]!) as StatusDocument
+        if (match(document)) return document
+      }
+    }
+  } catch (error) {
+    if (timeout.aborted) throw new Error(`no matching event from ${url} within 15 s`)
+    throw error
+  }
+  throw new Error(`${url} ended before a matching event`)
+}
+
 async function partialBytes (path: string): Promise<number> {
   try {
     const bytes = await readFile(path)
@@ -200,4 +227,57 @@ test.serial('a stranger\'s drive cannot publish the box\'s own files through lin
   const status = await (await fetch(`http://127.0.0.1:${serve.httpPort}/api/status`)).json() as { items: Array<{ name: string, state: string, error?: { code: string } }> }
   t.deepEqual(status.items.filter((item) => item.state === 'error').map((item) => [item.name, item.error?.code]).sort(), [['box-config', 'ET_OUTSIDE_LIBRARY'], ['box-folder', 'ET_OUTSIDE_LIBRARY'], ['publish', 'ET_OUTSIDE_LIBRARY']])
   t.false(serve.lines.some((line) => published(line) && ['box-config', 'box-folder', 'publish', 'evertorrent.toml', 'secrets'].includes(line.name!)))
+})
+
+test.serial('one of two drives ejected from the API: its items are withdrawn, the other drive stays published, and the LED says safe to unplug only once both are', async (t) => {
+  const root = tempDir(t)
+  const music = await makeDrive(t, root, 'ext4', 'MUSIC', { 'album/01.flac': 300_000, 'single.bin': 100_000 })
+  const photos = await makeDrive(t, root, 'ext4', 'PHOTOS', { 'pics/a.jpg': 50_000 })
+  await plug(root, music.drive)
+  await plug(root, photos.drive)
+  const token = 'drives-test-token'
+  const serve = await startServe(t, root, { 'web.admin_token': token, 'library.eject_command': [mountHelper, 'remove', '{device}'] })
+  const first = await serve.waitForCount(published, 3, 60_000)
+  const infoHashOf = (name: string): string => first.find((line) => line.name === name)!.infohash!
+  const base = `http://127.0.0.1:${serve.httpPort}`
+  const ejectDrive = async (library: string): Promise<{ status: number, body: unknown }> => {
+    const response = await fetch(`${base}/api/actions/eject-drive`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ library }) })
+    return { status: response.status, body: await response.json() }
+  }
+  const status = async (): Promise<StatusDocument> => await (await fetch(`${base}/api/status`)).json() as StatusDocument
+  const torrent = async (name: string): Promise<number> => (await fetch(`${base}/torrents/${infoHashOf(name)}.torrent`)).status
+  t.deepEqual((await status()).libraries.map((library) => [library.id, library.state]), [['MUSIC', 'present'], ['PHOTOS', 'present']])
+  t.deepEqual((await status()).actions.available, ['rescan', 'eject', 'eject-drive', 'pause', 'resume'])
+
+  const events = new AbortController()
+  t.teardown(() => { events.abort() })
+  const firstEjected = firstEvent(`${base}/api/events`, events.signal, (document) => document.libraries.some((library) => library.state === 'ejected'))
+  t.deepEqual(await ejectDrive('MUSIC'), { status: 200, body: { action: 'eject-drive', done: true } })
+  t.is(music.drive.mountPoint(), '', 'MUSIC is unmounted')
+  t.not(photos.drive.mountPoint(), '', 'PHOTOS is not')
+  // The page's event: its LED is the one the status change that brought "ejected" set.
+  const led = (await firstEjected).leds[0]!.pattern
+  events.abort()
+  const one = await status()
+  t.deepEqual(one.libraries.map((library) => [library.id, library.state]), [['MUSIC', 'ejected'], ['PHOTOS', 'present']])
+  t.false(one.safeToRemove)
+  t.deepEqual(one.items.map((item) => [item.name, item.state]), [['album', 'offline'], ['single.bin', 'offline'], ['pics', 'seeding']])
+  t.deepEqual([await torrent('album'), await torrent('single.bin'), await torrent('pics')], [404, 404, 200])
+  // Another drive is still in use: the one LED must not say "safe to unplug", nor blink as if MUSIC had been pulled.
+  t.is(led, 'seeding')
+  t.like(await ejectDrive('MUSIC'), { status: 404, body: { error: { code: 'ET_UNKNOWN_DRIVE' } } }, 'no longer mounted')
+
+  t.is((await ejectDrive('PHOTOS')).status, 200)
+  await waitUntil(async () => (await status()).safeToRemove, 10_000)
+  t.deepEqual((await status()).libraries.map((library) => library.state), ['ejected', 'ejected'])
+  await waitUntil(async () => (await status()).leds[0]!.pattern === 'safe-to-remove', 10_000)
+
+  const before = serve.lines.length
+  await plug(root, music.drive)
+  const back = await serve.waitForCount((line) => published(line) && serve.lines.indexOf(line) >= before, 2, 30_000)
+  t.true(back.every((line) => line.resumed === 'true'))
+  const replugged = await status()
+  t.deepEqual(replugged.libraries.map((library) => [library.id, library.state]), [['MUSIC', 'present'], ['PHOTOS', 'ejected']])
+  t.false(replugged.safeToRemove)
+  t.true(serve.running)
 })

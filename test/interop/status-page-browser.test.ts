@@ -105,6 +105,21 @@ test('the status page follows a real serve live: hashing, seeding, a download, a
   await desktop.page.locator('#action-result', { hasText: /^Rescan: (done|started)\.$/ }).waitFor()
   await photosSub.filter({ hasText: / · 2 files$/ }).waitFor({ timeout: 30_000 })
 
+  // Pause an item from its card: the page shows it paused, with no links; resume it from the
+  // keyboard: seeding again, from the resume store (no second hashing of it).
+  const photosCard = desktop.page.locator('li.item[data-id="library/photos"]')
+  const photosHashed = serve.lines.filter((line) => line.msg === 'hashing' && line.path === join(library, 'photos')).length
+  await photosCard.getByRole('button', { name: 'Pause photos' }).click()
+  await photosCard.and(desktop.page.locator('[data-state="paused"]')).waitFor({ timeout: 15_000 })
+  t.is(await photosCard.locator('.badge').textContent(), 'Paused')
+  t.true(await photosCard.locator('.links').isHidden(), 'no magnet link of a withdrawn torrent')
+  await phone.page.locator('li.item[data-id="library/photos"][data-state="paused"]').getByRole('button', { name: 'Resume photos' }).waitFor()
+  await photosCard.getByRole('button', { name: 'Resume photos' }).focus()
+  await desktop.page.keyboard.press('Enter')
+  await photosCard.and(desktop.page.locator('[data-state="seeding"]')).waitFor({ timeout: 15_000 })
+  await desktop.page.locator('#action-result', { hasText: 'Resume photos: done.' }).waitFor()
+  t.is(serve.lines.filter((line) => line.msg === 'hashing' && line.path === join(library, 'photos')).length, photosHashed)
+
   // An item's folder removed: its card goes.
   rmSync(join(library, 'album'), { recursive: true })
   await albumCard.waitFor({ state: 'detached', timeout: 30_000 })
@@ -121,6 +136,53 @@ test('the status page follows a real serve live: hashing, seeding, a download, a
   await desktop.page.locator('li.item[data-id="library/photos"][data-state="seeding"]').waitFor({ timeout: 30_000 })
   t.true(await pagesStillMarked([desktop.page]), 'it reconnected without a reload')
 })
+
+test('the eject button of one drive ejects that drive only: the page shows it safe to unplug, and the other drive still published', async (t) => {
+  const root = tempDir(t)
+  const media = join(root, 'media')
+  // Drives as mounts under the media root: tmpfs, so that no loop device is needed (mounting needs root).
+  const music = await tmpfsDrive(t, join(media, 'MUSIC'), { 'album/01.flac': 200_000 })
+  await tmpfsDrive(t, join(media, 'PHOTOS'), { 'pics/a.jpg': 50_000 })
+  const serve = await ServeProcess.start(t, {
+    libraries: [],
+    stateDir: join(root, 'state'),
+    settings: { 'library.folders': [], 'library.media_root': media, 'library.eject_command': ['umount', '{mountpoint}'], 'web.admin_token': TOKEN }
+  })
+  await serve.waitFor(published('album'))
+  await serve.waitFor(published('pics'))
+  const base = `http://127.0.0.1:${serve.httpPort}`
+  const context = await openBrowser(t, base)
+  const desktop = await openPage(context, base, { width: 1280, height: 900 })
+  const phone = await openPage(context, base, { width: 360, height: 780 })
+  const musicRow = desktop.page.locator('#libraries li[data-library="MUSIC"]')
+  await musicRow.getByRole('button', { name: 'Eject MUSIC' }).waitFor()
+  t.true(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'nothing sticks out sideways at 360 px')
+
+  await desktop.page.getByLabel('Admin token').fill(TOKEN)
+  await musicRow.getByRole('button', { name: 'Eject MUSIC' }).click()
+  await desktop.page.locator('#libraries li[data-library="MUSIC"][data-state="ejected"]').waitFor({ timeout: 15_000 })
+  t.is(await musicRow.locator('.badge').textContent(), 'Ejected: safe to unplug')
+  t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${music} `), 'MUSIC is unmounted')
+  await desktop.page.locator('li.item[data-id="MUSIC/album"][data-state="offline"]').waitFor({ timeout: 15_000 })
+  t.is(await desktop.page.locator('#libraries li[data-library="PHOTOS"]').getAttribute('data-state'), 'present')
+  t.is(await desktop.page.locator('li.item[data-id="PHOTOS/pics"]').getAttribute('data-state'), 'seeding')
+  // PHOTOS is still in use: neither the page's notice nor the LED says to unplug the drives.
+  t.true(await desktop.page.locator('#safe-to-remove').isHidden())
+  t.is(await desktop.page.locator('#leds li').getAttribute('data-pattern'), 'seeding')
+  await phone.page.locator('#libraries li[data-library="MUSIC"][data-state="ejected"]').waitFor({ timeout: 15_000 })
+  t.true(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'nor once ejected')
+  await screenshot(phone.page, 'status-page-drives-360.png', true)
+  t.deepEqual([...desktop.errors, ...phone.errors], [])
+})
+
+/** A folder under the media root with a tmpfs mounted on it, holding `files`; unmounted when the test ends. */
+async function tmpfsDrive (t: ExecutionContext, mountPoint: string, files: Record<string, number>): Promise<string> {
+  mkdirSync(mountPoint, { recursive: true })
+  await runOk('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mountPoint])
+  t.teardown(async () => { await runOk('umount', ['-l', mountPoint]).catch(() => {}) })
+  writeTree(mountPoint, files)
+  return mountPoint
+}
 
 interface OpenPage {
   readonly page: Page

@@ -2,6 +2,7 @@ import type { ExecutionContext } from 'ava'
 import { join } from 'node:path'
 import { Catalog } from '../../appliance/catalog/catalog.js'
 import type { ItemStatus } from '../../appliance/catalog/item-status.js'
+import type { PausedItems } from '../../appliance/library/paused-items.js'
 import { Publisher, type PublisherOptions } from '../../appliance/library/publisher.js'
 import { ResumeStore } from '../../appliance/library/resume-store.js'
 
@@ -24,6 +25,8 @@ export interface TestPublisherOptions {
   readonly trackersFor?: PublisherOptions['trackersFor']
   /** False: resolve at once, the first pass still running. Default true: resolve once it is done. */
   readonly waitForFirstPass?: boolean
+  /** Opened by the test. Default: none, nothing can be paused. */
+  readonly paused?: PausedItems
 }
 
 /** A publisher of `library` with its own resume store, closed when the test ends. */
@@ -39,7 +42,8 @@ export async function startPublisher (t: ExecutionContext, library: string, opti
     createdBy: 'evertorrent/test',
     threads: options.threads ?? 2,
     rescanIntervalMs: 3_600_000,
-    settleMs: options.settleMs ?? 0
+    settleMs: options.settleMs ?? 0,
+    ...(options.paused !== undefined && { paused: options.paused })
   })
   const statuses: ItemStatus[] = []
   const published: string[] = []

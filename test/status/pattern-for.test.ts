@@ -116,3 +116,18 @@ test('every pattern looks different from every other on a single LED, except the
     }
   }
 })
+
+test('paused items are neither work nor fault: the LED shows what the other items call for', (t) => {
+  t.is(patternFor(snapshot({ items: [item('paused'), item('seeding')] }), NOW), PATTERNS.seeding)
+  t.is(patternFor(snapshot({ items: [item('paused', { totalBytes: 900 })] }), NOW), PATTERNS.idle, 'every item paused: nothing is published')
+  t.is(patternFor(snapshot({ items: [item('paused', { totalBytes: 900 }), item('hashing', { bytesHashed: 50, totalBytes: 100 })] }), NOW).progress, 0.5, 'a paused item\'s bytes are not still to do')
+})
+
+test('a drive ejected on request, and its offline items, are no fault; one pulled without eject is', (t) => {
+  const music = { path: '/media/MUSIC', kind: 'drive' as const }
+  const photos = { path: '/media/PHOTOS', kind: 'drive' as const, state: 'present' as const }
+  const musicItem = item('offline', { library: music.path })
+  t.is(patternFor(snapshot({ libraries: [{ ...music, state: 'ejected' }, photos], items: [musicItem, item('seeding', { library: photos.path })] }), NOW), PATTERNS.seeding)
+  t.is(patternFor(snapshot({ libraries: [{ ...music, state: 'removed' }, photos], items: [musicItem, item('seeding', { library: photos.path })] }), NOW), PATTERNS.attention)
+  t.is(patternFor(snapshot({ libraries: [{ ...music, state: 'ejected' }, photos], items: [musicItem, item('offline', { library: photos.path })] }), NOW), PATTERNS.attention, 'an offline item of another drive still is')
+})

@@ -17,6 +17,7 @@ function snapshot (phase: StatusSnapshot['phase'], totals: Partial<StatusSnapsho
 test('the STATUS= line says what a person wants from systemctl status', (t) => {
   t.is(statusLine(snapshot('running', { seeding: 12, peers: 3, uploadRate: 1_234_567 })), 'seeding 12 items, 3 peers, 1.2 MB/s up')
   t.is(statusLine(snapshot('running', { seeding: 1, hashing: 2, errors: 1, peers: 1 })), 'seeding 1 item, hashing 2, 1 error, 1 peer, 0 B/s up')
+  t.is(statusLine({ ...snapshot('running', { seeding: 1 }), items: [{ state: 'paused' }, { state: 'seeding' }, { state: 'paused' }] } as unknown as StatusSnapshot), 'seeding 1 item, 2 paused, 0 peers, 0 B/s up')
   t.is(statusLine(snapshot('booting')), 'starting')
   t.is(statusLine(snapshot('reloading')), 'reloading the configuration')
   t.is(statusLine(snapshot('stopping')), 'stopping')

@@ -48,3 +48,28 @@ test('changes are coalesced: many updates, one change event', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 100))
   t.is(events, 1)
 })
+
+test('one of two drives ejected shows ejected and is not safe to remove yet; with the last one ejected it is, until a drive is mounted', (t) => {
+  const model = new StatusModel(Date.now, 10)
+  t.teardown(() => model.close())
+  const drives = (music: 'present' | 'removed', photos: 'present' | 'removed'): void => {
+    model.setLibraries([{ path: '/media/MUSIC', kind: 'drive', state: music }, { path: '/media/PHOTOS', kind: 'drive', state: photos }])
+  }
+  const states = (): string[] => model.snapshot().libraries.map((library) => library.state)
+  drives('present', 'present')
+  drives('removed', 'present')
+  model.driveEjected('/media/MUSIC')
+  t.deepEqual(states(), ['ejected', 'present'])
+  t.false(model.snapshot().safeToRemove, 'PHOTOS is still mounted: the one LED must not say "safe to unplug"')
+
+  model.driveEjected('/media/PHOTOS')
+  drives('removed', 'removed')
+  t.deepEqual(states(), ['ejected', 'ejected'])
+  t.true(model.snapshot().safeToRemove)
+
+  drives('present', 'removed')
+  t.deepEqual(states(), ['present', 'ejected'])
+  t.false(model.snapshot().safeToRemove)
+  drives('removed', 'removed')
+  t.deepEqual(states(), ['removed', 'ejected'], 'pulled without eject after being mounted again: removed')
+})

@@ -79,7 +79,6 @@ async function startPage (t: ExecutionContext, options: FixtureOptions = {}): Pr
     catalog,
     commands: {
       rescan: async () => { calls.push('rescan') },
-      pause: async (path) => { calls.push(`pause ${path}`) },
       ...options.commands
     },
     version: '9.8.7',
@@ -155,6 +154,9 @@ test('/api/status matches the JSON Schema documented in docs/api.md', async (t) 
   clock.now += 2000
   status.item({ path: join(library, 'film.mkv'), name: 'film.mkv', library, state: 'hashing', bytesHashed: 20 * MiB, totalBytes: 100 * MiB })
   status.item({ path: join(library, 'incoming.iso'), name: 'incoming.iso', library, state: 'waiting', totalBytes: 3 * MiB })
+  status.item({ path: join(library, 'held.bin'), name: 'held.bin', library, state: 'paused', infoHash: 'cd'.repeat(20) as never, totalBytes: 42 })
+  status.setLibraries([...status.snapshot().libraries, { path: '/media/evertorrent/PHOTOS', kind: 'drive', state: 'removed' }])
+  status.driveEjected('/media/evertorrent/PHOTOS')
   status.uploaded(status.snapshot().items.find((item) => item.name === 'single.bin')!.infoHash!, 5000)
   const document = await getJson<StatusDocument>(`${base}/api/status`)
 
@@ -169,9 +171,11 @@ test('/api/status matches the JSON Schema documented in docs/api.md', async (t) 
   t.is(document.items.find((item) => item.name === 'album')!.fileCount, 2)
   t.truthy(document.items.find((item) => item.name === 'private')!.error)
   t.like(document.items.find((item) => item.name === 'incoming.iso'), { state: 'waiting', totalBytes: 3 * MiB })
+  t.like(document.items.find((item) => item.name === 'held.bin'), { state: 'paused', links: undefined })
+  t.deepEqual(document.libraries.map((entry) => entry.state), ['present', 'removed', 'ejected'])
   t.truthy(document.libraries[0]!.space)
   t.true(document.leds.length > 0)
-  t.deepEqual(document.actions, { enabled: true, available: ['rescan', 'pause'] })
+  t.deepEqual(document.actions, { enabled: true, available: ['rescan'] })
 
   // The check can fail: a missing field, an undocumented one and a wrong value are all caught.
   const { box: _box, ...withoutBox } = document
@@ -246,7 +250,7 @@ test('actions are refused with 403 while no admin token is configured', async (t
 })
 
 test('an action without the admin token gets 401; with it, the command runs', async (t) => {
-  const { base, calls, library } = await startPage(t, { adminToken: TOKEN })
+  const { base, calls } = await startPage(t, { adminToken: TOKEN })
   const refused: Array<Record<string, string>> = [{}, { Authorization: 'Bearer wrong-token' }, { Authorization: `Basic ${TOKEN}` }, { Authorization: `Bearer ${TOKEN}x` }]
   for (const headers of refused) {
     const answer = await post(`${base}/api/actions/rescan`, headers)
@@ -256,11 +260,9 @@ test('an action without the admin token gets 401; with it, the command runs', as
   t.deepEqual(calls, [])
   const auth = { Authorization: `Bearer ${TOKEN}` }
   t.deepEqual((await post(`${base}/api/actions/rescan`, auth)).body, { action: 'rescan', done: true })
-  t.deepEqual((await post(`${base}/api/actions/pause`, auth, JSON.stringify({ item: 'Music library/album' }))).body, { action: 'pause', done: true })
-  t.deepEqual(calls, ['rescan', `pause ${join(library, 'album')}`], 'the command gets the status model\'s path of the item')
-  t.is((await post(`${base}/api/actions/pause`, auth, JSON.stringify({ item: 'Music library/none' }))).status, 404)
-  t.is((await post(`${base}/api/actions/pause`, auth, '[1, 2]')).status, 400)
-  t.is((await post(`${base}/api/actions/eject`, auth)).status, 501, 'this service has no eject')
+  t.deepEqual(calls, ['rescan'])
+  t.is((await post(`${base}/api/actions/rescan`, auth, '[1, 2]')).status, 400)
+  for (const action of ['eject', 'eject-drive', 'pause', 'resume']) t.is((await post(`${base}/api/actions/${action}`, auth)).status, 501, `this service has no ${action}`)
   t.is((await post(`${base}/api/actions/reboot`, auth)).status, 404)
   t.is((await fetch(`${base}/api/actions/rescan`)).status, 405)
 })

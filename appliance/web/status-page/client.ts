@@ -144,17 +144,22 @@ function renderLeds (leds: readonly LedDoc[]): void {
 function renderLibraries (status: StatusDocument): void {
   byId('safe-to-remove').hidden = !status.safeToRemove
   const list = byId('libraries')
-  const key = JSON.stringify(status.libraries)
+  const key = JSON.stringify([status.libraries, status.actions])
   if (list.dataset.key === key) return
   list.dataset.key = key
-  list.replaceChildren(...status.libraries.map((library) => libraryRow(library)))
+  const { enabled, available } = status.actions
+  const ejectable = enabled && available.includes('eject-drive')
+  list.replaceChildren(...status.libraries.map((library) => libraryRow(library, ejectable)))
 }
 
-function libraryRow (library: LibraryDoc): HTMLElement {
+function libraryRow (library: LibraryDoc, ejectable: boolean): HTMLElement {
+  // Ejected on request: the page says which drive may go, which the one LED cannot.
+  const state = library.state === 'ejected' ? 'Ejected: safe to unplug' : capitalise(library.state)
   const head = element('div', { class: 'library-head' }, [
     element('h3', {}, [library.name]),
     element('span', { class: 'kind' }, [library.kind === 'drive' ? 'Drive' : 'Folder']),
-    element('span', { class: 'badge', 'data-state': library.state }, [capitalise(library.state)])
+    element('span', { class: 'badge', 'data-state': library.state }, [state]),
+    ...(ejectable && library.kind === 'drive' && library.state === 'present' ? [actionButton('eject-drive', `Eject ${library.name}`, 'Eject', { library: library.id })] : [])
   ])
   const parts: Node[] = [head]
   if (library.space !== undefined) {
@@ -312,11 +317,12 @@ function renderLinks (card: ItemCard, item: ItemDoc): void {
   card.more.open = wasOpen
 }
 
+/** Pause for an item that is or is about to be published (or failing); resume for a paused one. An offline item waits for its drive. */
 function renderItemActions (card: ItemCard, item: ItemDoc, status: StatusDocument): void {
   const { enabled, available } = status.actions
   const buttons: HTMLElement[] = []
-  if (enabled && available.includes('pause') && item.state === 'seeding') buttons.push(actionButton('pause', `Pause ${item.name}`, 'Pause', { item: item.id }))
-  if (enabled && available.includes('resume') && (item.state as string) === 'paused') buttons.push(actionButton('resume', `Resume ${item.name}`, 'Resume', { item: item.id }))
+  if (enabled && available.includes('pause') && item.state !== 'paused' && item.state !== 'offline') buttons.push(actionButton('pause', `Pause ${item.name}`, 'Pause', { item: item.id }))
+  if (enabled && available.includes('resume') && item.state === 'paused') buttons.push(actionButton('resume', `Resume ${item.name}`, 'Resume', { item: item.id }))
   card.actions.replaceChildren(...buttons)
 }
 
@@ -330,17 +336,18 @@ function renderActions (status: StatusDocument): void {
   eject.hidden = !available.includes('eject') || !status.libraries.some((library) => library.kind === 'drive' && library.state === 'present')
 }
 
+/** A button of one item or drive; its accessible name starts with its visible text (WCAG 2.5.3) and names what it acts on. */
 function actionButton (action: string, label: string, text: string, body: Record<string, string>): HTMLElement {
   const button = element('button', { type: 'button', 'aria-label': label, 'data-action': action }, [text])
-  button.addEventListener('click', () => { void runAction(action, body) })
+  button.addEventListener('click', () => { void runAction(action, body, label) })
   return button
 }
 
-async function runAction (action: string, body: Record<string, string> = {}): Promise<void> {
+async function runAction (action: string, body: Record<string, string> = {}, title = capitalise(action)): Promise<void> {
   const result = byId('action-result')
   const token = byId<HTMLInputElement>('admin-token').value.trim()
   result.dataset.ok = 'true'
-  result.textContent = `${capitalise(action)}…`
+  result.textContent = `${title}…`
   try {
     const response = await fetch(`/api/actions/${action}`, {
       method: 'POST',
@@ -350,7 +357,7 @@ async function runAction (action: string, body: Record<string, string> = {}): Pr
     const answer = await response.json() as { done?: boolean, error?: { message: string } }
     result.dataset.ok = String(response.ok)
     result.textContent = response.ok
-      ? `${capitalise(action)}: ${answer.done === true ? 'done' : 'started'}.`
+      ? `${title}: ${answer.done === true ? 'done' : 'started'}.`
       : response.status === 401 ? 'Wrong or missing admin token.' : answer.error?.message ?? `Failed (${response.status}).`
   } catch {
     result.dataset.ok = 'false'

@@ -56,6 +56,7 @@ ul.leds, ul.libraries, ul.items { list-style: none; margin: 0; padding: 0; }
 .libraries li:first-child { border-top: 0; padding-top: 0; }
 .library-head { display: flex; flex-wrap: wrap; gap: .3rem .6rem; align-items: center; }
 .library-head .kind { color: var(--muted); font-size: .85rem; }
+.library-head button { margin-left: auto; }
 meter { width: 100%; height: .7rem; }
 .space { color: var(--muted); font-size: .88rem; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .items { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 22rem), 1fr)); gap: .8rem; }
@@ -64,7 +65,7 @@ meter { width: 100%; height: .7rem; }
 .item-head { display: flex; gap: .6rem; align-items: flex-start; justify-content: space-between; }
 .item-sub { margin: 0; color: var(--muted); font-size: .88rem; overflow-wrap: anywhere; }
 .badge { flex: none; font-size: .78rem; font-weight: 600; padding: .12rem .5rem; border-radius: 999px; background: var(--idle-bg); color: var(--idle); white-space: nowrap; }
-.badge[data-state="seeding"], .badge[data-state="present"] { background: var(--ok-bg); color: var(--ok); }
+.badge[data-state="seeding"], .badge[data-state="present"], .badge[data-state="ejected"] { background: var(--ok-bg); color: var(--ok); }
 .badge[data-state="hashing"], .badge[data-state="queued"], .badge[data-state="waiting"] { background: var(--info-bg); color: var(--info); }
 .badge[data-state="paused"], .badge[data-state="missing"] { background: var(--warn-bg); color: var(--warn); }
 .badge[data-state="offline"], .badge[data-state="error"], .badge[data-state="removed"] { background: var(--bad-bg); color: var(--bad); }
@@ -87,6 +88,7 @@ details.more summary { cursor: pointer; color: var(--info); font-size: .9rem; }
 .qr { width: 100%; max-width: 15rem; height: auto; aspect-ratio: 1; background: #fff; border-radius: 6px; image-rendering: pixelated; }
 .more-body label { font-size: .8rem; color: var(--muted); }
 .more-body textarea, .more-body input { width: 100%; font: .8rem/1.35 ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; color: var(--fg); background: var(--bg); border: 1px solid var(--border); border-radius: 6px; padding: .35rem; resize: vertical; }
+.item-actions { display: flex; flex-wrap: wrap; gap: .4rem; }
 .item-actions:empty { display: none; }
 .empty { color: var(--muted); }
 .notice { border-radius: 8px; padding: .5rem .75rem; margin: 0 0 .6rem; }
