@@ -6,8 +6,9 @@ import { isIPv4 } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
+import { formatPeerAddress, type PeerAddress } from '../net/peer-address.js'
 import { isEverseedItself, peersToHandOut, clampNumwant, type AnnounceRequest } from './announce.js'
-import { compactPeers, type PeerAddress } from './compact-peers.js'
+import { compactPeers } from './compact-peers.js'
 import { ConnectionIds } from './connection-ids.js'
 import { TrackerError } from './errors.js'
 import { encodeHttpAnnounceResponse, encodeTrackerFailure, parseHttpAnnounce, type HandedOutPeer } from './http-announce.js'
@@ -293,7 +294,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
         peer_id: request.peerId,
         ip: requester.ip,
         port: requester.port,
-        addr: formatPeer(requester),
+        addr: formatPeerAddress(requester.ip, requester.port),
         left: request.left,
         numwant: request.numwant
       }, (err, answer) => { if (err !== null || answer === undefined) reject(err); else resolve(answer) })
@@ -399,7 +400,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       published: this.catalog.has(swarm.infoHash),
       event: params.event ?? 'update',
       transport: params.type,
-      peer: typeof params.ip === 'string' && typeof params.port === 'number' ? formatPeer({ ip: params.ip, port: params.port }) : undefined,
+      peer: typeof params.ip === 'string' && typeof params.port === 'number' ? formatPeerAddress(params.ip, params.port) : undefined,
       ...(params.type !== 'ws' && typeof params.ip === 'string' && typeof params.port === 'number' && { peerAddress: { ip: params.ip, port: params.port } }),
       left: typeof params.left === 'number' ? params.left : Infinity,
       swarm: statsOf(swarm)
@@ -433,10 +434,6 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
 function statsOf (swarm: TrackedSwarm): SwarmStats {
   return { seeders: swarm.complete, leechers: swarm.incomplete, completed: swarm.completed }
-}
-
-function formatPeer (peer: PeerAddress): string {
-  return isIPv4(peer.ip) ? `${peer.ip}:${peer.port}` : `[${peer.ip}]:${peer.port}`
 }
 
 function sendBencoded (res: ServerResponse, body: Buffer): void {
