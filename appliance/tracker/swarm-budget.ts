@@ -25,14 +25,9 @@ export class SwarmBudget {
     this.bounds = bounds
   }
 
-  /** Peers held in all swarms. */
-  get peerCount (): number {
-    return this.peers
-  }
-
-  /** Swarms held of torrents not published here. */
-  get foreignSwarmCount (): number {
-    return this.foreign.size
+  /** Peers held in all swarms, and swarms held of torrents not published here. */
+  get size (): { readonly peers: number, readonly foreignSwarms: number } {
+    return { peers: this.peers, foreignSwarms: this.foreign.size }
   }
 
   /**

@@ -264,7 +264,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** Peers held in all swarms, and swarms held of torrents not published here. */
   get size (): { readonly peers: number, readonly foreignSwarms: number } {
-    return { peers: this.budget.peerCount, foreignSwarms: this.budget.foreignSwarmCount }
+    return this.budget.size
   }
 
   /** The answer to an HTTP or UDP announce: the swarm's counts and peers, with the everseed. */
