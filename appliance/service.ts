@@ -285,7 +285,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
       const address = event.peerAddress
       if (address === undefined || event.left === 0 || event.event === 'stopped' || !event.published) return
       // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
-      setTimeout(() => { seeder.connectTo(event.infoHash, { host: address.ip, port: address.port }) }, LEECHER_DIAL_DELAY_MS).unref()
+      setTimeout(() => { seeder.connectTo(event.infoHash, address) }, LEECHER_DIAL_DELAY_MS).unref()
     })
     // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
     seeder.on('torrent-error', () => { void publisher.rescan() })

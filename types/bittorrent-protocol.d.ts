@@ -1,4 +1,6 @@
-// Minimal declarations for bittorrent-protocol 5, which ships none: only what appliance/seeder/ uses.
+// Minimal declarations for bittorrent-protocol 5, which ships none: what appliance/seeder/peer-wire.ts
+// (its one user) and the tests call. What the adapter relies on beyond the README is pinned by
+// test/contracts/bittorrent-protocol.test.ts.
 declare module 'bittorrent-protocol' {
   import { EventEmitter } from 'node:events'
 
@@ -19,18 +21,16 @@ declare module 'bittorrent-protocol' {
    * Emits 'drain' when written bytes were processed after `write` returned false.
    */
   export default class Wire extends EventEmitter {
+    /** `type` is `tcpIncoming` or `tcpOutgoing` for TCP; MSE stays off without `peEnabled`. */
     constructor (type?: string, peEnabled?: number)
-    readonly destroyed: boolean
-    /** Hex, known once the peer's handshake arrived. */
-    peerId: string | null
     readonly amChoking: boolean
     readonly peerInterested: boolean
     /** BEP 6: both ends set the fast extension bit. */
     readonly hasFast: boolean
-    /** Incoming requests not yet answered; `reject` and answering remove them. */
-    readonly peerRequests: ReadonlyArray<{ piece: number, offset: number, length: number }>
     /** Sent in our BEP 10 handshake, besides the `m` map `use` fills in. */
     extendedHandshake: Record<string, unknown>
+    /** The peer's BEP 10 handshake, bencoded values as they decode (strings as bytes); `{}` until it came. */
+    readonly peerExtendedHandshake: Record<string, unknown>
     readonly uploaded: number
 
     use (extension: ExtensionConstructor): void
@@ -40,9 +40,10 @@ declare module 'bittorrent-protocol' {
     choke (): void
     unchoke (): void
     interested (): void
+    uninterested (): void
     /** Asks the peer for a block; the callback gets it, or an error when rejected, choked or closed. */
     request (index: number, offset: number, length: number, callback: (error: Error | null, block?: Uint8Array) => void): void
-    piece (index: number, offset: number, buffer: Uint8Array): void
+    cancel (index: number, offset: number, length: number): void
     haveAll (): void
     reject (index: number, offset: number, length: number): void
     /** Feeds bytes received from the peer; false asks the writer to wait for 'drain'. */
@@ -52,7 +53,7 @@ declare module 'bittorrent-protocol' {
 
     on (event: 'handshake', listener: (infoHash: string, peerId: string, extensions: WireExtensions) => void): this
     on (event: 'request', listener: (index: number, offset: number, length: number, respond: (error: Error | null, block?: Uint8Array) => void) => void): this
-    on (event: 'cancel', listener: (index: number, offset: number, length: number) => void): this
+    on (event: 'cancel' | 'reject', listener: (index: number, offset: number, length: number) => void): this
     on (event: 'bitfield', listener: (bitfield: { buffer: Uint8Array }) => void): this
     on (event: 'extended', listener: (ext: string | number, payload: unknown) => void): this
     on (event: 'upload', listener: (bytes: number) => void): this

@@ -1,30 +1,35 @@
-// Minimal declarations for bittorrent-tracker 11, which ships none. Keep additive: each part
-// declares only what its user calls.
+// Minimal declarations for bittorrent-tracker 11, which ships none: each part declares only what its
+// one user (the adapter named below) and the tests call. What the adapters rely on beyond the README
+// is pinned by test/contracts/.
 
-// --- Server (appliance/tracker/) -------------------------------------------------------------
+// --- Server: used only through appliance/tracker/swarm-server.ts ------------------------------
 declare module 'bittorrent-tracker/server' {
   import { EventEmitter } from 'node:events'
   import type { IncomingMessage, ServerResponse } from 'node:http'
   import type { Duplex } from 'node:stream'
 
-  /** A peer as a swarm stores it; `peerId` is hex. */
+  /** A peer as a swarm stores and hands it out; `peerId` is hex. */
   export interface SwarmPeer {
     peerId: string
     ip: string
     port: number
   }
 
-  /** An announce as the server's WebSocket parser, or our HTTP and UDP code, hands it to a swarm. Hashes and ids are hex. */
+  /**
+   * An announce as the server's parsers (or our HTTP and UDP code) hand it to a swarm. Hashes and ids
+   * are hex. The announce the server makes itself when a WebSocket closes (`stopped`) carries only
+   * `type`, `event`, `numwant` and `peer_id`.
+   */
   export interface AnnounceParams {
     type: 'http' | 'udp' | 'ws'
     event?: string
-    info_hash: string
+    info_hash?: string
     peer_id: string
-    ip: string
-    port: number
+    ip?: string
+    port?: number
     /** The swarm's key for a non-WebSocket peer, `ip:port` (IPv6 in brackets). */
-    addr: string
-    left: number
+    addr?: string
+    left?: number
     numwant: number
     [key: string]: unknown
   }
@@ -35,22 +40,24 @@ declare module 'bittorrent-tracker/server' {
     peers: SwarmPeer[]
   }
 
-  export interface Swarm {
+  export class Swarm {
+    constructor (infoHash: string, server: Server)
     readonly infoHash: string
     complete: number
     incomplete: number
     /** The `lru` package's store of the swarm's peers, at most the server's `peersCacheLength`. */
     readonly peers: { readonly length: number }
+    /** Calls back at once; without a callback, a `stopped` announce (a closed WebSocket's) answers nothing. */
     announce (params: AnnounceParams, cb?: (err: Error | null, result?: SwarmAnnounceResult) => void): void
   }
 
-  /** `Server.Swarm`, the documented extension point behind `createSwarm`. */
-  export interface SwarmConstructor {
-    new (infoHash: string, server: Server): Swarm
+  /** An upgraded socket (ws's WebSocket). */
+  export interface WebSocketClient extends EventEmitter {
+    terminate (): void
   }
 
-  export interface WebSocketServerLike extends EventEmitter {
-    handleUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer, done: (ws: EventEmitter & { terminate (): void }) => void): void
+  export interface WebSocketServer extends EventEmitter {
+    handleUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer, done: (client: WebSocketClient) => void): void
   }
 
   export interface ServerOptions {
@@ -58,20 +65,24 @@ declare module 'bittorrent-tracker/server' {
     interval?: number
     http?: boolean
     udp?: boolean
-    /** Options over `ws`'s WebSocketServer's, e.g. `maxPayload` (bytes of one message, 100 MiB by default). */
+    /** Options over ws's WebSocketServer's, e.g. `maxPayload` (bytes of one message, 100 MiB by default). */
     ws?: boolean | { noServer: true, maxPayload?: number }
     stats?: boolean
-    /** Peers kept per swarm (an LRU; the least recently announced goes first). Default 1000. */
+    /** Peers kept per swarm (an LRU; the least recently announced goes first). Default 1000. Not in the README. */
     peersCacheLength?: number
     /** Calls back with an error to refuse an announce; its message becomes the failure reason. */
     filter?: (infoHash: string, params: AnnounceParams, cb: (err: Error | null) => void) => void
   }
 
   export default class Server extends EventEmitter {
-    static Swarm: SwarmConstructor
+    /** The swarm class `createSwarm` makes (not in the README; lib/server/swarm.js calls it an interface to support). */
+    static Swarm: typeof Swarm
     constructor (opts?: ServerOptions)
+    /** Every swarm by hex infohash; the README shows reading it. */
     readonly torrents: Record<string, Swarm>
-    readonly ws: WebSocketServerLike | null
+    /** Null with `ws: false`. */
+    readonly ws: WebSocketServer | null
+    /** How the server makes the swarm of an infohash it has none for; not in the README. */
     createSwarm (infoHash: string, cb: (err: Error | null, swarm?: Swarm) => void): void
     /** The library's own HTTP announce/scrape handling (test/seeder/ uses it as a foreign tracker). */
     onHttpRequest (req: IncomingMessage, res: ServerResponse, opts?: { action?: 'announce' | 'scrape' }): void
@@ -79,7 +90,7 @@ declare module 'bittorrent-tracker/server' {
   }
 }
 
-// --- Client (appliance/seeder/) -------------------------------------------------------------
+// --- Client: used only through appliance/seeder/tracker-announcer.ts --------------------------
 declare module 'bittorrent-tracker' {
   import { EventEmitter } from 'node:events'
 

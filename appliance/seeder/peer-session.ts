@@ -1,10 +1,9 @@
 import type { Socket } from 'node:net'
-import Wire from 'bittorrent-protocol'
-import utMetadata from 'ut_metadata'
 import type { PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import type { ChokerPeer } from './choker.js'
 import { MessageFramer } from './message-framer.js'
+import { PeerWire, type PeerWireListener, type Respond } from './peer-wire.js'
 import { checkRequest, MAX_BLOCK_LENGTH } from './piece-request.js'
 import { isSeedBitfield, seedBitfield } from './seed-bitfield.js'
 import type { DisconnectReason, PeerDirection } from './seeder-events.js'
@@ -55,7 +54,7 @@ interface QueuedRequest {
   readonly index: number
   readonly offset: number
   readonly length: number
-  readonly respond: (error: Error | null, block?: Uint8Array) => void
+  readonly respond: Respond
 }
 
 export interface SessionOptions {
@@ -86,11 +85,9 @@ export class PeerSession implements UploadSource {
   private torrentValue: PublishedTorrent | undefined
   private readonly host: SessionHost
   private readonly socket: Socket
-  private readonly wire: Wire
+  private readonly wire: PeerWire
   private readonly framer = new MessageFramer()
   private queue: QueuedRequest[] = []
-  /** Blocks answered to the wire and not yet written to the socket; given back if the connection ends first. */
-  private readonly unsent = new Set<Uint8Array>()
   /** Blocks handed to the socket and not yet written out by it, and when the socket last wrote one (or got the first). */
   private blocksInSocket = 0
   private lastBlockWrittenAt = Number.NEGATIVE_INFINITY
@@ -114,11 +111,10 @@ export class PeerSession implements UploadSource {
     this.connectedAt = host.now()
     this.bucket = new TokenBucket(host.peerUploadRateLimit, MAX_BLOCK_LENGTH, this.connectedAt)
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()))
-    this.wire = new Wire(options.direction === 'incoming' ? 'tcpIncoming' : 'tcpOutgoing')
+    this.wire = new PeerWire(options.direction, this.wireListener(options.torrent))
     this.handshakeTimer = setTimeout(() => this.close('timeout'), host.handshakeMs)
     this.listenToSocket()
-    this.listenToWire(options.torrent)
-    if (options.torrent !== undefined) this.wire.handshake(options.torrent.metainfo.infoHash, host.peerId, { fast: true })
+    if (options.torrent !== undefined) this.wire.sendHandshake(options.torrent.metainfo.infoHash, host.peerId)
   }
 
   /** The torrent, once the handshake is done. */
@@ -140,7 +136,7 @@ export class PeerSession implements UploadSource {
   }
 
   get unchoked (): boolean {
-    return !this.wire.amChoking
+    return !this.wire.choking
   }
 
   /** What the choker sees of it; `stallMs` as in `SeederOptions.stallMs`. */
@@ -165,7 +161,7 @@ export class PeerSession implements UploadSource {
     if (this.queue.length > 0 || this.reads > 0) return undefined
     const stalled = this.isSendStalled(now, stallMs)
     const wastedLastSlot = this.lastRequestAt < this.lastUnchokedAt
-    if (this.wire.peerInterested && this.wire.amChoking && !stalled && !wastedLastSlot) return undefined
+    if (this.wire.peerInterested && this.wire.choking && !stalled && !wastedLastSlot) return undefined
     return Math.max(this.joinedAt, this.lastRequestAt, stalled ? Number.NEGATIVE_INFINITY : this.lastBlockWrittenAt, this.lastUnchokedAt)
   }
 
@@ -202,14 +198,13 @@ export class PeerSession implements UploadSource {
       if (this.closed) return
       this.host.readFailed(this, error)
       if (this.closed) return
-      // BEP 6: a fast peer hears the request is rejected; a plain one asks again after its own timeout.
-      request.respond(error instanceof Error ? error : new Error(String(error)))
+      this.wire.refuse(request.respond, error instanceof Error ? error : new Error(String(error)))
       this.host.ready(this)
     })
   }
 
   unchoke (now: number): void {
-    if (this.closed || !this.wire.amChoking) return
+    if (this.closed || !this.wire.choking) return
     this.wire.unchoke()
     this.unchokedAt = now
     this.lastUnchokedAt = now
@@ -217,7 +212,7 @@ export class PeerSession implements UploadSource {
 
   /** BEP 6: the wire rejects the pending requests of a fast peer; a plain peer knows they are dropped. */
   choke (now: number): void {
-    if (this.closed || this.wire.amChoking) return
+    if (this.closed || this.wire.choking) return
     this.wire.choke()
     this.queue = []
     this.unchokedAt = undefined
@@ -230,11 +225,9 @@ export class PeerSession implements UploadSource {
     this.closeReason = reason
     clearTimeout(this.handshakeTimer)
     this.queue = []
-    // The socket calls back every write it still holds as it is destroyed; the wire drops what it holds.
+    // The socket calls back every write it still holds as it is destroyed; the wire gives back what it holds.
     this.socket.destroy()
-    this.wire.destroy()
-    for (const block of this.unsent) this.host.releaseBlock(block)
-    this.unsent.clear()
+    for (const block of this.wire.destroy()) this.host.releaseBlock(block)
     this.host.closed(this, reason)
   }
 
@@ -249,21 +242,19 @@ export class PeerSession implements UploadSource {
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
   }
 
-  private listenToWire (dialed: PublishedTorrent | undefined): void {
-    const wire = this.wire
-    wire.on('data', (chunk) => this.send(chunk))
-    wire.on('handshake', (infoHash) => this.onHandshake(infoHash as InfoHash, dialed))
-    wire.on('interested', () => { if (!this.closed) this.host.interestChanged(this) })
-    wire.on('uninterested', () => { if (!this.closed) this.host.interestChanged(this) })
-    wire.on('request', (index, offset, length, respond) => this.onRequest(index, offset, length, respond))
-    wire.on('cancel', (index, offset, length) => this.onCancel(index, offset, length))
-    wire.on('have-all', () => this.close('peer-is-seed'))
-    wire.on('bitfield', (bitfield) => this.onBitfield(bitfield.buffer))
-    wire.on('extended', (ext) => this.onExtended(ext))
-    wire.on('upload', (bytes) => this.host.uploaded(this, bytes))
-    // The wire ends itself on a violation it detects (a bad protocol string, BEP 6 messages without the fast extension).
-    wire.on('finish', () => this.close('protocol-violation'))
-    wire.on('error', () => this.close('protocol-violation'))
+  private wireListener (dialed: PublishedTorrent | undefined): PeerWireListener {
+    return {
+      handshake: (infoHash, peerId) => this.onHandshake(infoHash, peerId, dialed),
+      interestChanged: () => { if (!this.closed) this.host.interestChanged(this) },
+      request: (index, offset, length, respond) => this.onRequest(index, offset, length, respond),
+      cancel: (index, offset, length) => this.onCancel(index, offset, length),
+      haveAll: () => this.close('peer-is-seed'),
+      bitfield: (bitfield) => this.onBitfield(bitfield),
+      metadataMessage: () => this.onMetadataMessage(),
+      uploaded: (bytes) => this.host.uploaded(this, bytes),
+      output: (chunk, block) => this.send(chunk, block),
+      violation: () => this.close('protocol-violation')
+    }
   }
 
   private onData (chunk: Buffer): void {
@@ -273,26 +264,15 @@ export class PeerSession implements UploadSource {
       this.close(problem)
       return
     }
-    if (!this.wire.write(chunk)) {
-      this.socket.pause()
-      this.wire.once('drain', () => this.socket.resume())
-    }
+    if (!this.wire.receive(chunk, () => this.socket.resume())) this.socket.pause()
   }
 
-  /**
-   * The wire sends a block as the buffer it was answered with, in a later tick (it would send a ciphered
-   * copy with MSE, which we leave off); the block goes back to the pool once the socket has written it.
-   * The wire drops the answer (and `uploaded` stays) if the request was cancelled or rejected meanwhile.
-   */
+  /** The block goes back to the pool once the socket has written it, or at once if the wire did not take it. */
   private respond (request: QueuedRequest, block: Buffer): void {
-    const uploaded = this.wire.uploaded
-    this.unsent.add(block)
-    request.respond(null, block)
-    if (this.wire.uploaded === uploaded && this.unsent.delete(block)) this.host.releaseBlock(block)
+    if (!this.wire.answer(request.respond, block)) this.host.releaseBlock(block)
   }
 
-  private send (chunk: Uint8Array): void {
-    const block = this.unsent.delete(chunk)
+  private send (chunk: Uint8Array, block: boolean): void {
     if (this.socket.destroyed) {
       if (block) this.host.releaseBlock(chunk)
       return
@@ -331,13 +311,13 @@ export class PeerSession implements UploadSource {
 
   /** Unchoked, with nothing asked of us, read or being read for `stallMs`: the slot goes unused. */
   private isSlotUnused (now: number, stallMs: number): boolean {
-    if (this.wire.amChoking || this.queue.length > 0 || this.reads > 0 || this.blocksInSocket > 0) return false
+    if (this.wire.choking || this.queue.length > 0 || this.reads > 0 || this.blocksInSocket > 0) return false
     return now - Math.max(this.lastUnchokedAt, this.lastRequestAt, this.lastBlockWrittenAt) >= stallMs
   }
 
-  private onHandshake (infoHash: InfoHash, dialed: PublishedTorrent | undefined): void {
+  private onHandshake (infoHash: InfoHash, peerId: string, dialed: PublishedTorrent | undefined): void {
     if (this.closed) return
-    if (this.wire.peerId === this.host.peerId.toString('hex')) {
+    if (peerId === this.host.peerId.toString('hex')) {
       this.close('self-connection')
       return
     }
@@ -355,20 +335,17 @@ export class PeerSession implements UploadSource {
     clearTimeout(this.handshakeTimer)
     this.joinedAt = this.host.now()
     this.metadataAllowance = 2 * Math.ceil(metainfo.infoBytes.length / METADATA_PIECE_BYTES) + 4
-    // BEP 9 through BEP 10: the extended handshake (sent by `handshake` or right after this event) carries metadata_size.
-    this.wire.use(utMetadata(metainfo.infoBytes))
-    // BEP 10 `reqq`: how many outstanding requests we queue before refusing more.
-    // Added to, not replaced: ut_metadata has put metadata_size there, which aria2 needs before it asks for the info dictionary.
-    Object.assign(this.wire.extendedHandshake, { v: this.host.clientName, reqq: this.host.maxOutstandingRequests })
-    if (dialed === undefined) this.wire.handshake(infoHash, this.host.peerId, { fast: true })
+    // BEP 9 through BEP 10: the extended handshake carries metadata_size, our name and `reqq`.
+    this.wire.describe({ infoBytes: metainfo.infoBytes, clientName: this.host.clientName, maxRequests: this.host.maxOutstandingRequests })
+    if (dialed === undefined) this.wire.sendHandshake(infoHash, this.host.peerId)
     // BEP 6: a seed may send HaveAll instead of a bitfield when both ends have the fast extension.
     if (this.wire.hasFast) this.wire.haveAll()
     else this.wire.bitfield(seedBitfield(metainfo.pieceCount))
-    this.wire.setKeepAlive(true)
+    this.wire.keepAlive()
     this.host.joined(this)
   }
 
-  private onRequest (index: number, offset: number, length: number, respond: QueuedRequest['respond']): void {
+  private onRequest (index: number, offset: number, length: number, respond: Respond): void {
     const torrent = this.torrentValue
     if (this.closed || torrent === undefined) return
     if (checkRequest(torrent.metainfo, index, offset, length) !== undefined) {
@@ -409,8 +386,7 @@ export class PeerSession implements UploadSource {
     if (torrent !== undefined && isSeedBitfield(bitfield, torrent.metainfo.pieceCount)) this.close('peer-is-seed')
   }
 
-  private onExtended (ext: string | number): void {
-    if (ext !== 'ut_metadata') return
+  private onMetadataMessage (): void {
     this.lastRequestAt = this.host.now()
     this.metadataAllowance--
     if (this.metadataAllowance < 0) this.close('metadata-flood')

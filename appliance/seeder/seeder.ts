@@ -3,13 +3,13 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { addressKey, ConnectionGate } from '../net/connection-gate.js'
+import { formatPeerAddress, parsePeerAddress, type PeerAddress } from '../net/peer-address.js'
 import { VERSION } from '../version.js'
 import { decideUnchokes, type OptimisticSlot } from './choker.js'
 import { BlockPool } from './block-pool.js'
 import { ContentReader } from './content-reader.js'
 import { isTorrentError, isTransientError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
-import { formatPeerAddress, parsePeerAddress, type PeerAddress } from './peer-address.js'
 import { makePeerId } from './peer-id.js'
 import { PeerSession, type SessionHost } from './peer-session.js'
 import { MAX_BLOCK_LENGTH } from './piece-request.js'
@@ -248,7 +248,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       intervalMs: lsd.intervalMs,
       acceptAnnounces: lsd.acceptAnnounces,
       infoHashes: () => this.lsdInfoHashes(),
-      onPeer: (infoHash, host, port) => this.dialLanPeer(infoHash, { host, port }),
+      onPeer: (infoHash, ip, port) => this.dialLanPeer(infoHash, { ip, port }),
       onWarning: (message) => this.emit('warning', { code: 'ET_LSD', message })
     })
     try {
@@ -338,9 +338,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
   connectTo (infoHash: string, peer: PeerAddress): void {
     const torrent = this.catalog.get(infoHash)
     if (torrent === undefined) return
-    const host = parsePeerAddress(formatPeerAddress(peer.host, peer.port))?.host
+    const ip = parsePeerAddress(formatPeerAddress(peer.ip, peer.port))?.ip
     for (const session of this.swarms.get(torrent.metainfo.infoHash) ?? []) {
-      if (parsePeerAddress(session.address)?.host === host) return
+      if (parsePeerAddress(session.address)?.ip === ip) return
     }
     this.dial(torrent.metainfo.infoHash, peer)
   }
@@ -355,7 +355,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const torrent = this.catalog.get(infoHash)
     if (this.state !== 'started' || torrent === undefined || this.failed.has(infoHash)) return
     if ((this.swarms.get(infoHash)?.size ?? 0) >= this.options.maxConnectionsPerTorrent) return
-    const address = formatPeerAddress(peer.host, peer.port)
+    const address = formatPeerAddress(peer.ip, peer.port)
     const dialKey = `${infoHash}/${address}`
     let halfOpen = 0
     for (const [session, key] of this.dialing) {
@@ -363,10 +363,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
       if (session.connecting) halfOpen++
     }
     if (halfOpen >= MAX_HALF_OPEN) return
-    if (this.gate.admit(peer.host) !== undefined) return
-    const socket = connect({ host: peer.host, port: peer.port })
+    if (this.gate.admit(peer.ip) !== undefined) return
+    const socket = connect({ host: peer.ip, port: peer.port })
     const session = new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'outgoing', address, torrent })
-    this.sessions.set(session, peer.host)
+    this.sessions.set(session, peer.ip)
     this.dialing.set(session, dialKey)
   }
 

@@ -1,6 +1,6 @@
 import type Client from 'bittorrent-tracker'
 import type { InfoHash, Metainfo } from '../metainfo/metainfo.js'
-import { parsePeerAddress, type PeerAddress } from './peer-address.js'
+import { parsePeerAddress, type PeerAddress } from '../net/peer-address.js'
 
 export interface TrackerAnnouncerOptions {
   /** Our 20-byte peer id. */

@@ -1,4 +1,4 @@
-import type { PeerAddress } from './compact-peers.js'
+import type { PeerAddress } from '../net/peer-address.js'
 import { isLoopback } from './local-address.js'
 
 // What an announce asks and what it is given, whatever the transport (HTTP: BEP 3, UDP: BEP 15).

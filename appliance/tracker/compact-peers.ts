@@ -1,9 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net'
-
-export interface PeerAddress {
-  readonly ip: string
-  readonly port: number
-}
+import type { PeerAddress } from '../net/peer-address.js'
 
 /**
  * A compact peer list: BEP 23 for IPv4 (4 address bytes + 2 port bytes each), BEP 7 for IPv6

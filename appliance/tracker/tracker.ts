@@ -1,4 +1,3 @@
-import type { AnnounceParams } from 'bittorrent-tracker/server'
 import type { RemoteInfo } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -6,14 +5,16 @@ import { isIPv4 } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
+import { formatPeerAddress, type PeerAddress } from '../net/peer-address.js'
 import { isEverseedItself, peersToHandOut, clampNumwant, type AnnounceRequest } from './announce.js'
-import { compactPeers, type PeerAddress } from './compact-peers.js'
+import { compactPeers } from './compact-peers.js'
 import { ConnectionIds } from './connection-ids.js'
 import { TrackerError } from './errors.js'
 import { encodeHttpAnnounceResponse, encodeTrackerFailure, parseHttpAnnounce, type HandedOutPeer } from './http-announce.js'
 import { encodeHttpScrapeResponse, parseHttpScrape, type ScrapeCounts } from './http-scrape.js'
 import { listLocalAddresses, normalizeAddress } from './local-address.js'
-import { TrackedSwarmServer, type TrackedSwarm } from './tracked-swarm.js'
+import { SwarmBudget } from './swarm-budget.js'
+import { SwarmServer, type AcceptedAnnounce, type TrackedSwarm, type WebSocketClient } from './swarm-server.js'
 import { UdpEndpoints, type UdpEndpoint } from './udp-endpoints.js'
 import {
   encodeAnnounceResponse,
@@ -118,10 +119,11 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly host: string | undefined
   private readonly listAddresses: () => readonly string[]
   private readonly addressRefreshMs: number
-  private readonly server: TrackedSwarmServer
+  private readonly server: SwarmServer
+  private readonly budget: SwarmBudget
   private readonly udp: UdpEndpoints | undefined
   private readonly connectionIds = new ConnectionIds()
-  private readonly webSockets = new Set<{ terminate (): void }>()
+  private readonly webSockets = new Set<WebSocketClient>()
   private readonly firstMessageMs: number
   private readonly wsIdleMs: number
   private refreshTimer: NodeJS.Timeout | undefined
@@ -137,24 +139,20 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.addressRefreshMs = options.addressRefreshMs ?? 30_000
     this.firstMessageMs = options.firstMessageMs ?? 10_000
     this.wsIdleMs = options.wsIdleMs ?? 900_000
-    this.server = new TrackedSwarmServer({
-      interval: ANNOUNCE_INTERVAL_S * 1000,
-      http: false,
-      udp: false,
-      // bittorrent-tracker hands these to ws's WebSocketServer: a frame whose header announces more than
-      // maxPayload is refused (1009, see handleUpgrade) before its payload is buffered.
-      ws: { noServer: true, maxPayload: options.maxFrameBytes ?? 32 * 1024 },
-      stats: false,
-      peersCacheLength: options.maxPeersPerSwarm ?? 1000,
-      filter: (infoHash, _params, cb) => { cb(this.refusal(infoHash) ?? null) }
-    }, {
+    this.server = new SwarmServer({
+      intervalMs: ANNOUNCE_INTERVAL_S * 1000,
+      maxFrameBytes: options.maxFrameBytes ?? 32 * 1024,
+      maxPeersPerSwarm: options.maxPeersPerSwarm ?? 1000,
+      refusal: (infoHash) => this.refusal(infoHash),
+      onAnnounce: (swarm, announce) => { this.onAnnounce(swarm, announce) },
+      onWarning: (error) => { this.warn(asTrackerError(error)) },
+      onError: (error) => { this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${error.message}`, { cause: error })) }
+    })
+    this.budget = new SwarmBudget({
       maxSwarms: options.maxSwarms ?? 1000,
       maxPeers: options.maxPeers ?? 20_000,
       isPublished: (infoHash) => this.catalog.has(infoHash)
-    }, (swarm, params) => { this.reportAnnounce(swarm, params) })
-    this.server.on('warning', (error: Error) => { this.warn(asTrackerError(error)) })
-    // An 'error' event without a listener would take the whole process down.
-    this.server.on('error', (error: Error) => { this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${error.message}`, { cause: error })) })
+    })
     this.udp = options.udpPort === false
       ? undefined
       : new UdpEndpoints({
@@ -189,7 +187,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     for (const socket of this.webSockets) socket.terminate()
     this.webSockets.clear()
     await this.udp?.close()
-    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+    await this.server.close()
   }
 
   /**
@@ -199,8 +197,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   setMode (mode: TrackerMode): void {
     this.mode = mode
     if (mode === 'open') return
-    for (const infoHash of Object.keys(this.server.torrents)) {
-      if (!this.catalog.has(infoHash)) this.server.drop(infoHash)
+    for (const infoHash of this.server.infoHashes()) {
+      if (!this.catalog.has(infoHash)) this.drop(infoHash)
     }
   }
 
@@ -212,7 +210,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** The swarm's counts; undefined for an infohash that is neither published nor tracked. */
   stats (infoHash: string): SwarmStats | undefined {
-    const swarm = this.server.torrents[infoHash] as TrackedSwarm | undefined
+    const swarm = this.server.get(infoHash)
     if (swarm !== undefined) return statsOf(swarm)
     return this.catalog.has(infoHash) ? { seeders: 0, leechers: 0, completed: 0 } : undefined
   }
@@ -245,15 +243,14 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** Upgrade handler for WebTorrent's WebSocket tracker (e.g. at `/announce`). */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const ws = this.server.ws
-    if (ws === null || this.closed) {
+    if (this.closed) {
       socket.destroy()
       return
     }
-    ws.handleUpgrade(req, socket, head, (client) => {
+    this.server.acceptWebSocket(req, socket, head, (client) => {
       if (this.closed) {
         client.terminate()
-        return
+        return false
       }
       this.webSockets.add(client)
       client.once('close', () => { this.webSockets.delete(client) })
@@ -261,13 +258,13 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       // ws answers a protocol error (a frame over maxPayload) with a close frame, then goes on reading
       // and dropping whatever the peer still sends for up to 30 s: end the connection at once instead.
       client.once('error', () => { client.terminate() })
-      ws.emit('connection', client, req)
+      return true
     })
   }
 
   /** Peers held in all swarms, and swarms held of torrents not published here. */
   get size (): { readonly peers: number, readonly foreignSwarms: number } {
-    return { peers: this.server.peerCount, foreignSwarms: this.server.foreignSwarmCount }
+    return this.budget.size
   }
 
   /** The answer to an HTTP or UDP announce: the swarm's counts and peers, with the everseed. */
@@ -285,19 +282,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     if (everseed !== undefined && isEverseedItself(requester, everseed)) {
       return { interval: ANNOUNCE_INTERVAL_S, complete: swarm.complete + everseeds, incomplete: swarm.incomplete, peers: [] }
     }
-    const result = await new Promise<{ complete: number, incomplete: number, peers: HandedOutPeer[] }>((resolve, reject) => {
-      swarm.announce({
-        type: transport,
-        event: request.event,
-        info_hash: request.infoHash,
-        peer_id: request.peerId,
-        ip: requester.ip,
-        port: requester.port,
-        addr: formatPeer(requester),
-        left: request.left,
-        numwant: request.numwant
-      }, (err, answer) => { if (err !== null || answer === undefined) reject(err); else resolve(answer) })
-    })
+    const result = await swarm.record({ transport, event: request.event, peerId: request.peerId, peer: requester, left: request.left, numwant: request.numwant })
     return {
       interval: ANNOUNCE_INTERVAL_S,
       complete: result.complete + everseeds,
@@ -384,7 +369,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   private trackedInfoHashes (): string[] {
     const published: string[] = [...this.catalog.all()].map((torrent) => torrent.metainfo.infoHash)
-    return [...new Set([...published, ...Object.keys(this.server.torrents)])]
+    return [...new Set([...published, ...this.server.infoHashes()])]
   }
 
   private udpAddresses (): readonly string[] {
@@ -393,15 +378,20 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     return [this.host]
   }
 
-  private reportAnnounce (swarm: TrackedSwarm, params: AnnounceParams): void {
+  private onAnnounce (swarm: TrackedSwarm, announce: AcceptedAnnounce): void {
+    // A swarm dropped meanwhile (a WebSocket's goodbye after eviction) is no longer counted.
+    if (this.server.holds(swarm)) {
+      for (const infoHash of this.budget.announced(swarm.infoHash, swarm.peerCount)) this.server.drop(infoHash)
+    }
+    const { peer } = announce
     this.emit('announce', {
       infoHash: swarm.infoHash as InfoHash, // lower-case hex, as every parser here and in bittorrent-tracker writes it
       published: this.catalog.has(swarm.infoHash),
-      event: params.event ?? 'update',
-      transport: params.type,
-      peer: typeof params.ip === 'string' && typeof params.port === 'number' ? formatPeer({ ip: params.ip, port: params.port }) : undefined,
-      ...(params.type !== 'ws' && typeof params.ip === 'string' && typeof params.port === 'number' && { peerAddress: { ip: params.ip, port: params.port } }),
-      left: typeof params.left === 'number' ? params.left : Infinity,
+      event: announce.event,
+      transport: announce.transport,
+      peer: peer === undefined ? undefined : formatPeerAddress(peer.ip, peer.port),
+      ...(announce.transport !== 'ws' && peer !== undefined && { peerAddress: peer }),
+      left: announce.left,
       swarm: statsOf(swarm)
     })
   }
@@ -411,7 +401,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
    * closed: WebTorrent clients announce at once and then every couple of minutes, and an idle socket
    * holds a descriptor and a connection slot.
    */
-  private closeWhenSilent (client: EventEmitter & { terminate (): void }): void {
+  private closeWhenSilent (client: WebSocketClient): void {
     const closeAfter = (ms: number): NodeJS.Timeout => setTimeout(() => { client.terminate() }, ms).unref()
     let timer = closeAfter(this.firstMessageMs)
     client.on('message', () => {
@@ -427,16 +417,18 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** In `published-only` mode a torrent that is no longer published loses its swarm. */
   private readonly onRemoved = (torrent: PublishedTorrent): void => {
-    if (this.mode === 'published-only') this.server.drop(torrent.metainfo.infoHash)
+    if (this.mode === 'published-only') this.drop(torrent.metainfo.infoHash)
+  }
+
+  /** Forgets the swarm of `infoHash` and its peers. */
+  private drop (infoHash: string): void {
+    this.server.drop(infoHash)
+    this.budget.forget(infoHash)
   }
 }
 
 function statsOf (swarm: TrackedSwarm): SwarmStats {
   return { seeders: swarm.complete, leechers: swarm.incomplete, completed: swarm.completed }
-}
-
-function formatPeer (peer: PeerAddress): string {
-  return isIPv4(peer.ip) ? `${peer.ip}:${peer.port}` : `[${peer.ip}]:${peer.port}`
 }
 
 function sendBencoded (res: ServerResponse, body: Buffer): void {

@@ -92,7 +92,7 @@ test('one address gets no more than its connections, incoming and outgoing toget
   listener.listen(0, '127.0.0.2')
   await once(listener, 'listening')
   t.teardown(() => { for (const socket of dialled) socket.destroy(); listener.close() })
-  seeder.connectTo(second!.metainfo.infoHash, { host: '127.0.0.2', port: (listener.address() as { port: number }).port })
+  seeder.connectTo(second!.metainfo.infoHash, { ip: '127.0.0.2', port: (listener.address() as { port: number }).port })
   const other = await crowd.idle(first!.metainfo.infoHash, '127.0.0.3')
   await other.waitFor((message) => message.id === MESSAGE.bitfield)
   t.is(dialled.length, 0)

@@ -1,9 +1,9 @@
 import test from 'ava'
-import { formatPeerAddress, parsePeerAddress } from '../../appliance/seeder/peer-address.js'
+import { formatPeerAddress, parsePeerAddress } from '../../appliance/net/peer-address.js'
 
 test('parses IPv4 and bracketed IPv6 peers as trackers report them', (t) => {
-  t.deepEqual(parsePeerAddress('127.0.0.1:6881'), { host: '127.0.0.1', port: 6881 })
-  t.deepEqual(parsePeerAddress('[::1]:51413'), { host: '::1', port: 51413 })
+  t.deepEqual(parsePeerAddress('127.0.0.1:6881'), { ip: '127.0.0.1', port: 6881 })
+  t.deepEqual(parsePeerAddress('[::1]:51413'), { ip: '::1', port: 51413 })
 })
 
 test('refuses hostnames, bad ports and garbage', (t) => {

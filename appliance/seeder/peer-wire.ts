@@ -1,0 +1,178 @@
+import Wire from 'bittorrent-protocol'
+import utMetadata from 'ut_metadata'
+import type { InfoHash } from '../metainfo/metainfo.js'
+import type { PeerDirection } from './seeder-events.js'
+
+// The one door to bittorrent-protocol's Wire and ut_metadata. Beyond their READMEs it relies on: the
+// wire handing a block to 'data' as the very buffer it was answered with, and counting it in `uploaded`
+// at once (or not at all when the request was cancelled or rejected meanwhile); the BEP 10 handshake
+// being built from `extendedHandshake` only after the 'handshake' listeners return (or by `handshake`),
+// and ut_metadata putting `metadata_size` there as soon as it is used; the wire ending itself
+// ('finish') on the violations it detects; requests while we choke never reaching us.
+// test/contracts/bittorrent-protocol.test.ts and ut-metadata.test.ts pin each of them.
+
+/** The wire's answer to one request, opaque to the session: pass it to `answer` or `refuse`. */
+export type Respond = (error: Error | null, block?: Uint8Array) => void
+
+/** What a PeerWire tells its session. */
+export interface PeerWireListener {
+  /** BEP 3: the peer's handshake, infohash and peer id in lower-case hex. Call `describe` from here. */
+  handshake (infoHash: InfoHash, peerId: string): void
+  /** The peer became interested or uninterested (see `peerInterested`). */
+  interestChanged (): void
+  /** A request while we do not choke the peer (while we do, the wire refuses it itself). */
+  request (index: number, offset: number, length: number, respond: Respond): void
+  cancel (index: number, offset: number, length: number): void
+  /** BEP 6 HaveAll, from a peer with the fast extension. */
+  haveAll (): void
+  bitfield (bitfield: Uint8Array): void
+  /** A BEP 9 ut_metadata message, already answered. */
+  metadataMessage (): void
+  /** Piece bytes accepted for sending. */
+  uploaded (bytes: number): void
+  /** Bytes for the socket, in order; `block` when it is a block given to `answer`, as that very buffer. */
+  output (chunk: Uint8Array, block: boolean): void
+  /** The wire ended itself on a violation it detected (a bad protocol string, BEP 6 messages without the fast extension). */
+  violation (): void
+}
+
+/** What our BEP 10 extended handshake says. */
+export interface ExtendedHandshake {
+  /** The bencoded info dictionary, served over BEP 9 ut_metadata (its length is `metadata_size`). */
+  readonly infoBytes: Uint8Array
+  /** `v`: our name and version. */
+  readonly clientName: string
+  /** `reqq`: outstanding requests we queue before refusing more. */
+  readonly maxRequests: number
+}
+
+/**
+ * One peer's BEP 3 wire, with BEP 6 (fast), BEP 10 and BEP 9 (serving the info dictionary): bytes in
+ * through `receive`, bytes out through the listener's `output`, messages both ways in our terms.
+ */
+export class PeerWire {
+  private readonly wire: Wire
+  private readonly listener: PeerWireListener
+  /** Blocks answered and not yet handed to `output`. */
+  private readonly unsent = new Set<Uint8Array>()
+  private destroyed = false
+
+  constructor (direction: PeerDirection, listener: PeerWireListener) {
+    this.listener = listener
+    this.wire = new Wire(direction === 'incoming' ? 'tcpIncoming' : 'tcpOutgoing')
+    this.listen()
+  }
+
+  /** True while we choke the peer (from the start). */
+  get choking (): boolean {
+    return this.wire.amChoking
+  }
+
+  get peerInterested (): boolean {
+    return this.wire.peerInterested
+  }
+
+  /** BEP 6: both ends offered the fast extension (known once both handshakes are out). */
+  get hasFast (): boolean {
+    return this.wire.hasFast
+  }
+
+  /** Feeds bytes received from the peer. False: pause the socket until `drained` is called. */
+  receive (chunk: Uint8Array, drained: () => void): boolean {
+    if (this.wire.write(chunk)) return true
+    this.wire.once('drain', drained)
+    return false
+  }
+
+  /** Our BEP 3 handshake, offering BEP 6 and BEP 10 (on an incoming connection, after `describe`). */
+  sendHandshake (infoHash: InfoHash, peerId: Buffer): void {
+    this.wire.handshake(infoHash, peerId, { fast: true })
+  }
+
+  /**
+   * Sets what our BEP 10 handshake says. Call it from the listener's `handshake`: the wire sends its
+   * extended handshake with our own handshake (incoming) or right after that call returns (outgoing).
+   */
+  describe (handshake: ExtendedHandshake): void {
+    // ut_metadata writes metadata_size into the extended handshake; aria2 needs it before it asks for the info dictionary.
+    this.wire.use(utMetadata(handshake.infoBytes))
+    Object.assign(this.wire.extendedHandshake, { v: handshake.clientName, reqq: handshake.maxRequests })
+  }
+
+  /** BEP 6 HaveAll; only with the fast extension. */
+  haveAll (): void {
+    this.wire.haveAll()
+  }
+
+  bitfield (bitfield: Uint8Array): void {
+    this.wire.bitfield(bitfield)
+  }
+
+  /** BEP 3 keep-alives, so the peer does not take us for gone. */
+  keepAlive (): void {
+    this.wire.setKeepAlive(true)
+  }
+
+  /** BEP 6: the wire also rejects the peer's pending requests (a plain peer knows they are dropped). */
+  choke (): void {
+    this.wire.choke()
+  }
+
+  unchoke (): void {
+    this.wire.unchoke()
+  }
+
+  /** BEP 6 reject, for a request never given to the session; only with the fast extension. */
+  reject (index: number, offset: number, length: number): void {
+    this.wire.reject(index, offset, length)
+  }
+
+  /**
+   * Sends `block` as the answer to a request. False when the request was cancelled or rejected
+   * meanwhile: the block was not taken. Otherwise it comes out through `output`, once, as this very
+   * buffer, in a later tick (MSE would send a ciphered copy; this wire leaves it off), or back from
+   * `destroy`.
+   */
+  answer (respond: Respond, block: Uint8Array): boolean {
+    const uploaded = this.wire.uploaded
+    this.unsent.add(block)
+    respond(null, block)
+    if (this.wire.uploaded !== uploaded) return true
+    this.unsent.delete(block)
+    return false
+  }
+
+  /** BEP 6: a fast peer hears the request is rejected; a plain one asks again after its own timeout. */
+  refuse (respond: Respond, error: Error): void {
+    respond(error)
+  }
+
+  /** Ends the wire. Returns the blocks answered and never handed to `output`. */
+  destroy (): Uint8Array[] {
+    this.destroyed = true
+    this.wire.destroy()
+    const blocks = [...this.unsent]
+    this.unsent.clear()
+    return blocks
+  }
+
+  private listen (): void {
+    const { wire, listener } = this
+    wire.on('data', (chunk) => listener.output(chunk, this.unsent.delete(chunk)))
+    wire.on('handshake', (infoHash, peerId) => listener.handshake(infoHash as InfoHash, peerId))
+    wire.on('interested', () => listener.interestChanged())
+    wire.on('uninterested', () => listener.interestChanged())
+    wire.on('request', (index, offset, length, respond) => listener.request(index, offset, length, respond))
+    wire.on('cancel', (index, offset, length) => listener.cancel(index, offset, length))
+    wire.on('have-all', () => listener.haveAll())
+    wire.on('bitfield', (bitfield) => listener.bitfield(bitfield.buffer))
+    wire.on('extended', (ext) => { if (ext === 'ut_metadata') listener.metadataMessage() })
+    wire.on('upload', (bytes) => listener.uploaded(bytes))
+    wire.on('finish', () => this.ended())
+    wire.on('error', () => this.ended())
+  }
+
+  private ended (): void {
+    if (!this.destroyed) this.listener.violation()
+  }
+}
