@@ -40,7 +40,7 @@ export async function createTorrent (path: string, options: CreateOptions = {}):
 export async function createTorrentOf (content: Content, options: CreateOptions = {}): Promise<CreatedTorrent> {
   checkOptions(options)
   const pieceLength = options.pieceLength ?? pieceLengthFor(content.totalBytes)
-  const files = content.files.map((file) => ({ path: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs }))
+  const files = content.files.map((file) => ({ path: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }))
   const job = {
     pieceLength,
     ...(options.signal !== undefined && { signal: options.signal }),

@@ -22,8 +22,9 @@ export class MetainfoError extends Error {
   }
 }
 
-export function changedWhileHashing (path: string): MetainfoError {
-  return new MetainfoError('ET_CHANGED', `${path} changed while it was being hashed; try again once it is no longer being written`, { path })
+/** `detail`: how it changed, in the words of `howFileChanged`. */
+export function changedWhileHashing (path: string, detail: string): MetainfoError {
+  return new MetainfoError('ET_CHANGED', `${path} changed while it was being hashed (${detail}); try again once it is no longer being written`, { path })
 }
 
 /** Turns a filesystem error into one a person can act on. */

@@ -1,12 +1,12 @@
 /** What the piece hasher and its hashing threads share about one job. */
+import type { ListedFile } from './file-change.js'
 
 /** Bytes read at once: a power of two, so a unit of work either holds whole pieces or lies inside one. */
 export const CHUNK_BYTES = 1 << 20
 
-export interface HashFile {
+/** A file to hash, as it was listed: it must still be that file (`howFileChanged`) once read. */
+export interface HashFile extends ListedFile {
   readonly path: string
-  readonly size: number
-  readonly mtimeMs: number
 }
 
 /**
@@ -36,8 +36,8 @@ export interface JobMessage {
 export type JobReply =
   | { readonly type: 'done' }
   | { readonly type: 'aborted' }
-  /** The file is not as listed: another size or mtime, or shorter than its size. */
-  | { readonly type: 'changed', readonly path: string }
+  /** The file is not the one listed (`detail` says how), or shorter than its size. */
+  | { readonly type: 'changed', readonly path: string, readonly detail: string }
   /** A system call on the file failed; `code` is its errno name (ENOENT, EIO, …). */
   | { readonly type: 'fs-error', readonly path: string, readonly code: string | undefined, readonly message: string }
 

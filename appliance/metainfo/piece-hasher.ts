@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { changedWhileHashing, fsError, MetainfoError } from './errors.js'
+import { howFileChanged } from './file-change.js'
 import { ABORT, BYTES_HASHED, CONTROL_BYTES, unitBytesFor, type HashFile, type JobMessage, type JobReply } from './hash-protocol.js'
 import { chunkBuffer, hashUnits } from './unit-hasher.js'
 
@@ -123,7 +124,7 @@ export class HashPool {
     const totalBytes = files.reduce((sum, file) => sum + file.size, 0)
     const pieceCount = Math.ceil(totalBytes / pieceLength)
     const job: JobMessage = {
-      files: files.map(({ path, size, mtimeMs }) => ({ path, size, mtimeMs })),
+      files: files.map(({ path, size, mtimeMs, ino }) => ({ path, size, mtimeMs, ino })),
       pieceLength,
       totalBytes,
       control: new SharedArrayBuffer(CONTROL_BYTES),
@@ -160,7 +161,7 @@ type Outcome = JobReply | { readonly type: 'failed', readonly message: string }
 
 /** A thread's failure, as a person should read it. */
 function errorOf (reply: Outcome): MetainfoError {
-  if (reply.type === 'changed') return changedWhileHashing(reply.path)
+  if (reply.type === 'changed') return changedWhileHashing(reply.path, reply.detail)
   if (reply.type === 'fs-error') return fsError(Object.assign(new Error(reply.message), { code: reply.code }), reply.path)
   return new MetainfoError('ET_READ', reply.type === 'failed' ? reply.message : `hashing ended with "${reply.type}"`)
 }
@@ -213,17 +214,17 @@ async function runOn (worker: Worker, job: JobMessage, signal: AbortSignal | und
   })
 }
 
-/** Zero-length files hold no bytes to read, but must still be there, and still empty, once the rest is hashed. */
+/** Zero-length files hold no bytes to read, but must still be there, and still the files listed, once the rest is hashed. */
 async function checkEmptyFiles (files: readonly HashFile[]): Promise<void> {
   for (const file of files) {
     if (file.size !== 0) continue
-    let size: number
+    let change: string | undefined
     try {
-      size = (await stat(file.path)).size
+      change = howFileChanged(file, await stat(file.path))
     } catch (error) {
       throw fsError(error, file.path)
     }
-    if (size !== 0) throw changedWhileHashing(file.path)
+    if (change !== undefined) throw changedWhileHashing(file.path, change)
   }
 }
 

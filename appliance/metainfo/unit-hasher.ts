@@ -1,5 +1,6 @@
 import { createHash, hash as digestOf } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { howFileChanged } from './file-change.js'
 import { ABORT, BYTES_HASHED, CHUNK_BYTES, NEXT_UNIT, unitBytesFor, type HashFile, type JobMessage, type JobReply } from './hash-protocol.js'
 
 /*
@@ -127,8 +128,9 @@ class UnitHasher {
 }
 
 /**
- * Reads `target.length` bytes of `file` from `offset`. The size and mtime are checked after the read:
- * one check covers a change before it (the listing's values differ) and during it (the mtime moves).
+ * Reads `target.length` bytes of `file` from `offset`. Whether it is still the file listed is checked
+ * after the read: one check covers a change before it (the listing's values differ) and during it
+ * (the mtime moves).
  */
 function readExactly (file: HashFile, offset: number, target: Uint8Array): void {
   let fd: number
@@ -141,11 +143,11 @@ function readExactly (file: HashFile, offset: number, target: Uint8Array): void 
     let filled = 0
     while (filled < target.length) {
       const read = readSync(fd, target, filled, target.length - filled, offset + filled)
-      if (read === 0) throw new Stop({ type: 'changed', path: file.path })
+      if (read === 0) throw new Stop({ type: 'changed', path: file.path, detail: 'it came up short while being read' })
       filled += read
     }
-    const stats = fstatSync(fd)
-    if (stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) throw new Stop({ type: 'changed', path: file.path })
+    const change = howFileChanged(file, fstatSync(fd))
+    if (change !== undefined) throw new Stop({ type: 'changed', path: file.path, detail: change })
   } catch (error) {
     throw error instanceof Stop ? error : fsFailure(error, file)
   } finally {

@@ -1,10 +1,11 @@
 import { open } from 'node:fs/promises'
 import type { PublishedFile } from '../catalog/catalog.js'
+import { howFileChanged, type FileStats } from '../metainfo/file-change.js'
 import { SeederError, TRANSIENT_ERRNO_CODES } from './errors.js'
 
 /** The part of `fs.promises.FileHandle` the seeder reads with; tests inject failing fakes. */
 export interface ContentFile {
-  stat (): Promise<{ readonly size: number, readonly mtimeMs: number, readonly ino: number }>
+  stat (): Promise<FileStats>
   read (buffer: Buffer, offset: number, length: number, position: number): Promise<{ readonly bytesRead: number }>
   close (): Promise<void>
 }
@@ -21,9 +22,9 @@ interface Entry {
 }
 
 /**
- * A small pool of open files, least recently used closed first. A file is only read while its size
- * and mtime are those it was hashed with: checked when it is opened and again after every read, so no
- * byte of a changed file goes out as the old torrent's content.
+ * A small pool of open files, least recently used closed first. A file is only read while it is the
+ * one hashed (`howFileChanged`): checked when it is opened and again after every read, so no byte of
+ * a changed file goes out as the old torrent's content.
  */
 export class FileHandleCache {
   private readonly maxOpen: number
@@ -51,7 +52,7 @@ export class FileHandleCache {
       let done = 0
       while (done < length) {
         const { bytesRead } = await handle.read(buffer, offset + done, length - done, position + done)
-        if (bytesRead === 0) throw changed(file, 'it is shorter than when it was hashed')
+        if (bytesRead === 0) throw changed(file, 'it came up short while being read')
         done += bytesRead
       }
       await checkUnchanged(handle, file)
@@ -127,14 +128,12 @@ export class FileHandleCache {
 }
 
 async function checkUnchanged (handle: ContentFile, file: PublishedFile): Promise<void> {
-  const stats = await handle.stat()
-  if (stats.size !== file.size) throw changed(file, `its size is ${stats.size} bytes, not ${file.size}`)
-  if (stats.mtimeMs !== file.mtimeMs) throw changed(file, 'it was modified after it was hashed')
-  if (stats.ino !== file.ino) throw changed(file, 'another file took its place after it was hashed')
+  const change = howFileChanged(file, await handle.stat())
+  if (change !== undefined) throw changed(file, change)
 }
 
 function changed (file: PublishedFile, detail: string): SeederError {
-  return new SeederError('ET_FILE_CHANGED', `${file.absolutePath} changed: ${detail}; republish it`, { path: file.absolutePath })
+  return new SeederError('ET_FILE_CHANGED', `${file.absolutePath} changed after it was hashed: ${detail}; republish it`, { path: file.absolutePath })
 }
 
 function asTorrentError (error: unknown, path: string): SeederError {

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Catalog, PublishedFile } from '../catalog/catalog.js'
+import { howFileChanged, type FileStats } from '../metainfo/file-change.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { answerRange } from './byte-range.js'
 import { WebError } from './errors.js'
@@ -12,7 +13,7 @@ import { findWebSeedFile, parseWebSeedPath } from './web-seed-path.js'
 
 /** A published file opened for serving; `fs.promises.FileHandle` is one. */
 export interface WebSeedFile {
-  stat (): Promise<{ readonly size: number, readonly mtimeMs: number, readonly ino: number }>
+  stat (): Promise<FileStats>
   createReadStream (options: { start: number, end: number, highWaterMark: number, autoClose: false }): Readable
   close (): Promise<void>
 }
@@ -69,8 +70,8 @@ export function webSeedUrl (baseUrl: string, infoHash: string): string {
 /**
  * BEP 19 web seed: serves the Catalog's files over HTTP at `/webseed/<infohash>/<name>[/<path...>]`,
  * with GET, HEAD and single byte ranges. A request names a file only by exact match against the
- * torrent's file list. Each response opens the file, checks its size and mtime against what was
- * hashed (a changed file is never served), and streams from that same handle in bounded chunks; a
+ * torrent's file list. Each response opens the file, checks that it is the one hashed
+ * (`howFileChanged`: a changed file is never served), and streams from that same handle in bounded chunks; a
  * read error midway (a drive pulled) cuts that response and nothing else.
  */
 export class WebSeed extends EventEmitter<WebSeedEvents> {
@@ -140,8 +141,9 @@ export class WebSeed extends EventEmitter<WebSeedEvents> {
       sendUnavailable(res, problem)
       return 0
     }
-    if (stat.size !== published.size || stat.mtimeMs !== published.mtimeMs || stat.ino !== published.ino) {
-      report(new WebError('ET_FILE_CHANGED', `${published.absolutePath} changed since it was hashed (size ${published.size} → ${stat.size}, mtime ${published.mtimeMs} → ${stat.mtimeMs}, inode ${published.ino} → ${stat.ino}); it is not served until republished`, { path: published.absolutePath }))
+    const change = howFileChanged(published, stat)
+    if (change !== undefined) {
+      report(new WebError('ET_FILE_CHANGED', `${published.absolutePath} changed after it was hashed: ${change}; it is not served until republished`, { path: published.absolutePath }))
       sendStatus(res, 503)
       return 0
     }

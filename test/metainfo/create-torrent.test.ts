@@ -1,7 +1,9 @@
-import { truncateSync, utimesSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { renameSync, truncateSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
-import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
+import { listContent } from '../../appliance/metainfo/content.js'
+import { createTorrent, createTorrentOf } from '../../appliance/metainfo/create-torrent.js'
 import { MetainfoError } from '../../appliance/metainfo/errors.js'
 import { encodeTorrent, parseTorrent } from '../../appliance/metainfo/metainfo.js'
 import { pieceLengthFor } from '../../appliance/metainfo/piece-length.js'
@@ -132,3 +134,16 @@ for (const [description, change] of Object.entries(changes)) {
     t.deepEqual(await openDescriptors(process.pid, join(root, 'big.img')), [], 'the file is still open after the promise settled')
   })
 }
+
+test('a file replaced by another of the same size and mtime between listing and hashing is ET_CHANGED: its inode is not the one listed', async (t) => {
+  const base = tempDir(t)
+  const root = join(base, 'content')
+  writeTree(base, { 'content/a.bin': 100_000, 'content/b.bin': 50_000, 'other.bin': 100_000 })
+  const content = await listContent(root)
+  const path = join(root, 'a.bin')
+  execFileSync('touch', ['-r', path, join(base, 'other.bin')]) // the mtime to the nanosecond, which utimes cannot set
+  renameSync(join(base, 'other.bin'), path)
+  const error = await t.throwsAsync(createTorrentOf(content, { threads: 1 }), { instanceOf: MetainfoError })
+  t.is(error?.code, 'ET_CHANGED')
+  t.is(error?.path, path)
+})
