@@ -6,7 +6,6 @@
  * Usage: node dist/scripts/bench-create.js [--threads N] [--runs N] [--quick] [--cli PATH]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createCipheriv } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, open, rm, truncate, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
@@ -14,6 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent } from '../appliance/metainfo/metainfo.js'
+import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -144,37 +144,6 @@ async function capture (command: string, args: readonly string[]): Promise<strin
 
 // ---------------------------------------------------------------- content
 
-/** Deterministic bytes that look random (an AES-128-CTR keystream): no tool gains from repeated or compressible data. */
-function keystream (seed: number): (length: number) => Buffer {
-  const iv = Buffer.alloc(16)
-  iv.writeUInt32BE(seed)
-  const cipher = createCipheriv('aes-128-ctr', Buffer.from('evertorrent-benc'), iv)
-  const zeros = Buffer.alloc(8 * MiB)
-  return (length) => cipher.update(zeros.subarray(0, length))
-}
-
-async function writeRandomFile (path: string, bytes: number): Promise<void> {
-  const next = keystream(0)
-  const file = await open(path, 'w')
-  try {
-    for (let written = 0; written < bytes; written += 8 * MiB) await file.write(next(Math.min(8 * MiB, bytes - written)))
-  } finally {
-    await file.close()
-  }
-}
-
-/** A seeded PRNG (mulberry32) for the file sizes. */
-function prng (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
-
 function smallFilePath (root: string, index: number): string {
   return join(root, `dir-${String(Math.floor(index / 100)).padStart(3, '0')}`, `file-${String(index).padStart(5, '0')}.bin`)
 }
@@ -186,8 +155,8 @@ function smallFilePath (root: string, index: number): string {
  * infohashes must agree.
  */
 async function writeSmallFiles (root: string, count: number): Promise<number> {
-  const random = prng(5000)
-  const next = keystream(1)
+  const random = seededRandom(5000)
+  const next = pseudoRandomStream('bench-create: small files')
   let total = 0
   for (let index = 0; index < count; index++) {
     const path = smallFilePath(root, index)
@@ -279,7 +248,8 @@ async function runAll (settings: Settings, work: string): Promise<Results> {
 
   progress(`writing a ${size(sizes.file)} file and ${sizes.fileCount} small files in ${work}`)
   const file: Content = { label: 'one file, random data', path: join(work, 'random.bin'), bytes: sizes.file, pieceLength: MiB }
-  await writeRandomFile(file.path, file.bytes)
+  // Incompressible: no tool gains from repeated data.
+  await writePseudoRandomFile(file.path, file.bytes, 'bench-create: one file')
   const folderPath = join(work, 'small-files')
   const folderBytes = await writeSmallFiles(folderPath, sizes.fileCount)
   const folder: Content = { label: `${sizes.fileCount.toLocaleString('en-US')} files of 1–64 KiB`, path: folderPath, bytes: folderBytes, pieceLength: 64 * KiB }

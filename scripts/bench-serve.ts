@@ -17,15 +17,16 @@
  *
  * Usage: node dist/scripts/bench-serve.js [--quick] [--runs N] [--torrent-stream DIR | --no-torrent-stream] [--cli PATH]
  */
-import { createHash, createCipheriv } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
+import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
 import { cpuSecondsOf, killAllChildren, memoryOf, resetPeak, spawnTracked, exitOf } from './bench-serve-processes.js'
 import { announceProbe, handshakeProbe, startNeutralTracker } from './bench-serve-probes.js'
 import { nextLoopbackAddress, ServeSeeder, serviceProcess, startAria2, TorrentStreamSeeder, TransmissionSeeder, type LogLine, type ServeOptions, type ServePorts } from './bench-serve-seeders.js'
@@ -149,36 +150,6 @@ interface Results {
 
 // ---------------------------------------------------------------- content
 
-/** Deterministic bytes that look random (an AES-128-CTR keystream): nothing gains from repeated data. */
-function keystream (seed: number): (length: number) => Buffer {
-  const iv = Buffer.alloc(16)
-  iv.writeUInt32BE(seed)
-  const cipher = createCipheriv('aes-128-ctr', Buffer.from('evertorrent-benc'), iv)
-  return (length) => cipher.update(Buffer.alloc(length))
-}
-
-async function writeRandomFile (path: string, bytes: number, seed: number): Promise<void> {
-  const next = keystream(seed)
-  const file = await open(path, 'w')
-  try {
-    for (let written = 0; written < bytes; written += 8 * MiB) await file.write(next(Math.min(8 * MiB, bytes - written)))
-  } finally {
-    await file.close()
-  }
-}
-
-/** A seeded PRNG (mulberry32) for the item sizes. */
-function prng (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
-
 const itemName = (index: number): string => `item-${String(index).padStart(4, '0')}.bin`
 /** Sorts after every `item-NNNN.bin`, so it is published last. */
 const SHARED_NAME = 'shared.bin'
@@ -186,15 +157,15 @@ const SHARED_NAME = 'shared.bin'
 /** `count - 1` items of 256 KiB–1 MiB and one shared item; returns the total size. */
 async function writeManyItems (library: string, count: number, sharedBytes: number): Promise<number> {
   await mkdir(library, { recursive: true })
-  const random = prng(1000)
-  const next = keystream(2)
+  const random = seededRandom(1000)
+  const next = pseudoRandomStream('bench-serve: items')
   let total = 0
   for (let index = 0; index < count - 1; index++) {
     const bytes = 256 * KiB + Math.floor(random() * (768 * KiB + 1))
     await writeFile(join(library, itemName(index)), next(bytes))
     total += bytes
   }
-  await writeRandomFile(join(library, SHARED_NAME), sharedBytes, 3)
+  await writePseudoRandomFile(join(library, SHARED_NAME), sharedBytes, 'bench-serve: shared item')
   return total + sharedBytes
 }
 
@@ -541,7 +512,7 @@ async function runAll (settings: Settings, work: string, downloads: string): Pro
 
   progress(`writing a ${size(settings.bigBytes)} item and ${settings.itemCount} items in ${work}`)
   await mkdir(join(work, 'big-library'), { recursive: true })
-  await writeRandomFile(join(work, 'big-library', 'big.bin'), settings.bigBytes, 1)
+  await writePseudoRandomFile(join(work, 'big-library', 'big.bin'), settings.bigBytes, 'bench-serve: big item')
   const manyLibrary = join(work, 'many-library')
   const manyBytes = await writeManyItems(manyLibrary, settings.itemCount, settings.sharedBytes)
 

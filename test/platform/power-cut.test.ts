@@ -8,7 +8,7 @@ import { scanContent } from '../../appliance/metainfo/content.js'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
 import { parseTorrent } from '../../appliance/metainfo/metainfo.js'
 import { HashPool } from '../../appliance/metainfo/piece-hasher.js'
-import { pseudoRandomBytes } from '../helpers/content.js'
+import { pseudoRandomBytes, seededRandom } from '../helpers/content.js'
 import { ServeProcess } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -18,18 +18,6 @@ import { tempDir } from '../helpers/temp-dir.js'
 const ITEMS = 40
 const ROUNDS = 8
 const CHANGED_PER_ROUND = 5
-
-/** mulberry32: the same kill moments and the same changes on every run. */
-function random (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = state
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const itemName = (index: number): string => `item-${String(index).padStart(2, '0')}.bin`
 const HEX40 = /^[0-9a-f]{40}$/
@@ -79,7 +67,7 @@ test('SIGKILL at random moments while serve publishes and rewrites its state: ev
   const library = join(root, 'library')
   const stateDir = join(root, 'state')
   mkdirSync(library)
-  const next = random(20240611)
+  const next = seededRandom(20240611) // the same kill moments and the same changes on every run
   const expected = new Map<string, string>()
   const pool = new HashPool(1)
   t.teardown(async () => await pool.close())
