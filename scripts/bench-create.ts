@@ -5,7 +5,6 @@
  *
  * Usage: node dist/scripts/bench-create.js [--threads N] [--runs N] [--quick] [--cli PATH]
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, open, rm, truncate, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
@@ -13,7 +12,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent } from '../appliance/metainfo/metainfo.js'
+import { killAllChildren } from '../test/helpers/child-process.js'
 import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
+import { run, runOk } from '../test/helpers/run.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -108,38 +109,18 @@ const TOOLS: readonly Tool[] = [
 
 // ---------------------------------------------------------------- child processes
 
-/** The command under way, in a process group of its own, killed if the benchmark is interrupted. */
-let running: ChildProcess | undefined
-
-async function spawnCollecting (command: string, args: readonly string[], collectStderr: boolean): Promise<{ exitCode: number | null, output: string }> {
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', collectStderr ? 'pipe' : 'inherit'] })
-  running = child
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => { output += text })
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => { output += text })
-  try {
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject)
-      child.once('close', resolve)
-    })
-    return { exitCode, output }
-  } finally {
-    running = undefined
-  }
-}
-
+/** Each in a process group of its own, so that an interrupted benchmark kills the measured command under Python and GNU time too. */
 async function measure (argv: readonly string[]): Promise<Measurement> {
-  const { exitCode, output } = await spawnCollecting(PYTHON, ['-c', MEASURE_PY, ...argv], false)
-  if (exitCode !== 0) throw new Error(`${PYTHON} could not measure ${argv.join(' ')} (exit code ${exitCode})`)
-  const result = JSON.parse(output) as Measurement & { exitCode: number, stderr: string }
+  const { exitCode, stdout, stderr } = await run(PYTHON, ['-c', MEASURE_PY, ...argv], { detached: true })
+  if (exitCode !== 0) throw new Error(`${PYTHON} could not measure ${argv.join(' ')} (exit code ${exitCode}):\n${stderr}`)
+  const result = JSON.parse(stdout) as Measurement & { exitCode: number, stderr: string }
   if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} failed with exit code ${result.exitCode}:\n${result.stderr}`)
   return result
 }
 
 async function capture (command: string, args: readonly string[]): Promise<string> {
-  const { exitCode, output } = await spawnCollecting(command, args, true)
-  if (exitCode !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit code ${exitCode}):\n${output}`)
-  return output
+  const { stdout, stderr } = await runOk(command, args, { detached: true })
+  return stdout + stderr
 }
 
 // ---------------------------------------------------------------- content
@@ -467,7 +448,7 @@ async function main (): Promise<number> {
   await checkPrerequisites(settings)
   const work = mkdtempSync(join(tmpdir(), 'evertorrent-bench-'))
   const interrupt = (signal: NodeJS.Signals): void => {
-    if (running?.pid !== undefined) process.kill(-running.pid, 'SIGKILL')
+    killAllChildren()
     rmSync(work, { recursive: true, force: true })
     progress(`interrupted by ${signal}; removed ${work}`)
     process.exit(130)

@@ -1,11 +1,9 @@
 /**
- * What bench-serve asks of a seeder from the outside: a BEP 3 handshake on its peer port, an HTTP
- * announce to a tracker, and a neutral tracker (bittorrent-tracker's Server) for seeders that are not
- * evertorrent. Everything binds and connects to 127.0.0.1 only.
+ * What bench-serve asks of a seeder from the outside: a BEP 3 handshake on its peer port, and an
+ * HTTP announce to a tracker. Everything connects to 127.0.0.1 only.
  */
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import bencode from 'bencode'
 
 const PROTOCOL = Buffer.from('\x13BitTorrent protocol', 'latin1')
@@ -115,49 +113,4 @@ const PROBE_PEER_ID = Buffer.from(`-BS0001-${randomBytes(6).toString('hex')}`, '
 
 function percentEncode (bytes: Buffer): string {
   return [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
-}
-
-/** The part of bittorrent-tracker's Server used here (the project's types declare only what appliance/ uses). */
-interface TrackerServer {
-  readonly http: { address (): { port: number } }
-  listen (port: number, hostname: string): void
-  close (callback: () => void): void
-  on (event: 'error' | 'warning', listener: (error: Error) => void): void
-}
-
-export interface NeutralTracker {
-  readonly announceUrl: string
-  close (): Promise<void>
-}
-
-/**
- * An HTTP tracker on 127.0.0.1 that knows no seeder of its own, for seeders other than evertorrent
- * (whose tracker always hands out the everseed). One per seeder, so each swarm holds one seeder only.
- */
-export async function startNeutralTracker (): Promise<NeutralTracker> {
-  // A computed specifier keeps tsc from reading the project's declarations, which leave out listen().
-  const moduleName = 'bittorrent-tracker'
-  const { Server } = await import(moduleName) as { Server: new (options: object) => TrackerServer }
-  const server = new Server({ http: true, udp: false, ws: false, stats: false })
-  server.on('error', () => {})
-  server.on('warning', () => {})
-  const listening = once(server as unknown as NodeJS.EventEmitter, 'listening')
-  server.listen(0, '127.0.0.1')
-  await listening
-  return {
-    announceUrl: `http://127.0.0.1:${server.http.address().port}/announce`,
-    close: async () => await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago, for programs that cannot report the one they picked. */
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  if (address === null || typeof address === 'string') throw new Error('no TCP address')
-  return address.port
 }

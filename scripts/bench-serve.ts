@@ -17,8 +17,7 @@
  *
  * Usage: node dist/scripts/bench-serve.js [--quick] [--runs N] [--torrent-stream DIR | --no-torrent-stream] [--cli PATH]
  */
-import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
@@ -27,9 +26,18 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
-import { cpuSecondsOf, killAllChildren, memoryOf, resetPeak, spawnTracked, exitOf } from './bench-serve-processes.js'
-import { announceProbe, handshakeProbe, startNeutralTracker } from './bench-serve-probes.js'
-import { nextLoopbackAddress, ServeSeeder, serviceProcess, startAria2, TorrentStreamSeeder, TransmissionSeeder, type LogLine, type ServeOptions, type ServePorts } from './bench-serve-seeders.js'
+import { killAllChildren } from '../test/helpers/child-process.js'
+import { cpuSecondsOf, memoryOf, resetPeak } from '../test/helpers/proc.js'
+import { runOk } from '../test/helpers/run.js'
+import { serviceProcess, type LogLine, type ServePorts, type ServeProcess } from '../test/helpers/serve-process.js'
+import { aria2Downloader } from '../test/interop/clients/aria2.js'
+import { sha256File } from '../test/interop/clients/sha256-tree.js'
+import { startStandInTracker } from '../test/interop/clients/stand-in-tracker.js'
+import { transmissionDownloader } from '../test/interop/clients/transmission.js'
+import { announceProbe, handshakeProbe } from './bench-serve-probes.js'
+import {
+  addAndVerify, downloadWithAria2, nextLoopbackAddress, problemsOf, publishedLines, startServe, startTransmission, TorrentStreamSeeder, type BenchServeOptions
+} from './bench-serve-seeders.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -169,12 +177,6 @@ async function writeManyItems (library: string, count: number, sharedBytes: numb
   return total + sharedBytes
 }
 
-async function sha256Of (path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
 /**
  * A copy of the .torrent at `source` without web seeds, announcing to `announceUrl` only if given (else
  * to the trackers it names), so that a client reaches one seeder only; resolves with the copy's path.
@@ -187,8 +189,8 @@ async function retargeted (source: string, target: string, announceUrl?: string)
 
 // ---------------------------------------------------------------- 1. throughput
 
-function serveOptions (settings: Settings, library: string, stateDir: string, ports?: ServePorts): ServeOptions {
-  return { cli: settings.cli, libraries: [library], stateDir, seederConfig: `max_requests_per_peer = ${settings.maxRequests}\n`, ...(ports !== undefined && { ports }) }
+function serveOptions (settings: Settings, library: string, stateDir: string, ports?: ServePorts): BenchServeOptions {
+  return { cli: settings.cli, libraries: [library], stateDir, maxRequests: settings.maxRequests, ...(ports !== undefined && { ports }) }
 }
 
 interface SeederUnderTest {
@@ -209,7 +211,7 @@ async function downloadOnce (seeder: SeederUnderTest, round: number, bytes: numb
   const dir = join(downloads, `${seeder.name}-${round}`)
   const peakReset = resetPeak(seeder.pid)
   const cpuBefore = cpuSecondsOf(seeder.pid)
-  const run = await startAria2({ torrents: [seeder.torrent], dir, address: nextLoopbackAddress(), timeoutMs: 300_000 })
+  const run = await downloadWithAria2({ torrents: [seeder.torrent], dir, address: nextLoopbackAddress(), timeoutMs: 300_000 })
   let exited = false
   void run.exit.then(() => { exited = true })
   let firstDataAt: number | undefined
@@ -221,7 +223,7 @@ async function downloadOnce (seeder: SeederUnderTest, round: number, bytes: numb
   const exit = await run.exit
   const memory = memoryOf(seeder.pid)
   const cpuSeconds = cpuSecondsOf(seeder.pid) - cpuBefore
-  if (exit.code !== 0) throw new Error(`aria2c from ${seeder.name} exited with ${exit.code ?? exit.signal}:\n${run.output()}`)
+  if (exit.code !== 0) throw new Error(`aria2c from ${seeder.name} exited with ${exit.code ?? exit.signal}:\n${run.child.logTail()}`)
   const size = (await stat(join(dir, fileName))).size
   if (size !== bytes) throw new Error(`aria2c from ${seeder.name} wrote ${size} bytes, not ${bytes}`)
   await rm(dir, { recursive: true, force: true })
@@ -252,34 +254,34 @@ async function throughput (settings: Settings, work: string, downloads: string, 
   const stops: Array<() => Promise<unknown>> = []
   try {
     const stateDir = join(work, 'state-big')
-    const hashing = await ServeSeeder.start(serveOptions(settings, library, stateDir))
+    const hashing = await startServe(serveOptions(settings, library, stateDir))
     progress(`evertorrent serve: hashing the ${size(settings.bigBytes)} item`)
-    const [published] = await hashing.published(1, 300_000).finally(async () => await hashing.stop())
+    const [published] = await publishedLines(hashing, 1, 300_000).finally(async () => await hashing.stop())
     const source = published!.line.torrent!
     const infoHash = published!.line.infohash!
     const bigHashMs = published!.ms - hashing.readyMs
     // Downloads from a restarted process, as on a box that has been running: right after hashing,
     // the hashing threads live on for their idle timeout (10 s), and the hasher is measured apart.
-    const serve = await ServeSeeder.start(serveOptions(settings, library, stateDir, hashing.ports))
+    const serve = await startServe(serveOptions(settings, library, stateDir, hashing.ports))
     stops.push(async () => await serve.stop())
-    await serve.published(1, 60_000)
+    await publishedLines(serve, 1, 60_000)
     const seeders: SeederUnderTest[] = [{
       name: 'evertorrent', pid: serve.pid, torrent: await retargeted(source, join(torrents, 'evertorrent.torrent')), infoHash, announceUrl: serve.announceUrl, peerPort: serve.peerPort
     }]
 
-    const transmissionTracker = await startNeutralTracker()
+    const transmissionTracker = await startStandInTracker()
     stops.push(async () => await transmissionTracker.close())
-    const transmission = await TransmissionSeeder.start(join(work, 'transmission'))
+    const transmission = await startTransmission(join(work, 'transmission'), library)
     stops.push(async () => await transmission.stop())
     const transmissionTorrent = await retargeted(source, join(torrents, 'transmission.torrent'), transmissionTracker.announceUrl)
     progress('transmission-daemon: verifying the item')
-    const transmissionVerifyMs = await transmission.addAndVerify(transmissionTorrent, library, 300_000)
-    seeders.push({ name: 'transmission', pid: transmission.pid, torrent: transmissionTorrent, infoHash, announceUrl: transmissionTracker.announceUrl, peerPort: transmission.peerPort })
+    const transmissionVerifyMs = await addAndVerify(transmission, transmissionTorrent, library, 300_000)
+    seeders.push({ name: 'transmission', pid: transmission.process.pid, torrent: transmissionTorrent, infoHash, announceUrl: transmissionTracker.announceUrl, peerPort: transmission.peerPort })
 
     let torrentStream: TorrentStreamSeeder | undefined
     let torrentStreamVerifyMs: number | undefined
     if (settings.torrentStream !== undefined) {
-      const tracker = await startNeutralTracker()
+      const tracker = await startStandInTracker()
       stops.push(async () => await tracker.close())
       torrentStream = await TorrentStreamSeeder.start({ module: settings.torrentStream, torrents: [{ torrent: source, dir: library }], workDir: work, announceUrl: tracker.announceUrl, verify: true })
       const seeder = torrentStream
@@ -303,7 +305,7 @@ async function throughput (settings: Settings, work: string, downloads: string, 
       }
     }
     problems.push(...(torrentStream?.errors().map((error) => `torrent-stream: ${error}`) ?? []))
-    problems.push(...serve.problems().map((line) => `evertorrent (big item): ${line.msg} ${line.error ?? ''}`))
+    problems.push(...problemsOf(serve).map((line) => `evertorrent (big item): ${line.msg} ${line.error ?? ''}`))
     return { bigHashMs, transmissionVerifyMs, torrentStreamVerifyMs, downloads: downloadRuns }
   } finally {
     for (const stop of stops.reverse()) await stop()
@@ -322,16 +324,16 @@ interface FirstPublish {
 }
 
 async function firstPublish (settings: Settings, library: string, stateDir: string, problems: string[]): Promise<FirstPublish> {
-  const serve = await ServeSeeder.start(serveOptions(settings, library, stateDir))
+  const serve = await startServe(serveOptions(settings, library, stateDir))
   try {
     progress(`evertorrent serve: first publish of ${settings.itemCount} items`)
-    const published = await serve.published(settings.itemCount, 600_000)
+    const published = await publishedLines(serve, settings.itemCount, 600_000)
     const lastMs = published.at(-1)!.ms
     const notHashed = published.filter((entry) => entry.line.resumed !== 'false')
     if (notHashed.length > 0) problems.push(`first publish: ${notHashed.length} items were not hashed (resumed=true)`)
     const peakBytes = memoryOf(serve.pid).peakBytes
     progress(`published ${settings.itemCount} items in ${(lastMs / 1000).toFixed(2)} s from spawn; peak RSS ${mb(peakBytes)} MB`)
-    problems.push(...serve.problems().map((line) => `evertorrent (first publish): ${line.msg} ${line.error ?? ''}`))
+    problems.push(...problemsOf(serve).map((line) => `evertorrent (first publish): ${line.msg} ${line.error ?? ''}`))
     return { readyMs: serve.readyMs, lastMs, peakBytes, published: published.map((entry) => entry.line), ports: serve.ports }
   } finally {
     await serve.stop()
@@ -340,11 +342,11 @@ async function firstPublish (settings: Settings, library: string, stateDir: stri
 
 /** A restart on the state of the first publish, then the crowd once every item is resumed. */
 async function crowdAfterRestart (settings: Settings, library: string, stateDir: string, ports: ServePorts, work: string, downloads: string, problems: string[]): Promise<CrowdResult> {
-  const serve = await ServeSeeder.start(serveOptions(settings, library, stateDir, ports))
+  const serve = await startServe(serveOptions(settings, library, stateDir, ports))
   try {
-    const published = await serve.published(settings.itemCount, 120_000)
+    const published = await publishedLines(serve, settings.itemCount, 120_000)
     const crowd = await downloadCrowd(settings, serve, published.map((entry) => entry.line), library, work, downloads)
-    problems.push(...serve.problems().map((line) => `evertorrent (crowd): ${line.msg} ${line.error ?? ''}`))
+    problems.push(...problemsOf(serve).map((line) => `evertorrent (crowd): ${line.msg} ${line.error ?? ''}`))
     return crowd
   } finally {
     await serve.stop()
@@ -352,7 +354,7 @@ async function crowdAfterRestart (settings: Settings, library: string, stateDir:
 }
 
 /** `peers` aria2c processes at once, each downloading the shared item and `itemsPerPeer` small items of its own. */
-async function downloadCrowd (settings: Settings, serve: ServeSeeder, published: readonly LogLine[], library: string, work: string, downloads: string): Promise<CrowdResult> {
+async function downloadCrowd (settings: Settings, serve: ServeProcess, published: readonly LogLine[], library: string, work: string, downloads: string): Promise<CrowdResult> {
   const torrents = join(work, 'crowd-torrents')
   await mkdir(torrents, { recursive: true })
   const copy = async (line: LogLine): Promise<string> => await retargeted(line.torrent!, join(torrents, `${line.infohash!}.torrent`))
@@ -374,13 +376,13 @@ async function downloadCrowd (settings: Settings, serve: ServeSeeder, published:
   const peakReset = resetPeak(serve.pid)
   const cpuBefore = cpuSecondsOf(serve.pid)
   const started = performance.now()
-  const runs = await Promise.all(plans.map(async (plan) => await startAria2({ torrents: plan.torrents, dir: plan.dir, address: nextLoopbackAddress(), timeoutMs: 300_000 })))
+  const runs = await Promise.all(plans.map(async (plan) => await downloadWithAria2({ torrents: plan.torrents, dir: plan.dir, address: nextLoopbackAddress(), timeoutMs: 300_000 })))
   const exits = await Promise.all(runs.map(async (run) => await run.exit))
   const seconds = (Math.max(...exits.map((exit) => exit.at)) - started) / 1000
   const memory = memoryOf(serve.pid)
   const cpuSeconds = cpuSecondsOf(serve.pid) - cpuBefore
   if (!peakReset) progress('warning: cannot reset the peak RSS of evertorrent; its lifetime peak is reported')
-  const failures = exits.flatMap((exit, index) => exit.code === 0 ? [] : [`peer ${index}: aria2c exited with ${exit.code ?? exit.signal}: ${runs[index]!.output().slice(-500)}`])
+  const failures = exits.flatMap((exit, index) => exit.code === 0 ? [] : [`peer ${index}: aria2c exited with ${exit.code ?? exit.signal}: ${runs[index]!.child.logTail().slice(-500)}`])
 
   progress('checking sha256 of every downloaded file')
   const expected = new Map<string, string>()
@@ -388,8 +390,8 @@ async function downloadCrowd (settings: Settings, serve: ServeSeeder, published:
   let filesChecked = 0
   for (const plan of plans) {
     for (const name of plan.names) {
-      if (!expected.has(name)) expected.set(name, await sha256Of(join(library, name)))
-      const got = await sha256Of(join(plan.dir, name)).catch(() => 'missing')
+      if (!expected.has(name)) expected.set(name, await sha256File(join(library, name)))
+      const got = await sha256File(join(plan.dir, name)).catch(() => 'missing')
       filesChecked++
       if (got !== expected.get(name)) mismatches.push(`${plan.dir}/${name}: ${got}`)
     }
@@ -418,7 +420,7 @@ interface LastItem {
 
 /** On the ports of the first run, as an appliance restarts: its torrents name them, so none is rewritten. */
 async function restartOnce (settings: Settings, library: string, stateDir: string, ports: ServePorts, last: LastItem, problems: string[]): Promise<RestartRun> {
-  const serve = await ServeSeeder.start(serveOptions(settings, library, stateDir, ports))
+  const serve = await startServe(serveOptions(settings, library, stateDir, ports))
   try {
     const probing = (async () => {
       await waitUntil(async () => (await announceProbe(serve.announceUrl, last.infoHash)).peers.includes(`127.0.0.1:${serve.peerPort}`), 60_000, 10)
@@ -430,10 +432,10 @@ async function restartOnce (settings: Settings, library: string, stateDir: strin
       }, 60_000, 10)
       return { announcedMs, servingMs: performance.now() - serve.spawnedAt }
     })()
-    const published = await serve.published(settings.itemCount, 120_000)
+    const published = await publishedLines(serve, settings.itemCount, 120_000)
     const { announcedMs, servingMs } = await probing
     const memory = memoryOf(serve.pid)
-    problems.push(...serve.problems().map((line) => `evertorrent (restart): ${line.msg} ${line.error ?? ''}`))
+    problems.push(...problemsOf(serve).map((line) => `evertorrent (restart): ${line.msg} ${line.error ?? ''}`))
     return {
       readyMs: serve.readyMs,
       lastPublishedMs: published.at(-1)!.ms,
@@ -452,7 +454,7 @@ async function restartOnce (settings: Settings, library: string, stateDir: strin
 
 async function torrentStreamMany (module: string, library: string, published: readonly LogLine[], last: LastItem, work: string): Promise<Omit<TorrentStreamResults, 'version' | 'bigVerifyMs'>> {
   const torrents = published.map((line) => ({ torrent: line.torrent!, dir: library }))
-  const tracker = await startNeutralTracker()
+  const tracker = await startStandInTracker()
   const errors: string[] = []
   try {
     progress(`torrent-stream: starting with ${torrents.length} torrents (it verifies every piece)`)
@@ -561,18 +563,10 @@ async function runAll (settings: Settings, work: string, downloads: string): Pro
 }
 
 async function toolVersions (settings: Settings): Promise<Record<string, string>> {
-  const firstLine = async (command: string, args: string[]): Promise<string> => {
-    const child = spawnTracked(command, args)
-    let output = ''
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => { output += text })
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => { output += text })
-    await exitOf(child)
-    return output.split('\n')[0]!.trim()
-  }
   const versions: Record<string, string> = {
-    evertorrent: await firstLine(process.execPath, [settings.cli, '--version']),
-    aria2c: (await firstLine('aria2c', ['--version'])).replace(/^aria2 version /, ''),
-    transmission: (await firstLine('transmission-daemon', ['--version'])).replace(/^transmission-daemon /, '').replace(/ \(.*$/, '')
+    evertorrent: (await runOk(process.execPath, [settings.cli, '--version'])).stdout.split('\n')[0]!.trim(),
+    aria2c: (await aria2Downloader.version()).replace(/^aria2 /, ''),
+    transmission: (await transmissionDownloader.version()).replace(/^transmission-daemon /, '')
   }
   if (settings.torrentStream !== undefined) versions['torrent-stream'] = packageVersion(settings.torrentStream)
   return versions

@@ -5,17 +5,15 @@
  *
  * Usage: node dist/scripts/bench-status-page.js [--items N] [--pages N] [--seconds N] [--chromium PATH]
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
 import { STATUS_PAGE_ASSETS } from '../appliance/web/status-page.js'
 import type { StatusDocument } from '../appliance/web/status-document.js'
+import { memoryOf } from '../test/helpers/proc.js'
+import { ServeProcess, type LogLine } from '../test/helpers/serve-process.js'
 import { tempHome } from '../test/helpers/temp-home.js'
 
 const USAGE = `Usage: node dist/scripts/bench-status-page.js [options]
@@ -27,58 +25,15 @@ Options:
   --chromium P   the Chromium to drive (default: /usr/bin/chromium)
   -h, --help     this help`
 
-const CLI = fileURLToPath(new URL('../appliance/cli.js', import.meta.url))
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const KiB = 1024
-
-interface Serve {
-  readonly child: ChildProcessByStdio<null, Readable, Readable>
-  readonly lines: string[]
-  waitFor: (match: (line: string) => boolean, count?: number, timeoutMs?: number) => Promise<void>
-}
-
-function startServe (library: string, stateDir: string, configPath: string): Serve {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--library', library, '--state-dir', stateDir,
-    '--http-port', '0', '--tracker-port', '0', '--peer-port', '0', '--announce-host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let pending = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk
-    const complete = pending.split('\n')
-    pending = complete.pop()!
-    lines.push(...complete)
-  })
-  child.stderr.resume()
-  const waitFor = async (match: (line: string) => boolean, count = 1, timeoutMs = 120_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs
-    while (lines.filter(match).length < count) {
-      if (child.exitCode !== null) throw new Error(`evertorrent serve exited early:\n${lines.slice(-10).join('\n')}`)
-      if (Date.now() > deadline) throw new Error(`timed out waiting for serve:\n${lines.slice(-10).join('\n')}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-  }
-  return { child, lines, waitFor }
-}
-
-async function stopServe (serve: Serve): Promise<void> {
-  if (serve.child.exitCode !== null || serve.child.signalCode !== null) return
-  const exited = once(serve.child, 'exit')
-  serve.child.kill('SIGTERM')
-  await exited
-}
-
-function rssOf (pid: number): { rss: number, peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * KiB
-  return { rss: field('VmRSS'), peak: field('VmHWM') }
-}
 
 /** VmRSS sampled once a second for `seconds`, averaged. */
 async function meanRss (pid: number, seconds: number): Promise<number> {
   let sum = 0
   for (let second = 0; second < seconds; second++) {
     await new Promise((resolve) => setTimeout(resolve, 1000))
-    sum += rssOf(pid).rss
+    sum += memoryOf(pid).rssBytes
   }
   return sum / seconds
 }
@@ -117,21 +72,18 @@ async function main (): Promise<void> {
       writeFileSync(join(library, `${name}.bin`), Buffer.alloc(128 * KiB, index))
     }
   }
-  const configPath = join(root, 'config.toml')
-  writeFileSync(configPath, '[seeder]\nlocal_discovery = false\n[network]\nlisten_host = "127.0.0.1"\n')
+  const options = { libraries: [library], stateDir: join(root, 'state') }
+  const published = (line: LogLine): boolean => line.msg === 'published'
   // A first run hashes; the measured one resumes from the state folder, without hashing's garbage.
-  const first = startServe(library, join(root, 'state'), configPath)
-  await first.waitFor((line) => line.includes('msg=published'), itemCount)
-  await stopServe(first)
-  const serve = startServe(library, join(root, 'state'), configPath)
+  const first = await ServeProcess.run(options)
+  await first.waitForCount(published, itemCount, 120_000).finally(async () => await first.stop())
+  const serve = await ServeProcess.run(options)
   let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined
   // Chromium writes its NSS database and crash reports under $HOME: a home of its own.
   const home = tempHome()
   try {
-    await serve.waitFor((line) => line.includes('msg=ready'))
-    await serve.waitFor((line) => line.includes('msg=published'), itemCount)
-    const port = Number(/http_port=(\d+)/.exec(serve.lines.find((line) => line.includes('msg=ready'))!)![1])
-    const base = `http://127.0.0.1:${port}`
+    await serve.waitForCount(published, itemCount, 120_000)
+    const base = `http://127.0.0.1:${serve.httpPort}`
 
     // Page weight: every asset the page loads, then the data it reads (snapshot + one QR code it may open).
     const weights: Array<[string, number]> = []
@@ -154,7 +106,7 @@ async function main (): Promise<void> {
     })()
     // RSS falls for a while after start-up as V8 gives memory back: let that pass first.
     await new Promise((resolve) => setTimeout(resolve, 2 * seconds * 1000))
-    const pid = serve.child.pid!
+    const pid = serve.pid
     const before = await meanRss(pid, seconds)
     browser = await chromium.launch({ executablePath: values.chromium, args: CHROMIUM_ARGS, headless: true, env: home.env })
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
@@ -164,7 +116,7 @@ async function main (): Promise<void> {
       await page.locator('li.item').nth(itemCount - 1).waitFor()
     }
     const withPages = await meanRss(pid, seconds)
-    const peak = rssOf(pid).peak
+    const peak = memoryOf(pid).peakBytes
     await browser.close()
     browser = undefined
     const afterPages = await meanRss(pid, seconds)
@@ -189,7 +141,7 @@ async function main (): Promise<void> {
   } finally {
     await browser?.close()
     home.remove()
-    await stopServe(serve)
+    await serve.stop()
     rmSync(root, { recursive: true, force: true })
   }
 }

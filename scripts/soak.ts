@@ -26,8 +26,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent, type Metainfo } from '../appliance/metainfo/metainfo.js'
 import { SETTINGS } from '../appliance/config/settings.js'
-import { killAllChildren } from './bench-serve-processes.js'
-import { serviceProcess } from './bench-serve-seeders.js'
+import { killAllChildren } from '../test/helpers/child-process.js'
+import { serviceProcess } from '../test/helpers/serve-process.js'
 import { Activities, scheduleFor } from './soak/activities.js'
 import { BoxStatus } from './soak/box-status.js'
 import { Counters, Findings } from './soak/counters.js'
@@ -202,7 +202,6 @@ async function main (): Promise<number> {
   })
   const tracker = new TrackerLoad({ ports: serve.ports, counters, findings, published: () => box.seedingInfoHashes() })
   const downloaders = new Downloaders({ httpPort: serve.ports.http, root: workspace.downloads, items, box, counters, findings, drivePulls: () => activities.drivePulls })
-  undo.push(() => { downloaders.destroy() })
   const table = new MinuteTable((text) => process.stdout.write(text))
   const sampler = new Sampler({
     pid: serve.pid,

@@ -6,11 +6,12 @@
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pseudoRandomBytes } from '../../test/helpers/content.js'
+import type { LogLine } from '../../test/helpers/serve-process.js'
 import type { Counters, Findings } from './counters.js'
 import { DRIVE_LABEL, type LoopDrive } from './drive.js'
 import { BURSTS, type Hostile } from './hostile.js'
 import { errorText, sleep } from './pace.js'
-import type { LogLine, Serve } from './serve.js'
+import type { Serve } from './serve.js'
 import { SETTLE_SECONDS, writeServeConfig, type ServeConfig } from './workspace.js'
 
 export interface Schedule {

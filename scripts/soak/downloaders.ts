@@ -2,17 +2,14 @@
  * Ten downloading clients, each an aria2c process after another: an item of the box (rotating over
  * all of them), fetched by `.torrent` from peers (the everseed and the other clients, web seed
  * removed) or from the web seed only (trackers removed), checked file by file against the sha256 of
- * what was written, deleted, and the next one. Each client has its own loopback address, folder and
- * HOME, and a download rate limit, so the load stays modest.
+ * what was written, deleted, and the next one. Each client has its own loopback address and folder,
+ * each aria2c its own HOME, and a download rate limit, so the load stays modest.
  */
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { encodeTorrent, parseTorrent } from '../../appliance/metainfo/metainfo.js'
-import { tempHome, type TempHome } from '../../test/helpers/temp-home.js'
-import { exitOf, spawnTracked, stopChild } from '../bench-serve-processes.js'
-import { freePort } from '../bench-serve-probes.js'
+import { startAria2 } from '../../test/interop/clients/aria2.js'
+import { sha256File } from '../../test/interop/clients/sha256-tree.js'
 import type { BoxStatus } from './box-status.js'
 import type { Counters, Findings } from './counters.js'
 import { errorText, sleep } from './pace.js'
@@ -43,7 +40,6 @@ type Mode = 'peers' | 'webseed'
 
 export class Downloaders {
   private readonly abort = new AbortController()
-  private readonly homes: TempHome[] = []
   private loops: Array<Promise<void>> = []
   private running = 0
 
@@ -62,20 +58,12 @@ export class Downloaders {
   async stop (): Promise<void> {
     this.abort.abort()
     await Promise.all(this.loops)
-    this.destroy()
-  }
-
-  /** Removes the clients' homes; synchronous, for the way out of a signal handler too. */
-  destroy (): void {
-    for (const home of this.homes.splice(0)) home.remove()
   }
 
   private async client (index: number): Promise<void> {
     const { signal } = this.abort
     const mode: Mode = index < PEER_CLIENTS ? 'peers' : 'webseed'
     const address = `127.0.0.${10 + index}`
-    const home = tempHome()
-    this.homes.push(home)
     const folder = join(this.options.root, `client-${index}`)
     for (let round = 0; !signal.aborted; round++) {
       const item = this.pick(index + round)
@@ -84,7 +72,7 @@ export class Downloaders {
         continue
       }
       try {
-        await this.download(item, mode, address, folder, home.env)
+        await this.download(item, mode, address, folder)
       } catch (error) {
         this.options.counters.add('download.failed')
         this.options.findings.note(`client ${index} (${mode}), ${item.expected.name}: ${errorText(error)}`)
@@ -104,7 +92,7 @@ export class Downloaders {
     return undefined
   }
 
-  private async download (item: { expected: ExpectedItem, infoHash: string }, mode: Mode, address: string, folder: string, env: NodeJS.ProcessEnv): Promise<void> {
+  private async download (item: { expected: ExpectedItem, infoHash: string }, mode: Mode, address: string, folder: string): Promise<void> {
     const { counters, findings } = this.options
     const response = await fetch(`http://127.0.0.1:${this.options.httpPort}/torrents/${item.infoHash}.torrent`, { signal: AbortSignal.timeout(10_000) })
     // Unpublished since the last look (the drive was pulled): pick again after a while.
@@ -119,27 +107,27 @@ export class Downloaders {
     await mkdir(data, { recursive: true })
     await writeFile(torrent, encodeTorrent(mode === 'peers' ? { ...metainfo, urlList: [] } : { ...metainfo, announceList: [] }))
     const pullsBefore = this.options.drivePulls()
-    const child = spawnTracked('aria2c', await aria2Args(torrent, data, address), { env })
-    let output = ''
-    const keep = (text: string): void => { output = (output + text).slice(-1500) }
-    child.stdout!.setEncoding('utf8').on('data', keep)
-    child.stderr!.setEncoding('utf8').on('data', keep)
-    const stop = (): void => { void stopChild(child, 2000) }
+    const child = await startAria2({
+      dir: data,
+      address,
+      args: [`--torrent-file=${torrent}`, `--max-download-limit=${RATE_LIMIT}`, `--bt-stop-timeout=${STALL_SECONDS}`]
+    })
+    const stop = (): void => { void child.stop(2000) }
     this.abort.signal.addEventListener('abort', stop)
     const timer = setTimeout(stop, DOWNLOAD_TIMEOUT_MS)
     this.running++
-    const exit = await exitOf(child).finally(() => { this.running-- })
+    const exit = await child.exited.finally(() => { this.running-- })
     clearTimeout(timer)
     this.abort.signal.removeEventListener('abort', stop)
     if (this.abort.signal.aborted) return
     if (exit.code !== 0) {
       const excused = item.expected.onDrive && this.options.drivePulls() !== pullsBefore
       counters.add(excused ? 'download.interrupted' : 'download.failed')
-      if (!excused) findings.note(`aria2c (${mode}) for ${item.expected.name} exited with ${exit.code ?? exit.signal}: ${output.trim().split('\n').slice(-3).join(' | ')}`)
+      if (!excused) findings.note(`aria2c (${mode}) for ${item.expected.name} exited with ${exit.code ?? exit.signal}: ${child.logTail().trim().split('\n').slice(-3).join(' | ')}`)
       return
     }
     for (const [relative, expected] of item.expected.files) {
-      const actual = await sha256Of(join(data, relative)).catch((error: unknown) => `unreadable (${errorText(error)})`)
+      const actual = await sha256File(join(data, relative)).catch((error: unknown) => `unreadable (${errorText(error)})`)
       if (actual !== expected) {
         counters.add('download.mismatch')
         findings.fail(`a download's sha256 differs: ${relative} from ${mode === 'peers' ? 'peers' : 'the web seed'} (${actual}, expected ${expected})`)
@@ -150,37 +138,4 @@ export class Downloaders {
     counters.add(`download.done.${mode}`)
     counters.add('download.bytes', item.expected.bytes)
   }
-}
-
-async function aria2Args (torrent: string, dir: string, address: string): Promise<string[]> {
-  return [
-    '--no-conf=true',
-    `--dir=${dir}`,
-    `--torrent-file=${torrent}`,
-    `--interface=${address}`,
-    `--listen-port=${await freePort()}`,
-    `--max-download-limit=${RATE_LIMIT}`,
-    '--enable-dht=false',
-    '--enable-dht6=false',
-    '--bt-enable-lpd=false',
-    '--enable-peer-exchange=false',
-    '--disable-ipv6=true',
-    '--seed-time=0',
-    `--bt-stop-timeout=${STALL_SECONDS}`,
-    `--stop-with-process=${process.pid}`,
-    '--bt-save-metadata=false',
-    '--file-allocation=none',
-    '--auto-file-renaming=false',
-    '--allow-overwrite=true',
-    '--summary-interval=0',
-    '--show-console-readout=false',
-    '--enable-color=false',
-    '--console-log-level=warn'
-  ]
-}
-
-async function sha256Of (path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer)
-  return hash.digest('hex')
 }

@@ -16,7 +16,7 @@ import type { Metainfo } from '../../appliance/metainfo/metainfo.js'
 import type { Counters, Findings } from './counters.js'
 import { httpGet } from './http-get.js'
 import { sleep } from './pace.js'
-import type { ServePorts } from './serve.js'
+import type { ServePorts } from '../../test/helpers/serve-process.js'
 import { WebSocketClient } from './web-socket.js'
 
 /**

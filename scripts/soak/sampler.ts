@@ -4,7 +4,7 @@
  * the items by state and everything the load has counted so far.
  */
 import { readdirSync } from 'node:fs'
-import { cpuSecondsOf, memoryOf } from '../bench-serve-processes.js'
+import { cpuSecondsOf, memoryOf } from '../../test/helpers/proc.js'
 import type { BoxStatus } from './box-status.js'
 import type { Counters } from './counters.js'
 import type { Hostile } from './hostile.js'

@@ -5,18 +5,10 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { parseLogLine, type LogLine } from '../../test/helpers/serve-process.js'
-import { exitOf, spawnTracked, stopChild, type Exit } from '../bench-serve-processes.js'
-import { serviceProcess } from '../bench-serve-seeders.js'
+import { exitOf, spawnTracked, stopChild, type Exit } from '../../test/helpers/child-process.js'
+import { onLines } from '../../test/helpers/line-log.js'
+import { parseLogLine, serviceProcess, type LogLine, type ServePorts } from '../../test/helpers/serve-process.js'
 import type { OpenFilesLimit } from './unit-limits.js'
-
-export type { LogLine }
-
-export interface ServePorts {
-  readonly http: number
-  readonly tracker: number
-  readonly peer: number
-}
 
 const TAIL_LINES = 30
 
@@ -31,13 +23,7 @@ export class Serve extends EventEmitter<{ line: [LogLine] }> {
   private constructor (readonly child: ChildProcess) {
     super()
     this.setMaxListeners(100)
-    let pending = ''
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk
-      const lines = pending.split('\n')
-      pending = lines.pop()!
-      for (const text of lines) this.onLine(text)
-    })
+    onLines(child.stdout!, (text) => { this.onLine(text) })
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr.push(chunk)
       if (this.stderr.length > TAIL_LINES) this.stderr.shift()

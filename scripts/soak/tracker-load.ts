@@ -10,7 +10,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import type { Counters, Findings } from './counters.js'
 import { httpGet } from './http-get.js'
 import { errorText, paced, sleep } from './pace.js'
-import type { ServePorts } from './serve.js'
+import type { ServePorts } from '../../test/helpers/serve-process.js'
 import { WebSocketClient } from './web-socket.js'
 
 const FAKE_PEER_ADDRESSES = ['127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9']

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawnTracked } from './child-process.js'
 import { tempHome } from './temp-home.js'
 
 export interface RunOptions {
@@ -7,6 +7,11 @@ export interface RunOptions {
   /** Run as this user and group (the caller must be root); supplementary groups are dropped. */
   readonly uid?: number
   readonly gid?: number
+  /**
+   * In a process group of its own, so that `killAllChildren` takes whatever it starts with it (a
+   * script interrupted while a measured command runs under a wrapper).
+   */
+  readonly detached?: boolean
   /** Killed with SIGKILL after this long, so a hung child fails the test instead of the suite. */
   readonly timeoutMs?: number
   /** Called once the child has a PID, e.g. to watch what it opens. */
@@ -31,17 +36,17 @@ export async function run (file: string, args: readonly string[], options: RunOp
   const command = [file, ...args].join(' ')
   const home = tempHome(options.env)
   return await new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(file, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawnTracked(file, args, {
       env: home.env,
       ...(options.cwd !== undefined && { cwd: options.cwd }),
       ...(options.uid !== undefined && { uid: options.uid }),
-      ...(options.gid !== undefined && { gid: options.gid })
+      ...(options.gid !== undefined && { gid: options.gid }),
+      ...(options.detached === true && { detached: true })
     })
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
     child.once('spawn', () => { if (child.pid !== undefined) options.onSpawn?.(child.pid) })
     child.once('error', (error: NodeJS.ErrnoException) => {

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process'
-import type { Readable } from 'node:stream'
-import { once } from 'node:events'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { ExecutionContext } from 'ava'
 import { stringify } from 'smol-toml'
-import { cliPath } from './repo.js'
+import { spawnTracked, stopChild } from './child-process.js'
+import { LineLog, type Timed } from './line-log.js'
+import { cliPath, repoRoot } from './repo.js'
 
 export interface LogLine {
   readonly level: string
@@ -20,6 +19,29 @@ export function parseLogLine (line: string): LogLine | undefined {
     fields[match[1]!] = match[2]!.startsWith('"') ? JSON.parse(match[2]!) as string : match[2]!
   }
   return fields.level !== undefined && fields.msg !== undefined ? fields as unknown as LogLine : undefined
+}
+
+const SERVICE_UNIT = join(repoRoot, 'config', 'evertorrent.service')
+
+/**
+ * The node flags of the shipped systemd unit's ExecStart and its Environment= (V8 heap sizing, malloc
+ * arenas), so that a benchmark measures the process as it runs on the box.
+ */
+export function serviceProcess (): { readonly nodeFlags: string[], readonly env: Record<string, string> } {
+  const unit = readFileSync(SERVICE_UNIT, 'utf8')
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1]
+  if (execStart === undefined) throw new Error(`no ExecStart= in ${SERVICE_UNIT}`)
+  // `/usr/bin/node --flag … /usr/lib/evertorrent/dist/appliance/cli.js serve …`: the flags before the script.
+  const words = execStart.trim().split(/\s+/).slice(1)
+  const nodeFlags = words.slice(0, words.findIndex((word) => !word.startsWith('-')))
+  const env = Object.fromEntries([...unit.matchAll(/^Environment=([^=\s]+)=(.*)$/gm)].map((match) => [match[1]!, match[2]!.trim()]))
+  return { nodeFlags, env }
+}
+
+export interface ServePorts {
+  readonly http: number
+  readonly tracker: number
+  readonly peer: number
 }
 
 export interface ServeOptions {
@@ -38,6 +60,17 @@ export interface ServeOptions {
    * memory-cgroup.ts). The wrapper must exec serve, so that the child's PID is serve's own.
    */
   readonly wrap?: (argv: readonly string[]) => string[]
+  /** Default: 0 for each, any free port. */
+  readonly ports?: ServePorts
+  /** With the node flags and Environment= of the shipped systemd unit (see `serviceProcess`). */
+  readonly asService?: boolean
+  /** The CLI to run; default: this build's. */
+  readonly cli?: string
+}
+
+/** What `start` needs of a test: ava's ExecutionContext is one. */
+export interface Teardown {
+  teardown: (fn: () => Promise<void>) => void
 }
 
 const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
@@ -59,46 +92,55 @@ function configText (settings: Readonly<Record<string, unknown>>): string {
 
 /** A running `evertorrent serve`, its log, and helpers to wait for what it reports. */
 export class ServeProcess {
-  readonly lines: LogLine[] = []
+  /** Its logfmt lines, each with the time it arrived. */
+  readonly log: LineLog<LogLine>
   readonly stderr: string[] = []
-  /** The config file it was started with; `writeConfig` rewrites it (then send SIGHUP to reload). */
-  configPath = ''
-  private readonly waiters = new Set<() => void>()
   private exited = false
 
-  private constructor (readonly child: ChildProcessByStdio<null, Readable, Readable>) {
-    let pending = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk
-      const complete = pending.split('\n')
-      pending = complete.pop()!
-      for (const text of complete) {
-        const line = parseLogLine(text)
-        if (line !== undefined) this.lines.push(line)
-      }
-      for (const wake of this.waiters) wake()
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk))
-    child.once('exit', () => {
-      this.exited = true
-      for (const wake of this.waiters) wake()
-    })
+  /**
+   * `configPath`: the config file it was started with; `writeConfig` rewrites it (then send SIGHUP to
+   * reload). `spawnedAt`: performance.now() at spawn.
+   */
+  private constructor (readonly child: ChildProcess, readonly configPath: string, readonly spawnedAt: number) {
+    this.log = new LineLog(child.stdout!, parseLogLine, () => this.describe())
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk))
+    child.once('exit', () => { this.exited = true })
   }
 
   /** Starts serve on loopback with free ports and LSD off; stopped (SIGKILL if need be) when the test ends. */
-  static async start (t: ExecutionContext, options: ServeOptions): Promise<ServeProcess> {
+  static async start (t: Teardown, options: ServeOptions): Promise<ServeProcess> {
+    const serve = ServeProcess.spawn(options)
+    t.teardown(async () => { await serve.stop() })
+    await serve.waitFor((line) => line.msg === 'ready', 30_000)
+    return serve
+  }
+
+  /** `start` for a script, which stops it itself: resolves once it is ready; stops it if it never is. */
+  static async run (options: ServeOptions, readyMs = 60_000): Promise<ServeProcess> {
+    const serve = ServeProcess.spawn(options)
+    try {
+      await serve.waitFor((line) => line.msg === 'ready', readyMs)
+    } catch (error) {
+      await serve.stop()
+      throw error
+    }
+    return serve
+  }
+
+  private static spawn (options: ServeOptions): ServeProcess {
     const configPath = join(dirname(options.stateDir), `${Date.now()}-${Math.random().toString(36).slice(2)}.toml`)
     mkdirSync(dirname(configPath), { recursive: true })
     writeFileSync(configPath, configText({ ...TEST_SETTINGS, ...options.settings }))
-    const args = [cliPath, 'serve', '--config', configPath, '--state-dir', options.stateDir, '--http-port', '0', '--tracker-port', '0', '--peer-port', '0',
+    const ports = options.ports ?? { http: 0, tracker: 0, peer: 0 }
+    const service = options.asService === true ? serviceProcess() : { nodeFlags: [], env: {} }
+    const args = [...service.nodeFlags, options.cli ?? cliPath, 'serve', '--config', configPath, '--state-dir', options.stateDir,
+      '--http-port', String(ports.http), '--tracker-port', String(ports.tracker), '--peer-port', String(ports.peer),
       '--announce-host', '127.0.0.1', ...options.libraries.flatMap((library) => ['--library', library]), ...(options.extraArgs ?? [])]
     const [file, ...argv] = options.wrap?.([process.execPath, ...args]) ?? [process.execPath, ...args]
-    const child = spawn(file!, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env !== undefined && { env: { ...process.env, ...options.env } }) })
-    const serve = new ServeProcess(child)
-    serve.configPath = configPath
-    t.teardown(async () => await serve.stop())
-    await serve.waitFor((line) => line.msg === 'ready', 30_000)
-    return serve
+    const env = { ...service.env, ...options.env }
+    const spawnedAt = performance.now()
+    const child = spawnTracked(file!, argv, Object.keys(env).length === 0 ? {} : { env: { ...process.env, ...env } })
+    return new ServeProcess(child, configPath, spawnedAt)
   }
 
   /** Replaces the config file with the test defaults plus `settings`. */
@@ -106,8 +148,18 @@ export class ServeProcess {
     writeFileSync(this.configPath, configText({ ...TEST_SETTINGS, ...settings }))
   }
 
+  /** Every log line so far. */
+  get lines (): LogLine[] {
+    return this.log.values
+  }
+
   get ready (): LogLine {
     return this.lines.find((line) => line.msg === 'ready')!
+  }
+
+  /** Milliseconds from spawn to `msg=ready`. */
+  get readyMs (): number {
+    return this.log.entries.find((entry) => entry.value.msg === 'ready')!.at - this.spawnedAt
   }
 
   get httpPort (): number {
@@ -122,8 +174,21 @@ export class ServeProcess {
     return Number(this.ready.peer_port)
   }
 
+  /** The ports it listens on, to start it again on the same ones (its torrents name them). */
+  get ports (): ServePorts {
+    return { http: this.httpPort, tracker: this.trackerPort, peer: this.peerPort }
+  }
+
   get running (): boolean {
     return !this.exited
+  }
+
+  get pid (): number {
+    return this.child.pid!
+  }
+
+  get announceUrl (): string {
+    return `http://127.0.0.1:${this.trackerPort}/announce`
   }
 
   /** Resolves with the first log line (already seen or coming) that matches. */
@@ -134,34 +199,17 @@ export class ServeProcess {
 
   /** Resolves once `count` log lines match, with those lines. */
   async waitForCount (match: (line: LogLine) => boolean, count: number, timeoutMs = 60_000): Promise<LogLine[]> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const found = this.lines.filter(match)
-      if (found.length >= count) return found.slice(0, count)
-      if (this.exited) throw new Error(`evertorrent serve exited before ${count} matching log lines:\n${this.describe()}`)
-      const remaining = deadline - Date.now()
-      if (remaining <= 0) throw new Error(`timed out waiting for ${count} matching log lines (saw ${found.length}):\n${this.describe()}`)
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer)
-          this.waiters.delete(wake)
-          resolve()
-        }
-        const timer = setTimeout(wake, remaining)
-        this.waiters.add(wake)
-      })
-    }
+    return (await this.waitForTimed(match, count, timeoutMs)).map((entry) => entry.value)
+  }
+
+  /** `waitForCount`, each line with the time it arrived. */
+  async waitForTimed (match: (line: LogLine) => boolean, count: number, timeoutMs = 60_000): Promise<Array<Timed<LogLine>>> {
+    return await this.log.waitForCount(match, count, timeoutMs, `${count} matching lines of evertorrent serve's log`)
   }
 
   /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code. */
   async stop (): Promise<number | null> {
-    if (this.exited) return this.child.exitCode
-    const exit = once(this.child, 'exit')
-    this.child.kill('SIGTERM')
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
-    await exit
-    clearTimeout(timer)
-    return this.child.exitCode
+    return (await stopChild(this.child, 10_000)).code
   }
 
   describe (): string {

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import type { Readable } from 'node:stream'
 import type { ExecutionContext } from 'ava'
+import { spawnTracked } from '../helpers/child-process.js'
+import { LineLog } from '../helpers/line-log.js'
 
 /**
  * A stand-in for systemd's notify socket: Node cannot open a unix datagram socket, Python can. It
@@ -27,33 +28,24 @@ export interface Datagram {
 }
 
 export class NotifyListener {
-  readonly datagrams: Datagram[] = []
-  private readonly waiters = new Set<() => void>()
+  private readonly log: LineLog<Datagram>
 
-  private constructor (private readonly child: ChildProcessByStdio<null, Readable, Readable>) {
-    let pending = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk
-      const lines = pending.split('\n')
-      pending = lines.pop()!
-      for (const line of lines) {
-        const parsed = JSON.parse(line) as { usec?: number, message?: string }
-        if (parsed.message === undefined) continue
-        const fields = Object.fromEntries(parsed.message.split('\n').filter((part) => part.includes('=')).map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]))
-        this.datagrams.push({ usec: parsed.usec!, message: parsed.message, fields })
-      }
-      for (const wake of this.waiters) wake()
-    })
+  private constructor (private readonly child: ChildProcess) {
+    this.log = new LineLog(child.stdout!, parseDatagram, () => `got:\n${this.datagrams.map((datagram) => JSON.stringify(datagram.message)).join('\n')}`)
   }
 
   /** Listens at `address` (a path, or `@name` for an abstract socket) until the test ends. */
   static async start (t: ExecutionContext, address: string): Promise<NotifyListener> {
-    const child = spawn('/usr/bin/python3', ['-c', LISTENER, address], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawnTracked('/usr/bin/python3', ['-c', LISTENER, address])
     t.teardown(() => { child.kill('SIGKILL') })
     const listener = new NotifyListener(child)
-    const [chunk] = await once(child.stdout, 'data') as [string]
+    const [chunk] = await once(child.stdout!, 'data') as [string]
     if (!chunk.includes('listening')) throw new Error(`the notify listener did not start: ${chunk}`)
     return listener
+  }
+
+  get datagrams (): Datagram[] {
+    return this.log.values
   }
 
   /** The datagrams carrying `KEY=value` (any value when `value` is undefined). */
@@ -63,25 +55,18 @@ export class NotifyListener {
 
   /** Resolves with the first datagram after index `from` that matches. */
   async waitFor (match: (datagram: Datagram) => boolean, timeoutMs = 20_000, from = 0): Promise<Datagram> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const found = this.datagrams.slice(from).find(match)
-      if (found !== undefined) return found
-      const remaining = deadline - Date.now()
-      if (remaining <= 0) throw new Error(`no matching datagram within ${timeoutMs} ms; got:\n${this.datagrams.map((datagram) => JSON.stringify(datagram.message)).join('\n')}`)
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer)
-          this.waiters.delete(wake)
-          resolve()
-        }
-        const timer = setTimeout(wake, remaining)
-        this.waiters.add(wake)
-      })
-    }
+    return (await this.log.waitFor(match, timeoutMs, 'a matching datagram', from)).value
   }
 
   get pid (): number {
     return this.child.pid!
   }
+}
+
+/** One line of the listener: a datagram, or (its first line) the news that it listens. */
+function parseDatagram (line: string): Datagram | undefined {
+  const parsed = JSON.parse(line) as { usec?: number, message?: string }
+  if (parsed.message === undefined) return undefined
+  const fields = Object.fromEntries(parsed.message.split('\n').filter((part) => part.includes('=')).map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]))
+  return { usec: parsed.usec!, message: parsed.message, fields }
 }

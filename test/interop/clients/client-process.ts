@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import { describeExit, spawnTracked, stopChild, type Exit } from '../../helpers/child-process.js'
 import { tempHome } from '../../helpers/temp-home.js'
 import { ClientError } from './downloader.js'
 
@@ -13,11 +14,6 @@ export interface ClientProcessOptions {
 /** Lines of output kept for error messages. */
 const tailLines = 80
 
-export interface Exit {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-}
-
 /**
  * A client's process: its stdout and stderr kept as a log tail, its exit observed, and `stop()` that
  * signals it by PID and waits until it is really gone. Every driver stops its process in a `finally`.
@@ -28,10 +24,12 @@ export class ClientProcess {
   /** Settles when the process has exited and its output is drained. */
   readonly exited: Promise<Exit>
   #exit: Exit | undefined
+  readonly #child: ChildProcess
   readonly #lines: string[] = []
 
   private constructor (client: string, child: ChildProcess, options: ClientProcessOptions) {
     this.client = client
+    this.#child = child
     this.pid = child.pid!
     const stdout = createInterface({ input: child.stdout! })
     const stderr = createInterface({ input: child.stderr! })
@@ -50,8 +48,7 @@ export class ClientProcess {
   static async start (client: string, command: string, args: readonly string[], options: ClientProcessOptions = {}): Promise<ClientProcess> {
     const home = tempHome(options.env)
     // stdin stays an open pipe that nobody writes: our Python scripts exit when it closes, so they die with us.
-    const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], env: home.env }
-    const child = spawn(command, args, spawnOptions)
+    const child = spawnTracked(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: home.env })
     try {
       await once(child, 'spawn')
     } catch (error) {
@@ -78,16 +75,10 @@ export class ClientProcess {
     return new ClientError('ET_CLIENT_FAILED', this.client, `${message}${detail}`, { logTail: this.logTail(), cause })
   }
 
-  /** SIGTERM by PID, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** SIGTERM by PID, then SIGKILL after `graceMs`; resolves once the process is gone and its output drained. */
   async stop (graceMs = 5000): Promise<Exit> {
-    if (this.#exit !== undefined) return this.#exit
-    signal(this.pid, 'SIGTERM')
-    const timer = setTimeout(() => signal(this.pid, 'SIGKILL'), graceMs)
-    try {
-      return await this.exited
-    } finally {
-      clearTimeout(timer)
-    }
+    await stopChild(this.#child, graceMs)
+    return await this.exited
   }
 
   #keep (line: string): void {
@@ -102,18 +93,6 @@ export async function runToCompletion (client: string, command: string, args: re
   const exit = await child.exited
   if (exit.code !== 0) throw new ClientError('ET_CLIENT_FAILED', client, `${command} ${args.join(' ')} exited with ${describeExit(exit)}`, { logTail: child.logTail() })
   return child.logTail()
-}
-
-export function describeExit (exit: Exit): string {
-  return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`
-}
-
-function signal (pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
-  }
 }
 
 function missingOrFailed (client: string, command: string, error: unknown): ClientError {

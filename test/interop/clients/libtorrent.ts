@@ -1,4 +1,5 @@
-import { describeExit, runToCompletion } from './client-process.js'
+import { describeExit } from '../../helpers/child-process.js'
+import { runToCompletion } from './client-process.js'
 import { sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
 import { parseScriptEvent, startLibtorrentScript, systemPython } from './libtorrent-python.js'
 import { pollUntil } from './poll-until.js'

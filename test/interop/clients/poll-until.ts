@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describeExit, type ClientProcess } from './client-process.js'
+import { describeExit } from '../../helpers/child-process.js'
+import type { ClientProcess } from './client-process.js'
 import { ClientError } from './downloader.js'
 
 export type Poll<T> = { readonly done: true, readonly value: T } | { readonly done: false, readonly status: string }

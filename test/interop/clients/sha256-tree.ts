@@ -12,7 +12,8 @@ export async function sha256Tree (dir: string): Promise<Record<string, string>> 
   return tree
 }
 
-async function sha256File (path: string): Promise<string> {
+/** The hex SHA-256 of a file's bytes. */
+export async function sha256File (path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
   return hash.digest('hex')

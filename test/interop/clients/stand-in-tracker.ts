@@ -14,7 +14,11 @@ export interface StandInTracker {
   close (): Promise<void>
 }
 
-/** A bittorrent-tracker HTTP tracker on 127.0.0.1, standing in for evertorrent's own until `evertorrent serve` exists. */
+/**
+ * A plain bittorrent-tracker HTTP tracker on 127.0.0.1: a tracker that is not evertorrent's (which
+ * always hands out the everseed), for swarms of other seeds (the libtorrent seed of the client tests,
+ * the seeders bench-serve compares evertorrent with, one tracker each).
+ */
 export async function startStandInTracker (): Promise<StandInTracker> {
   // A computed specifier keeps tsc from asking for bittorrent-tracker's types, which the project lacks.
   const moduleName = 'bittorrent-tracker'
