@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
-import bencode from 'bencode'
+import { announceQuery, readAnnounce } from '../test/tracker/tracker-client.js'
 
 const PROTOCOL = Buffer.from('\x13BitTorrent protocol', 'latin1')
 const HANDSHAKE_BYTES = 68
@@ -78,30 +78,19 @@ function countBits (bytes: Buffer): number {
 export interface AnnounceResult {
   readonly ok: boolean
   readonly failure?: string
-  /** `ip:port` of every IPv4 peer handed out, but the probe itself. */
+  /** `ip:port` of every peer handed out, but the probe itself. */
   readonly peers: readonly string[]
 }
 
 /** One HTTP announce as a leecher that wants peers; never throws (an unreachable tracker is `ok: false`). */
 export async function announceProbe (announceUrl: string, infoHash: string, event: 'started' | 'stopped' = 'started'): Promise<AnnounceResult> {
-  const query = [
-    `info_hash=${percentEncode(Buffer.from(infoHash, 'hex'))}`,
-    `peer_id=${percentEncode(PROBE_PEER_ID)}`,
-    `port=${PROBE_PORT}`, 'uploaded=0', 'downloaded=0', 'left=1', 'compact=1', 'numwant=50', `event=${event}`
-  ].join('&')
+  const query = announceQuery({ infoHash: Buffer.from(infoHash, 'hex'), peerId: PROBE_PEER_ID, port: PROBE_PORT, left: 1, event, numwant: 50 })
   try {
     const response = await fetch(`${announceUrl}?${query}`, { signal: AbortSignal.timeout(2000) })
-    const body = bencode.decode(new Uint8Array(await response.arrayBuffer())) as Record<string, unknown>
-    const failure = body['failure reason']
-    if (failure instanceof Uint8Array) return { ok: false, failure: Buffer.from(failure).toString('utf8'), peers: [] }
-    const compact = body.peers instanceof Uint8Array ? Buffer.from(body.peers) : Buffer.alloc(0)
-    const peers: string[] = []
-    for (let at = 0; at + 6 <= compact.length; at += 6) {
-      const port = compact.readUInt16BE(at + 4)
-      // bittorrent-tracker hands an HTTP client its own address too.
-      if (port !== PROBE_PORT) peers.push(`${compact.subarray(at, at + 4).join('.')}:${port}`)
-    }
-    return { ok: response.ok, peers }
+    const answer = readAnnounce(Buffer.from(await response.arrayBuffer()))
+    if (answer.failure !== undefined) return { ok: false, failure: answer.failure, peers: [] }
+    // bittorrent-tracker hands an HTTP client its own address too.
+    return { ok: response.ok, peers: answer.peers.filter((peer) => !peer.endsWith(`:${PROBE_PORT}`)) }
   } catch (error) {
     return { ok: false, failure: error instanceof Error ? error.message : String(error), peers: [] }
   }
@@ -111,6 +100,3 @@ export async function announceProbe (announceUrl: string, infoHash: string, even
 const PROBE_PORT = 9
 const PROBE_PEER_ID = Buffer.from(`-BS0001-${randomBytes(6).toString('hex')}`, 'latin1')
 
-function percentEncode (bytes: Buffer): string {
-  return [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
-}

@@ -13,11 +13,12 @@ import { createSocket } from 'node:dgram'
 import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import type { Metainfo } from '../../appliance/metainfo/metainfo.js'
+import type { ServePorts } from '../../test/helpers/serve-process.js'
+import { WebSocketClient } from '../../test/helpers/web-socket.js'
+import { announcePath } from '../../test/tracker/tracker-client.js'
 import type { Counters, Findings } from './counters.js'
 import { httpGet } from './http-get.js'
 import { sleep } from './pace.js'
-import type { ServePorts } from '../../test/helpers/serve-process.js'
-import { WebSocketClient } from './web-socket.js'
 
 /**
  * In turn. Those that hold connections first: the memory they leave to malloc and V8 is a plateau the
@@ -283,9 +284,9 @@ export class Hostile {
     const { counters, findings, ports } = this.options
     const pauseMs = FLOOD_MS / FLOOD_ANNOUNCES
     for (let index = 0; index < FLOOD_ANNOUNCES && !signal.aborted; index++) {
-      const query = `info_hash=${percent(randomBytes(20))}&peer_id=${percent(randomBytes(20))}&port=${randomInt(1024, 65535)}&uploaded=0&downloaded=0&left=1&compact=1`
+      const path = announcePath({ infoHash: randomBytes(20), port: randomInt(1024, 65535), left: 1 })
       const port = index % 2 === 0 ? ports.http : ports.tracker
-      const outcome = await httpGet(`http://127.0.0.1:${port}/announce?${query}`, SOCKETS_ADDRESS, TIMEOUT_MS).then(
+      const outcome = await httpGet(`http://127.0.0.1:${port}${path}`, SOCKETS_ADDRESS, TIMEOUT_MS).then(
         (answer) => answer.status === 200 && !answer.body.includes('failure reason') ? 'answered' : 'refused',
         (error: unknown) => localLimit(error) ? 'local-limit' : 'connection-refused'
       )
@@ -368,8 +369,4 @@ function garbageDatagram (): Buffer {
       return packet
     }
   }
-}
-
-function percent (bytes: Buffer): string {
-  return [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
 }

@@ -7,11 +7,12 @@
 import bencode from 'bencode'
 import { randomBytes, randomInt } from 'node:crypto'
 import { createSocket, type Socket } from 'node:dgram'
+import type { ServePorts } from '../../test/helpers/serve-process.js'
+import { WebSocketClient } from '../../test/helpers/web-socket.js'
+import { announcePath, percentEncode, udpAnnouncePacket, udpConnectPacket } from '../../test/tracker/tracker-client.js'
 import type { Counters, Findings } from './counters.js'
 import { httpGet } from './http-get.js'
 import { errorText, paced, sleep } from './pace.js'
-import type { ServePorts } from '../../test/helpers/serve-process.js'
-import { WebSocketClient } from './web-socket.js'
 
 const FAKE_PEER_ADDRESSES = ['127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9']
 const FAKE_PEERS = 48
@@ -106,11 +107,8 @@ export class TrackerLoad {
     const peer = this.pickPeer()
     const { infoHash, unknown } = this.pickInfoHash()
     const port = Math.random() < 0.5 ? this.options.ports.tracker : this.options.ports.http
-    const query = [
-      `info_hash=${percentEncode(infoHash)}`, `peer_id=${percentEncode(peer.peerId)}`, `port=${peer.port}`,
-      'uploaded=0', 'downloaded=0', `left=${peer.left}`, 'compact=1', 'numwant=20'
-    ].join('&')
-    const answer = await this.httpTry('http', () => httpGet(`http://127.0.0.1:${port}/announce?${query}`, peer.address, TIMEOUT_MS))
+    const path = announcePath({ infoHash, peerId: peer.peerId, port: peer.port, left: peer.left, numwant: 20 })
+    const answer = await this.httpTry('http', () => httpGet(`http://127.0.0.1:${port}${path}`, peer.address, TIMEOUT_MS))
     if (answer === undefined) return
     this.count('http', unknown, answer.status === 200 ? failureOf(answer.body) : `HTTP ${answer.status}`)
   }
@@ -235,10 +233,6 @@ function failureOf (body: Buffer): string | undefined {
   }
 }
 
-function percentEncode (bytes: Buffer): string {
-  return [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
-}
-
 /** BEP 15 over one UDP socket bound to a fake peer's address; answers are matched by transaction id. */
 class UdpClient {
   private readonly socket: Socket
@@ -258,21 +252,12 @@ class UdpClient {
 
   async announce (port: number, infoHash: Buffer, peer: FakePeer): Promise<{ failure: string | undefined } | 'timeout'> {
     if (this.connection === undefined || this.connection.until < Date.now()) {
-      const connect = Buffer.alloc(16)
-      connect.writeBigUInt64BE(0x41727101980n, 0)
-      const answer = await this.exchange(connect, port)
+      const answer = await this.exchange(udpConnectPacket(), port)
       if (answer === undefined) return 'timeout'
       if (answer.readUInt32BE(0) !== 0 || answer.length < 16) return { failure: answer.subarray(8).toString() }
       this.connection = { id: Buffer.from(answer.subarray(8, 16)), until: Date.now() + UDP_CONNECTION_MS }
     }
-    const packet = Buffer.alloc(98)
-    this.connection.id.copy(packet, 0)
-    packet.writeUInt32BE(1, 8)
-    infoHash.copy(packet, 16)
-    peer.peerId.copy(packet, 36)
-    packet.writeBigUInt64BE(BigInt(peer.left), 64)
-    packet.writeInt32BE(20, 92)
-    packet.writeUInt16BE(peer.port, 96)
+    const packet = udpAnnouncePacket(this.connection.id, { infoHash, peerId: peer.peerId, port: peer.port, left: peer.left, numwant: 20, eventId: 0 })
     const answer = await this.exchange(packet, port)
     if (answer === undefined) return 'timeout'
     if (answer.readUInt32BE(0) === 3) {

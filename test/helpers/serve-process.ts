@@ -5,6 +5,7 @@ import { stringify } from 'smol-toml'
 import { spawnTracked, stopChild } from './child-process.js'
 import { LineLog, type Timed } from './line-log.js'
 import { cliPath, repoRoot } from './repo.js'
+import type { Teardown } from './teardown.js'
 
 export interface LogLine {
   readonly level: string
@@ -66,11 +67,6 @@ export interface ServeOptions {
   readonly asService?: boolean
   /** The CLI to run; default: this build's. */
   readonly cli?: string
-}
-
-/** What `start` needs of a test: ava's ExecutionContext is one. */
-export interface Teardown {
-  teardown: (fn: () => Promise<void>) => void
 }
 
 const TEST_SETTINGS: Readonly<Record<string, unknown>> = {

@@ -1,14 +1,16 @@
 import bencode from 'bencode'
 import { randomBytes } from 'node:crypto'
 import { createSocket, type Socket } from 'node:dgram'
-import { request } from 'node:http'
 import { isIPv6 } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { ExecutionContext } from 'ava'
+import type { Teardown } from '../helpers/teardown.js'
+import { CLOSE, maskedFrame, readFrame, upgradeWebSocket, WebSocketClient } from '../helpers/web-socket.js'
 import { httpGet } from '../web/http-client.js'
 
-// A deliberately independent tracker client for the tests: packets and URLs are written out here by
-// hand from the BEPs, not with the tracker's own encoders.
+// A deliberately independent tracker client for the tests (and the scripts' load): packets and URLs
+// are written out here by hand from the BEPs, not with the tracker's own encoders.
+
+export { maskedFrameHeader } from '../helpers/web-socket.js'
 
 export function percentEncode (bytes: Buffer): string {
   return [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
@@ -25,7 +27,12 @@ export interface AnnounceQuery {
 }
 
 export function announcePath (query: AnnounceQuery): string {
-  return '/announce?' + [
+  return `/announce?${announceQuery(query)}`
+}
+
+/** The query string of an HTTP announce (BEP 3), without the `?`. */
+export function announceQuery (query: AnnounceQuery): string {
+  return [
     `info_hash=${percentEncode(query.infoHash)}`,
     `peer_id=${percentEncode(query.peerId ?? randomBytes(20))}`,
     `port=${query.port}`,
@@ -79,7 +86,7 @@ export function formatPeer (ip: string, port: number): string {
 }
 
 /** A UDP client socket bound to `localAddress`, closed when the test ends. */
-export async function udpClient (t: ExecutionContext, localAddress: string): Promise<Socket> {
+export async function udpClient (t: Teardown, localAddress: string): Promise<Socket> {
   const socket = createSocket(isIPv6(localAddress) ? 'udp6' : 'udp4')
   await new Promise<void>((resolve) => socket.bind(0, localAddress, resolve))
   t.teardown(() => { socket.close() })
@@ -102,13 +109,18 @@ export async function udpExchange (socket: Socket, packet: Buffer, host: string,
   })
 }
 
-/** BEP 15 connect; returns the connection id. */
-export async function udpConnect (socket: Socket, host: string, port: number): Promise<Buffer> {
+/** BEP 15 connect request: the protocol id, action 0, transaction id 0x1234. */
+export function udpConnectPacket (): Buffer {
   const packet = Buffer.alloc(16)
   packet.writeBigUInt64BE(0x41727101980n, 0)
   packet.writeUInt32BE(0, 8)
   packet.writeUInt32BE(0x1234, 12)
-  const answer = await udpExchange(socket, packet, host, port)
+  return packet
+}
+
+/** BEP 15 connect; returns the connection id. */
+export async function udpConnect (socket: Socket, host: string, port: number): Promise<Buffer> {
+  const answer = await udpExchange(socket, udpConnectPacket(), host, port)
   if (answer.length !== 16 || answer.readUInt32BE(0) !== 0 || answer.readUInt32BE(4) !== 0x1234) throw new Error(`bad connect answer ${answer.toString('hex')}`)
   return answer.subarray(8, 16)
 }
@@ -158,83 +170,29 @@ export async function udpScrape (socket: Socket, host: string, port: number, inf
   return infoHashes.map((_, index) => [0, 4, 8].map((field) => answer.readUInt32BE(8 + index * 12 + field)))
 }
 
-/**
- * A one-message WebSocket exchange (RFC 6455 by hand: Node 20 has no WebSocket client): upgrades,
- * sends `message` as one masked text frame, resolves with the first text frame back.
- */
+/** A one-message WebSocket exchange: upgrades, sends `message` as JSON, resolves with the first message back, parsed. */
 export async function webSocketExchange (host: string, port: number, path: string, message: unknown): Promise<unknown> {
-  return await new Promise((resolve, reject) => {
-    const req = request({
-      host,
-      port,
-      path,
-      agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') }
+  const client = await WebSocketClient.connect(host, port, path, {}, 10_000)
+  try {
+    const answer = new Promise<string>((resolve, reject) => {
+      client.once('message', resolve)
+      client.once('close', () => { reject(new Error('the server closed the WebSocket without answering')) })
     })
-    req.once('error', reject)
-    req.once('response', (res) => { reject(new Error(`no upgrade: HTTP ${res.statusCode ?? '?'}`)) })
-    req.once('upgrade', (_res, socket) => {
-      let received = Buffer.alloc(0)
-      socket.on('data', (chunk: Buffer) => {
-        received = Buffer.concat([received, chunk])
-        const short = received[1]! & 0x7f
-        const [length, start] = short === 126 ? [received.readUInt16BE(2), 4] : [short, 2]
-        if (received.length < start + length) return
-        socket.destroy()
-        resolve(JSON.parse(received.subarray(start, start + length).toString()))
-      })
-      socket.once('error', reject)
-      const payload = Buffer.from(JSON.stringify(message))
-      const mask = randomBytes(4)
-      const header = payload.length < 126
-        ? Buffer.from([0x81, 0x80 | payload.length])
-        : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff])
-      socket.write(Buffer.concat([header, mask, payload.map((byte, index) => byte ^ mask[index % 4]!)]))
-    })
-    req.end()
-  })
-}
-
-/** A WebSocket upgraded by hand on `path`, as its raw socket: the caller writes frames (see `maskedFrameHeader`). */
-export async function openWebSocket (host: string, port: number, path: string, localAddress?: string): Promise<Duplex> {
-  return await new Promise((resolve, reject) => {
-    const req = request({
-      host,
-      port,
-      path,
-      agent: false,
-      ...(localAddress !== undefined && { localAddress }),
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') }
-    })
-    req.once('error', reject)
-    req.once('response', (res) => { reject(new Error(`no upgrade: HTTP ${res.statusCode ?? '?'}`)) })
-    req.once('upgrade', (_res, socket) => { resolve(socket) })
-    req.end()
-  })
-}
-
-/**
- * The header of a masked text frame (RFC 6455 5.2) announcing `length` payload bytes, and its mask:
- * the payload that follows must be XORed with it, `payload[i] ^ mask[i % 4]`.
- */
-export function maskedFrameHeader (length: number): { header: Buffer, mask: Buffer } {
-  const mask = randomBytes(4)
-  let lengthBytes: Buffer
-  if (length < 126) lengthBytes = Buffer.from([0x80 | length])
-  else if (length < 65536) lengthBytes = Buffer.from([0x80 | 126, length >> 8, length & 0xff])
-  else {
-    lengthBytes = Buffer.alloc(9)
-    lengthBytes[0] = 0x80 | 127
-    lengthBytes.writeBigUInt64BE(BigInt(length), 1)
+    await client.sendText(JSON.stringify(message))
+    return JSON.parse(await answer)
+  } finally {
+    client.close()
   }
-  return { header: Buffer.concat([Buffer.from([0x81]), lengthBytes, mask]), mask }
+}
+
+/** A WebSocket upgraded on `path`, as its raw socket: the caller writes frames (see `maskedFrameHeader`). */
+export async function openWebSocket (host: string, port: number, path: string, localAddress?: string): Promise<Duplex> {
+  return (await upgradeWebSocket(host, port, path, localAddress === undefined ? {} : { address: localAddress })).socket
 }
 
 /** `text` as one masked text frame. */
 export function maskedTextFrame (text: string): Buffer {
-  const payload = Buffer.from(text)
-  const { header, mask } = maskedFrameHeader(payload.length)
-  return Buffer.concat([header, payload.map((byte, index) => byte ^ mask[index % 4]!)])
+  return maskedFrame(Buffer.from(text))
 }
 
 /** Resolves with everything the server sent once it closed `socket`; rejects if it stays open `withinMs`. */
@@ -251,15 +209,12 @@ export async function serverClose (socket: Duplex, withinMs: number): Promise<Bu
   return Buffer.concat(chunks)
 }
 
-/** The status code of the first close frame (opcode 8) among unmasked server frames, if any. */
+/** The status code of the first close frame among unmasked server frames, if any. */
 export function closeCode (received: Buffer): number | undefined {
-  let offset = 0
-  while (offset + 2 <= received.length) {
-    const opcode = received[offset]! & 0x0f
-    const short = received[offset + 1]! & 0x7f
-    const [length, start] = short === 126 ? [received.readUInt16BE(offset + 2), offset + 4] : short === 127 ? [Number(received.readBigUInt64BE(offset + 2)), offset + 10] : [short, offset + 2]
-    if (opcode === 8) return length >= 2 ? received.readUInt16BE(start) : undefined
-    offset = start + length
+  for (let rest = received; ;) {
+    const frame = readFrame(rest, Number.MAX_SAFE_INTEGER)
+    if (frame === undefined || frame === 'too-large') return undefined
+    if (frame.opcode === CLOSE) return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : undefined
+    rest = rest.subarray(frame.size)
   }
-  return undefined
 }
