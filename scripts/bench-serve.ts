@@ -24,6 +24,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { SETTINGS } from '../appliance/config/settings.js'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
 import { killAllChildren } from '../test/helpers/child-process.js'
@@ -45,6 +46,15 @@ const GiB = 1024 * MiB
 /** Throughput and memory are in MB (10^6 bytes), the unit of the goals. */
 const MB = 1e6
 
+/**
+ * aria2c keeps up to 256 block requests outstanding on a fast link and ignores BEP 10 `reqq`. That
+ * fits in evertorrent's default queue; a client that overshoots it has each extra request refused
+ * (BEP 6) as a strike, and every block served takes a strike back (`refuseFlood` in
+ * seeder/peer-session.ts), so only a peer that keeps flooding is dropped. The benchmark measures
+ * the default unless told otherwise.
+ */
+const DEFAULT_MAX_REQUESTS = SETTINGS['seeder.max_requests_per_peer'].default()
+
 const USAGE = `Usage: node dist/scripts/bench-serve.js [options]
 
 Options:
@@ -54,26 +64,16 @@ Options:
                          npm install --prefix /tmp/ts torrent-stream -> /tmp/ts/node_modules/torrent-stream
                          (default: the one this project resolves, if any)
   --no-torrent-stream    leave torrent-stream out
-  --max-requests N       evertorrent's seeder.max_requests_per_peer (default: 512; aria2c keeps up to 256
-                         requests outstanding, and at evertorrent's own default, 250, its download stalls)
+  --max-requests N       evertorrent's seeder.max_requests_per_peer (default: the service's own, ${DEFAULT_MAX_REQUESTS})
   --cli PATH             the evertorrent CLI to measure (default: dist/appliance/cli.js of this build)
   -h, --help             this help`
-
-/**
- * aria2c keeps up to 256 block requests outstanding on a fast link and ignores BEP 10 `reqq`. With
- * evertorrent's default of 250 every request past it is rejected (BEP 6) and counted as a flood
- * strike; strikes never decay, so after 250 of them (about 35 MiB into a loopback download) the
- * connection is closed as a 'request-flood' and the download stalls. Until that is fixed, the
- * benchmark raises the limit; the report says so.
- */
-const DEFAULT_MAX_REQUESTS = 512
 
 interface Settings {
   readonly quick: boolean
   readonly runs: number
   readonly cli: string
-  /** evertorrent's `seeder.max_requests_per_peer`. */
-  readonly maxRequests: number
+  /** evertorrent's `seeder.max_requests_per_peer`; undefined: its default. */
+  readonly maxRequests: number | undefined
   /** Path of the torrent-stream package; undefined leaves it out. */
   readonly torrentStream: string | undefined
   readonly torrentStreamNote: string
@@ -190,7 +190,7 @@ async function retargeted (source: string, target: string, announceUrl?: string)
 // ---------------------------------------------------------------- 1. throughput
 
 function serveOptions (settings: Settings, library: string, stateDir: string, ports?: ServePorts): BenchServeOptions {
-  return { cli: settings.cli, libraries: [library], stateDir, maxRequests: settings.maxRequests, ...(ports !== undefined && { ports }) }
+  return { cli: settings.cli, libraries: [library], stateDir, ...(settings.maxRequests !== undefined && { maxRequests: settings.maxRequests }), ...(ports !== undefined && { ports }) }
 }
 
 interface SeederUnderTest {
@@ -639,8 +639,7 @@ function report (results: Results): string {
     `One ${size(bytes)} item (random data), downloaded by one aria2c from each seeder in turn, each seeder alone in its ` +
       'swarm (evertorrent through its own tracker, the others through a neutral tracker each; no web seeds, DHT, LPD or PEX). ' +
       `Best of ${settings.runs} run${settings.runs === 1 ? '' : 's'}, from aria2c's start to its exit. Peak RSS is VmHWM, reset before each download. ` +
-      `evertorrent runs with its defaults except \`seeder.max_requests_per_peer = ${settings.maxRequests}\`` +
-      (settings.maxRequests > 256 ? ' (aria2c keeps 256 requests outstanding; at the default, 250, evertorrent drops it as a flood)' : '') +
+      `evertorrent runs with its defaults (on loopback, LSD off, no settle time)${settings.maxRequests === undefined ? '' : ` but \`seeder.max_requests_per_peer = ${settings.maxRequests}\``}` +
       `, as the systemd unit runs it (${serviceDescription()}), from a restarted process (not the one that just hashed). ` +
       `MB = 10^6 bytes. ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}.`,
     '',
@@ -757,7 +756,7 @@ function parseSettings (): Settings | undefined {
   return {
     quick,
     runs: values.runs !== undefined ? Number(values.runs) : quick ? 1 : 2,
-    maxRequests: values['max-requests'] !== undefined ? Number(values['max-requests']) : DEFAULT_MAX_REQUESTS,
+    maxRequests: values['max-requests'] !== undefined ? Number(values['max-requests']) : undefined,
     cli: values.cli ?? fileURLToPath(new URL('../appliance/cli.js', import.meta.url)),
     torrentStream,
     torrentStreamNote,
