@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import { parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { killAllChildren } from '../test/helpers/child-process.js'
 import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
+import { SYSTEM_PYTHON } from '../test/helpers/libtorrent.js'
 import { run, runOk } from '../test/helpers/run.js'
 
 const KiB = 1024
@@ -48,8 +49,6 @@ json.dump({'exitCode': child.returncode, 'seconds': seconds, 'peakRssKiB': peak_
            'userSeconds': usage.ru_utime, 'systemSeconds': usage.ru_stime,
            'stderr': child.stderr.decode('utf-8', 'replace')[-2000:]}, sys.stdout)
 `
-/** The system Python: a pyenv shim would add a process and its start-up time. */
-const PYTHON = '/usr/bin/python3'
 const CREATE_TORRENT_RUNNER = fileURLToPath(new URL('./create-torrent-runner.js', import.meta.url))
 
 type ToolName = 'evertorrent' | 'mktorrent' | 'create-torrent'
@@ -111,8 +110,8 @@ const TOOLS: readonly Tool[] = [
 
 /** Each in a process group of its own, so that an interrupted benchmark kills the measured command under Python and GNU time too. */
 async function measure (argv: readonly string[]): Promise<Measurement> {
-  const { exitCode, stdout, stderr } = await run(PYTHON, ['-c', MEASURE_PY, ...argv], { detached: true })
-  if (exitCode !== 0) throw new Error(`${PYTHON} could not measure ${argv.join(' ')} (exit code ${exitCode}):\n${stderr}`)
+  const { exitCode, stdout, stderr } = await run(SYSTEM_PYTHON, ['-c', MEASURE_PY, ...argv], { detached: true })
+  if (exitCode !== 0) throw new Error(`${SYSTEM_PYTHON} could not measure ${argv.join(' ')} (exit code ${exitCode}):\n${stderr}`)
   const result = JSON.parse(stdout) as Measurement & { exitCode: number, stderr: string }
   if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} failed with exit code ${result.exitCode}:\n${result.stderr}`)
   return result
@@ -423,7 +422,7 @@ function parseSettings (): Settings | undefined {
 /** Fails in a second, not after writing gigabytes. */
 async function checkPrerequisites (settings: Settings): Promise<void> {
   for (const [path, hint] of [
-    [PYTHON, 'the system Python 3 runs the measurements'],
+    [SYSTEM_PYTHON, 'the system Python 3 runs the measurements'],
     ['/usr/bin/time', 'GNU time measures peak RSS (Debian package "time")'],
     ['/usr/bin/mktorrent', 'install it with scripts/install-test-deps.sh'],
     ['/usr/bin/openssl', 'install it with scripts/install-test-deps.sh'],

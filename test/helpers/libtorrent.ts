@@ -1,7 +1,10 @@
 import { sourcePath } from './repo.js'
 import { runOk } from './run.js'
 
-/** Debian's python3-libtorrent is built for the system Python, not whatever `python3` is first on PATH. */
+/**
+ * The system Python: Debian's python3-libtorrent is built for it, not for whatever `python3` is first
+ * on PATH, and a pyenv shim would add a process to every command bench-create measures.
+ */
 export const SYSTEM_PYTHON = '/usr/bin/python3'
 const SCRIPT = sourcePath('test/helpers/inspect-torrent.py')
 

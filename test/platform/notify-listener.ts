@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import type { ExecutionContext } from 'ava'
 import { spawnTracked } from '../helpers/child-process.js'
+import { SYSTEM_PYTHON } from '../helpers/libtorrent.js'
 import { LineLog } from '../helpers/line-log.js'
 
 /**
@@ -36,7 +37,7 @@ export class NotifyListener {
 
   /** Listens at `address` (a path, or `@name` for an abstract socket) until the test ends. */
   static async start (t: ExecutionContext, address: string): Promise<NotifyListener> {
-    const child = spawnTracked('/usr/bin/python3', ['-c', LISTENER, address])
+    const child = spawnTracked(SYSTEM_PYTHON, ['-c', LISTENER, address])
     t.teardown(() => { child.kill('SIGKILL') })
     const listener = new NotifyListener(child)
     const [chunk] = await once(child.stdout!, 'data') as [string]

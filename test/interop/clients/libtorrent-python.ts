@@ -1,16 +1,14 @@
 import { join } from 'node:path'
+import { SYSTEM_PYTHON } from '../../helpers/libtorrent.js'
 import { sourcePath } from '../../helpers/repo.js'
 import { ClientProcess, type ClientProcessOptions } from './client-process.js'
-
-/** Debian's Python: python3-libtorrent is installed for it alone (a pyenv `python3` on PATH cannot import it). */
-export const systemPython = '/usr/bin/python3'
 
 // tsc does not copy the scripts to dist/: they run from the source tree.
 const scriptFolder = sourcePath('test/interop/clients')
 
 /** Runs one of this folder's libtorrent scripts; no bytecode is written into the source tree. */
 export async function startLibtorrentScript (client: string, script: string, args: readonly string[], options: ClientProcessOptions = {}): Promise<ClientProcess> {
-  return await ClientProcess.start(client, systemPython, [join(scriptFolder, script), ...args], {
+  return await ClientProcess.start(client, SYSTEM_PYTHON, [join(scriptFolder, script), ...args], {
     ...options,
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
   })

@@ -1,7 +1,8 @@
 import { describeExit } from '../../helpers/child-process.js'
 import { runToCompletion } from './client-process.js'
 import { sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
-import { parseScriptEvent, startLibtorrentScript, systemPython } from './libtorrent-python.js'
+import { SYSTEM_PYTHON } from '../../helpers/libtorrent.js'
+import { parseScriptEvent, startLibtorrentScript } from './libtorrent-python.js'
 import { pollUntil } from './poll-until.js'
 
 const name = 'libtorrent'
@@ -11,7 +12,7 @@ export const libtorrentDownloader: Downloader = {
   name,
 
   async version () {
-    const output = await runToCompletion(name, systemPython, ['-c', 'import libtorrent; print(libtorrent.__version__)'])
+    const output = await runToCompletion(name, SYSTEM_PYTHON, ['-c', 'import libtorrent; print(libtorrent.__version__)'])
     return `libtorrent ${output.trim()}`
   },
 
