@@ -281,3 +281,27 @@ test.serial('one of two drives ejected from the API: its items are withdrawn, th
   t.false(replugged.safeToRemove)
   t.true(serve.running)
 })
+
+test('the mount helper names a reused device node by the drive it holds now, not by the one it held before (blkid -p)', async (t) => {
+  const root = tempDir(t)
+  const images = await Promise.all(['FIRST', 'SECOND'].map(async (label) => {
+    const image = join(root, `${label}.img`)
+    sparseFile(image, 64 * 1024 * 1024)
+    await runOk('mkfs.ext4', ['-q', '-F', '-L', label, image])
+    return image
+  }))
+  const loop = (await runOk('losetup', ['--find', '--show', images[0]!])).stdout.trim()
+  t.teardown(async () => {
+    await runOk(mountHelper, ['remove', loop], { env: helperEnv(root) }).catch(() => {})
+    await runOk('losetup', ['-d', loop]).catch(() => {})
+  })
+  const mountPointOf = (): string | undefined => currentMounts().find((mount) => mount.source === loop)?.mountPoint
+  await runOk(mountHelper, ['add', loop], { env: helperEnv(root) })
+  t.is(mountPointOf(), join(mediaRoot(root), 'FIRST'))
+  await runOk(mountHelper, ['remove', loop], { env: helperEnv(root) })
+  // The same device node now holds another drive, as when another stick takes the same /dev/sdX.
+  await runOk('losetup', ['-d', loop])
+  await runOk('losetup', [loop, images[1]!])
+  await runOk(mountHelper, ['add', loop], { env: helperEnv(root) })
+  t.is(mountPointOf(), join(mediaRoot(root), 'SECOND'))
+})
