@@ -6,8 +6,11 @@ export interface PublishedFile {
   readonly absolutePath: string
   readonly size: number
   readonly mtimeMs: number
-  /** Its inode: a file replaced by another (or by a link to one) of the same size and mtime is not the one hashed. */
-  readonly ino: number
+  /**
+   * Its inode, where the filesystem keeps inode numbers stable (not FAT, exFAT or FUSE): a file
+   * replaced by another (or by a link to one) of the same size and mtime is not the one hashed.
+   */
+  readonly ino?: number
 }
 
 /** A torrent this box publishes: `files[i]` holds the bytes of `metainfo.files[i]`. */

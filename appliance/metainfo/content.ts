@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto'
-import { lstat, readdir, realpath, stat } from 'node:fs/promises'
+import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises'
 import type { Dirent, Stats } from 'node:fs'
 import { basename, join, resolve, sep } from 'node:path'
 import { fsError, MetainfoError } from './errors.js'
@@ -15,7 +15,8 @@ export interface ContentFile {
   readonly mtimeMs: number
   /** Set by the kernel to its own clock on every change (write, truncate, rename, chmod, utimes). */
   readonly ctimeMs: number
-  readonly ino: number
+  /** Undefined where the filesystem makes inode numbers up (see `hasStableInodes`). */
+  readonly ino?: number
 }
 
 export interface SkippedEntry {
@@ -80,16 +81,17 @@ export async function listContent (path: string): Promise<Content> {
   const name = basename(root)
   checkCharacters(name, root)
 
+  const inodes = await inodesAreStable(root)
   if (rootStats.isFile()) {
-    const file: ContentFile = { segments: [], absolutePath: root, size: rootStats.size, mtimeMs: rootStats.mtimeMs, ctimeMs: rootStats.ctimeMs, ino: rootStats.ino }
-    return { root, name, isDirectory: false, files: [file], totalBytes: file.size, skipped: [], lastChange: lastChangeOf([stampOf('', rootStats)]) }
+    const file: ContentFile = { segments: [], absolutePath: root, size: rootStats.size, mtimeMs: rootStats.mtimeMs, ctimeMs: rootStats.ctimeMs, ...(inodes && { ino: rootStats.ino }) }
+    return { root, name, isDirectory: false, files: [file], totalBytes: file.size, skipped: [], lastChange: lastChangeOf([stampOf('', rootStats, inodes)]) }
   }
   if (!rootStats.isDirectory()) {
     throw new MetainfoError('ET_UNREADABLE', `${root} is neither a file nor a folder`, { path: root })
   }
 
-  const walker = new FolderWalker(await realpath(root))
-  walker.stamps.push(stampOf('', rootStats))
+  const walker = new FolderWalker(await realpath(root), inodes)
+  walker.stamps.push(stampOf('', rootStats, inodes))
   await walker.walk(root, [], new Set([walker.realRoot]))
   const files = inTorrentOrder(walker.files)
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0)
@@ -110,7 +112,7 @@ class FolderWalker {
   readonly skipped: SkippedEntry[] = []
   readonly stamps: Stamp[] = []
 
-  constructor (readonly realRoot: string) {}
+  constructor (readonly realRoot: string, private readonly inodes: boolean) {}
 
   /** `ancestors` holds the real paths of the folders above, so a symlink loop is noticed. */
   async walk (folder: string, segments: string[], ancestors: Set<string>): Promise<void> {
@@ -155,9 +157,9 @@ class FolderWalker {
       readPath = target
     }
 
-    this.stamps.push(stampOf(segments.join('/'), stats))
+    this.stamps.push(stampOf(segments.join('/'), stats, this.inodes))
     if (stats.isFile()) {
-      this.files.push({ segments, absolutePath: readPath, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino })
+      this.files.push({ segments, absolutePath: readPath, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ...(this.inodes && { ino: stats.ino }) })
     } else if (stats.isDirectory()) {
       const real = await realpath(path)
       await this.walk(path, segments, new Set([...ancestors, real]))
@@ -173,7 +175,7 @@ class FolderWalker {
   private async visitTemporary (path: string, segments: string[]): Promise<void> {
     this.skipped.push({ path, reason: 'temporary file of a copy or download in progress' })
     try {
-      this.stamps.push(stampOf(segments.join('/'), await lstat(path)))
+      this.stamps.push(stampOf(segments.join('/'), await lstat(path), this.inodes))
     } catch (error) {
       // Renamed or deleted since the folder was read: the copy that made it finished or gave up.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, path)
@@ -215,8 +217,29 @@ function checkCharacters (name: string, path: string): void {
   throw new MetainfoError('ET_NAME_ENCODING', `${shown}: the name holds a control character (${code}); rename it (torrent clients refuse such names)`, { path })
 }
 
-function stampOf (path: string, stats: Stats): Stamp {
-  return [path, stats.size, stats.mtimeMs, stats.ctimeMs, stats.ino]
+function stampOf (path: string, stats: Stats, inodes: boolean): Stamp {
+  return [path, stats.size, stats.mtimeMs, stats.ctimeMs, inodes ? stats.ino : 0]
+}
+
+/**
+ * `statfs` types of filesystems whose inode numbers are made up when the kernel loads an inode —
+ * FAT and exFAT (`iunique`), FUSE (its own node ids: exfat-fuse) — so the same file can show another
+ * number after it was dropped from the inode cache, or after a replug. Their files carry no inode:
+ * the checks that a file is still the one hashed, and the resume signature, then go by size and mtime.
+ */
+const MADE_UP_INODES: ReadonlySet<number> = new Set([0x4d44, 0x2011bab0, 0x65735546])
+
+export function hasStableInodes (filesystemType: number): boolean {
+  return !MADE_UP_INODES.has(filesystemType)
+}
+
+/** Where the filesystem cannot be asked (not Linux), the inodes are taken as they come. */
+async function inodesAreStable (path: string): Promise<boolean> {
+  try {
+    return hasStableInodes((await statfs(path)).type)
+  } catch {
+    return true
+  }
 }
 
 function lastChangeOf (stamps: readonly Stamp[]): LastChange {

@@ -1,9 +1,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
-import { listContent, scanContent } from '../../appliance/metainfo/content.js'
+import { hasStableInodes, listContent, scanContent } from '../../appliance/metainfo/content.js'
 import { MetainfoError } from '../../appliance/metainfo/errors.js'
-import { writeTree } from '../helpers/content.js'
+import { sparseFile, writeTree } from '../helpers/content.js'
 import { runOk } from '../helpers/run.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -202,4 +202,30 @@ test('empty content is listed by listContent, and refused by scanContent', async
   t.is((await listContent(join(root, 'folder'))).files.length, 1)
   await t.throwsAsync(scanContent(join(root, 'empty.bin')), { code: 'ET_EMPTY' })
   await t.throwsAsync(scanContent(join(root, 'folder')), { code: 'ET_EMPTY' })
+})
+
+test('inode numbers count where the filesystem keeps them (ext4, tmpfs), not where it makes them up (FAT, exFAT, FUSE)', (t) => {
+  t.true(hasStableInodes(0xef53), 'ext4')
+  t.true(hasStableInodes(0x01021994), 'tmpfs')
+  t.false(hasStableInodes(0x4d44), 'FAT')
+  t.false(hasStableInodes(0x2011bab0), 'exFAT')
+  t.false(hasStableInodes(0x65735546), 'FUSE')
+})
+
+test('files on an exFAT drive (exfat-fuse, a real mount) are listed without an inode, files elsewhere with theirs', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'local/a.bin': 1000 })
+  t.true((await listContent(join(root, 'local'))).files.every((file) => typeof file.ino === 'number' && file.ino > 0))
+
+  const image = join(root, 'drive.img')
+  sparseFile(image, 64 * 1024 * 1024)
+  await runOk('mkfs.exfat', ['-L', 'INODES', image])
+  const mountPoint = join(root, 'mount')
+  mkdirSync(mountPoint)
+  await runOk('mount', ['-t', 'exfat-fuse', '-o', 'loop', image, mountPoint])
+  t.teardown(async () => { await runOk('umount', [mountPoint]).catch(() => {}) })
+  writeTree(mountPoint, { 'album/one.bin': 1000, 'album/two.bin': 2000 })
+  const content = await listContent(join(mountPoint, 'album'))
+  t.is(content.files.length, 2)
+  t.true(content.files.every((file) => file.ino === undefined))
 })
