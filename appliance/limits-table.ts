@@ -39,8 +39,8 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
 export function renderLimitsTable (env: SettingsEnvironment): string {
   const defaults = defaultSettings(env)
   const configurable = (Object.keys(SETTINGS) as SettingKey[]).flatMap((key) => {
-    const spec: { readonly bound?: string, readonly doc: string } = SETTINGS[key]
-    return spec.bound === undefined ? [] : [`| ${spec.bound} | ${formatDefault(key, defaults[key])} | \`${key}\` | ${spec.doc.replaceAll('|', '\\|')} |`]
+    const spec: { readonly bound?: string, readonly doc: string, readonly live?: true } = SETTINGS[key]
+    return spec.bound === undefined ? [] : [`| ${spec.bound} | ${formatDefault(key, defaults[key])} | \`${key}\` | ${spec.live === true ? 'reload' : 'restart'} | ${spec.doc.replaceAll('|', '\\|')} |`]
   })
   const fixed = FIXED_LIMITS.map((limit) => `| ${limit.bound} | ${limit.value} | \`appliance/${limit.where}\` |`)
   return [
@@ -58,8 +58,8 @@ export function renderLimitsTable (env: SettingsEnvironment): string {
     '',
     '## Configurable (config file keys)',
     '',
-    '| bound | default | key | what happens |',
-    '|---|--:|---|---|',
+    '| bound | default | key | a change takes effect at | what happens |',
+    '|---|--:|---|---|---|',
     ...configurable,
     '',
     '## Fixed',

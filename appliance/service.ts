@@ -1,29 +1,32 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { Catalog } from './catalog/catalog.js'
 import { execFile } from 'node:child_process'
-import { availableParallelism, hostname } from 'node:os'
+import { hostname } from 'node:os'
 import { promisify } from 'node:util'
 import { HardwareController } from './hardware/hardware-controller.js'
-import { DriveWatcher, type Drive } from './library/drive-watcher.js'
+import type { Drive } from './library/drive-watcher.js'
 import type { ItemState } from './catalog/item-status.js'
+import { Libraries, librariesOptionsFrom } from './library/libraries.js'
 import { PausedItems } from './library/paused-items.js'
-import { Publisher } from './library/publisher.js'
+import { Publisher, publisherOptionsFrom } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
+import type { InfoHash } from './metainfo/metainfo.js'
 import { ConnectionGate } from './net/connection-gate.js'
-import { descriptorBudget, otherDescriptors, readOpenFilesLimit } from './net/descriptor-budget.js'
+import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
 import { RefusalSummary } from './net/refusal-summary.js'
 import { Seeder } from './seeder/seeder.js'
+import { seederOptionsFrom } from './seeder/seeder-options.js'
 import { StatusModel } from './status/status-model.js'
 import { EventLoopDelay } from './platform/event-loop-delay.js'
 import type { Logger } from './platform/logger.js'
-import { liveReconfigurer, type ReconfigureResult } from './config/reload.js'
+import { liveReconfigurer, type LiveTarget, type ReconfigureResult } from './config/reload.js'
 import { ConfigError, type Settings } from './config/settings.js'
-import { Tracker, type TrackerOptions } from './tracker/tracker.js'
-import { HttpServer, type HttpServerOptions } from './web/http-server.js'
+import { Tracker, trackerOptionsFrom, type TrackerOptions } from './tracker/tracker.js'
+import { HttpServer, httpServerOptionsFrom, type HttpServerOptions } from './web/http-server.js'
 import { torrentDownloadHandler } from './web/torrent-download.js'
-import { registerStatusPage } from './web/status-page.js'
+import { registerStatusPage, statusPageOptionsFrom, type StatusPage } from './web/status-page.js'
 import { WebSeed, webSeedUrl } from './web/web-seed.js'
 import { VERSION } from './version.js'
 
@@ -78,9 +81,9 @@ const TRACKER_PORT_ATTEMPTS = 5
  * TCP and UDP ports apart, so a number free for UDP can be in use for TCP (seen in the test suite as
  * EADDRINUSE). Another number is tried if UDP has this one taken.
  */
-async function startTracker (options: TrackerOptions & { readonly udpPort: number }, httpOptions: Omit<HttpServerOptions, 'port' | 'host'>): Promise<{ tracker: Tracker, trackerHttp: HttpServer }> {
+async function startTracker (options: TrackerOptions & { readonly udpPort: number }, httpOptions: Omit<HttpServerOptions, 'port'>): Promise<{ tracker: Tracker, trackerHttp: HttpServer }> {
   for (let attempt = 1; ; attempt++) {
-    const trackerHttp = new HttpServer({ ...httpOptions, port: options.udpPort, ...(options.host !== undefined && { host: options.host }) })
+    const trackerHttp = new HttpServer({ ...httpOptions, port: options.udpPort })
     await trackerHttp.start()
     const tracker = new Tracker({ ...options, udpPort: trackerHttp.port })
     try {
@@ -107,195 +110,107 @@ function urlHost (host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
 
+/** The URLs torrents name this box by: its tracker (HTTP and UDP on one port number) and its web seeds. */
+interface TorrentUrls {
+  readonly announceList: string[][]
+  /** The outer fields of a torrent (see `PublisherOptions.trackersFor`). */
+  readonly trackersFor: (infoHash: InfoHash) => { announceList: string[][], urlList: string[] }
+  /** True for a URL of this box's own tracker or web server. */
+  readonly isOwn: (url: string) => boolean
+}
+
+function torrentUrls (announceHost: string, trackerPort: number, httpPort: number): TorrentUrls {
+  const httpBase = `http://${announceHost}:${httpPort}`
+  const announceList = [[`http://${announceHost}:${trackerPort}/announce`], [`udp://${announceHost}:${trackerPort}`]]
+  const ownOrigins = [`http://${announceHost}:${trackerPort}/`, `udp://${announceHost}:${trackerPort}`, `${httpBase}/`]
+  return {
+    announceList,
+    trackersFor: (infoHash) => ({ announceList, urlList: [webSeedUrl(httpBase, infoHash)] }),
+    isOwn: (url) => ownOrigins.some((origin) => url.startsWith(origin))
+  }
+}
+
+interface Closable {
+  close: () => Promise<void> | void
+}
+
+/** The parts started so far, closed in the reverse order; the LED closes last, showing `stopping` until the end. */
+class Started {
+  private readonly parts: Closable[] = []
+  private readonly last: Closable[] = []
+
+  async start<T extends Closable & { start: () => Promise<void> | void }> (part: T): Promise<T> {
+    await part.start()
+    return this.add(part)
+  }
+
+  /** Keeps `part`, started by itself or not started at all, for closing. */
+  add<T extends Closable> (part: T): T {
+    this.parts.push(part)
+    return part
+  }
+
+  async startLast<T extends Closable & { start: () => Promise<void> }> (part: T): Promise<T> {
+    await part.start()
+    this.last.push(part)
+    return part
+  }
+
+  async close (): Promise<void> {
+    for (const part of [...this.parts.reverse(), ...this.last.reverse()]) await part.close()
+    this.parts.length = 0
+    this.last.length = 0
+  }
+}
+
+/** The engines of the service, started. */
+interface Engines {
+  readonly catalog: Catalog
+  readonly seeder: Seeder
+  readonly tracker: Tracker
+  /** The tracker's own port (HTTP and WebSocket announces); `http` serves the tracker too. */
+  readonly trackerHttp: HttpServer
+  readonly http: HttpServer
+  readonly webSeed: WebSeed
+  readonly store: ResumeStore
+  readonly libraries: Libraries
+  readonly publisher: Publisher
+  readonly urls: TorrentUrls
+  /** The settings as the engines are given them: connection limits fitted under the open-files limit. */
+  readonly fit: (settings: Settings) => Settings
+}
+
+/** The views of the status model, and the commands the buttons and the page run. */
+interface Views {
+  readonly commands: Commands
+  readonly hardware: HardwareController
+  readonly statusPage: StatusPage
+}
+
 /**
- * The composition root: builds every part from the settings, wires their events, and starts them
- * in order — seeder, tracker, web server — so that the torrents made afterwards name real ports.
- * Library items are published in the background; the returned service is already serving.
+ * The composition root: builds the engines from the settings, wires what one engine does when another
+ * speaks, then the views (logs, status model, LED and button, status page). Library items are
+ * published in the background; the returned service is already serving.
  */
 export async function startService (settings: Settings, logger: Logger): Promise<Service> {
-  const listenHost = settings['network.listen_host'] === '' ? undefined : settings['network.listen_host']
-  const announceHost = urlHost(settings['network.announce_host'].replaceAll('{hostname}', hostname()))
   for (const folder of settings['library.folders']) await ensureLibraryFolder(folder)
-
-  const catalog = new Catalog()
   const status = new StatusModel()
-  const started: Array<{ close: () => Promise<void> }> = []
-  const closeAll = async (): Promise<void> => {
+  const started = new Started()
+  const close = async (): Promise<void> => {
     status.setPhase('stopping')
-    for (const part of started.reverse()) await part.close()
+    await started.close()
     status.close()
   }
-  // The commands exist before the parts they drive, so the button works from the first moment.
-  const parts: { publisher?: Publisher, drives?: DriveWatcher } = {}
-  const commands: Commands = {
-    rescan: async () => await parts.publisher?.rescan(),
-    eject: async () => {
-      if (parts.drives === undefined) return
-      const ejected = parts.drives.drives.map((drive) => drive.library)
-      await parts.drives.eject()
-      for (const library of ejected) status.driveEjected(library)
-      status.setSafeToRemove()
-    },
-    ejectDrive: async (library) => {
-      if (parts.drives === undefined) throw new Error('this box watches no drives (library.media_root is empty)')
-      await parts.drives.ejectDrive(library)
-      status.driveEjected(library)
-    },
-    pause: async (itemPath) => await parts.publisher?.pause(itemPath),
-    resume: async (itemPath) => await parts.publisher?.resume(itemPath),
-    shutdown: async () => {
-      const [file, ...args] = settings['system.shutdown_command']
-      logger.log('info', 'shutting down', { command: settings['system.shutdown_command'].join(' ') })
-      await execFileAsync(file!, args, { timeout: 30_000 })
-    }
-  }
-  // First, so the LED shows the box booting, and last to stop.
-  const hardware = new HardwareController({ status, settings, commands })
-  hardware.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
-  hardware.on('gesture', (gesture) => logger.log('info', 'button', { gesture }))
-  await hardware.start()
-  started.push(hardware)
   try {
-    const budget = await connectionBudget(settings, logger)
-    let ownOrigins: string[] = []
-    const seeder = new Seeder({
-      catalog,
-      port: settings['seeder.port'],
-      ...(listenHost !== undefined && { host: listenHost }),
-      maxConnections: budget.peerConnections,
-      maxConnectionsPerTorrent: settings['seeder.max_connections_per_torrent'],
-      maxConnectionsPerAddress: settings['seeder.max_connections_per_address'],
-      handshakeMs: settings['seeder.handshake_seconds'] * 1000,
-      idleMs: settings['seeder.idle_seconds'] * 1000,
-      stallMs: settings['seeder.stall_seconds'] * 1000,
-      stallDisconnectMs: settings['seeder.stall_disconnect_seconds'] * 1000,
-      uploadSlots: settings['seeder.upload_slots'],
-      uploadRateLimit: settings['seeder.upload_rate_limit'],
-      peerUploadRateLimit: settings['seeder.peer_upload_rate_limit'],
-      maxOutstandingRequests: settings['seeder.max_requests_per_peer'],
-      cacheBytes: settings['seeder.cache_size'],
-      queuedBytes: settings['seeder.block_pool_size'],
-      maxOpenFiles: settings['seeder.max_open_files'],
-      lsd: settings['seeder.local_discovery'] ? {} : false,
-      isOwnTracker: (url) => ownOrigins.some((origin) => url.startsWith(origin))
-    })
-    await seeder.start()
-    started.push(seeder)
-    const peerRefusals = new RefusalSummary(({ refused, address, reason }) => {
-      logger.log('warn', 'peer connections refused', { refused, last_address: address, reason })
-    })
-    started.push({ close: async () => { peerRefusals.close() } })
-    seeder.on('peer-refused', ({ address, reason }) => {
-      if (reason === 'address-limit' || reason === 'connection-limit') peerRefusals.add(address, reason)
-    })
-
-    // One gate over both HTTP ports: their connections share one budget of descriptors.
-    const gate = new ConnectionGate({ total: budget.httpConnections, perAddress: Math.min(settings['http.max_connections_per_address'], budget.httpConnections) })
-    const refusals = new RefusalSummary(({ refused, address, reason }) => {
-      logger.log('warn', 'HTTP connections refused', { refused, last_address: address, reason })
-    })
-    started.push({ close: async () => { refusals.close() } })
-    const httpOptions = {
-      idleMs: settings['http.idle_seconds'] * 1000,
-      headersMs: settings['http.headers_seconds'] * 1000,
-      maxHeaderBytes: settings['http.max_header_bytes'],
-      gate
-    }
-    const { tracker, trackerHttp } = await startTracker({
-      catalog,
-      everseedPort: seeder.port,
-      mode: settings['tracker.mode'] as 'published-only' | 'open',
-      udpPort: settings['tracker.port'],
-      ...(listenHost !== undefined && { host: listenHost }),
-      maxSwarms: settings['tracker.max_swarms'],
-      maxPeers: settings['tracker.max_peers'],
-      maxPeersPerSwarm: settings['tracker.max_peers_per_swarm'],
-      maxFrameBytes: settings['tracker.max_ws_frame_bytes'],
-      firstMessageMs: settings['http.headers_seconds'] * 1000,
-      wsIdleMs: settings['tracker.ws_idle_seconds'] * 1000
-    }, httpOptions)
-    started.push(trackerHttp, tracker)
-    const trackerPort = trackerHttp.port
-
-    const webSeed = new WebSeed({ catalog })
-    const http = new HttpServer({ ...httpOptions, port: settings['http.port'], ...(listenHost !== undefined && { host: listenHost }) })
-    for (const server of [http, trackerHttp]) server.on('refused', (address, reason) => { refusals.add(address, reason) })
-    mountTracker(http, tracker)
-    http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
-    http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
-    await http.start()
-    started.push(http)
-
-    const httpBase = `http://${announceHost}:${http.port}`
-    const announceList = [[`http://${announceHost}:${trackerPort}/announce`], [`udp://${announceHost}:${trackerPort}`]]
-    ownOrigins = [`http://${announceHost}:${trackerPort}/`, `udp://${announceHost}:${trackerPort}`, `${httpBase}/`]
-
-    const store = new ResumeStore(settings['state.dir'], (error) => {
-      logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
-    })
-    await store.open()
-    // Read before the first scan, so that a paused item is not published for a moment at start.
-    const paused = new PausedItems(settings['state.dir'])
-    paused.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
-    await paused.open()
-    let folders = settings['library.folders']
-    const drives = settings['library.media_root'] === ''
-      ? undefined
-      : new DriveWatcher({
-        mediaRoot: settings['library.media_root'],
-        publishFolder: settings['library.publish_folder_only'] ? 'publish' : undefined,
-        ejectCommand: settings['library.eject_command']
-      })
-    await drives?.start()
-    if (drives !== undefined) started.push(drives)
-    parts.drives = drives
-    const publisher = new Publisher({
-      libraries: [...folders, ...(drives?.drives ?? []).map((drive) => drive.library)],
-      ...(drives !== undefined && { isAvailable: async (library: string) => await drives.isMounted(library) }),
-      catalog,
-      store,
-      trackersFor: (infoHash) => ({ announceList, urlList: [webSeedUrl(httpBase, infoHash)] }),
-      createdBy: `evertorrent/${VERSION}`,
-      ...(settings['hashing.threads'] > 0 && { threads: settings['hashing.threads'] }),
-      rescanIntervalMs: settings['library.rescan_interval'] * 1000,
-      settleMs: settings['library.settle_seconds'] * 1000,
-      paused
-    })
-    started.push(publisher)
-    parts.publisher = publisher
-    wireLogs({ logger, publisher, seeder, tracker, http, webSeed, store })
-    wireStatus(status, { publisher, seeder, tracker, webSeed })
-    const seenDrives = new Set<string>()
-    const showLibraries = (current: readonly Drive[]): void => {
-      for (const drive of current) seenDrives.add(drive.library)
-      const mounted = new Set(current.map((drive) => drive.library))
-      status.setLibraries([
-        ...folders.map((path) => ({ path, kind: 'folder' as const, state: 'present' as const })),
-        ...[...seenDrives].map((path) => ({ path, kind: 'drive' as const, state: mounted.has(path) ? 'present' as const : 'removed' as const }))
-      ])
-    }
-    showLibraries(drives?.drives ?? [])
-    drives?.on('change', (current) => {
-      logger.log('info', 'drives changed', { drives: current.map((drive) => `${drive.mountPoint}(${drive.fsType})`).join(' ') })
-      showLibraries(current)
-      void publisher.setLibraries([...folders, ...current.map((drive) => drive.library)])
-    })
-    drives?.on('warning', (message) => logger.log('warn', message))
-    tracker.on('announce', (event) => {
-      const address = event.peerAddress
-      if (address === undefined || event.left === 0 || event.event === 'stopped' || !event.published) return
-      // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
-      setTimeout(() => { seeder.connectTo(event.infoHash, address) }, LEECHER_DIAL_DELAY_MS).unref()
-    })
-    // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
-    seeder.on('torrent-error', () => { void publisher.rescan() })
-    webSeed.on('fileError', () => { void publisher.rescan() })
-
+    const engines = await startEngines(settings, logger, started)
+    wireFlows(engines)
+    const views = await startViews(settings, logger, engines, status, started)
+    const { catalog, seeder, trackerHttp, http, publisher, urls } = engines
     logger.log('info', 'ready', {
       http_port: http.port,
-      tracker_port: trackerPort,
+      tracker_port: trackerHttp.port,
       peer_port: seeder.port,
-      announce: announceList.flat().join(' '),
+      announce: urls.announceList.flat().join(' '),
       libraries: settings['library.folders'].join(' '),
       state_dir: settings['state.dir']
     })
@@ -303,81 +218,174 @@ export async function startService (settings: Settings, logger: Logger): Promise
     publisher.start().catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
-    const reconfigure = liveReconfigurer(settings, {
-      // A reload cannot give peers the descriptors the HTTP connections and the reserve need.
-      seeder: { updateLimits: (limits) => { seeder.updateLimits({ ...limits, maxConnections: budget.peersOnReload(limits.maxConnections) }) } },
-      tracker,
-      publisher,
-      libraries: {
-        setFolders: (next) => {
-          folders = [...next]
-          showLibraries(drives?.drives ?? [])
-          void publisher.setLibraries([...folders, ...(drives?.drives ?? []).map((drive) => drive.library)])
-        }
-      }
-    })
-    const eventLoopDelay = new EventLoopDelay()
-    eventLoopDelay.start()
-    started.push(eventLoopDelay)
-    const statusPage = registerStatusPage(http, {
-      status,
-      eventLoopDelay,
-      catalog,
-      commands,
-      led: hardware,
-      version: VERSION,
-      adminToken: settings['web.admin_token'],
-      trackers: announceList.flat(),
-      ...(listenHost !== undefined && { addresses: () => [listenHost] }),
-      eventStreams: { maxStreams: settings['http.max_event_streams'], streamsPerAddress: settings['http.event_streams_per_address'] },
-      hostNames: ownHostNames(hostname(), announceHost)
-    })
-    started.push(statusPage)
-    statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))
-    return { catalog, publisher, status, commands, hardware, ports: { http: http.port, tracker: trackerPort, peer: seeder.port }, reconfigure, close: closeAll }
+    const reconfigure = liveReconfigurer(settings, liveTargets(engines, views))
+    const ports = { http: http.port, tracker: trackerHttp.port, peer: seeder.port }
+    return { catalog, publisher, status, commands: views.commands, hardware: views.hardware, ports, reconfigure, close }
   } catch (error) {
-    await closeAll()
+    await close()
     throw error
   }
 }
 
 /**
- * The connection limits that fit under the open-files limit, and the peer limit a reload may set;
- * logs once, at start, when the configured limits had to be lowered.
+ * The engines, each from the settings through its `optionsFrom`, started in the order the ports need:
+ * seeder, tracker, web server, so that the torrents made afterwards name real ports.
  */
-async function connectionBudget (settings: Settings, logger: Logger): Promise<{ httpConnections: number, peerConnections: number, peersOnReload: (asked: number) => number }> {
+async function startEngines (settings: Settings, logger: Logger, started: Started): Promise<Engines> {
   const openFilesLimit = await readOpenFilesLimit()
-  const other = otherDescriptors({
-    maxOpenFiles: settings['seeder.max_open_files'],
-    hashingThreads: settings['hashing.threads'] > 0 ? settings['hashing.threads'] : availableParallelism()
+  const fit = (next: Settings): Settings => fitConnectionLimits(next, openFilesLimit).settings
+  const given = fitConnections(settings, openFilesLimit, logger)
+  const catalog = new Catalog()
+  // The seeder asks which trackers are its own once torrents are published: after `urls` is known.
+  const seeder = await started.start(new Seeder({ ...seederOptionsFrom(given), catalog, isOwnTracker: (url) => urls.isOwn(url) }))
+  const httpOptions = httpServerOptionsFrom(given)
+  // One gate over both HTTP ports: their connections share one budget of descriptors.
+  const gate = new ConnectionGate(httpOptions.connections)
+  const { tracker, trackerHttp } = await startTracker({ ...trackerOptionsFrom(given), catalog, everseedPort: seeder.port }, { ...httpOptions, gate })
+  started.add(trackerHttp)
+  started.add(tracker)
+  const webSeed = new WebSeed({ catalog })
+  const http = new HttpServer({ ...httpOptions, port: given['http.port'], gate })
+  mountTracker(http, tracker)
+  http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
+  http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
+  await started.start(http)
+  const urls = torrentUrls(announceHostOf(given), trackerHttp.port, http.port)
+
+  const store = new ResumeStore(given['state.dir'], (error) => {
+    logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
   })
-  const first = descriptorBudget({
-    openFilesLimit,
-    httpConnections: settings['http.max_connections'],
-    peerConnections: settings['seeder.max_connections'],
-    reserve: settings['system.fd_reserve'],
-    other
-  })
-  if (first.lowered) {
+  await store.open()
+  // Read before the first scan, so that a paused item is not published for a moment at start.
+  const paused = new PausedItems(given['state.dir'])
+  paused.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
+  await paused.open()
+  const libraries = await started.start(new Libraries(librariesOptionsFrom(given)))
+  const publisher = started.add(new Publisher({
+    ...publisherOptionsFrom(given),
+    libraries: libraries.present,
+    isAvailable: libraries.isAvailable,
+    catalog,
+    store,
+    trackersFor: urls.trackersFor,
+    createdBy: `evertorrent/${VERSION}`,
+    paused
+  }))
+  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, fit }
+}
+
+/** The host URLs name this box by: IPv6 literals in brackets, {hostname} replaced. */
+function announceHostOf (settings: Settings): string {
+  return urlHost(settings['network.announce_host'].replaceAll('{hostname}', hostname()))
+}
+
+/** The settings with the connection limits that fit under the open-files limit; logs when they had to be lowered. */
+function fitConnections (settings: Settings, openFilesLimit: number | undefined, logger: Logger): Settings {
+  const { settings: fitted, budget, other } = fitConnectionLimits(settings, openFilesLimit)
+  if (budget.lowered) {
     logger.log('warn', 'connection limits lowered to fit the open-files limit', {
       open_files_limit: openFilesLimit,
-      needed: first.needed,
+      needed: budget.needed,
       fd_reserve: settings['system.fd_reserve'],
       other_fds: other,
-      http_max_connections: first.httpConnections,
-      seeder_max_connections: first.peerConnections,
+      http_max_connections: budget.httpConnections,
+      seeder_max_connections: budget.peerConnections,
       configured: `http.max_connections=${settings['http.max_connections']} seeder.max_connections=${settings['seeder.max_connections']}`
     })
   }
+  return fitted
+}
+
+/** What one engine does when another speaks. */
+function wireFlows ({ seeder, tracker, webSeed, libraries, publisher }: Engines): void {
+  tracker.on('announce', (event) => {
+    const address = event.peerAddress
+    if (address === undefined || event.left === 0 || event.event === 'stopped' || !event.published) return
+    // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
+    setTimeout(() => { seeder.connectTo(event.infoHash, address) }, LEECHER_DIAL_DELAY_MS).unref()
+  })
+  // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
+  seeder.on('torrent-error', () => { void publisher.rescan() })
+  webSeed.on('fileError', () => { void publisher.rescan() })
+  libraries.on('change', () => { void publisher.setLibraries(libraries.present) })
+}
+
+/** The views of what the engines do (logs, the status model, LED and button, the status page), and the commands. */
+async function startViews (settings: Settings, logger: Logger, engines: Engines, status: StatusModel, started: Started): Promise<Views> {
+  wireLogs(logger, engines, started)
+  wireStatus(status, engines)
+  const commands = commandsOf(engines, status, settings, logger)
+  const hardware = new HardwareController({ status, settings, commands })
+  hardware.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
+  hardware.on('gesture', (gesture) => logger.log('info', 'button', { gesture }))
+  await started.startLast(hardware)
+  const eventLoopDelay = await started.start(new EventLoopDelay())
+  const listenHost = settings['network.listen_host']
+  const statusPage = started.add(registerStatusPage(engines.http, {
+    ...statusPageOptionsFrom(settings),
+    status,
+    eventLoopDelay,
+    catalog: engines.catalog,
+    commands,
+    led: hardware,
+    version: VERSION,
+    trackers: engines.urls.announceList.flat(),
+    ...(listenHost !== '' && { addresses: () => [listenHost] }),
+    hostNames: ownHostNames(hostname(), announceHostOf(settings))
+  }))
+  statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))
+  return { commands, hardware, statusPage }
+}
+
+function commandsOf ({ libraries, publisher }: Engines, status: StatusModel, settings: Settings, logger: Logger): Commands {
   return {
-    httpConnections: first.httpConnections,
-    peerConnections: first.peerConnections,
-    // The HTTP limit stays as started; peers get what it leaves.
-    peersOnReload: (asked) => Math.max(1, Math.min(asked, first.available - first.httpConnections))
+    rescan: async () => { await publisher.rescan() },
+    eject: async () => {
+      if (!libraries.watchesDrives) return
+      const ejected = libraries.drives.map((drive) => drive.library)
+      await libraries.eject()
+      for (const library of ejected) status.driveEjected(library)
+      status.setSafeToRemove()
+    },
+    ejectDrive: async (library) => {
+      if (!libraries.watchesDrives) throw new Error('this box watches no drives (library.media_root is empty)')
+      await libraries.ejectDrive(library)
+      status.driveEjected(library)
+    },
+    pause: async (itemPath) => { await publisher.pause(itemPath) },
+    resume: async (itemPath) => { await publisher.resume(itemPath) },
+    shutdown: async () => {
+      const [file, ...args] = settings['system.shutdown_command']
+      logger.log('info', 'shutting down', { command: settings['system.shutdown_command'].join(' ') })
+      await execFileAsync(file!, args, { timeout: 30_000 })
+    }
   }
 }
 
-function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed }: Pick<Parts, 'publisher' | 'seeder' | 'tracker' | 'webSeed'>): void {
+/** The engines and views a reload reaches, each through its `apply`. */
+function liveTargets ({ seeder, tracker, trackerHttp, http, libraries, publisher, fit }: Engines, { statusPage }: Views): LiveTarget[] {
+  return [
+    {
+      apply: (next) => {
+        const given = fit(next)
+        seeder.apply(given)
+        trackerHttp.apply(given)
+        http.apply(given)
+      }
+    },
+    tracker,
+    statusPage,
+    publisher,
+    {
+      apply: async (next) => {
+        for (const folder of next['library.folders']) await ensureLibraryFolder(folder)
+        libraries.apply(next)
+      }
+    }
+  ]
+}
+
+function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed, libraries }: Engines): void {
   publisher.on('item', (item) => status.item(item))
   publisher.on('removed', (path) => status.itemRemoved(path))
   seeder.on('peer-connected', (event) => status.peers(event.infoHash, 1))
@@ -386,19 +394,21 @@ function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed 
   webSeed.on('served', (event) => status.uploaded(event.infoHash, event.bytes))
   // Swarms of torrents not published here ("open" mode) are no item's business, and a flood of them must not become a flood of status entries.
   tracker.on('announce', (event) => { if (event.published) status.swarm(event.infoHash, event.swarm) })
+  status.setLibraries(libraries.all)
+  libraries.on('change', (all) => status.setLibraries(all))
 }
 
-interface Parts {
-  logger: Logger
-  publisher: Publisher
-  seeder: Seeder
-  tracker: Tracker
-  http: HttpServer
-  webSeed: WebSeed
-  store: ResumeStore
-}
-
-function wireLogs ({ logger, publisher, seeder, tracker, http, webSeed, store }: Parts): void {
+function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, http, webSeed, store, libraries }: Engines, started: Started): void {
+  const peerRefusals = started.add(new RefusalSummary(({ refused, address, reason }) => {
+    logger.log('warn', 'peer connections refused', { refused, last_address: address, reason })
+  }))
+  seeder.on('peer-refused', ({ address, reason }) => {
+    if (reason === 'address-limit' || reason === 'connection-limit') peerRefusals.add(address, reason)
+  })
+  const httpRefusals = started.add(new RefusalSummary(({ refused, address, reason }) => {
+    logger.log('warn', 'HTTP connections refused', { refused, last_address: address, reason })
+  }))
+  for (const server of [http, trackerHttp]) server.on('refused', (address, reason) => { httpRefusals.add(address, reason) })
   publisher.on('published', (torrent, status) => {
     logger.log('info', 'published', {
       infohash: torrent.metainfo.infoHash,
@@ -431,4 +441,17 @@ function wireLogs ({ logger, publisher, seeder, tracker, http, webSeed, store }:
   http.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
   webSeed.on('fileError', (event) => logger.log('warn', event.error.message, { infohash: event.infoHash, code: event.error.code }))
   webSeed.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
+  // The drives mounted, whenever they change (not when only the configured folders did).
+  let drives = describeDrives(libraries.drives)
+  libraries.on('change', () => {
+    const now = describeDrives(libraries.drives)
+    if (now === drives) return
+    drives = now
+    logger.log('info', 'drives changed', { drives })
+  })
+  libraries.on('warning', (message) => logger.log('warn', message))
+}
+
+function describeDrives (drives: readonly Drive[]): string {
+  return drives.map((drive) => `${drive.mountPoint}(${drive.fsType})`).join(' ')
 }

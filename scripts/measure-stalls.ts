@@ -12,8 +12,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Catalog } from '../appliance/catalog/catalog.js'
+import { defaultSettings } from '../appliance/config/settings.js'
 import type { PeerSession } from '../appliance/seeder/peer-session.js'
 import { Seeder } from '../appliance/seeder/seeder.js'
+import { seederOptionsFrom } from '../appliance/seeder/seeder-options.js'
 import { writeTree } from '../test/helpers/content.js'
 import { contentOf, publish, sha256, writeTorrentFile } from '../test/seeder/fixtures.js'
 import { ltDownload } from '../test/seeder/lt-download.js'
@@ -38,7 +40,7 @@ writeTree(root, { 'item.bin': mib * 1024 * 1024 })
 const torrent = await publish(join(root, 'item.bin'))
 const catalog = new Catalog()
 catalog.add(torrent)
-const seeder = new Seeder({ port: 0, host: '127.0.0.1', lsd: false, catalog, ...options })
+const seeder = new Seeder({ ...seederOptionsFrom(defaultSettings()), port: 0, host: '127.0.0.1', lsd: false, catalog, ...options })
 await seeder.start()
 const disconnects: Record<string, number> = {}
 seeder.on('peer-disconnected', ({ reason }) => { disconnects[reason] = (disconnects[reason] ?? 0) + 1 })

@@ -11,7 +11,8 @@ export function renderConfigFile (env: SettingsEnvironment, set: Partial<Setting
   const lines = [Object.keys(set).length === 0
     ? '# evertorrent configuration (TOML). Every key is optional; the value shown is its default.'
     : '# evertorrent configuration (TOML). Every key is optional; a commented-out key shows its default.',
-  '# Check a changed file with: evertorrent check-config FILE']
+  '# Check a changed file with: evertorrent check-config FILE',
+  '# A changed key takes effect at the next restart (systemctl restart evertorrent), unless it says a reload applies it.']
   let section = ''
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const [table, name] = key.split('.') as [string, string]
@@ -19,7 +20,9 @@ export function renderConfigFile (env: SettingsEnvironment, set: Partial<Setting
       section = table
       lines.push('', `[${table}]`)
     }
-    lines.push(`# ${SETTINGS[key].doc}`)
+    const spec: { readonly doc: string, readonly live?: true } = SETTINGS[key]
+    lines.push(`# ${spec.doc}`)
+    if (spec.live === true) lines.push('# A reload applies it at once (systemctl reload evertorrent, or SIGHUP).')
     lines.push(key in set ? stringify({ [name]: set[key] }).trim() : `# ${stringify({ [name]: defaults[key] }).trim()}`)
   }
   return `${lines.join('\n')}\n`

@@ -1,66 +1,18 @@
-import { mkdir } from 'node:fs/promises'
 import type { Logger } from '../platform/logger.js'
 import { ConfigError, SETTINGS, type SettingKey, type Settings } from './settings.js'
 
-/** Limits the seeder takes while running; peers stay connected. */
-export interface LiveSeederLimits {
-  readonly uploadSlots: number
-  readonly maxConnections: number
-  readonly uploadRateLimit: number
-  readonly peerUploadRateLimit: number
-}
-
 /**
- * What the running parts offer for a reload. Shapes only, so this module imports no engine: the
- * composition root passes the real seeder, tracker, publisher and status model.
+ * A running engine that takes new settings: its `apply(settings)` reads the live keys it has and
+ * changes what it can while running. It is called whenever any live key changed, with the settings in
+ * force plus the live changes (restart keys keep their running values), so it must leave alone what
+ * did not change. A `ConfigError` naming a key says which setting could not be applied.
  */
-export interface LiveTargets {
-  readonly seeder: { updateLimits: (limits: LiveSeederLimits) => void }
-  readonly tracker: { setMode: (mode: 'published-only' | 'open') => void }
-  readonly publisher: { setRescanInterval: (ms: number) => void }
-  /** The configured library folders (drives come and go on their own). */
-  readonly libraries: { setFolders: (folders: readonly string[]) => void }
+export interface LiveTarget {
+  apply: (settings: Settings) => Promise<void> | void
 }
 
-interface LiveGroup {
-  readonly keys: readonly SettingKey[]
-  readonly apply: (targets: LiveTargets, settings: Settings) => Promise<void> | void
-}
-
-/**
- * The settings a reload applies without a restart, and how. A key that is not here (ports, listen
- * and announce host, state dir, cache size, hashing threads, and any key added later until someone
- * adds it here) takes effect at the next restart.
- */
-const LIVE_GROUPS: readonly LiveGroup[] = [
-  {
-    keys: ['seeder.upload_slots', 'seeder.max_connections', 'seeder.upload_rate_limit', 'seeder.peer_upload_rate_limit'],
-    apply: (targets, settings) => targets.seeder.updateLimits({
-      uploadSlots: settings['seeder.upload_slots'],
-      maxConnections: settings['seeder.max_connections'],
-      uploadRateLimit: settings['seeder.upload_rate_limit'],
-      peerUploadRateLimit: settings['seeder.peer_upload_rate_limit']
-    })
-  },
-  {
-    keys: ['tracker.mode'],
-    apply: (targets, settings) => targets.tracker.setMode(settings['tracker.mode'] as 'published-only' | 'open')
-  },
-  {
-    keys: ['library.folders'],
-    apply: async (targets, settings) => {
-      const folders = settings['library.folders']
-      for (const folder of folders) await mkdir(folder, { recursive: true })
-      targets.libraries.setFolders(folders)
-    }
-  },
-  {
-    keys: ['library.rescan_interval'],
-    apply: (targets, settings) => targets.publisher.setRescanInterval(settings['library.rescan_interval'] * 1000)
-  }
-]
-
-export const LIVE_KEYS: ReadonlySet<SettingKey> = new Set(LIVE_GROUPS.flatMap((group) => group.keys))
+/** The settings a reload applies without a restart: those marked `live` in the settings table. */
+export const LIVE_KEYS: ReadonlySet<SettingKey> = new Set((Object.keys(SETTINGS) as SettingKey[]).filter((key) => 'live' in SETTINGS[key]))
 
 export interface ReloadPlan {
   /** Every key whose value differs from the one in force. */
@@ -92,27 +44,35 @@ export interface ReconfigureResult extends ReloadPlan {
 }
 
 /**
- * Applies new settings to the running parts, remembering what is in force: live keys take their new
- * value, restart keys keep the running one (so the next reload still reports them).
+ * Applies new settings to the running engines, remembering what is in force: live keys take their
+ * new value, restart keys keep the running one (so the next reload still reports them). An engine
+ * whose `apply` fails leaves its keys (those its ConfigError names, else every live key changed) as
+ * they were: they count as changed at the next reload, which applies them again.
  */
-export function liveReconfigurer (initial: Settings, targets: LiveTargets): (next: Settings) => Promise<ReconfigureResult> {
+export function liveReconfigurer (initial: Settings, targets: readonly LiveTarget[]): (next: Settings) => Promise<ReconfigureResult> {
   let inForce: Settings = initial
   return async (next) => {
     const plan = planReload(inForce, next)
-    const applied: Partial<Settings> = {}
     const failed: Array<{ keys: readonly SettingKey[], error: string }> = []
-    for (const group of LIVE_GROUPS) {
-      if (!group.keys.some((key) => plan.live.includes(key))) continue
+    if (plan.live.length === 0) return { ...plan, failed }
+    const given: Settings = { ...inForce, ...valuesOf(next, plan.live) }
+    for (const target of targets) {
       try {
-        await group.apply(targets, next)
-        Object.assign(applied, Object.fromEntries(group.keys.map((key) => [key, next[key]])))
+        await target.apply(given)
       } catch (error) {
-        failed.push({ keys: group.keys.filter((key) => plan.live.includes(key)), error: error instanceof Error ? error.message : String(error) })
+        const key = error instanceof ConfigError ? plan.live.find((live) => live === error.key) : undefined
+        failed.push({ keys: key !== undefined ? [key] : plan.live, error: error instanceof Error ? error.message : String(error) })
       }
     }
-    inForce = { ...inForce, ...applied }
-    return { ...plan, live: plan.live.filter((key) => key in applied), failed }
+    const unapplied = new Set(failed.flatMap((failure) => failure.keys))
+    const live = plan.live.filter((key) => !unapplied.has(key))
+    inForce = { ...inForce, ...valuesOf(next, live) }
+    return { ...plan, live, failed }
   }
+}
+
+function valuesOf (settings: Settings, keys: readonly SettingKey[]): Partial<Settings> {
+  return Object.fromEntries(keys.map((key) => [key, settings[key]]))
 }
 
 export interface ReloadOptions {

@@ -28,6 +28,12 @@ interface Spec<T> {
   readonly doc: string
   /** Set for a resource bound: what it bounds, in a few words, for the limits table (docs/limits.md). */
   readonly bound?: string
+  /**
+   * Set when a reload (SIGHUP) applies the setting to the running service, through its engine's
+   * `apply(settings)`; any other setting takes effect at the next restart. test/config/live-keys.test.ts
+   * changes each live setting in a running service and fails, naming it, if its engine shows no effect.
+   */
+  readonly live?: true
 }
 
 const port = { type: 'integer', min: 0, max: 65535 } as const
@@ -41,6 +47,7 @@ export const SETTINGS = {
   'library.folders': {
     kind: { type: 'strings' },
     default: (env) => [join(env.home, 'evertorrent')],
+    live: true,
     doc: 'Folders whose top-level entries are published, one torrent each (a file: single-file torrent; a folder: multi-file torrent). Created if missing.'
   } satisfies Spec<string[]>,
   'library.media_root': {
@@ -61,11 +68,13 @@ export const SETTINGS = {
   'library.rescan_interval': {
     kind: count(1, 86400),
     default: () => 60,
+    live: true,
     doc: 'Seconds between full rescans that notice changed files; new and removed entries are noticed at once.'
   } satisfies Spec<number>,
   'library.settle_seconds': {
     kind: count(0, 3600),
     default: () => 10,
+    live: true,
     doc: 'New or changed content is published only once none of its files has changed for this many seconds (and, where Linux lets the service see it, no process has one open for writing): a file being copied in is never published half-written. 0 publishes at once.'
   } satisfies Spec<number>,
   'state.dir': {
@@ -91,24 +100,28 @@ export const SETTINGS = {
   'http.max_connections': {
     kind: count(16, 1_000_000),
     default: () => 512,
+    live: true,
     doc: 'HTTP connections at most (status pages, web seeds, .torrent downloads, HTTP and WebSocket announces), over the HTTP port and the tracker port together; more are closed at once.',
     bound: 'HTTP and WebSocket connections, both HTTP ports together'
   } satisfies Spec<number>,
   'http.max_connections_per_address': {
     kind: count(1, 100_000),
     default: () => 32,
+    live: true,
     doc: 'HTTP connections from one IP address at most (a browser opens about 6); more are closed at once, so one host cannot take every connection.',
     bound: 'HTTP and WebSocket connections from one address'
   } satisfies Spec<number>,
   'http.idle_seconds': {
     kind: count(1, 3600),
     default: () => 5,
+    live: true,
     doc: 'A keep-alive connection with no request for this long is closed.',
     bound: 'idle keep-alive HTTP connection'
   } satisfies Spec<number>,
   'http.headers_seconds': {
     kind: count(1, 3600),
     default: () => 10,
+    live: true,
     doc: 'A request\'s headers must have arrived this long after the connection opened or the previous response ended; a connection that sends nothing is closed after it too.',
     bound: 'time to send request headers'
   } satisfies Spec<number>,
@@ -121,12 +134,14 @@ export const SETTINGS = {
   'http.max_event_streams': {
     kind: count(1, 10_000),
     default: () => 64,
+    live: true,
     doc: 'Live status streams (/api/events, one per open status page) at most.',
     bound: 'open status pages (server-sent event streams)'
   } satisfies Spec<number>,
   'http.event_streams_per_address': {
     kind: count(1, 10_000),
     default: () => 4,
+    live: true,
     doc: 'Live status streams from one IP address at most, so one client cannot lock every other page out.',
     bound: 'open status pages from one address'
   } satisfies Spec<number>,
@@ -138,17 +153,20 @@ export const SETTINGS = {
   'tracker.mode': {
     kind: { type: 'choice', values: ['published-only', 'open'] },
     default: () => 'published-only',
+    live: true,
     doc: '"published-only" tracks only torrents this box publishes (like a whitelist); "open" tracks any torrent.'
   } satisfies Spec<string>,
   'tracker.max_swarms': {
     kind: count(1, 1_000_000),
     default: () => 1000,
+    live: true,
     doc: 'In "open" mode, swarms of torrents this box does not publish at most; beyond it the swarm announced to least recently is dropped. Published torrents always have their swarm.',
     bound: 'swarms of torrents not published here ("open" mode)'
   } satisfies Spec<number>,
   'tracker.max_peers': {
     kind: count(100, 10_000_000),
     default: () => 20_000,
+    live: true,
     doc: 'Peers held by the tracker at most, over all swarms (about 1.7 KB each); beyond it the least recently announced swarm of a torrent this box does not publish is dropped.',
     bound: 'peers in all swarms'
   } satisfies Spec<number>,
@@ -167,6 +185,7 @@ export const SETTINGS = {
   'tracker.ws_idle_seconds': {
     kind: count(10, 86400),
     default: () => 900,
+    live: true,
     doc: 'A WebSocket tracker connection that sends no message for this long is closed (clients announce every 600 s).',
     bound: 'idle WebSocket tracker connection'
   } satisfies Spec<number>,
@@ -178,35 +197,41 @@ export const SETTINGS = {
   'seeder.upload_slots': {
     kind: count(1, 1000),
     default: () => 8,
+    live: true,
     doc: 'Peers uploaded to at the same time; the choker rotates the slots among interested peers.'
   } satisfies Spec<number>,
   'seeder.max_connections': {
     kind: count(1, 100000),
     default: () => 200,
+    live: true,
     doc: 'Peer connections at most, over all torrents, incoming and outgoing, handshaking or not.',
     bound: 'peer connections, all torrents'
   } satisfies Spec<number>,
   'seeder.max_connections_per_torrent': {
     kind: count(1, 100000),
     default: () => 50,
+    live: true,
     doc: 'Peer connections of one torrent at most. When it is full, a newcomer takes the place of a peer that has asked for nothing for a while.',
     bound: 'peer connections of one torrent'
   } satisfies Spec<number>,
   'seeder.max_connections_per_address': {
     kind: count(1, 100000),
     default: () => 8,
+    live: true,
     doc: 'Peer connections from one IP address at most, over all torrents (several clients behind one NAT still fit); more are closed at once.',
     bound: 'peer connections from one address'
   } satisfies Spec<number>,
   'seeder.handshake_seconds': {
     kind: count(1, 600),
     default: () => 10,
+    live: true,
     doc: 'A peer must complete the BitTorrent handshake this soon after connecting.',
     bound: 'time to complete the peer handshake'
   } satisfies Spec<number>,
   'seeder.idle_seconds': {
     kind: count(30, 3600),
     default: () => 180,
+    live: true,
     doc: 'A peer that sends nothing for this long is disconnected (peers send a keep-alive every 2 minutes).',
     bound: 'silent peer connection'
   } satisfies Spec<number>,
@@ -225,16 +250,19 @@ export const SETTINGS = {
   'seeder.upload_rate_limit': {
     kind: count(0, 2 ** 40),
     default: () => 0,
+    live: true,
     doc: 'Total upload limit in bytes per second; 0 means unlimited.'
   } satisfies Spec<number>,
   'seeder.peer_upload_rate_limit': {
     kind: count(0, 2 ** 40),
     default: () => 0,
+    live: true,
     doc: 'Upload limit per peer in bytes per second; 0 means unlimited.'
   } satisfies Spec<number>,
   'seeder.max_requests_per_peer': {
     kind: count(1, 10000),
     default: () => 500,
+    live: true,
     doc: 'Block requests a peer may have outstanding; more are rejected, and a flood ends the connection.',
     bound: 'outstanding block requests of one peer'
   } satisfies Spec<number>,
@@ -320,6 +348,7 @@ export const SETTINGS = {
   'web.admin_token': {
     kind: { type: 'string', allowEmpty: true },
     default: () => '',
+    live: true,
     doc: 'Turns on the status page\'s actions (rescan, eject, pause and resume): they need "Authorization: Bearer <this token>". Empty: actions off. Reading the status needs no token. Use a long random string (openssl rand -hex 16).'
   } satisfies Spec<string>,
   'hashing.threads': {

@@ -41,10 +41,27 @@ export interface PublisherOptions {
   readonly isAvailable?: (library: string) => Promise<boolean>
   /** Full rescan period; new and removed top-level entries are also noticed at once by a folder watch. */
   readonly rescanIntervalMs: number
-  /** How long new or changed content must stay unchanged before it is published (see `Publisher`); 0 publishes at once. Default 10 s. */
-  readonly settleMs?: number
+  /** How long new or changed content must stay unchanged before it is published (see `Publisher`); 0 publishes at once. */
+  readonly settleMs: number
   /** Items a person paused (`pause`), kept across restarts; read before `start`. Without it, nothing can be paused. */
   readonly paused?: PausedItems
+}
+
+/** The publisher's keys of the settings table, as the service's `Settings` has them. */
+export interface PublisherSettings {
+  readonly 'library.rescan_interval': number
+  readonly 'library.settle_seconds': number
+  readonly 'hashing.threads': number
+}
+
+/** The publisher's options from the settings table; the one place its keys are read (at start and on reload, see `Publisher.apply`). */
+export function publisherOptionsFrom (settings: PublisherSettings): Pick<PublisherOptions, 'threads' | 'rescanIntervalMs' | 'settleMs'> {
+  const threads = settings['hashing.threads']
+  return {
+    ...(threads > 0 && { threads }),
+    rescanIntervalMs: settings['library.rescan_interval'] * 1000,
+    settleMs: settings['library.settle_seconds'] * 1000
+  }
 }
 
 interface ItemRecord {
@@ -109,13 +126,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private deferred = false
   private writers: { readonly at: number, readonly found: readonly Writer[] } | undefined
   private closed = false
-  private readonly settleMs: number
+  private settleMs: number
 
   constructor (private options: PublisherOptions) {
     super()
     this.libraries = [...options.libraries]
     this.pool = new HashPool(options.threads)
-    this.settleMs = options.settleMs ?? 10_000
+    this.settleMs = options.settleMs
   }
 
   /** Starts watching and the first scan; resolves once every item is resumed, hashed, failed or waiting. */
@@ -177,12 +194,21 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     await this.rescan()
   }
 
-  /** Changes the period of full rescans (a config reload); the next one comes a full period from now. */
-  setRescanInterval (ms: number): void {
-    this.options = { ...this.options, rescanIntervalMs: ms }
+  /**
+   * New settings while running (a config reload): a new rescan period counts from now; a new settle
+   * time applies at once, a pass looking at the waiting items again. The hashing threads stay as started.
+   */
+  apply (settings: PublisherSettings): void {
+    const { rescanIntervalMs, settleMs } = publisherOptionsFrom(settings)
+    if (settleMs !== this.settleMs) {
+      this.settleMs = settleMs
+      this.wakeAt(Date.now())
+    }
+    if (rescanIntervalMs === this.options.rescanIntervalMs) return
+    this.options = { ...this.options, rescanIntervalMs }
     if (this.timer === undefined || this.closed) return
     clearInterval(this.timer)
-    this.timer = setInterval(() => { void this.rescan() }, ms)
+    this.timer = setInterval(() => { void this.rescan() }, rescanIntervalMs)
     this.timer.unref()
   }
 

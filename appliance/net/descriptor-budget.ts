@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 
 /**
  * Descriptors the service holds besides connections, content files and hashing: stdio, the listening
@@ -60,6 +61,42 @@ export function descriptorBudget (demand: DescriptorDemand): DescriptorBudget {
     needed,
     available
   }
+}
+
+/** The budget's keys of the settings table, as the service's `Settings` has them. */
+export interface BudgetSettings {
+  readonly 'http.max_connections': number
+  readonly 'seeder.max_connections': number
+  readonly 'system.fd_reserve': number
+  readonly 'seeder.max_open_files': number
+  readonly 'hashing.threads': number
+}
+
+export interface FittedLimits<S extends BudgetSettings> {
+  /** `settings` with `http.max_connections` and `seeder.max_connections` lowered if they did not fit. */
+  readonly settings: S
+  readonly budget: DescriptorBudget
+  /** The descriptors counted besides connections and the reserve (see `otherDescriptors`). */
+  readonly other: number
+}
+
+/**
+ * The connection limits of `settings` fitted under `openFilesLimit` (see `descriptorBudget`), as the
+ * engines are given them: at start, and on every reload, so that a reload gives the limits a restart
+ * with the same settings would.
+ */
+export function fitConnectionLimits<S extends BudgetSettings> (settings: S, openFilesLimit: number | undefined): FittedLimits<S> {
+  const threads = settings['hashing.threads']
+  const other = otherDescriptors({ maxOpenFiles: settings['seeder.max_open_files'], hashingThreads: threads > 0 ? threads : availableParallelism() })
+  const budget = descriptorBudget({
+    openFilesLimit,
+    httpConnections: settings['http.max_connections'],
+    peerConnections: settings['seeder.max_connections'],
+    reserve: settings['system.fd_reserve'],
+    other
+  })
+  const fitted = { ...settings, 'http.max_connections': budget.httpConnections, 'seeder.max_connections': budget.peerConnections }
+  return { settings: fitted, budget, other }
 }
 
 /** The soft "Max open files" of a `/proc/<pid>/limits` text; undefined if absent or unlimited. */

@@ -219,6 +219,12 @@ export class PeerSession implements UploadSource {
     this.lastServedAt = now
   }
 
+  /** The host's limits changed (a config reload): the upload rate and the idle timeout follow at once; the others are read when they are needed. */
+  limitsChanged (now: number): void {
+    this.bucket.setRate(this.host.peerUploadRateLimit, now)
+    this.socket.setTimeout(this.host.idleMs)
+  }
+
   /** Ends the connection (once); the host hears about it through `closed`. */
   close (reason: DisconnectReason): void {
     if (this.closeReason !== undefined) return

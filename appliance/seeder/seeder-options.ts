@@ -18,66 +18,118 @@ export interface LsdOptions {
   readonly acceptAnnounces?: boolean
 }
 
-export interface SeederOptions {
-  readonly catalog: Catalog
-  /** TCP port for every torrent. Default 6881; 0 picks a free one (read `seeder.port`). */
-  readonly port?: number
-  /** Address to listen on. Default: every address, IPv4 and IPv6. */
-  readonly host?: string
+/**
+ * The options the settings table gives (see `seederOptionsFrom`). Required: their defaults are the
+ * table's, written once there; tests build a seeder from `seederOptionsFrom(defaultSettings())`.
+ */
+export interface SeederSettingsOptions {
+  /** TCP port for every torrent; 0 picks a free one (read `seeder.port`). */
+  readonly port: number
+  /** Address to listen on; undefined: every address, IPv4 and IPv6. */
+  readonly host?: string | undefined
   /**
-   * Open peer connections, incoming and outgoing, handshaking or not. Default 200. When they are all
-   * taken, a newcomer replaces a connection that is still handshaking or a peer that asks for nothing
-   * (see `chooseReplaced`), or is refused.
+   * Open peer connections, incoming and outgoing, handshaking or not. When they are all taken, a
+   * newcomer replaces a connection that is still handshaking or a peer that asks for nothing (see
+   * `chooseReplaced`), or is refused.
    */
-  readonly maxConnections?: number
-  /** Peer connections of one torrent; when they are all taken, a newcomer replaces an idle peer as above. Default 50. */
-  readonly maxConnectionsPerTorrent?: number
-  /** Peer connections from one IP address (IPv6: one /64), incoming and outgoing, over all torrents. Default 8. */
-  readonly maxConnectionsPerAddress?: number
-  /** A peer must complete the BEP 3 handshake this soon after connecting. Default 10 s. */
-  readonly handshakeMs?: number
-  /** A peer that sends nothing (not even a keep-alive) for this long is disconnected. Default 180 s. */
-  readonly idleMs?: number
-  /** Regular upload slots across all torrents; one optimistic slot comes on top. Default 8. */
-  readonly uploadSlots?: number
-  /** Requests queued per peer before more are refused (BEP 6 reject, or dropped); a peer that keeps flooding is disconnected. Default 500 (libtorrent's default too). */
-  readonly maxOutstandingRequests?: number
-  /** Bytes per second for all peers together; 0 is unlimited. Default 0. */
-  readonly uploadRateLimit?: number
-  /** Bytes per second for each peer; 0 is unlimited. Default 0. */
-  readonly peerUploadRateLimit?: number
-  /** Byte budget of the read-ahead cache. Default 8 MiB. */
-  readonly cacheBytes?: number
-  /** Bytes read from disk at once (capped at the piece length). Default 128 KiB. */
-  readonly readAheadBytes?: number
+  readonly maxConnections: number
+  /** Peer connections of one torrent; when they are all taken, a newcomer replaces an idle peer as above. */
+  readonly maxConnectionsPerTorrent: number
+  /** Peer connections from one IP address (IPv6: one /64), incoming and outgoing, over all torrents. */
+  readonly maxConnectionsPerAddress: number
+  /** A peer must complete the BEP 3 handshake this soon after connecting. */
+  readonly handshakeMs: number
+  /** A peer that sends nothing (not even a keep-alive) for this long is disconnected. */
+  readonly idleMs: number
+  /** Regular upload slots across all torrents; one optimistic slot comes on top. */
+  readonly uploadSlots: number
+  /** Requests queued per peer before more are refused (BEP 6 reject, or dropped); a peer that keeps flooding is disconnected. */
+  readonly maxOutstandingRequests: number
+  /** Bytes per second for all peers together; 0 is unlimited. */
+  readonly uploadRateLimit: number
+  /** Bytes per second for each peer; 0 is unlimited. */
+  readonly peerUploadRateLimit: number
+  /** Byte budget of the read-ahead cache. */
+  readonly cacheBytes: number
   /**
    * Bytes of blocks being read or queued on the sockets of all peers together; no block is started
-   * beyond it until a socket has written one. Default 4 MiB: enough to keep every upload slot's
-   * socket full on a fast link (each peer takes up to 256 KiB).
+   * beyond it until a socket has written one. 4 MiB keeps every upload slot's socket full on a fast
+   * link (each peer takes up to 256 KiB).
    */
-  readonly queuedBytes?: number
+  readonly queuedBytes: number
   /**
    * A peer that has read none of the blocks queued for it for this long loses its upload slot, and gets
    * none until it reads; one that was given a slot and asked for nothing in that time loses it to the
-   * next peer in line. Default 5 s.
+   * next peer in line.
    */
-  readonly stallMs?: number
+  readonly stallMs: number
   /**
    * A peer that has read none of the blocks queued for it for this long is disconnected, so peers that
    * never read cannot keep the pool of `queuedBytes` from the others; while every pool buffer is
-   * taken, after `stallMs` already. Default 20 s.
+   * taken, after `stallMs` already.
    */
-  readonly stallDisconnectMs?: number
-  /** Files kept open. Default 32. */
-  readonly maxOpenFiles?: number
+  readonly stallDisconnectMs: number
+  /** Files kept open. */
+  readonly maxOpenFiles: number
+  /** BEP 14 local service discovery; `false` turns it off, `{}` has the defaults of `LsdOptions`. */
+  readonly lsd: LsdOptions | false
+}
+
+/** The seeder's keys of the settings table, as the service's `Settings` has them. */
+export interface SeederSettings {
+  readonly 'network.listen_host': string
+  readonly 'seeder.port': number
+  readonly 'seeder.upload_slots': number
+  readonly 'seeder.max_connections': number
+  readonly 'seeder.max_connections_per_torrent': number
+  readonly 'seeder.max_connections_per_address': number
+  readonly 'seeder.handshake_seconds': number
+  readonly 'seeder.idle_seconds': number
+  readonly 'seeder.stall_seconds': number
+  readonly 'seeder.stall_disconnect_seconds': number
+  readonly 'seeder.upload_rate_limit': number
+  readonly 'seeder.peer_upload_rate_limit': number
+  readonly 'seeder.max_requests_per_peer': number
+  readonly 'seeder.cache_size': number
+  readonly 'seeder.block_pool_size': number
+  readonly 'seeder.max_open_files': number
+  readonly 'seeder.local_discovery': boolean
+}
+
+/** The seeder's options from the settings table; the one place its keys are read (at start and on reload, see `Seeder.apply`). */
+export function seederOptionsFrom (settings: SeederSettings): SeederSettingsOptions {
+  const host = settings['network.listen_host']
+  return {
+    port: settings['seeder.port'],
+    host: host === '' ? undefined : host,
+    maxConnections: settings['seeder.max_connections'],
+    maxConnectionsPerTorrent: settings['seeder.max_connections_per_torrent'],
+    maxConnectionsPerAddress: settings['seeder.max_connections_per_address'],
+    handshakeMs: settings['seeder.handshake_seconds'] * 1000,
+    idleMs: settings['seeder.idle_seconds'] * 1000,
+    uploadSlots: settings['seeder.upload_slots'],
+    maxOutstandingRequests: settings['seeder.max_requests_per_peer'],
+    uploadRateLimit: settings['seeder.upload_rate_limit'],
+    peerUploadRateLimit: settings['seeder.peer_upload_rate_limit'],
+    cacheBytes: settings['seeder.cache_size'],
+    queuedBytes: settings['seeder.block_pool_size'],
+    stallMs: settings['seeder.stall_seconds'] * 1000,
+    stallDisconnectMs: settings['seeder.stall_disconnect_seconds'] * 1000,
+    maxOpenFiles: settings['seeder.max_open_files'],
+    lsd: settings['seeder.local_discovery'] ? {} : false
+  }
+}
+
+export interface SeederOptions extends SeederSettingsOptions {
+  readonly catalog: Catalog
+  /** Bytes read from disk at once (capped at the piece length). Default 128 KiB. */
+  readonly readAheadBytes?: number
   /** How often the choker rotates the upload slots. Default 10 s. */
   readonly rechokeIntervalMs?: number
   /** How long a peer keeps an upload slot while others wait. Default 30 s. */
   readonly unchokeTurnMs?: number
   /** How long a peer keeps the optimistic slot. Default 30 s. */
   readonly optimisticUnchokeMs?: number
-  /** BEP 14 local service discovery; `false` turns it off. Default on, with the defaults of `LsdOptions`. */
-  readonly lsd?: LsdOptions | false
   /** True for the announce URLs of evertorrent's own tracker; every other HTTP/UDP tracker of a torrent gets announced to. Default: none are ours. */
   readonly isOwnTracker?: (url: string) => boolean
   /** Opens a content file for reading; tests inject failures. Default: `fs.promises.open(path, 'r')`. */
@@ -94,31 +146,16 @@ export type ResolvedSeederOptions = Required<Omit<SeederOptions, 'host' | 'lsd' 
   readonly openFile: OpenFile | undefined
 }
 
-/** Defaults sized for a Raspberry Pi Zero 2 W (512 MB RAM, a USB 2 drive, a Wi-Fi uplink). */
+/** The defaults of the options that are not settings, sized for a Raspberry Pi Zero 2 W (512 MB RAM, a USB 2 drive, a Wi-Fi uplink). */
 export function resolveSeederOptions (options: SeederOptions): ResolvedSeederOptions {
   return {
-    catalog: options.catalog,
-    port: options.port ?? 6881,
+    ...options,
     host: options.host,
-    maxConnections: options.maxConnections ?? 200,
-    maxConnectionsPerTorrent: options.maxConnectionsPerTorrent ?? 50,
-    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 8,
-    handshakeMs: options.handshakeMs ?? 10_000,
-    idleMs: options.idleMs ?? 180_000,
-    uploadSlots: options.uploadSlots ?? 8,
-    maxOutstandingRequests: options.maxOutstandingRequests ?? 500,
-    uploadRateLimit: options.uploadRateLimit ?? 0,
-    peerUploadRateLimit: options.peerUploadRateLimit ?? 0,
-    cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024,
     readAheadBytes: options.readAheadBytes ?? 128 * 1024,
-    queuedBytes: options.queuedBytes ?? 4 * 1024 * 1024,
-    stallMs: options.stallMs ?? 5_000,
-    stallDisconnectMs: options.stallDisconnectMs ?? 20_000,
-    maxOpenFiles: options.maxOpenFiles ?? 32,
     rechokeIntervalMs: options.rechokeIntervalMs ?? 10_000,
     unchokeTurnMs: options.unchokeTurnMs ?? 30_000,
     optimisticUnchokeMs: options.optimisticUnchokeMs ?? 30_000,
-    lsd: options.lsd === false ? false : resolveLsd(options.lsd ?? {}, options.host),
+    lsd: options.lsd === false ? false : resolveLsd(options.lsd, options.host),
     isOwnTracker: options.isOwnTracker ?? (() => false),
     openFile: options.openFile,
     now: options.now ?? (() => performance.now())

@@ -15,7 +15,7 @@ import { PeerSession, type SessionHost } from './peer-session.js'
 import { MAX_BLOCK_LENGTH } from './piece-request.js'
 import { chooseReplaced, REPLACE_AFTER_MS, ReplacedHosts, type ReplacementCandidate } from './replacement.js'
 import type { DisconnectReason, PeerDirection, SeederEvents } from './seeder-events.js'
-import { resolveSeederOptions, type ResolvedSeederOptions, type SeederOptions } from './seeder-options.js'
+import { resolveSeederOptions, seederOptionsFrom, type ResolvedSeederOptions, type SeederOptions, type SeederSettings } from './seeder-options.js'
 import { TokenBucket } from './token-bucket.js'
 import { TrackerAnnouncer } from './tracker-announcer.js'
 import { UploadScheduler } from './upload-scheduler.js'
@@ -52,9 +52,6 @@ export interface SeederStats {
   readonly torrents: readonly TorrentStats[]
 }
 
-/** The limits `updateLimits` changes while the seeder runs. */
-export type SeederLimits = Pick<ResolvedSeederOptions, 'uploadSlots' | 'maxConnections' | 'uploadRateLimit' | 'peerUploadRateLimit'>
-
 type State = 'new' | 'starting' | 'started' | 'closing' | 'closed'
 
 /**
@@ -81,7 +78,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly uploadedBytes = new Map<InfoHash, number>()
   private readonly unreported = new Map<InfoHash, number>()
   private readonly failed = new Map<InfoHash, TorrentErrorCode>()
-  private host: SessionHost
+  private readonly host: SessionHost
   private lsd: LocalDiscovery | undefined
   private trackers: TrackerAnnouncer | undefined
   private optimistic: OptimisticSlot | undefined
@@ -179,16 +176,18 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   /**
-   * New limits while running (a config reload); no peer is disconnected. Rates apply to every peer at
-   * once, slots at the next rechoke; a lower connection limit holds back new peers only.
+   * New settings while running (a config reload); no peer is disconnected. Connection limits, rates,
+   * request queues and timeouts reach every peer at once, connected ones included; slots change at the
+   * next rechoke; a lower connection limit holds back new peers only. What is set up at start (port,
+   * host, cache, block pool, open files, LSD) stays as started.
    */
-  updateLimits (limits: SeederLimits): void {
-    this.options = { ...this.options, ...limits }
-    this.gate.setLimits({ total: limits.maxConnections, perAddress: this.options.maxConnectionsPerAddress })
-    this.host = this.sessionHost()
+  apply (settings: SeederSettings): void {
+    const { port, host, cacheBytes, queuedBytes, maxOpenFiles, lsd, ...running } = seederOptionsFrom(settings)
+    this.options = { ...this.options, ...running }
+    this.gate.setLimits({ total: this.options.maxConnections, perAddress: this.options.maxConnectionsPerAddress })
     const now = this.options.now()
-    this.uploadBucket.setRate(limits.uploadRateLimit, now)
-    for (const session of this.sessions.keys()) session.bucket.setRate(limits.peerUploadRateLimit, now)
+    this.uploadBucket.setRate(this.options.uploadRateLimit, now)
+    for (const session of this.sessions.keys()) session.limitsChanged(now)
     this.scheduler.wake()
     this.rechokeSoon()
   }
@@ -370,14 +369,16 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.dialing.set(session, dialKey)
   }
 
+  /** The one host of every session: its limits are read from the options in force, so a reload reaches the sessions already open. */
   private sessionHost (): SessionHost {
+    const options = (): ResolvedSeederOptions => this.options
     return {
       peerId: this.peerId,
       clientName: `evertorrent ${VERSION}`,
-      maxOutstandingRequests: this.options.maxOutstandingRequests,
-      peerUploadRateLimit: this.options.peerUploadRateLimit,
-      handshakeMs: this.options.handshakeMs,
-      idleMs: this.options.idleMs,
+      get maxOutstandingRequests () { return options().maxOutstandingRequests },
+      get peerUploadRateLimit () { return options().peerUploadRateLimit },
+      get handshakeMs () { return options().handshakeMs },
+      get idleMs () { return options().idleMs },
       now: this.options.now,
       admit: (session, infoHash) => this.admit(session, infoHash),
       joined: (session) => this.joined(session),

@@ -64,35 +64,70 @@ export interface TrackerEvents {
   warning: [error: TrackerError]
 }
 
-export interface TrackerOptions {
-  readonly catalog: Catalog
-  /** The seeder's peer port: the everseed is handed out at this port. */
-  readonly everseedPort: number
-  /** Default `published-only`. */
-  readonly mode?: TrackerMode
+/**
+ * The options the settings table gives (see `trackerOptionsFrom`). Required: their defaults are the
+ * table's, written once there; tests build a tracker from `trackerOptionsFrom(defaultSettings())`.
+ */
+export interface TrackerSettingsOptions {
+  readonly mode: TrackerMode
   /** BEP 15 UDP tracker port (0: a free one, see `udpPort`); `false` for no UDP tracker. */
   readonly udpPort: number | false
   /**
-   * The one address to take UDP requests on. Default (or `::`): every local address; `0.0.0.0`:
+   * The one address to take UDP requests on. Undefined (or `::`): every local address; `0.0.0.0`:
    * every local IPv4 address.
    */
-  readonly host?: string
+  readonly host?: string | undefined
+  /** `tracker.max_swarms`: swarms of torrents not published here at most ("open" mode). */
+  readonly maxSwarms: number
+  /** `tracker.max_peers`: peers in all swarms at most, as long as a swarm not published here is left to drop. */
+  readonly maxPeers: number
+  /** `tracker.max_peers_per_swarm`: beyond it a swarm forgets the peer announced least recently. */
+  readonly maxPeersPerSwarm: number
+  /** `tracker.max_ws_frame_bytes`: a longer WebSocket message closes its connection before it is read. */
+  readonly maxFrameBytes: number
+  /** `http.headers_seconds` in ms: a WebSocket must send its first message this soon. */
+  readonly firstMessageMs: number
+  /** `tracker.ws_idle_seconds` in ms: then a WebSocket that sends no message for this long is closed. */
+  readonly wsIdleMs: number
+}
+
+/** The tracker's keys of the settings table, as the service's `Settings` has them. */
+export interface TrackerSettings {
+  readonly 'network.listen_host': string
+  readonly 'tracker.port': number
+  readonly 'tracker.mode': string
+  readonly 'tracker.max_swarms': number
+  readonly 'tracker.max_peers': number
+  readonly 'tracker.max_peers_per_swarm': number
+  readonly 'tracker.max_ws_frame_bytes': number
+  readonly 'tracker.ws_idle_seconds': number
+  readonly 'http.headers_seconds': number
+}
+
+/** The tracker's options from the settings table; the one place its keys are read (at start and on reload, see `Tracker.apply`). */
+export function trackerOptionsFrom (settings: TrackerSettings): TrackerSettingsOptions & { readonly udpPort: number } {
+  const host = settings['network.listen_host']
+  return {
+    mode: settings['tracker.mode'] as TrackerMode,
+    udpPort: settings['tracker.port'],
+    host: host === '' ? undefined : host,
+    maxSwarms: settings['tracker.max_swarms'],
+    maxPeers: settings['tracker.max_peers'],
+    maxPeersPerSwarm: settings['tracker.max_peers_per_swarm'],
+    maxFrameBytes: settings['tracker.max_ws_frame_bytes'],
+    firstMessageMs: settings['http.headers_seconds'] * 1000,
+    wsIdleMs: settings['tracker.ws_idle_seconds'] * 1000
+  }
+}
+
+export interface TrackerOptions extends TrackerSettingsOptions {
+  readonly catalog: Catalog
+  /** The seeder's peer port: the everseed is handed out at this port. */
+  readonly everseedPort: number
   /** Local addresses to bind when no single host is set; default: every interface address. */
   readonly listAddresses?: () => readonly string[]
   /** How often the local addresses are listed again; default 30 s. */
   readonly addressRefreshMs?: number
-  /** `tracker.max_swarms`: swarms of torrents not published here at most ("open" mode). Default 1000. */
-  readonly maxSwarms?: number
-  /** `tracker.max_peers`: peers in all swarms at most, as long as a swarm not published here is left to drop. Default 20,000. */
-  readonly maxPeers?: number
-  /** `tracker.max_peers_per_swarm`: beyond it a swarm forgets the peer announced least recently. Default 1000. */
-  readonly maxPeersPerSwarm?: number
-  /** `tracker.max_ws_frame_bytes`: a longer WebSocket message closes its connection before it is read. Default 32 KiB. */
-  readonly maxFrameBytes?: number
-  /** `http.headers_seconds` in ms: a WebSocket must send its first message this soon. Default 10 s. */
-  readonly firstMessageMs?: number
-  /** `tracker.ws_idle_seconds` in ms: then a WebSocket that sends no message for this long is closed. Default 900 s. */
-  readonly wsIdleMs?: number
 }
 
 /** bittorrent-tracker's own default, 10 minutes. */
@@ -124,8 +159,10 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly udp: UdpEndpoints | undefined
   private readonly connectionIds = new ConnectionIds()
   private readonly webSockets = new Set<WebSocketClient>()
-  private readonly firstMessageMs: number
-  private readonly wsIdleMs: number
+  /** The swarm bounds in force, which `apply` changes; the budget reads them at each announce. */
+  private bounds: { maxSwarms: number, maxPeers: number }
+  private firstMessageMs: number
+  private wsIdleMs: number
   private refreshTimer: NodeJS.Timeout | undefined
   private closed = false
 
@@ -133,24 +170,26 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     super()
     this.catalog = options.catalog
     this.everseedPort = options.everseedPort
-    this.mode = options.mode ?? 'published-only'
+    this.mode = options.mode
     this.host = options.host
     this.listAddresses = options.listAddresses ?? listLocalAddresses
     this.addressRefreshMs = options.addressRefreshMs ?? 30_000
-    this.firstMessageMs = options.firstMessageMs ?? 10_000
-    this.wsIdleMs = options.wsIdleMs ?? 900_000
+    this.firstMessageMs = options.firstMessageMs
+    this.wsIdleMs = options.wsIdleMs
     this.server = new SwarmServer({
       intervalMs: ANNOUNCE_INTERVAL_S * 1000,
-      maxFrameBytes: options.maxFrameBytes ?? 32 * 1024,
-      maxPeersPerSwarm: options.maxPeersPerSwarm ?? 1000,
+      maxFrameBytes: options.maxFrameBytes,
+      maxPeersPerSwarm: options.maxPeersPerSwarm,
       refusal: (infoHash) => this.refusal(infoHash),
       onAnnounce: (swarm, announce) => { this.onAnnounce(swarm, announce) },
       onWarning: (error) => { this.warn(asTrackerError(error)) },
       onError: (error) => { this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${error.message}`, { cause: error })) }
     })
+    this.bounds = { maxSwarms: options.maxSwarms, maxPeers: options.maxPeers }
+    const bounds = (): { maxSwarms: number, maxPeers: number } => this.bounds
     this.budget = new SwarmBudget({
-      maxSwarms: options.maxSwarms ?? 1000,
-      maxPeers: options.maxPeers ?? 20_000,
+      get maxSwarms () { return bounds().maxSwarms },
+      get maxPeers () { return bounds().maxPeers },
       isPublished: (infoHash) => this.catalog.has(infoHash)
     })
     this.udp = options.udpPort === false
@@ -191,10 +230,21 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   }
 
   /**
-   * Switches the mode while running (a config reload): connected peers and published swarms stay.
-   * Back to `published-only`, the swarms of torrents this box does not publish are dropped.
+   * New settings while running (a config reload): the mode, the swarm bounds (from the next announce
+   * on) and the WebSocket timeouts (from each socket's next message) change; connected peers and
+   * published swarms stay. Back to `published-only`, the swarms of torrents this box does not publish
+   * are dropped. The ports, the per-swarm bound and the frame size stay as started.
    */
-  setMode (mode: TrackerMode): void {
+  apply (settings: TrackerSettings): void {
+    const options = trackerOptionsFrom(settings)
+    this.bounds = { maxSwarms: options.maxSwarms, maxPeers: options.maxPeers }
+    this.firstMessageMs = options.firstMessageMs
+    this.wsIdleMs = options.wsIdleMs
+    this.setMode(options.mode)
+  }
+
+  private setMode (mode: TrackerMode): void {
+    if (mode === this.mode) return
     this.mode = mode
     if (mode === 'open') return
     for (const infoHash of this.server.infoHashes()) {

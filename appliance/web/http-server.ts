@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { ConnectionGate, type GateRefusal } from '../net/connection-gate.js'
+import { ConnectionGate, type ConnectionLimits, type GateRefusal } from '../net/connection-gate.js'
 import { WebError } from './errors.js'
 
 /** What a route matched: the raw (still percent-encoded) path, and the part a `/*` pattern left over. */
@@ -14,24 +14,55 @@ export interface RouteMatch {
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, match: RouteMatch) => void | Promise<void>
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
-export interface HttpServerOptions {
-  /** 0 picks a free port; read it from `port` after `start()`. */
-  readonly port: number
-  /** Default: every address, IPv6 and IPv4. */
-  readonly host?: string
-  /** `http.idle_seconds` in ms: a keep-alive connection with no request for this long is closed. Default 5 s. */
-  readonly idleMs?: number
+/**
+ * The options the settings table gives (see `httpServerOptionsFrom`). Required: their defaults are
+ * the table's, written once there; tests build a server from `httpServerOptionsFrom(defaultSettings())`.
+ */
+export interface HttpServerSettingsOptions {
+  /** Undefined: every address, IPv6 and IPv4. */
+  readonly host?: string | undefined
+  /** `http.idle_seconds` in ms: a keep-alive connection with no request for this long is closed. */
+  readonly idleMs: number
   /**
    * `http.headers_seconds` in ms: a request's headers must have arrived this long after the
-   * connection opened or the previous response ended, or it is closed (408). Default 10 s.
+   * connection opened or the previous response ended, or it is closed (408).
    */
-  readonly headersMs?: number
-  /** `http.max_header_bytes`: a longer request line and headers get 431. Default 8 KiB. */
-  readonly maxHeaderBytes?: number
+  readonly headersMs: number
+  /** `http.max_header_bytes`: a longer request line and headers get 431. */
+  readonly maxHeaderBytes: number
+  /** `http.max_connections` and `http.max_connections_per_address`: the limits of the server's gate. */
+  readonly connections: ConnectionLimits
+}
+
+/** The HTTP servers' keys of the settings table, as the service's `Settings` has them. */
+export interface HttpServerSettings {
+  readonly 'network.listen_host': string
+  readonly 'http.idle_seconds': number
+  readonly 'http.headers_seconds': number
+  readonly 'http.max_header_bytes': number
+  readonly 'http.max_connections': number
+  readonly 'http.max_connections_per_address': number
+}
+
+/** An HTTP server's options from the settings table; the one place its keys are read (at start and on reload, see `HttpServer.apply`). */
+export function httpServerOptionsFrom (settings: HttpServerSettings): HttpServerSettingsOptions {
+  const host = settings['network.listen_host']
+  const total = settings['http.max_connections']
+  return {
+    host: host === '' ? undefined : host,
+    idleMs: settings['http.idle_seconds'] * 1000,
+    headersMs: settings['http.headers_seconds'] * 1000,
+    maxHeaderBytes: settings['http.max_header_bytes'],
+    connections: { total, perAddress: Math.min(settings['http.max_connections_per_address'], total) }
+  }
+}
+
+export interface HttpServerOptions extends HttpServerSettingsOptions {
+  /** 0 picks a free port; read it from `port` after `start()`. */
+  readonly port: number
   /**
-   * Counts this server's connections, in all and per address; one server over the limit closes at
-   * once. Share one gate between servers to bound them together. Default: a gate of its own with
-   * `http.max_connections` and `http.max_connections_per_address`'s defaults (512, 32).
+   * Counts this server's connections, in all and per address; one over the limit is closed at once.
+   * Share one gate between servers to bound them together. Default: a gate of its own with `connections`.
    */
   readonly gate?: ConnectionGate
 }
@@ -70,29 +101,48 @@ interface Route {
 export class HttpServer extends EventEmitter<HttpServerEvents> {
   private readonly options: HttpServerOptions
   private readonly server: Server
+  private readonly gate: ConnectionGate
   private readonly exact = new Map<string, Route>()
   private readonly prefixes = new Map<string, Route>()
   private readonly upgrades = new Map<string, UpgradeHandler>()
   private readonly upgradedSockets = new Set<Duplex>()
+  private headersMs: number
 
   constructor (options: HttpServerOptions) {
     super()
     this.options = options
-    const headersMs = options.headersMs ?? 10_000
+    this.headersMs = options.headersMs
     this.server = createServer({
-      keepAliveTimeout: options.idleMs ?? 5_000,
-      headersTimeout: headersMs,
-      requestTimeout: Math.max(REQUEST_SECONDS * 1000, headersMs),
-      // Node checks the two timeouts above this often (30 s by default, which would triple a short headersTimeout).
-      connectionsCheckingInterval: Math.min(1_000, headersMs),
-      maxHeaderSize: options.maxHeaderBytes ?? 8 * 1024
+      // Node checks the header and request timeouts (set below, and by `apply`) this often (30 s by
+      // default, which would triple a short headersTimeout).
+      connectionsCheckingInterval: Math.min(1_000, options.headersMs),
+      maxHeaderSize: options.maxHeaderBytes
     }, (req, res) => { void this.onRequest(req, res) })
-    const gate = options.gate ?? new ConnectionGate({ total: 512, perAddress: 32 })
-    gate.guard(this.server, (address, reason) => { this.emit('refused', address, reason) })
+    this.setTimeouts(options)
+    this.gate = options.gate ?? new ConnectionGate(options.connections)
+    this.gate.guard(this.server, (address, reason) => { this.emit('refused', address, reason) })
     // Node's headersTimeout starts at a request's first byte: a connection that sends nothing at all
     // would stay open for ever. Until its first request, it gets as long as headers would.
-    this.server.on('connection', (socket: Socket) => { if (!socket.destroyed) socket.setTimeout(headersMs) })
+    this.server.on('connection', (socket: Socket) => { if (!socket.destroyed) socket.setTimeout(this.headersMs) })
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.onUpgrade(req, socket, head) })
+  }
+
+  /**
+   * New settings while running (a config reload): the connection limits (of the gate, shared or not)
+   * and the timeouts apply to connections accepted and requests begun from now on; none is closed.
+   * The header size limit stays as started.
+   */
+  apply (settings: HttpServerSettings): void {
+    const options = httpServerOptionsFrom(settings)
+    this.setTimeouts(options)
+    this.gate.setLimits(options.connections)
+  }
+
+  private setTimeouts ({ idleMs, headersMs }: HttpServerSettingsOptions): void {
+    this.headersMs = headersMs
+    this.server.keepAliveTimeout = idleMs
+    this.server.headersTimeout = headersMs
+    this.server.requestTimeout = Math.max(REQUEST_SECONDS * 1000, headersMs)
   }
 
   /** The port listened on, once started. */

@@ -19,10 +19,10 @@ const HEARTBEAT_MS = 15_000
 export const MAX_BUFFERED_BYTES = 1024 * 1024
 
 export interface StatusEventsOptions {
-  /** `http.max_event_streams`: streams at most; more get a 503 (each holds a socket and a little memory). Default 64. */
-  readonly maxStreams?: number
-  /** `http.event_streams_per_address`: streams from one address at most; more get a 429. Default 4. */
-  readonly streamsPerAddress?: number
+  /** `http.max_event_streams`: streams at most; more get a 503 (each holds a socket and a little memory). */
+  readonly maxStreams: number
+  /** `http.event_streams_per_address`: streams from one address at most; more get a 429. */
+  readonly streamsPerAddress: number
 }
 
 /**
@@ -35,17 +35,15 @@ export class StatusEvents {
   private readonly clients = new Map<ServerResponse, string>()
   /** Open streams per address (IPv6 per /64), so one client cannot take every stream. */
   private readonly byAddress = new Map<string, number>()
-  private readonly maxStreams: number
-  private readonly streamsPerAddress: number
+  private limits: StatusEventsOptions
   private readonly heartbeat: NodeJS.Timeout
   /** What clients were last sent of each item; undefined: not the same for all of them. */
   private lastItems = new Map<string, string | undefined>()
   private lastRest = ''
 
   /** `current` gives the document for a client that just connected. */
-  constructor (private readonly current: () => StatusDocument, options: StatusEventsOptions = {}) {
-    this.maxStreams = options.maxStreams ?? 64
-    this.streamsPerAddress = options.streamsPerAddress ?? 4
+  constructor (private readonly current: () => StatusDocument, limits: StatusEventsOptions) {
+    this.limits = limits
     this.heartbeat = setInterval(() => { this.broadcast(': keep-alive\n\n') }, HEARTBEAT_MS).unref()
   }
 
@@ -53,14 +51,20 @@ export class StatusEvents {
     return this.clients.size
   }
 
+  /** New bounds (a config reload) for the streams opened from now on; none is closed. */
+  setLimits (limits: StatusEventsOptions): void {
+    this.limits = limits
+  }
+
   /** Route handler for `GET /api/events`. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const address = addressKey(req.socket.remoteAddress ?? '')
     const fromAddress = this.byAddress.get(address) ?? 0
-    if (this.clients.size >= this.maxStreams || fromAddress >= this.streamsPerAddress) {
-      const mine = fromAddress >= this.streamsPerAddress
+    const { maxStreams, streamsPerAddress } = this.limits
+    if (this.clients.size >= maxStreams || fromAddress >= streamsPerAddress) {
+      const mine = fromAddress >= streamsPerAddress
       res.writeHead(mine ? 429 : 503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10' })
-      res.end(mine ? `too many status pages open from ${address}: close one (at most ${this.streamsPerAddress})\n` : 'too many status pages open\n')
+      res.end(mine ? `too many status pages open from ${address}: close one (at most ${streamsPerAddress})\n` : 'too many status pages open\n')
       return
     }
     res.writeHead(200, {

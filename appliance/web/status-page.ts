@@ -30,13 +30,37 @@ export interface LedSource {
   off: (event: 'pattern', listener: (pattern: LedPattern) => void) => unknown
 }
 
-export interface StatusPageOptions {
+/**
+ * The options the settings table gives (see `statusPageOptionsFrom`). Required: their defaults are the
+ * table's, written once there.
+ */
+export interface StatusPageSettingsOptions {
+  /** `web.admin_token`: empty turns every action off. */
+  readonly adminToken: string
+  /** Bounds of `/api/events`: streams in all and per address. */
+  readonly eventStreams: StatusEventsOptions
+}
+
+/** The status page's keys of the settings table, as the service's `Settings` has them. */
+export interface StatusPageSettings {
+  readonly 'web.admin_token': string
+  readonly 'http.max_event_streams': number
+  readonly 'http.event_streams_per_address': number
+}
+
+/** The status page's options from the settings table; the one place its keys are read (at start and on reload, see `StatusPage.apply`). */
+export function statusPageOptionsFrom (settings: StatusPageSettings): StatusPageSettingsOptions {
+  return {
+    adminToken: settings['web.admin_token'],
+    eventStreams: { maxStreams: settings['http.max_event_streams'], streamsPerAddress: settings['http.event_streams_per_address'] }
+  }
+}
+
+export interface StatusPageOptions extends StatusPageSettingsOptions {
   readonly status: StatusModel
   readonly catalog: Catalog
   readonly commands: StatusPageCommands
   readonly version: string
-  /** `web.admin_token`: empty turns every action off. */
-  readonly adminToken: string
   /** The tracker URLs written into every torrent. */
   readonly trackers: readonly string[]
   /** Default: the machine's hostname. */
@@ -46,8 +70,6 @@ export interface StatusPageOptions {
   /** Default: the machine's non-loopback addresses, link-local IPv6 left out. */
   readonly addresses?: () => string[]
   readonly now?: () => number
-  /** Bounds of `/api/events`: streams in all and per address. */
-  readonly eventStreams?: StatusEventsOptions
   /**
    * Host names `/api/` answers to, besides IP literals (see `ownHostNames`); others get 421, so a
    * page that rebinds its own name to the box's address can neither read the status nor act. Default:
@@ -99,6 +121,8 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
   private readonly spaceTimer: NodeJS.Timeout
   private readonly qrCodes = new WeakMap<PublishedTorrent, string>()
   private librariesKey = ''
+  private adminToken: string
+  private actions: RouteHandler
 
   constructor (http: HttpServer, options: StatusPageOptions) {
     super()
@@ -110,6 +134,8 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     this.space = new DiskSpace()
     this.eta = new HashingEta(this.now)
     this.events = new StatusEvents(() => this.document(), options.eventStreams)
+    this.adminToken = options.adminToken
+    this.actions = this.actionsHandler()
     options.status.on('change', this.onChange)
     options.led?.on('pattern', this.onLed)
     this.spaceTimer = setInterval(() => { this.refreshSpace() }, SPACE_REFRESH_MS).unref()
@@ -119,7 +145,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
 
   /** The status document as `/api/status` serves it now. */
   document (snapshot: StatusSnapshot = this.options.status.snapshot()): StatusDocument {
-    const { catalog, commands, adminToken, trackers, version } = this.options
+    const { catalog, commands, trackers, version } = this.options
     this.eta.keepOnly(snapshot.items)
     return buildStatusDocument(snapshot, {
       now: this.now(),
@@ -128,13 +154,22 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
       space: (path) => this.space.get(path),
       hashing: (item) => this.eta.etaOf(item),
       leds: this.leds(snapshot),
-      actions: { enabled: adminToken !== '', available: availableActions(commands) }
+      actions: { enabled: this.adminToken !== '', available: availableActions(commands) }
     })
   }
 
   /** Open event streams, for the benchmark and tests. */
   get eventClients (): number {
     return this.events.clientCount
+  }
+
+  /** New settings while running (a config reload): the admin token, and the stream bounds for streams opened from now on. */
+  apply (settings: StatusPageSettings): void {
+    const options = statusPageOptionsFrom(settings)
+    this.events.setLimits(options.eventStreams)
+    if (options.adminToken === this.adminToken) return
+    this.adminToken = options.adminToken
+    this.actions = this.actionsHandler()
   }
 
   async close (): Promise<void> {
@@ -145,7 +180,6 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
   }
 
   private route (http: HttpServer): void {
-    const { status, commands, adminToken } = this.options
     const clientScript = readFileSync(new URL('./status-page/client.js', import.meta.url), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
     http.route(['GET', 'HEAD'], '/', asset(PAGE_HTML, 'text/html; charset=utf-8', { 'Content-Security-Policy': PAGE_POLICY }))
     http.route(['GET', 'HEAD'], '/assets/status-page.css', asset(PAGE_CSS, 'text/css; charset=utf-8'))
@@ -154,17 +188,22 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     const ownHost = ownHostOnly(this.options.hostNames ?? ownHostNames(hostname(), hostname()))
     http.route(['GET', 'HEAD'], '/api/status', ownHost((_req, res) => { sendJson(res, 200, this.document()) }))
     http.route(['GET'], '/api/events', ownHost(this.events.handle))
-    http.route(['POST'], '/api/actions/*', ownHost(statusActionsHandler({
-      adminToken,
-      commands,
-      itemPath: (id) => itemPathOf(status.snapshot(), id),
-      drivePath: (id) => drivePathOf(status.snapshot(), id),
-      onLateFailure: (failure) => { this.emit('warning', failure) }
-    })))
+    http.route(['POST'], '/api/actions/*', ownHost(async (req, res, match) => { await this.actions(req, res, match) }))
     http.route(['GET', 'HEAD'], '/metrics', (req, res) => {
       send(req, res, 200, metricsText(this.document(), this.options.eventLoopDelay?.sample()), { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
     })
     http.route(['GET', 'HEAD'], '/qr/*', this.handleQr)
+  }
+
+  private actionsHandler (): RouteHandler {
+    const { status, commands } = this.options
+    return statusActionsHandler({
+      adminToken: this.adminToken,
+      commands,
+      itemPath: (id) => itemPathOf(status.snapshot(), id),
+      drivePath: (id) => drivePathOf(status.snapshot(), id),
+      onLateFailure: (failure) => { this.emit('warning', failure) }
+    })
   }
 
   private readonly handleQr = (req: IncomingMessage, res: ServerResponse, match: RouteMatch): void => {

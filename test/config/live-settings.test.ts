@@ -4,6 +4,7 @@ import test, { type ExecutionContext } from 'ava'
 import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import { TokenBucket } from '../../appliance/seeder/token-bucket.js'
 import { writeTree } from '../helpers/content.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { publish } from '../seeder/fixtures.js'
 import { MESSAGE, RawPeer } from '../seeder/peers.js'
@@ -11,8 +12,8 @@ import { startSeeder } from '../seeder/start-seeder.js'
 import { startTracker } from '../tracker/fixture.js'
 import { httpAnnounce } from '../tracker/tracker-client.js'
 
-// The small hooks a config reload uses (seeder.updateLimits, tracker.setMode, TokenBucket.setRate);
-// the publisher's are exercised through the service in reload.test.ts.
+// The engines' `apply` as a config reload calls it, and TokenBucket.setRate; every live key is
+// exercised through the service in live-keys.test.ts.
 
 async function item (t: ExecutionContext, name: string): Promise<PublishedTorrent> {
   const source = tempDir(t)
@@ -27,7 +28,7 @@ async function joined (port: number, torrent: PublishedTorrent): Promise<RawPeer
   return peer
 }
 
-test('seeder.updateLimits: more upload slots unchoke waiting peers; a lower connection limit refuses new peers and keeps the connected ones', async (t) => {
+test('seeder.apply: more upload slots unchoke waiting peers; a lower connection limit refuses new peers and keeps the connected ones', async (t) => {
   const torrent = await item(t, 'limits')
   const { seeder } = await startSeeder(t, [torrent], { uploadSlots: 1, maxConnections: 10 })
   const peers = await Promise.all([0, 1, 2].map(async () => await joined(seeder.port, torrent)))
@@ -37,7 +38,7 @@ test('seeder.updateLimits: more upload slots unchoke waiting peers; a lower conn
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.is(seeder.stats().unchoked, 2, 'one slot and the optimistic one')
 
-  seeder.updateLimits({ uploadSlots: 3, maxConnections: 3, uploadRateLimit: 0, peerUploadRateLimit: 0 })
+  seeder.apply({ ...DEFAULTS, 'seeder.upload_slots': 3, 'seeder.max_connections': 3 })
   await Promise.all(peers.map(async (peer) => await peer.waitFor((message) => message.id === MESSAGE.unchoke)))
   t.is(seeder.stats().unchoked, 3)
 
@@ -59,17 +60,17 @@ test('TokenBucket.setRate: unlimited to limited and back, earned tokens capped a
   t.is(bucket.waitMs(1_000_000, 0), 0)
 })
 
-test('tracker.setMode: open tracks unknown torrents; back to published-only refuses them and drops their swarms, published ones stay', async (t) => {
+test('tracker.apply: open tracks unknown torrents; back to published-only refuses them and drops their swarms, published ones stay', async (t) => {
   const { tracker, infoHash, httpPort } = await startTracker(t, '127.0.0.1')
   const unknown = randomBytes(20)
   t.truthy((await httpAnnounce('127.0.0.1', httpPort, { infoHash: unknown, port: 7001 })).failure)
 
-  tracker.setMode('open')
+  tracker.apply({ ...DEFAULTS, 'tracker.mode': 'open' })
   t.is((await httpAnnounce('127.0.0.1', httpPort, { infoHash: unknown, port: 7001 })).failure, undefined)
   await httpAnnounce('127.0.0.1', httpPort, { infoHash, port: 7002 })
   t.is(tracker.stats(unknown.toString('hex'))?.leechers, 1)
 
-  tracker.setMode('published-only')
+  tracker.apply(DEFAULTS)
   t.is(tracker.stats(unknown.toString('hex')), undefined, 'the unpublished swarm is gone')
   t.truthy((await httpAnnounce('127.0.0.1', httpPort, { infoHash: unknown, port: 7001 })).failure)
   t.is(tracker.stats(infoHash.toString('hex'))?.leechers, 1, 'the published swarm keeps its peer')

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import test from 'ava'
-import { liveReconfigurer, planReload, reloadConfig, type LiveSeederLimits, type LiveTargets } from '../../appliance/config/reload.js'
+import { LIVE_KEYS, liveReconfigurer, planReload, reloadConfig, type LiveTarget } from '../../appliance/config/reload.js'
 import type { Logger, LogFields, LogLevel } from '../../appliance/platform/logger.js'
 import { ConfigError, defaultSettings, withOverrides, type Settings, type SettingsEnvironment } from '../../appliance/config/settings.js'
 
@@ -10,21 +7,28 @@ const env: SettingsEnvironment = { home: '/home/pi', hostname: 'box', stateHome:
 const base = defaultSettings(env)
 const change = (values: Record<string, unknown>, from: Settings = base): Settings => withOverrides(from, values, 'test')
 
-function recordingTargets (): { targets: LiveTargets, calls: string[] } {
+/** An engine that records the settings it was given, and the tracker mode among them. */
+function recordingTarget (): LiveTarget & { given: Settings[], calls: string[] } {
+  const given: Settings[] = []
   const calls: string[] = []
-  const targets: LiveTargets = {
-    seeder: { updateLimits: (limits: LiveSeederLimits) => { calls.push(`limits ${JSON.stringify(limits)}`) } },
-    tracker: { setMode: (mode) => { calls.push(`mode ${mode}`) } },
-    publisher: { setRescanInterval: (ms) => { calls.push(`rescan ${ms}`) } },
-    libraries: { setFolders: (folders) => { calls.push(`folders ${folders.join(',')}`) } }
-  }
-  return { targets, calls }
+  return { given, calls, apply: (settings) => { given.push(settings); calls.push(`mode ${settings['tracker.mode']}`) } }
 }
 
 function recordingLogger (): Logger & { lines: Array<{ level: LogLevel, msg: string, fields: LogFields }> } {
   const lines: Array<{ level: LogLevel, msg: string, fields: LogFields }> = []
   return { lines, log: (level, msg, fields = {}) => { lines.push({ level, msg, fields }) } }
 }
+
+test('the live keys are those the settings table marks live', (t) => {
+  t.deepEqual([...LIVE_KEYS], [
+    'library.folders', 'library.rescan_interval', 'library.settle_seconds',
+    'http.max_connections', 'http.max_connections_per_address', 'http.idle_seconds', 'http.headers_seconds', 'http.max_event_streams', 'http.event_streams_per_address',
+    'tracker.mode', 'tracker.max_swarms', 'tracker.max_peers', 'tracker.ws_idle_seconds',
+    'seeder.upload_slots', 'seeder.max_connections', 'seeder.max_connections_per_torrent', 'seeder.max_connections_per_address',
+    'seeder.handshake_seconds', 'seeder.idle_seconds', 'seeder.upload_rate_limit', 'seeder.peer_upload_rate_limit', 'seeder.max_requests_per_peer',
+    'web.admin_token'
+  ])
+})
 
 test('a plan sorts the changed keys into live ones and ones that wait for a restart', (t) => {
   t.deepEqual(planReload(base, base), { changed: [], live: [], restart: [] })
@@ -38,44 +42,50 @@ test('lists compare by content, not identity', (t) => {
   t.deepEqual(planReload(base, change({ 'library.folders': [...base['library.folders']] })).changed, [])
 })
 
-test('the reconfigurer applies each live group once, with all of its values, and keeps reporting restart keys', async (t) => {
-  const folder = mkdtempSync(join(tmpdir(), 'evertorrent-reload-'))
-  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  const { targets, calls } = recordingTargets()
-  const reconfigure = liveReconfigurer(base, targets)
-  const next = change({ 'seeder.upload_slots': 3, 'seeder.peer_upload_rate_limit': 5000, 'library.rescan_interval': 5, 'library.folders': [join(folder, 'new')], 'hashing.threads': 2 })
+test('the reconfigurer gives every engine the live changes once, restart keys at their running values, and keeps reporting restart keys', async (t) => {
+  const engines = [recordingTarget(), recordingTarget()]
+  const reconfigure = liveReconfigurer(base, engines)
+  const next = change({ 'seeder.upload_slots': 3, 'seeder.peer_upload_rate_limit': 5000, 'library.rescan_interval': 5, 'hashing.threads': 2 })
   const result = await reconfigure(next)
-  t.deepEqual(calls, [
-    `limits ${JSON.stringify({ uploadSlots: 3, maxConnections: 200, uploadRateLimit: 0, peerUploadRateLimit: 5000 })}`,
-    `folders ${join(folder, 'new')}`,
-    'rescan 5000'
-  ])
-  t.true(statSync(join(folder, 'new')).isDirectory(), 'a new library folder is created, as at start')
+  for (const engine of engines) {
+    t.is(engine.given.length, 1)
+    t.like(engine.given[0], { 'seeder.upload_slots': 3, 'seeder.peer_upload_rate_limit': 5000, 'library.rescan_interval': 5, 'hashing.threads': base['hashing.threads'] })
+  }
+  t.deepEqual(result.live, ['library.rescan_interval', 'seeder.upload_slots', 'seeder.peer_upload_rate_limit'])
   t.deepEqual(result.restart, ['hashing.threads'])
-  calls.length = 0
   const again = await reconfigure(next)
-  t.deepEqual(calls, [], 'nothing new to apply')
+  t.is(engines[0]!.given.length, 1, 'nothing new to apply')
   t.deepEqual(again.changed, ['hashing.threads'], 'the restart key still differs from what runs')
 })
 
-test('a live change that fails is reported, the others still apply, and it is tried again next time', async (t) => {
-  const { targets, calls } = recordingTargets()
-  const failing: LiveTargets = { ...targets, tracker: { setMode: () => { throw new Error('no') } } }
-  const reconfigure = liveReconfigurer(base, failing)
+test('a live change that fails is reported by its key, the other engines still apply, and it is tried again next time', async (t) => {
+  const engine = recordingTarget()
+  const failing: LiveTarget = { apply: () => { throw new ConfigError('no', undefined, 'tracker.mode') } }
+  const reconfigure = liveReconfigurer(base, [failing, engine])
   const next = change({ 'tracker.mode': 'open', 'seeder.upload_slots': 4 })
   const result = await reconfigure(next)
   t.deepEqual(result.failed, [{ keys: ['tracker.mode'], error: 'no' }])
   t.deepEqual(result.live, ['seeder.upload_slots'])
-  t.is(calls.length, 1)
+  t.deepEqual(engine.calls, ['mode open'])
   t.deepEqual((await reconfigure(next)).failed.map((failure) => failure.keys), [['tracker.mode']])
 })
 
+test('an engine failing without naming a key leaves every live change to be tried again', async (t) => {
+  const reconfigure = liveReconfigurer(base, [{ apply: () => { throw new Error('broken') } }])
+  const next = change({ 'tracker.mode': 'open', 'seeder.upload_slots': 4 })
+  const result = await reconfigure(next)
+  t.deepEqual(result.failed, [{ keys: ['tracker.mode', 'seeder.upload_slots'], error: 'broken' }])
+  t.deepEqual(result.live, [])
+  t.deepEqual((await reconfigure(next)).changed, ['tracker.mode', 'seeder.upload_slots'])
+})
+
 test('reloadConfig: a bad file is logged with file and key and nothing is applied; RELOADING/READY and the phase bracket it either way', async (t) => {
-  const { targets, calls } = recordingTargets()
+  const engine = recordingTarget()
+  const { calls } = engine
   const logger = recordingLogger()
   const events: string[] = []
   const options = {
-    reconfigure: liveReconfigurer(base, targets),
+    reconfigure: liveReconfigurer(base, [engine]),
     logger,
     notify: { reloading: () => events.push('RELOADING=1'), ready: () => events.push('READY=1') },
     status: { setPhase: (phase: string) => events.push(phase) }

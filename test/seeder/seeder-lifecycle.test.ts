@@ -10,7 +10,9 @@ import { LSD_GROUP, parseLsdAnnounce } from '../../appliance/seeder/lsd-message.
 import { SeederError } from '../../appliance/seeder/errors.js'
 import { Seeder } from '../../appliance/seeder/seeder.js'
 import type { DisconnectReason } from '../../appliance/seeder/seeder-events.js'
+import { seederOptionsFrom } from '../../appliance/seeder/seeder-options.js'
 import { writeTree } from '../helpers/content.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { contentOf, publish, sha256 } from './fixtures.js'
 import { downloadWithWire, MESSAGE, RawPeer } from './peers.js'
@@ -59,7 +61,7 @@ test('start listens on an ephemeral port; close ends every peer, frees the port 
 
 test('a port in use gives ET_LISTEN', async (t) => {
   const { seeder, catalog } = await startSeeder(t, [])
-  const second = new Seeder({ catalog, port: seeder.port, host: '127.0.0.1', lsd: false })
+  const second = new Seeder({ ...seederOptionsFrom(DEFAULTS), catalog, port: seeder.port, host: '127.0.0.1', lsd: false })
   const error = await t.throwsAsync(async () => await second.start())
   t.is((error as SeederError).code, 'ET_LISTEN')
   await second.close()

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { ExecutionContext } from 'ava'
 import { Catalog, type PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import { buildMetainfo } from '../../appliance/metainfo/metainfo.js'
-import { Tracker, type TrackerOptions } from '../../appliance/tracker/tracker.js'
-import { HttpServer } from '../../appliance/web/http-server.js'
+import { Tracker, trackerOptionsFrom, type TrackerOptions } from '../../appliance/tracker/tracker.js'
+import { HttpServer, httpServerOptionsFrom } from '../../appliance/web/http-server.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 
 /** A published torrent whose files need not exist: the tracker only reads its infohash. */
 export function fakePublished (name: string, announce: readonly string[] = []): PublishedTorrent {
@@ -37,7 +38,7 @@ export async function startTracker (t: ExecutionContext, host: string, options: 
   const catalog = new Catalog()
   const published = fakePublished('published.bin')
   catalog.add(published)
-  const tracker = new Tracker({ catalog, everseedPort: EVERSEED_PORT, udpPort: 0, host, ...options })
+  const tracker = new Tracker({ ...trackerOptionsFrom(DEFAULTS), catalog, everseedPort: EVERSEED_PORT, udpPort: 0, host, ...options })
   await tracker.start()
   t.teardown(async () => { await tracker.close() })
   const web = await mountTracker(t, tracker, host)
@@ -46,7 +47,7 @@ export async function startTracker (t: ExecutionContext, host: string, options: 
 
 /** An HttpServer on `host` answering the tracker's HTTP routes, closed when the test ends. */
 export async function mountTracker (t: ExecutionContext, tracker: Tracker, host: string): Promise<HttpServer> {
-  const web = new HttpServer({ port: 0, host })
+  const web = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: 0, host })
   web.route(['GET'], '/announce', tracker.handleAnnounce)
   web.route(['GET'], '/scrape', tracker.handleScrape)
   web.upgrade('/announce', tracker.handleUpgrade)

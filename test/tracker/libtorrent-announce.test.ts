@@ -5,8 +5,9 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Catalog } from '../../appliance/catalog/catalog.js'
 import { encodeTorrent } from '../../appliance/metainfo/metainfo.js'
-import { Tracker, type AnnounceEvent, type TrackerTransport } from '../../appliance/tracker/tracker.js'
+import { Tracker, trackerOptionsFrom, type AnnounceEvent, type TrackerTransport } from '../../appliance/tracker/tracker.js'
 import { SYSTEM_PYTHON } from '../helpers/libtorrent.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { sourcePath } from '../helpers/repo.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { fakePublished, mountTracker } from './fixture.js'
@@ -47,7 +48,7 @@ async function libtorrentJoins (t: ExecutionContext, transport: Exclude<TrackerT
   const catalog = new Catalog()
   const published = fakePublished('content.bin')
   catalog.add(published)
-  const tracker = new Tracker({ catalog, everseedPort: everseed.port, udpPort: 0, host: BOX })
+  const tracker = new Tracker({ ...trackerOptionsFrom(DEFAULTS), catalog, everseedPort: everseed.port, udpPort: 0, host: BOX })
   await tracker.start()
   t.teardown(async () => { await tracker.close() })
   const web = await mountTracker(t, tracker, BOX)

@@ -1,9 +1,10 @@
 import test from 'ava'
 import bencode from 'bencode'
 import { randomBytes } from 'node:crypto'
-import { Tracker, UNPUBLISHED_REASON, type AnnounceEvent } from '../../appliance/tracker/tracker.js'
+import { Tracker, trackerOptionsFrom, UNPUBLISHED_REASON, type AnnounceEvent } from '../../appliance/tracker/tracker.js'
 import type { TrackerError } from '../../appliance/tracker/errors.js'
 import { Catalog } from '../../appliance/catalog/catalog.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { EVERSEED_PORT, fakePublished, mountTracker, startTracker } from './fixture.js'
 import {
   announcePath,
@@ -65,7 +66,7 @@ test('UDP: one socket per local address, following addresses that come and go', 
   const published = fakePublished('a.bin')
   catalog.add(published)
   const addresses = [BOX]
-  const tracker = new Tracker({ catalog, everseedPort: EVERSEED_PORT, udpPort: 0, listAddresses: () => addresses, addressRefreshMs: 3_600_000 })
+  const tracker = new Tracker({ ...trackerOptionsFrom(DEFAULTS), catalog, everseedPort: EVERSEED_PORT, udpPort: 0, listAddresses: () => addresses, addressRefreshMs: 3_600_000 })
   await tracker.start()
   t.teardown(async () => { await tracker.close() })
   const infoHash = Buffer.from(published.metainfo.infoHash, 'hex')
@@ -230,7 +231,7 @@ test('a torrent removed from the catalog loses its swarm in published-only mode'
 
 test('start fails with ET_LISTEN when the UDP port cannot be bound', async (t) => {
   const { udpPort } = await startTracker(t, BOX)
-  const tracker = new Tracker({ catalog: new Catalog(), everseedPort: EVERSEED_PORT, udpPort, host: BOX })
+  const tracker = new Tracker({ ...trackerOptionsFrom(DEFAULTS), catalog: new Catalog(), everseedPort: EVERSEED_PORT, udpPort, host: BOX })
   await t.throwsAsync(tracker.start(), { code: 'ET_LISTEN' as never })
   await tracker.close()
 })

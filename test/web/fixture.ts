@@ -1,9 +1,10 @@
 import type { ExecutionContext } from 'ava'
 import type { Catalog, PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
-import { HttpServer } from '../../appliance/web/http-server.js'
+import { HttpServer, httpServerOptionsFrom } from '../../appliance/web/http-server.js'
 import { torrentDownloadHandler } from '../../appliance/web/torrent-download.js'
 import { WebSeed, webSeedUrl, type WebSeedOptions } from '../../appliance/web/web-seed.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 
 export const HOST = '127.0.0.1'
 
@@ -28,7 +29,7 @@ export interface WebSeedFixture {
 /** An HttpServer on 127.0.0.1 serving `/webseed/*` and `/torrents/*` from `catalog`, closed when the test ends. */
 export async function startWebSeed (t: ExecutionContext, catalog: Catalog, options: Partial<WebSeedOptions> = {}): Promise<WebSeedFixture> {
   const seed = new WebSeed({ catalog, ...options })
-  const web = new HttpServer({ port: 0, host: HOST })
+  const web = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: 0, host: HOST })
   web.route(['GET', 'HEAD'], '/webseed/*', seed.handle)
   web.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
   await web.start()

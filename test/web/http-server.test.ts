@@ -3,14 +3,15 @@ import { once } from 'node:events'
 import { Agent, request } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { ConnectionGate, type GateRefusal } from '../../appliance/net/connection-gate.js'
-import { HttpServer, type HttpServerOptions } from '../../appliance/web/http-server.js'
+import { HttpServer, httpServerOptionsFrom, type HttpServerOptions } from '../../appliance/web/http-server.js'
 import type { WebError } from '../../appliance/web/errors.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { httpGet, rawExchange } from './http-client.js'
 
 const HOST = '127.0.0.1'
 
 async function started (t: ExecutionContext, setup: (server: HttpServer) => void = () => {}, options: Partial<HttpServerOptions> = {}): Promise<HttpServer> {
-  const server = new HttpServer({ port: 0, host: HOST, ...options })
+  const server = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: 0, host: HOST, ...options })
   setup(server)
   await server.start()
   t.teardown(async () => { await server.close() })
@@ -64,7 +65,7 @@ test('a failing handler gets a 500 and a warning, and the server keeps serving',
 })
 
 test('close ends idle keep-alive connections and busy ones, and resolves', async (t) => {
-  const server = new HttpServer({ port: 0, host: HOST })
+  const server = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: 0, host: HOST })
   server.route(['GET'], '/quick', (_req, res) => { res.end('quick') })
   server.route(['GET'], '/slow', (_req, res) => { res.write('never finished') })
   await server.start()
@@ -96,7 +97,7 @@ test('close ends idle keep-alive connections and busy ones, and resolves', async
 
 test('start fails with ET_LISTEN on a port in use', async (t) => {
   const first = await started(t)
-  const second = new HttpServer({ port: first.port, host: HOST })
+  const second = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: first.port, host: HOST })
   await t.throwsAsync(second.start(), { code: 'ET_LISTEN' as never })
 })
 

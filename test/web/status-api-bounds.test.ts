@@ -2,9 +2,10 @@ import test, { type ExecutionContext } from 'ava'
 import { request, type IncomingMessage } from 'node:http'
 import { Catalog } from '../../appliance/catalog/catalog.js'
 import { StatusModel } from '../../appliance/status/status-model.js'
-import { HttpServer } from '../../appliance/web/http-server.js'
-import { registerStatusPage, type StatusPage } from '../../appliance/web/status-page.js'
+import { HttpServer, httpServerOptionsFrom } from '../../appliance/web/http-server.js'
+import { registerStatusPage, statusPageOptionsFrom, type StatusPage } from '../../appliance/web/status-page.js'
 import { ownHostNames } from '../../appliance/net/own-host.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { HOST } from './fixture.js'
 import { httpGet } from './http-client.js'
 
@@ -13,8 +14,9 @@ const TOKEN = 'status-api-bounds-token'
 async function startPage (t: ExecutionContext, calls: string[] = []): Promise<{ port: number, page: StatusPage }> {
   const status = new StatusModel()
   t.teardown(() => status.close())
-  const http = new HttpServer({ port: 0, host: HOST })
+  const http = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: 0, host: HOST })
   const page = registerStatusPage(http, {
+    ...statusPageOptionsFrom(DEFAULTS),
     status,
     catalog: new Catalog(),
     commands: { rescan: async () => { calls.push('rescan') } },

@@ -10,13 +10,14 @@ import { hashingPattern, PATTERNS, type LedPattern } from '../../appliance/statu
 import { magnetUri } from '../../appliance/metainfo/magnet.js'
 import { StatusModel } from '../../appliance/status/status-model.js'
 import { DiskSpace } from '../../appliance/web/disk-space.js'
-import { HttpServer } from '../../appliance/web/http-server.js'
+import { HttpServer, httpServerOptionsFrom } from '../../appliance/web/http-server.js'
 import type { StatusPageCommands } from '../../appliance/web/status-actions.js'
 import type { StatusDocument } from '../../appliance/web/status-document.js'
-import { registerStatusPage, STATUS_PAGE_ASSETS, type LedSource, type StatusPage } from '../../appliance/web/status-page.js'
+import { registerStatusPage, STATUS_PAGE_ASSETS, statusPageOptionsFrom, type LedSource, type StatusPage } from '../../appliance/web/status-page.js'
 import { torrentDownloadHandler } from '../../appliance/web/torrent-download.js'
 import { WebSeed } from '../../appliance/web/web-seed.js'
 import { writeTree } from '../helpers/content.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { SYSTEM_PYTHON } from '../helpers/libtorrent.js'
 import { sourcePath } from '../helpers/repo.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -62,7 +63,7 @@ async function startPage (t: ExecutionContext, options: FixtureOptions = {}): Pr
   const catalog = new Catalog()
   const status = new StatusModel(Date.now, 50)
   t.teardown(() => status.close())
-  const http = new HttpServer({ port: 0, host: HOST })
+  const http = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: 0, host: HOST })
   http.route(['GET', 'HEAD'], '/webseed/*', new WebSeed({ catalog }).handle)
   http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
   await http.start()
@@ -75,6 +76,7 @@ async function startPage (t: ExecutionContext, options: FixtureOptions = {}): Pr
   const calls: string[] = []
   const clock = { now: Date.now() }
   const page = registerStatusPage(http, {
+    ...statusPageOptionsFrom(DEFAULTS),
     status,
     catalog,
     commands: {
