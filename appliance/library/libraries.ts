@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import type { Settings } from '../config/settings.js'
 import { DriveWatcher, type Drive, type DriveWatcherOptions } from './drive-watcher.js'
 
 /** A library: a folder from the config, or a drive mounted under the media root. */
@@ -16,16 +17,8 @@ export interface LibrariesOptions {
   readonly drives: DriveWatcherOptions | undefined
 }
 
-/** The libraries' keys of the settings table, as the service's `Settings` has them. */
-export interface LibrariesSettings {
-  readonly 'library.folders': readonly string[]
-  readonly 'library.media_root': string
-  readonly 'library.publish_folder_only': boolean
-  readonly 'library.eject_command': readonly string[]
-}
-
 /** The libraries' options from the settings table; the one place their keys are read (at start and on reload, see `Libraries.apply`). */
-export function librariesOptionsFrom (settings: LibrariesSettings): LibrariesOptions {
+export function librariesOptionsFrom (settings: Settings): LibrariesOptions {
   const mediaRoot = settings['library.media_root']
   return {
     folders: settings['library.folders'],
@@ -104,7 +97,7 @@ export class Libraries extends EventEmitter<LibrariesEvents> {
   }
 
   /** New settings while running (a config reload): the configured folders. Drives are watched as started. */
-  apply (settings: LibrariesSettings): void {
+  apply (settings: Settings): void {
     const { folders } = librariesOptionsFrom(settings)
     if (folders.length === this.folders.length && folders.every((folder, index) => folder === this.folders[index])) return
     this.folders = [...folders]

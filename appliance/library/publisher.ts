@@ -5,6 +5,7 @@ import { dirname, sep } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { ItemStatus } from '../catalog/item-status.js'
+import type { Settings } from '../config/settings.js'
 import { listContent, requireBytes, type Content } from '../metainfo/content.js'
 import { createTorrentOf } from '../metainfo/create-torrent.js'
 import { MetainfoError } from '../metainfo/errors.js'
@@ -47,15 +48,8 @@ export interface PublisherOptions {
   readonly paused?: PausedItems
 }
 
-/** The publisher's keys of the settings table, as the service's `Settings` has them. */
-export interface PublisherSettings {
-  readonly 'library.rescan_interval': number
-  readonly 'library.settle_seconds': number
-  readonly 'hashing.threads': number
-}
-
 /** The publisher's options from the settings table; the one place its keys are read (at start and on reload, see `Publisher.apply`). */
-export function publisherOptionsFrom (settings: PublisherSettings): Pick<PublisherOptions, 'threads' | 'rescanIntervalMs' | 'settleMs'> {
+export function publisherOptionsFrom (settings: Settings): Pick<PublisherOptions, 'threads' | 'rescanIntervalMs' | 'settleMs'> {
   const threads = settings['hashing.threads']
   return {
     ...(threads > 0 && { threads }),
@@ -198,7 +192,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
    * New settings while running (a config reload): a new rescan period counts from now; a new settle
    * time applies at once, a pass looking at the waiting items again. The hashing threads stay as started.
    */
-  apply (settings: PublisherSettings): void {
+  apply (settings: Settings): void {
     const { rescanIntervalMs, settleMs } = publisherOptionsFrom(settings)
     if (settleMs !== this.settleMs) {
       this.settleMs = settleMs

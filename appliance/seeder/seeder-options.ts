@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import type { Catalog } from '../catalog/catalog.js'
+import type { Settings } from '../config/settings.js'
 import type { OpenFile } from './file-handle-cache.js'
 import { LSD_PORT } from './lsd-message.js'
 
@@ -22,7 +23,7 @@ export interface LsdOptions {
  * The options the settings table gives (see `seederOptionsFrom`). Required: their defaults are the
  * table's, written once there; tests build a seeder from `seederOptionsFrom(defaultSettings())`.
  */
-export interface SeederSettingsOptions {
+export interface SettingsOptions {
   /** TCP port for every torrent; 0 picks a free one (read `seeder.port`). */
   readonly port: number
   /** Address to listen on; undefined: every address, IPv4 and IPv6. */
@@ -75,29 +76,8 @@ export interface SeederSettingsOptions {
   readonly lsd: LsdOptions | false
 }
 
-/** The seeder's keys of the settings table, as the service's `Settings` has them. */
-export interface SeederSettings {
-  readonly 'network.listen_host': string
-  readonly 'seeder.port': number
-  readonly 'seeder.upload_slots': number
-  readonly 'seeder.max_connections': number
-  readonly 'seeder.max_connections_per_torrent': number
-  readonly 'seeder.max_connections_per_address': number
-  readonly 'seeder.handshake_seconds': number
-  readonly 'seeder.idle_seconds': number
-  readonly 'seeder.stall_seconds': number
-  readonly 'seeder.stall_disconnect_seconds': number
-  readonly 'seeder.upload_rate_limit': number
-  readonly 'seeder.peer_upload_rate_limit': number
-  readonly 'seeder.max_requests_per_peer': number
-  readonly 'seeder.cache_size': number
-  readonly 'seeder.block_pool_size': number
-  readonly 'seeder.max_open_files': number
-  readonly 'seeder.local_discovery': boolean
-}
-
 /** The seeder's options from the settings table; the one place its keys are read (at start and on reload, see `Seeder.apply`). */
-export function seederOptionsFrom (settings: SeederSettings): SeederSettingsOptions {
+export function seederOptionsFrom (settings: Settings): SettingsOptions {
   const host = settings['network.listen_host']
   return {
     port: settings['seeder.port'],
@@ -120,7 +100,7 @@ export function seederOptionsFrom (settings: SeederSettings): SeederSettingsOpti
   }
 }
 
-export interface SeederOptions extends SeederSettingsOptions {
+export interface SeederOptions extends SettingsOptions {
   readonly catalog: Catalog
   /** Bytes read from disk at once (capped at the piece length). Default 128 KiB. */
   readonly readAheadBytes?: number

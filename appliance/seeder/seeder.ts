@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import type { Settings } from '../config/settings.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { addressKey, ConnectionGate } from '../net/connection-gate.js'
 import { formatPeerAddress, parsePeerAddress, type PeerAddress } from '../net/peer-address.js'
@@ -15,7 +16,7 @@ import { PeerSession, type SessionHost } from './peer-session.js'
 import { MAX_BLOCK_LENGTH } from './piece-request.js'
 import { chooseReplaced, REPLACE_AFTER_MS, ReplacedHosts, type ReplacementCandidate } from './replacement.js'
 import type { DisconnectReason, PeerDirection, SeederEvents } from './seeder-events.js'
-import { resolveSeederOptions, seederOptionsFrom, type ResolvedSeederOptions, type SeederOptions, type SeederSettings } from './seeder-options.js'
+import { resolveSeederOptions, seederOptionsFrom, type ResolvedSeederOptions, type SeederOptions } from './seeder-options.js'
 import { TokenBucket } from './token-bucket.js'
 import { TrackerAnnouncer } from './tracker-announcer.js'
 import { UploadScheduler } from './upload-scheduler.js'
@@ -181,7 +182,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
    * next rechoke; a lower connection limit holds back new peers only. What is set up at start (port,
    * host, cache, block pool, open files, LSD) stays as started.
    */
-  apply (settings: SeederSettings): void {
+  apply (settings: Settings): void {
     const { port, host, cacheBytes, queuedBytes, maxOpenFiles, lsd, ...running } = seederOptionsFrom(settings)
     this.options = { ...this.options, ...running }
     this.gate.setLimits({ total: this.options.maxConnections, perAddress: this.options.maxConnectionsPerAddress })

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIPv4 } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import type { Settings } from '../config/settings.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { formatPeerAddress, type PeerAddress } from '../net/peer-address.js'
 import { isEverseedItself, peersToHandOut, clampNumwant, type AnnounceRequest } from './announce.js'
@@ -68,7 +69,7 @@ export interface TrackerEvents {
  * The options the settings table gives (see `trackerOptionsFrom`). Required: their defaults are the
  * table's, written once there; tests build a tracker from `trackerOptionsFrom(defaultSettings())`.
  */
-export interface TrackerSettingsOptions {
+export interface SettingsOptions {
   readonly mode: TrackerMode
   /** BEP 15 UDP tracker port (0: a free one, see `udpPort`); `false` for no UDP tracker. */
   readonly udpPort: number | false
@@ -91,21 +92,8 @@ export interface TrackerSettingsOptions {
   readonly wsIdleMs: number
 }
 
-/** The tracker's keys of the settings table, as the service's `Settings` has them. */
-export interface TrackerSettings {
-  readonly 'network.listen_host': string
-  readonly 'tracker.port': number
-  readonly 'tracker.mode': string
-  readonly 'tracker.max_swarms': number
-  readonly 'tracker.max_peers': number
-  readonly 'tracker.max_peers_per_swarm': number
-  readonly 'tracker.max_ws_frame_bytes': number
-  readonly 'tracker.ws_idle_seconds': number
-  readonly 'http.headers_seconds': number
-}
-
 /** The tracker's options from the settings table; the one place its keys are read (at start and on reload, see `Tracker.apply`). */
-export function trackerOptionsFrom (settings: TrackerSettings): TrackerSettingsOptions & { readonly udpPort: number } {
+export function trackerOptionsFrom (settings: Settings): SettingsOptions & { readonly udpPort: number } {
   const host = settings['network.listen_host']
   return {
     mode: settings['tracker.mode'] as TrackerMode,
@@ -120,7 +108,7 @@ export function trackerOptionsFrom (settings: TrackerSettings): TrackerSettingsO
   }
 }
 
-export interface TrackerOptions extends TrackerSettingsOptions {
+export interface TrackerOptions extends SettingsOptions {
   readonly catalog: Catalog
   /** The seeder's peer port: the everseed is handed out at this port. */
   readonly everseedPort: number
@@ -235,7 +223,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
    * published swarms stay. Back to `published-only`, the swarms of torrents this box does not publish
    * are dropped. The ports, the per-swarm bound and the frame size stay as started.
    */
-  apply (settings: TrackerSettings): void {
+  apply (settings: Settings): void {
     const options = trackerOptionsFrom(settings)
     this.bounds = { maxSwarms: options.maxSwarms, maxPeers: options.maxPeers }
     this.firstMessageMs = options.firstMessageMs

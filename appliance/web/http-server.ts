@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { Settings } from '../config/settings.js'
 import { ConnectionGate, type ConnectionLimits, type GateRefusal } from '../net/connection-gate.js'
 import { WebError } from './errors.js'
 
@@ -18,7 +19,7 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
  * The options the settings table gives (see `httpServerOptionsFrom`). Required: their defaults are
  * the table's, written once there; tests build a server from `httpServerOptionsFrom(defaultSettings())`.
  */
-export interface HttpServerSettingsOptions {
+export interface SettingsOptions {
   /** Undefined: every address, IPv6 and IPv4. */
   readonly host?: string | undefined
   /** `http.idle_seconds` in ms: a keep-alive connection with no request for this long is closed. */
@@ -34,18 +35,8 @@ export interface HttpServerSettingsOptions {
   readonly connections: ConnectionLimits
 }
 
-/** The HTTP servers' keys of the settings table, as the service's `Settings` has them. */
-export interface HttpServerSettings {
-  readonly 'network.listen_host': string
-  readonly 'http.idle_seconds': number
-  readonly 'http.headers_seconds': number
-  readonly 'http.max_header_bytes': number
-  readonly 'http.max_connections': number
-  readonly 'http.max_connections_per_address': number
-}
-
 /** An HTTP server's options from the settings table; the one place its keys are read (at start and on reload, see `HttpServer.apply`). */
-export function httpServerOptionsFrom (settings: HttpServerSettings): HttpServerSettingsOptions {
+export function httpServerOptionsFrom (settings: Settings): SettingsOptions {
   const host = settings['network.listen_host']
   const total = settings['http.max_connections']
   return {
@@ -57,7 +48,7 @@ export function httpServerOptionsFrom (settings: HttpServerSettings): HttpServer
   }
 }
 
-export interface HttpServerOptions extends HttpServerSettingsOptions {
+export interface HttpServerOptions extends SettingsOptions {
   /** 0 picks a free port; read it from `port` after `start()`. */
   readonly port: number
   /**
@@ -132,13 +123,13 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
    * and the timeouts apply to connections accepted and requests begun from now on; none is closed.
    * The header size limit stays as started.
    */
-  apply (settings: HttpServerSettings): void {
+  apply (settings: Settings): void {
     const options = httpServerOptionsFrom(settings)
     this.setTimeouts(options)
     this.gate.setLimits(options.connections)
   }
 
-  private setTimeouts ({ idleMs, headersMs }: HttpServerSettingsOptions): void {
+  private setTimeouts ({ idleMs, headersMs }: SettingsOptions): void {
     this.headersMs = headersMs
     this.server.keepAliveTimeout = idleMs
     this.server.headersTimeout = headersMs

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { hostname, networkInterfaces, uptime } from 'node:os'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import type { Settings } from '../config/settings.js'
 import type { LedPattern } from '../status/led-pattern.js'
 import { patternFor } from '../status/pattern-for.js'
 import type { EventLoopDelaySample } from '../platform/event-loop-delay.js'
@@ -34,29 +35,22 @@ export interface LedSource {
  * The options the settings table gives (see `statusPageOptionsFrom`). Required: their defaults are the
  * table's, written once there.
  */
-export interface StatusPageSettingsOptions {
+export interface SettingsOptions {
   /** `web.admin_token`: empty turns every action off. */
   readonly adminToken: string
   /** Bounds of `/api/events`: streams in all and per address. */
   readonly eventStreams: StatusEventsOptions
 }
 
-/** The status page's keys of the settings table, as the service's `Settings` has them. */
-export interface StatusPageSettings {
-  readonly 'web.admin_token': string
-  readonly 'http.max_event_streams': number
-  readonly 'http.event_streams_per_address': number
-}
-
 /** The status page's options from the settings table; the one place its keys are read (at start and on reload, see `StatusPage.apply`). */
-export function statusPageOptionsFrom (settings: StatusPageSettings): StatusPageSettingsOptions {
+export function statusPageOptionsFrom (settings: Settings): SettingsOptions {
   return {
     adminToken: settings['web.admin_token'],
     eventStreams: { maxStreams: settings['http.max_event_streams'], streamsPerAddress: settings['http.event_streams_per_address'] }
   }
 }
 
-export interface StatusPageOptions extends StatusPageSettingsOptions {
+export interface StatusPageOptions extends SettingsOptions {
   readonly status: StatusModel
   readonly catalog: Catalog
   readonly commands: StatusPageCommands
@@ -164,7 +158,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
   }
 
   /** New settings while running (a config reload): the admin token, and the stream bounds for streams opened from now on. */
-  apply (settings: StatusPageSettings): void {
+  apply (settings: Settings): void {
     const options = statusPageOptionsFrom(settings)
     this.events.setLimits(options.eventStreams)
     if (options.adminToken === this.adminToken) return
