@@ -7,8 +7,8 @@ import { sourcePath } from './helpers/repo.js'
 // import under appliance/ to it, so the document cannot drift from the code.
 
 const ROOT = '(root)'
-/** Any room may import it: the package version, a leaf. */
-const SHARED_LEAVES = new Set(['version.ts'])
+/** Any room may import them: the package version and the shape of the rooms' errors, leaves. */
+const SHARED_LEAVES = new Set(['version.ts', 'coded-error.ts'])
 
 type Rules = ReadonlyMap<string, ReadonlySet<string> | 'all'>
 

@@ -41,7 +41,8 @@ const count = (min: number, max: number): Kind => ({ type: 'integer', min, max }
 
 /**
  * Every setting, once: its type, default and documentation. The config file, its validation, the
- * CLI overrides and `evertorrent print-config` all come from this table.
+ * CLI overrides and `evertorrent print-config` all come from this table. Its entries share one shape
+ * on purpose (a table of data, not code repeated): duplicate finders list them as alike.
  */
 export const SETTINGS = {
   'library.folders': {

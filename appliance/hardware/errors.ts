@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error.js'
+
 /** Stable codes for what can go wrong with LEDs and buttons. None of them stops the service. */
 export type HardwareErrorCode =
   /** The LED, GPIO line, input device or tool does not exist (wrong name, overlay not loaded). */
@@ -15,18 +17,7 @@ export type HardwareErrorCode =
   /** A command started by a button (rescan, eject, shutdown) failed. */
   | 'ET_HW_COMMAND'
 
-export class HardwareError extends Error {
-  readonly code: HardwareErrorCode
-  /** The file, device or setting it is about. */
-  readonly path: string | undefined
-
-  constructor (code: HardwareErrorCode, message: string, options: { path?: string, cause?: unknown } = {}) {
-    super(message, { cause: options.cause })
-    this.name = 'HardwareError'
-    this.code = code
-    this.path = options.path
-  }
-}
+export class HardwareError extends CodedError<HardwareErrorCode> {}
 
 /** Turns a failed file operation on `path` into a HardwareError that says what to do. */
 export function hardwareErrorFrom (error: unknown, path: string, what: string): HardwareError {

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error.js'
+
 /** Stable codes for everything that can go wrong while making a torrent. Tests assert the code. */
 export type MetainfoErrorCode =
   | 'ET_PATH_MISSING'
@@ -10,17 +12,7 @@ export type MetainfoErrorCode =
   | 'ET_BAD_TORRENT'
   | 'ET_ABORTED'
 
-export class MetainfoError extends Error {
-  readonly code: MetainfoErrorCode
-  readonly path: string | undefined
-
-  constructor (code: MetainfoErrorCode, message: string, options: { path?: string, cause?: unknown } = {}) {
-    super(message, { cause: options.cause })
-    this.name = 'MetainfoError'
-    this.code = code
-    this.path = options.path
-  }
-}
+export class MetainfoError extends CodedError<MetainfoErrorCode> {}
 
 /** `detail`: how it changed, in the words of `howFileChanged`. */
 export function changedWhileHashing (path: string, detail: string): MetainfoError {

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error.js'
+
 /**
  * Stable codes for what can go wrong in the seeder. The `ET_FILE_*` and `ET_READ` codes are torrent
  * errors: the published content can no longer be served as hashed.
@@ -21,17 +23,7 @@ export type SeederErrorCode =
 
 export type TorrentErrorCode = Extract<SeederErrorCode, 'ET_FILE_CHANGED' | 'ET_FILE_MISSING' | 'ET_READ'>
 
-export class SeederError extends Error {
-  readonly code: SeederErrorCode
-  readonly path: string | undefined
-
-  constructor (code: SeederErrorCode, message: string, options: { path?: string, cause?: unknown } = {}) {
-    super(message, { cause: options.cause })
-    this.name = 'SeederError'
-    this.code = code
-    this.path = options.path
-  }
-}
+export class SeederError extends CodedError<SeederErrorCode> {}
 
 /** The errno codes that mean "not now" rather than "not this content". */
 export const TRANSIENT_ERRNO_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN'])

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error.js'
+
 /** Stable codes for what the tracker reports; tests and the status model match on the code. */
 export type TrackerErrorCode =
   /** An announce for an infohash this box does not publish, in `published-only` mode. */
@@ -7,12 +9,4 @@ export type TrackerErrorCode =
   /** A UDP socket could not be bound, failed, or could not send. */
   | 'ET_LISTEN'
 
-export class TrackerError extends Error {
-  readonly code: TrackerErrorCode
-
-  constructor (code: TrackerErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, { cause: options.cause })
-    this.name = 'TrackerError'
-    this.code = code
-  }
-}
+export class TrackerError extends CodedError<TrackerErrorCode> {}

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error.js'
+
 /**
  * Stable codes for what the web side reports. The file codes match the seeder's: to the status model,
  * a published item that changed, vanished or cannot be read is the same fact whoever noticed it.
@@ -16,14 +18,4 @@ export type WebErrorCode =
   /** The process is short of descriptors or memory (EMFILE, ENFILE, ENOMEM, EAGAIN): says nothing about the file. */
   | 'ET_RESOURCE'
 
-export class WebError extends Error {
-  readonly code: WebErrorCode
-  readonly path: string | undefined
-
-  constructor (code: WebErrorCode, message: string, options: { path?: string, cause?: unknown } = {}) {
-    super(message, { cause: options.cause })
-    this.name = 'WebError'
-    this.code = code
-    this.path = options.path
-  }
-}
+export class WebError extends CodedError<WebErrorCode> {}
