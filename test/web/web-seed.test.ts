@@ -200,8 +200,11 @@ test('a missing file is a 404 and ET_FILE_MISSING', async (t) => {
   t.like(p.fileErrors[0], { infoHash: p.multi.metainfo.infoHash, fileIndex: 1, error: { code: 'ET_FILE_MISSING' } })
 })
 
-/** Opens real files, but the first `failures` streams break after one chunk the way a pulled drive does. */
-function failingOpen (failures: number, how: 'eio' | 'short'): (path: string) => Promise<WebSeedFile> {
+/**
+ * Opens real files, but the first `failures` streams break after one chunk: with EIO or short, the way
+ * a pulled drive does, or with ENOMEM, the way a process short of memory does.
+ */
+function failingOpen (failures: number, how: 'eio' | 'short' | 'enomem'): (path: string) => Promise<WebSeedFile> {
   let left = failures
   return async (path) => {
     const handle = await open(path, 'r')
@@ -215,6 +218,7 @@ function failingOpen (failures: number, how: 'eio' | 'short'): (path: string) =>
           read () {
             if (sent) {
               if (how === 'eio') this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }))
+              else if (how === 'enomem') this.destroy(Object.assign(new Error('ENOMEM: not enough memory, read'), { code: 'ENOMEM' }))
               else this.push(null)
               return
             }
@@ -264,25 +268,7 @@ for (const code of ['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN']) {
 }
 
 test('ENOMEM reading mid-stream cuts that response without a fileError', async (t) => {
-  const p = await published(t, {
-    openFile: async (path) => {
-      const handle = await open(path, 'r')
-      return {
-        stat: async () => await handle.stat(),
-        close: async () => { await handle.close() },
-        createReadStream: () => {
-          let sent = false
-          return new Readable({
-            read () {
-              if (sent) this.destroy(Object.assign(new Error('ENOMEM: not enough memory, read'), { code: 'ENOMEM' }))
-              else this.push(Buffer.alloc(65536))
-              sent = true
-            }
-          })
-        }
-      }
-    }
-  })
+  const p = await published(t, { openFile: failingOpen(1, 'enomem') })
   const warnings: string[] = []
   p.seed.on('warning', (error) => warnings.push(error.code))
   await t.throwsAsync(p.get(singlePath(p)))
