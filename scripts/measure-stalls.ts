@@ -16,8 +16,8 @@ import { defaultSettings } from '../appliance/config/settings.js'
 import type { PeerSession } from '../appliance/seeder/peer-session.js'
 import { Seeder } from '../appliance/seeder/seeder.js'
 import { seederOptionsFrom } from '../appliance/seeder/seeder-options.js'
-import { writeTree } from '../test/helpers/content.js'
-import { contentOf, publish, sha256, writeTorrentFile } from '../test/seeder/fixtures.js'
+import { sha256, writeTree } from '../test/helpers/content.js'
+import { contentOf, publish, writeTorrentFile } from '../test/seeder/fixtures.js'
 import { ltDownload } from '../test/seeder/lt-download.js'
 
 /** The session state the sampler reads; private to the seeder, so read through a cast. */

@@ -8,6 +8,11 @@ import { dirname, join } from 'node:path'
  * bytes a call, each call going on where the last one stopped. Reproducible across runs and machines,
  * fast enough for gigabytes, and incompressible, so no tool under test gains from repeated data.
  */
+/** The SHA-256 of `bytes`, in hex: what downloaded bytes are compared by. */
+export function sha256 (bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
 export function pseudoRandomStream (seed: string): (length: number) => Buffer {
   const key = createHash('sha256').update(seed).digest()
   const cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32))

@@ -42,6 +42,11 @@ export function cpuSecondsOf (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
 }
 
+/** How many file descriptors process `pid` holds. */
+export async function descriptorCount (pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length
+}
+
 /** The file descriptors process `pid` holds on `path` (from /proc/<pid>/fd); `process.pid` for this process. */
 export async function openDescriptors (pid: number, path: string): Promise<string[]> {
   const fds = await readdir(`/proc/${pid}/fd`).catch(() => [])

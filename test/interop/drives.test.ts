@@ -1,5 +1,4 @@
 import test, { type ExecutionContext } from 'ava'
-import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -8,7 +7,7 @@ import { once } from 'node:events'
 import { get, type IncomingMessage } from 'node:http'
 import { parseMountInfo } from '../../appliance/library/mount-table.js'
 import type { StatusDocument } from '../../appliance/web/status-document.js'
-import { sparseFile, writeTree } from '../helpers/content.js'
+import { sha256, sparseFile, writeTree } from '../helpers/content.js'
 import { sourcePath } from '../helpers/repo.js'
 import { runOk } from '../helpers/run.js'
 import { ServeProcess } from '../helpers/serve-process.js'
@@ -85,9 +84,6 @@ async function startServe (t: ExecutionContext, root: string, settings: Record<s
   })
 }
 
-function sha256 (bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
 
 test.serial('drives are mounted read-only, published, taken offline when pulled and back under the same infohashes without rehashing', async (t) => {
   const root = tempDir(t)

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
@@ -23,6 +22,3 @@ export function contentOf (torrent: PublishedTorrent): Buffer {
   return Buffer.concat(torrent.files.map((file) => readFileSync(file.absolutePath)))
 }
 
-export function sha256 (bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}

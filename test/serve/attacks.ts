@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { onLines } from '../helpers/line-log.js'
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
 import type { ExecutionContext } from 'ava'
 import { closeCode, maskedFrameHeader, openWebSocket, udpAnnouncePacket, udpConnect } from '../tracker/tracker-client.js'
 
@@ -38,16 +37,10 @@ export async function holdSockets (t: ExecutionContext, options: HoldOptions): P
   t.teardown(() => { child.kill('SIGKILL') })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  let pending = ''
   return await new Promise((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk
-      const lines = pending.split('\n')
-      pending = lines.pop()!
-      for (const line of lines) {
-        const report = JSON.parse(line) as HolderReport & { event: string }
-        if (report.event === 'holding') resolve(report)
-      }
+    onLines(child.stdout, (line) => {
+      const report = JSON.parse(line) as HolderReport & { event: string }
+      if (report.event === 'holding') resolve(report)
     })
     child.once('exit', (code) => { reject(new Error(`the socket holder exited (${String(code)}) before holding: ${stderr}`)) })
   })
@@ -92,32 +85,6 @@ export async function sendLargeFrame (host: string, port: number, frameBytes: nu
   await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, afterMs))])
   socket.destroy()
   return { closeCode: closeCode(Buffer.concat(received)), payloadSent, closedByServer: closed }
-}
-
-export interface Memory {
-  /** Resident now, and the most resident since start or since `resetPeakMemory` (VmRSS, VmHWM). */
-  readonly rss: number
-  readonly peak: number
-}
-
-export async function memoryOf (pid: number): Promise<Memory> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(status)![1]) * 1024
-  return { rss: kib('VmRSS'), peak: kib('VmHWM') }
-}
-
-/** Sets VmHWM back to the resident size now (proc(5): clear_refs 5), so a later peak is the attack's own. */
-export async function resetPeakMemory (pid: number): Promise<void> {
-  await writeFile(`/proc/${pid}/clear_refs`, '5')
-}
-
-/** File descriptors process `pid` holds. */
-export async function descriptorCount (pid: number): Promise<number> {
-  return (await readdir(`/proc/${pid}/fd`)).length
-}
-
-export function sha256 (bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
 }
 
 export interface FloodTarget {

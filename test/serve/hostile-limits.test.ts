@@ -1,12 +1,13 @@
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeTree } from '../helpers/content.js'
+import { sha256, writeTree } from '../helpers/content.js'
 import { memoryCgroup } from '../helpers/memory-cgroup.js'
 import { sourcePath } from '../helpers/repo.js'
 import { ServeProcess } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
-import { ATTACKER, descriptorCount, holdSockets, memoryOf, MiB, sendLargeFrame, sha256 } from './attacks.js'
+import { ATTACKER, holdSockets, MiB, sendLargeFrame } from './attacks.js'
+import { descriptorCount, memoryOf } from '../helpers/proc.js'
 
 /** The limits config/evertorrent.service gives the service, read from the unit itself. */
 function unitLimits (): { memoryMax: number, openFiles: number, env: Record<string, string> } {
@@ -45,8 +46,8 @@ test('under the unit\'s MemoryMax and LimitNOFILE, 20,000 idle connections and f
 
   t.true(serve.running, 'serve is alive')
   const stats = await cgroup.stats()
-  const memory = await memoryOf(pid)
-  t.log(`cgroup: ${JSON.stringify(stats)}; serve peak RSS ${(memory.peak / MiB).toFixed(1)} MiB`)
+  const memory = memoryOf(pid)
+  t.log(`cgroup: ${JSON.stringify(stats)}; serve peak RSS ${(memory.peakBytes / MiB).toFixed(1)} MiB`)
   t.is(stats.oomKills, 0, 'no OOM kill recorded by the cgroup')
   const base = `http://127.0.0.1:${serve.httpPort}`
   t.is((await fetch(`${base}/api/status`, { signal: AbortSignal.timeout(30_000) })).status, 200)

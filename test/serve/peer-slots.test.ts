@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import { encodeTorrent, parseTorrent } from '../../appliance/metainfo/metainfo.js'
-import { writeTree } from '../helpers/content.js'
+import { sha256, writeTree } from '../helpers/content.js'
 import { ServeProcess } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { HostileCrowd } from '../seeder/hostile-peers.js'
@@ -12,9 +11,6 @@ import { RawPeer } from '../seeder/peers.js'
 
 const published = (line: { msg: string }): boolean => line.msg === 'published'
 
-function sha256 (bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
 
 test('serve: libtorrent downloads from the everseed alone while 60 idle and 40 non-reading connections come from one address', async (t) => {
   const root = tempDir(t)

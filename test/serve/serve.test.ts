@@ -1,9 +1,8 @@
 import test from 'ava'
-import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseTorrent } from '../../appliance/metainfo/metainfo.js'
-import { writeTree } from '../helpers/content.js'
+import { sha256, writeTree } from '../helpers/content.js'
 import { runOk } from '../helpers/run.js'
 import { runCli } from '../helpers/cli.js'
 import { ServeProcess } from '../helpers/serve-process.js'
@@ -88,9 +87,6 @@ test('SIGTERM stops serve cleanly with exit code 0', async (t) => {
   t.truthy(serve.lines.find((line) => line.msg === 'stopped'))
 })
 
-function sha256 (bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
 
 /** An infohash as the percent-encoded binary string of an HTTP announce. */
 function binaryParam (hex: string): string {

@@ -1,17 +1,13 @@
 import test, { type ExecutionContext } from 'ava'
-import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Catalog } from '../../appliance/catalog/catalog.js'
 import { encodeTorrent } from '../../appliance/metainfo/metainfo.js'
-import { writeTree, type FileContent } from '../helpers/content.js'
+import { sha256, type FileContent, writeTree } from '../helpers/content.js'
 import { run } from '../helpers/run.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { publish, startWebSeed } from './fixture.js'
 
-function sha256 (bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
 
 /**
  * aria2c downloads `target` (below a fresh folder holding `files`) from our web seed alone: the
