@@ -24,6 +24,11 @@ packages=(
   fdisk                # sfdisk: the image's partition table
   xz-utils             # the compressed image
   device-tree-compiler # dtc: the LED/button overlays compile
+  iproute2             # ip netns/veth: the reach tests' router, LAN and internet namespaces
+  nftables             # the test router's NAT
+  miniupnpd-nftables   # a real UPnP-IGD / NAT-PMP gateway in the test router
+  miniupnpc            # upnpc: reads the gateway's mappings back
+  natpmpc              # NAT-PMP client, to cross-check the gateway
 )
 missing=()
 for package in "${packages[@]}"; do
