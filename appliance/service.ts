@@ -11,10 +11,10 @@ import { PausedItems } from './library/paused-items.js'
 import { Publisher, publisherOptionsFrom } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
-import type { InfoHash } from './metainfo/metainfo.js'
 import { ConnectionGate } from './net/connection-gate.js'
 import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
+import type { PeerAddress } from './net/peer-address.js'
 import { RefusalSummary } from './net/refusal-summary.js'
 import { Seeder } from './seeder/seeder.js'
 import { seederOptionsFrom } from './seeder/seeder-options.js'
@@ -27,7 +27,9 @@ import { Tracker, trackerOptionsFrom, type TrackerOptions } from './tracker/trac
 import { HttpServer, httpServerOptionsFrom, type HttpServerOptions } from './web/http-server.js'
 import { torrentDownloadHandler } from './web/torrent-download.js'
 import { registerStatusPage, statusPageOptionsFrom, type StatusPage } from './web/status-page.js'
-import { WebSeed, webSeedUrl } from './web/web-seed.js'
+import { TorrentUrls, urlHost } from './web/torrent-urls.js'
+import { WebSeed } from './web/web-seed.js'
+import { PublicHost, type PublicEndpoint } from './network/public-host.js'
 import { VERSION } from './version.js'
 
 /** Actions a person can take, from a button or the web page; each exists once, here. */
@@ -105,31 +107,6 @@ function mountTracker (server: HttpServer, tracker: Tracker): void {
   server.upgrade('/announce', tracker.handleUpgrade)
 }
 
-/** A host as it goes into a URL: IPv6 literals in brackets. */
-function urlHost (host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
-}
-
-/** The URLs torrents name this box by: its tracker (HTTP and UDP on one port number) and its web seeds. */
-interface TorrentUrls {
-  readonly announceList: string[][]
-  /** The outer fields of a torrent (see `PublisherOptions.trackersFor`). */
-  readonly trackersFor: (infoHash: InfoHash) => { announceList: string[][], urlList: string[] }
-  /** True for a URL of this box's own tracker or web server. */
-  readonly isOwn: (url: string) => boolean
-}
-
-function torrentUrls (announceHost: string, trackerPort: number, httpPort: number): TorrentUrls {
-  const httpBase = `http://${announceHost}:${httpPort}`
-  const announceList = [[`http://${announceHost}:${trackerPort}/announce`], [`udp://${announceHost}:${trackerPort}`]]
-  const ownOrigins = [`http://${announceHost}:${trackerPort}/`, `udp://${announceHost}:${trackerPort}`, `${httpBase}/`]
-  return {
-    announceList,
-    trackersFor: (infoHash) => ({ announceList, urlList: [webSeedUrl(httpBase, infoHash)] }),
-    isOwn: (url) => ownOrigins.some((origin) => url.startsWith(origin))
-  }
-}
-
 interface Closable {
   close: () => Promise<void> | void
 }
@@ -176,6 +153,8 @@ interface Engines {
   readonly libraries: Libraries
   readonly publisher: Publisher
   readonly urls: TorrentUrls
+  /** How the internet reaches the box, when it does (`network.public_host`). */
+  readonly publicHost: PublicHost
   /** The settings as the engines are given them: connection limits fitted under the open-files limit. */
   readonly fit: (settings: Settings) => Settings
 }
@@ -211,6 +190,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
       tracker_port: trackerHttp.port,
       peer_port: seeder.port,
       announce: urls.announceList.flat().join(' '),
+      public_host: engines.publicHost.endpoint?.host,
       libraries: settings['library.folders'].join(' '),
       state_dir: settings['state.dir']
     })
@@ -236,12 +216,17 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   const fit = (next: Settings): Settings => fitConnectionLimits(next, openFilesLimit).settings
   const given = fitConnections(settings, openFilesLimit, logger)
   const catalog = new Catalog()
+  // The tracker asks for the public endpoint from its first announce, before `publicHost` exists.
+  let publicEndpoint: PublicEndpoint | undefined
   // The seeder asks which trackers are its own once torrents are published: after `urls` is known.
   const seeder = await started.start(new Seeder({ ...seederOptionsFrom(given), catalog, isOwnTracker: (url) => urls.isOwn(url) }))
   const httpOptions = httpServerOptionsFrom(given)
   // One gate over both HTTP ports: their connections share one budget of descriptors.
   const gate = new ConnectionGate(httpOptions.connections)
-  const { tracker, trackerHttp } = await startTracker({ ...trackerOptionsFrom(given), catalog, everseedPort: seeder.port }, { ...httpOptions, gate })
+  const publicEverseed = (): PeerAddress | undefined => publicEndpoint?.ip !== undefined && publicEndpoint.peerPort !== undefined
+    ? { ip: publicEndpoint.ip, port: publicEndpoint.peerPort }
+    : undefined
+  const { tracker, trackerHttp } = await startTracker({ ...trackerOptionsFrom(given), catalog, everseedPort: seeder.port, publicEverseed }, { ...httpOptions, gate })
   started.add(trackerHttp)
   started.add(tracker)
   const webSeed = new WebSeed({ catalog })
@@ -250,7 +235,15 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
   http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
   await started.start(http)
-  const urls = torrentUrls(announceHostOf(given), trackerHttp.port, http.port)
+  const urls = new TorrentUrls({ host: announceHostOf(given), trackerPort: trackerHttp.port, httpPort: http.port })
+  const publicHost = started.add(new PublicHost({ setting: given['network.public_host'], ports: { tracker: trackerHttp.port, http: http.port, peer: seeder.port } }))
+  publicHost.on('change', (endpoint) => {
+    publicEndpoint = endpoint
+    if (urls.setPublic(endpoint)) catalog.retrack(urls.trackersFor)
+  })
+  publicEndpoint = publicHost.endpoint
+  urls.setPublic(publicEndpoint)
+  await publicHost.start()
 
   const store = new ResumeStore(given['state.dir'], (error) => {
     logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
@@ -271,7 +264,7 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
     createdBy: `evertorrent/${VERSION}`,
     paused
   }))
-  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, fit }
+  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, fit }
 }
 
 /** The host URLs name this box by: IPv6 literals in brackets, {hostname} replaced. */
@@ -329,9 +322,9 @@ async function startViews (settings: Settings, logger: Logger, engines: Engines,
     commands,
     led: hardware,
     version: VERSION,
-    trackers: engines.urls.announceList.flat(),
+    trackers: () => engines.urls.announceList.flat(),
     ...(listenHost !== '' && { addresses: () => [listenHost] }),
-    hostNames: ownHostNames(hostname(), announceHostOf(settings))
+    hostNames: () => ownHostNames(hostname(), ...engines.urls.hosts)
   }))
   statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))
   return { commands, hardware, statusPage }
@@ -363,8 +356,9 @@ function commandsOf ({ libraries, publisher }: Engines, status: StatusModel, set
 }
 
 /** The engines and views a reload reaches, each through its `apply`. */
-function liveTargets ({ seeder, tracker, trackerHttp, http, libraries, publisher, fit }: Engines, { statusPage }: Views): LiveTarget[] {
+function liveTargets ({ seeder, tracker, trackerHttp, http, libraries, publisher, publicHost, fit }: Engines, { statusPage }: Views): LiveTarget[] {
   return [
+    { apply: async (next) => { await publicHost.setSetting(next['network.public_host']) } },
     {
       apply: (next) => {
         const given = fit(next)
@@ -398,7 +392,12 @@ function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed,
   libraries.on('change', (all) => status.setLibraries(all))
 }
 
-function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, http, webSeed, store, libraries }: Engines, started: Started): void {
+function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publicHost, urls }: Engines, started: Started): void {
+  publicHost.on('change', (endpoint) => {
+    if (endpoint === undefined) logger.log('info', 'no public address: torrents name the LAN host only')
+    else logger.log('info', 'public address', { host: endpoint.host, ip: endpoint.ip, peer_port: endpoint.peerPort, tracker_port: endpoint.trackerPort, http_port: endpoint.httpPort, announce: urls.announceList.flat().join(' ') })
+  })
+  publicHost.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
   const peerRefusals = started.add(new RefusalSummary(({ refused, address, reason }) => {
     logger.log('warn', 'peer connections refused', { refused, last_address: address, reason })
   }))

@@ -56,6 +56,18 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     this.emit('added', torrent)
   }
 
+  /**
+   * Rewrites the fields outside the info dictionary (announce list, web seeds) of every torrent, in
+   * place: the same torrents stay published under the same infohashes, and what is handed out from now
+   * on (.torrent files, magnet links) names the new URLs.
+   */
+  retrack (fieldsFor: (infoHash: InfoHash) => Pick<Metainfo, 'announceList' | 'urlList'>): void {
+    for (const torrent of this.torrents.values()) {
+      const { announceList, urlList } = fieldsFor(torrent.metainfo.infoHash)
+      ;(torrent as { metainfo: Metainfo }).metainfo = { ...torrent.metainfo, announceList, urlList }
+    }
+  }
+
   remove (infoHash: string): void {
     const torrent = this.torrents.get(infoHash as InfoHash)
     if (torrent === undefined) return

@@ -88,6 +88,12 @@ export const SETTINGS = {
     default: (env) => env.hostname,
     doc: 'Host name or address written into announce and web seed URLs: the name clients use to reach this box. {hostname} is replaced by this machine\'s host name.'
   } satisfies Spec<string>,
+  'network.public_host': {
+    kind: { type: 'string', allowEmpty: true },
+    default: () => 'auto',
+    live: true,
+    doc: 'How the internet reaches this box: a DNS name or an address (ports forwarded by hand or mapped), or "auto" for the external address the router reports through port mapping (none while nothing is mapped, or when that address is itself private, as behind a carrier\'s NAT). Torrents then name this host too (announce tiers and web seeds after the LAN ones) and peers from outside the LAN are handed it as the everseed\'s address. Changing it rewrites .torrent files and magnet links, never infohashes. Empty: LAN only.'
+  } satisfies Spec<string>,
   'network.listen_host': {
     kind: { type: 'string', allowEmpty: true },
     default: () => '',

@@ -2,11 +2,11 @@ import { isIP } from 'node:net'
 
 /**
  * The names a browser may use to reach this box, lower-case: `localhost`, the machine's hostname,
- * `<hostname>.local` (mDNS), and the announce host written into its torrents. IP literals are always
- * accepted besides (see `isOwnHost`).
+ * `<hostname>.local` (mDNS), and the hosts written into its torrents (the announce host, the public
+ * host). IP literals are always accepted besides (see `isOwnHost`).
  */
-export function ownHostNames (hostname: string, announceHost: string): ReadonlySet<string> {
-  return new Set(['localhost', hostname, `${hostname}.local`, announceHost].map((name) => hostOf(name)).filter((name) => name !== undefined))
+export function ownHostNames (hostname: string, ...torrentHosts: string[]): ReadonlySet<string> {
+  return new Set(['localhost', hostname, `${hostname}.local`, ...torrentHosts].map((name) => hostOf(name)).filter((name) => name !== undefined))
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { isIP, isIPv4 } from 'node:net'
 
 /**
  * A peer's address, as the tracker records it and the seeder dials it: an IP literal (never a host
@@ -24,4 +24,20 @@ export function formatPeerAddress (ip: string, port: number): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
   if (mapped !== null) return `${mapped[1]!}:${port}`
   return isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`
+}
+
+/**
+ * The form of a socket address handed to peers: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a
+ * dual-stack socket reports for IPv4) becomes plain IPv4, and an IPv6 zone (`%eth0`) is dropped,
+ * since it only means something on this host.
+ */
+export function normalizeAddress (address: string): string {
+  const unzoned = address.replace(/%.*$/, '')
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(unzoned)
+  return mapped === null ? unzoned.toLowerCase() : mapped[1]!
+}
+
+export function isLoopback (address: string): boolean {
+  const normalized = normalizeAddress(address)
+  return normalized === '::1' || (isIPv4(normalized) && normalized.startsWith('127.'))
 }

@@ -1,5 +1,4 @@
-import type { PeerAddress } from '../net/peer-address.js'
-import { isLoopback } from './local-address.js'
+import { isLoopback, type PeerAddress } from '../net/peer-address.js'
 
 // What an announce asks and what it is given, whatever the transport (HTTP: BEP 3, UDP: BEP 15).
 

@@ -6,14 +6,15 @@ import type { Duplex } from 'node:stream'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
 import type { Settings } from '../config/settings.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
-import { formatPeerAddress, type PeerAddress } from '../net/peer-address.js'
+import { LocalNetworks } from '../net/local-networks.js'
+import { formatPeerAddress, normalizeAddress, type PeerAddress } from '../net/peer-address.js'
 import { isEverseedItself, peersToHandOut, clampNumwant, type AnnounceRequest } from './announce.js'
 import { compactPeers } from './compact-peers.js'
 import { ConnectionIds } from './connection-ids.js'
 import { TrackerError } from './errors.js'
 import { encodeHttpAnnounceResponse, encodeTrackerFailure, parseHttpAnnounce, type HandedOutPeer } from './http-announce.js'
 import { encodeHttpScrapeResponse, parseHttpScrape, type ScrapeCounts } from './http-scrape.js'
-import { listLocalAddresses, normalizeAddress } from './local-address.js'
+import { listLocalAddresses } from './local-address.js'
 import { SwarmBudget } from './swarm-budget.js'
 import { SwarmServer, type AcceptedAnnounce, type TrackedSwarm, type WebSocketClient } from './swarm-server.js'
 import { UdpEndpoints, type UdpEndpoint } from './udp-endpoints.js'
@@ -116,6 +117,14 @@ export interface TrackerOptions extends SettingsOptions {
   readonly listAddresses?: () => readonly string[]
   /** How often the local addresses are listed again; default 30 s. */
   readonly addressRefreshMs?: number
+  /**
+   * Where the internet reaches the everseed (the router's external address and mapped peer port), when
+   * it does: handed to clients that are not on one of this machine's networks, which came through the
+   * router and cannot reach the local address their request arrived at.
+   */
+  readonly publicEverseed?: () => PeerAddress | undefined
+  /** Which addresses are on this machine's own networks; default: its interfaces' subnets. */
+  readonly localNetworks?: { contains: (address: string) => boolean }
 }
 
 /** bittorrent-tracker's own default, 10 minutes. */
@@ -138,6 +147,8 @@ const ANNOUNCE_INTERVAL_S = 600
 export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly catalog: Catalog
   private readonly everseedPort: number
+  private readonly publicEverseed: () => PeerAddress | undefined
+  private readonly localNetworks: { contains: (address: string) => boolean }
   private mode: TrackerMode
   private readonly host: string | undefined
   private readonly listAddresses: () => readonly string[]
@@ -158,6 +169,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     super()
     this.catalog = options.catalog
     this.everseedPort = options.everseedPort
+    this.publicEverseed = options.publicEverseed ?? (() => undefined)
+    this.localNetworks = options.localNetworks ?? new LocalNetworks()
     this.mode = options.mode
     this.host = options.host
     this.listAddresses = options.listAddresses ?? listLocalAddresses
@@ -314,7 +327,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   }> {
     const refusal = this.refusal(request.infoHash)
     if (refusal !== undefined) throw refusal
-    const everseed = this.catalog.has(request.infoHash) ? { ip: normalizeAddress(localAddress), port: this.everseedPort } : undefined
+    const everseed = this.catalog.has(request.infoHash) ? this.everseedFor(requester, localAddress) : undefined
     const everseeds = everseed === undefined ? 0 : 1
     const swarm = this.server.swarm(request.infoHash)
     if (everseed !== undefined && isEverseedItself(requester, everseed)) {
@@ -327,6 +340,13 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       incomplete: result.incomplete,
       peers: peersToHandOut<HandedOutPeer>(result.peers, { requester, everseed, numwant: request.numwant })
     }
+  }
+
+  /** The everseed at the address this client can reach: the one its request came to, or the public one from outside. */
+  private everseedFor (requester: PeerAddress, localAddress: string): PeerAddress {
+    const outside = this.publicEverseed()
+    if (outside !== undefined && !this.localNetworks.contains(requester.ip)) return outside
+    return { ip: normalizeAddress(localAddress), port: this.everseedPort }
   }
 
   private onUdpMessage (msg: Buffer, from: RemoteInfo, endpoint: UdpEndpoint): void {

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
 import { isIPv4 } from 'node:net'
 import { TrackerError } from './errors.js'
-import { normalizeAddress } from './local-address.js'
+import { normalizeAddress } from '../net/peer-address.js'
 
 /** One UDP socket bound to one local address; `address` is the form handed out to peers. */
 export interface UdpEndpoint {

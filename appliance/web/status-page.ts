@@ -55,8 +55,8 @@ export interface StatusPageOptions extends SettingsOptions {
   readonly catalog: Catalog
   readonly commands: StatusPageCommands
   readonly version: string
-  /** The tracker URLs written into every torrent. */
-  readonly trackers: readonly string[]
+  /** The tracker URLs written into every torrent now (they change with the public host). */
+  readonly trackers: () => readonly string[]
   /** Default: the machine's hostname. */
   readonly name?: string
   /** Default: what `patternFor` makes of the status, as the LED would show it (without the button's feedback). */
@@ -69,7 +69,7 @@ export interface StatusPageOptions extends SettingsOptions {
    * page that rebinds its own name to the box's address can neither read the status nor act. Default:
    * `localhost`, the machine's hostname and `<hostname>.local`.
    */
-  readonly hostNames?: ReadonlySet<string>
+  readonly hostNames?: () => ReadonlySet<string>
   /** The event-loop delay shown on `/metrics`; none if undefined. */
   readonly eventLoopDelay?: { sample: () => EventLoopDelaySample }
 }
@@ -143,7 +143,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     this.eta.keepOnly(snapshot.items)
     return buildStatusDocument(snapshot, {
       now: this.now(),
-      box: { name: this.name, version, bootedAt: this.bootedAt, addresses: this.addresses(), trackers },
+      box: { name: this.name, version, bootedAt: this.bootedAt, addresses: this.addresses(), trackers: trackers() },
       torrent: (infoHash) => catalog.get(infoHash),
       space: (path) => this.space.get(path),
       hashing: (item) => this.eta.etaOf(item),
@@ -179,7 +179,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     http.route(['GET', 'HEAD'], '/assets/status-page.css', asset(PAGE_CSS, 'text/css; charset=utf-8'))
     http.route(['GET', 'HEAD'], '/assets/status-page.js', asset(clientScript, 'text/javascript; charset=utf-8'))
     http.route(['GET', 'HEAD'], '/favicon.svg', asset(FAVICON_SVG, 'image/svg+xml'))
-    const ownHost = ownHostOnly(this.options.hostNames ?? ownHostNames(hostname(), hostname()))
+    const ownHost = ownHostOnly(this.options.hostNames ?? (() => ownHostNames(hostname(), hostname())))
     http.route(['GET', 'HEAD'], '/api/status', ownHost((_req, res) => { sendJson(res, 200, this.document()) }))
     http.route(['GET'], '/api/events', ownHost(this.events.handle))
     http.route(['POST'], '/api/actions/*', ownHost(async (req, res, match) => { await this.actions(req, res, match) }))
@@ -249,8 +249,9 @@ export function registerStatusPage (http: HttpServer, options: StatusPageOptions
 }
 
 /** `handler` for requests whose `Host` names this box; others get 421 (DNS rebinding guard). */
-function ownHostOnly (names: ReadonlySet<string>): (handler: RouteHandler) => RouteHandler {
+function ownHostOnly (hostNames: () => ReadonlySet<string>): (handler: RouteHandler) => RouteHandler {
   return (handler) => async (req, res, match) => {
+    const names = hostNames()
     if (isOwnHost(req.headers.host, names)) {
       await handler(req, res, match)
       return

@@ -49,6 +49,7 @@ function startingSettings (root: string, library: string): Settings {
     'state.dir': join(root, 'state'),
     'network.listen_host': HOST,
     'network.announce_host': HOST,
+    'network.public_host': '',
     'http.port': 0,
     'tracker.port': 0,
     'seeder.port': 0,
@@ -314,6 +315,17 @@ const PROBES: Readonly<Partial<Record<SettingKey, Probe>>> = {
     requestBlocks(joined, box.torrent, 2)
     const rejected = joined.waitFor((message) => message.id === MESSAGE.reject, EFFECT_WITHIN_MS)
     t.true(await rejected.then(() => true, () => false), 'a peer connected before the reload has its second request rejected (BEP 6)')
+  },
+  'network.public_host': async (box, t) => {
+    const { infoHash } = box.torrent.metainfo
+    const before = await httpGet(HOST, box.service.ports.http, `/torrents/${infoHash}.torrent`)
+    t.false(before.body.includes('198.51.100.7'))
+    await box.reload({ 'network.public_host': '198.51.100.7' })
+    const after = await httpGet(HOST, box.service.ports.http, `/torrents/${infoHash}.torrent`)
+    const { tracker, http } = box.service.ports
+    t.true(after.body.includes(`http://198.51.100.7:${tracker}/announce`), 'the .torrent names the public tracker')
+    t.true(after.body.includes(`http://198.51.100.7:${http}/webseed/${infoHash}/`), 'and the public web seed')
+    t.is(box.service.catalog.get(infoHash), box.torrent, 'the same torrent stays published')
   },
   'web.admin_token': async (box, t) => {
     const token = 'live-keys-token'

@@ -21,7 +21,7 @@ function recordingLogger (): Logger & { lines: Array<{ level: LogLevel, msg: str
 
 test('the live keys are those the settings table marks live', (t) => {
   t.deepEqual([...LIVE_KEYS], [
-    'library.folders', 'library.rescan_interval', 'library.settle_seconds',
+    'library.folders', 'library.rescan_interval', 'library.settle_seconds', 'network.public_host',
     'http.max_connections', 'http.max_connections_per_address', 'http.idle_seconds', 'http.headers_seconds', 'http.max_event_streams', 'http.event_streams_per_address',
     'tracker.mode', 'tracker.max_swarms', 'tracker.max_peers', 'tracker.ws_idle_seconds',
     'seeder.upload_slots', 'seeder.max_connections', 'seeder.max_connections_per_torrent', 'seeder.max_connections_per_address',

@@ -5,7 +5,7 @@ import { compactPeers } from '../../appliance/tracker/compact-peers.js'
 import { ConnectionIds } from '../../appliance/tracker/connection-ids.js'
 import { encodeHttpAnnounceResponse, parseHttpAnnounce } from '../../appliance/tracker/http-announce.js'
 import { encodeHttpScrapeResponse, parseHttpScrape } from '../../appliance/tracker/http-scrape.js'
-import { normalizeAddress } from '../../appliance/tracker/local-address.js'
+import { normalizeAddress } from '../../appliance/net/peer-address.js'
 import { encodeAnnounceResponse, encodeErrorResponse, encodeScrapeResponse, parseUdpRequest } from '../../appliance/tracker/udp-protocol.js'
 import { percentEncode } from './tracker-client.js'
 

@@ -302,3 +302,16 @@ test('a WebSocket that sends no first message within firstMessageMs, or then non
   }
   await closed
 })
+
+test('a client from outside the box\'s networks is handed the public everseed (router address, mapped port); a LAN client the local one', async (t) => {
+  const outsiders = new Set([CLIENT])
+  const { infoHash, httpPort, udpPort } = await startTracker(t, BOX, {
+    publicEverseed: () => ({ ip: '203.0.113.1', port: 16881 }),
+    localNetworks: { contains: (address) => !outsiders.has(address) }
+  })
+  t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash, port: 51413, compact: 0 }, CLIENT)).peers, ['203.0.113.1:16881'])
+  const socket = await udpClient(t, CLIENT)
+  t.deepEqual((await udpAnnounce(socket, BOX, udpPort, { infoHash, port: 51414 })).peers.filter((peer) => !peer.endsWith(':51413')), ['203.0.113.1:16881'])
+  outsiders.clear()
+  t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash, port: 51415, compact: 0 }, CLIENT)).peers.filter((peer) => !peer.startsWith(CLIENT)), [`${BOX}:${EVERSEED_PORT}`])
+})

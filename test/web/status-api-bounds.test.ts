@@ -22,10 +22,10 @@ async function startPage (t: ExecutionContext, calls: string[] = []): Promise<{ 
     commands: { rescan: async () => { calls.push('rescan') } },
     version: '0.0.0',
     adminToken: TOKEN,
-    trackers: [],
+    trackers: () => [],
     name: 'test-box',
     addresses: () => ['192.0.2.7'],
-    hostNames: ownHostNames('test-box', 'box.example.org')
+    hostNames: () => ownHostNames('test-box', 'box.example.org')
   })
   await http.start()
   t.teardown(async () => {

@@ -85,7 +85,7 @@ async function startPage (t: ExecutionContext, options: FixtureOptions = {}): Pr
     },
     version: '9.8.7',
     adminToken: options.adminToken ?? '',
-    trackers: [`http://${HOST}:6969/announce`],
+    trackers: () => [`http://${HOST}:6969/announce`],
     name: 'test-box',
     addresses: () => ['192.0.2.7', '2001:db8::7'],
     ...(options.led !== undefined && { led: options.led }),
