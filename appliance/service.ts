@@ -379,7 +379,9 @@ function liveTargets ({ seeder, tracker, trackerHttp, http, libraries, publisher
   ]
 }
 
-function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed, libraries }: Engines): void {
+function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed, libraries, publicHost }: Engines): void {
+  status.setPublicHost(publicHost.endpoint?.host)
+  publicHost.on('change', (endpoint) => { status.setPublicHost(endpoint?.host) })
   publisher.on('item', (item) => status.item(item))
   publisher.on('removed', (path) => status.itemRemoved(path))
   seeder.on('peer-connected', (event) => status.peers(event.infoHash, 1))

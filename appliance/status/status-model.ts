@@ -38,6 +38,35 @@ export interface ItemView {
   readonly swarm: SwarmCounts
 }
 
+/** One port the router forwards to the box. */
+export interface MappingView {
+  readonly protocol: 'tcp' | 'udp'
+  readonly internalPort: number
+  readonly externalPort: number
+  /** What the port is for: `peer`, `tracker`, `http`, `dht`. */
+  readonly purpose: string
+  /** When the router's lease ends, ms since the epoch, unless it is permanent. */
+  readonly expiresAt?: number
+}
+
+/** How the box is reached from beyond the LAN. */
+export interface ReachabilityView {
+  /** The host torrents name after the LAN one; absent while the box is published on the LAN only. */
+  readonly publicHost?: string
+  /** Port mapping on the router: `off`, `searching`, `mapped`, `no-gateway`, `failed`. */
+  readonly router: {
+    readonly state: string
+    readonly method?: string
+    readonly externalAddress?: string
+    readonly error?: string
+    readonly mappings: readonly MappingView[]
+  }
+  /** The mainline DHT: nodes in the routing table, infohashes announced. */
+  readonly dht: { readonly enabled: boolean, readonly nodes: number, readonly announced: number }
+  /** Peers connected to the everseed now, by whether their connection is encrypted (MSE/PE). */
+  readonly peers: { readonly encrypted: number, readonly plain: number }
+}
+
 export interface StatusSnapshot {
   readonly phase: ServicePhase
   readonly startedAt: number
@@ -57,6 +86,7 @@ export interface StatusSnapshot {
   readonly lastUploadAt: number | undefined
   /** The last drives went by eject, and none is mounted: it is safe to pull them (until a drive is mounted again). */
   readonly safeToRemove: boolean
+  readonly reachability: ReachabilityView
 }
 
 export interface StatusModelEvents {
@@ -92,6 +122,10 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
   private bytesUploaded = 0
   private lastUploadAt: number | undefined
   private safeToRemove = false
+  private publicHost: string | undefined
+  private router: ReachabilityView['router'] = { state: 'off', mappings: [] }
+  private dht: ReachabilityView['dht'] = { enabled: false, nodes: 0, announced: 0 }
+  private readonly peerConnections = { encrypted: 0, plain: 0 }
   /** Drives unmounted on request, by library, until they are mounted again. */
   private readonly ejected = new Set<string>()
   private pending: NodeJS.Timeout | undefined
@@ -149,9 +183,26 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
     if (this.items.delete(path)) this.changed()
   }
 
-  peers (infoHash: string, change: 1 | -1): void {
+  peers (infoHash: string, change: 1 | -1, encrypted = false): void {
     const activity = this.activityOf(infoHash)
     activity.peers = Math.max(0, activity.peers + change)
+    const kind = encrypted ? 'encrypted' : 'plain'
+    this.peerConnections[kind] = Math.max(0, this.peerConnections[kind] + change)
+    this.changed()
+  }
+
+  setPublicHost (host: string | undefined): void {
+    this.publicHost = host
+    this.changed()
+  }
+
+  setRouter (router: ReachabilityView['router']): void {
+    this.router = router
+    this.changed()
+  }
+
+  setDht (dht: ReachabilityView['dht']): void {
+    this.dht = dht
     this.changed()
   }
 
@@ -190,7 +241,13 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
         peers: [...this.activity.values()].reduce((sum, activity) => sum + activity.peers, 0)
       },
       lastUploadAt: this.lastUploadAt,
-      safeToRemove: this.safeToRemove
+      safeToRemove: this.safeToRemove,
+      reachability: {
+        ...(this.publicHost !== undefined && { publicHost: this.publicHost }),
+        router: this.router,
+        dht: this.dht,
+        peers: { ...this.peerConnections }
+      }
     }
   }
 

@@ -2,7 +2,8 @@ import { basename } from 'node:path'
 import type { PublishedTorrent } from '../catalog/catalog.js'
 import type { PatternName } from '../status/led-pattern.js'
 import { magnetUri } from '../metainfo/magnet.js'
-import type { ItemView, LibraryView, ServicePhase, StatusSnapshot, SwarmCounts } from '../status/status-model.js'
+import type { Metainfo } from '../metainfo/metainfo.js'
+import type { ItemView, LibraryView, ReachabilityView, ServicePhase, StatusSnapshot, SwarmCounts } from '../status/status-model.js'
 
 /**
  * The status page's data, as `/api/status` serves it and `docs/api.md` documents it (the JSON Schema
@@ -21,6 +22,8 @@ export interface StatusDocument {
   readonly items: readonly ItemDoc[]
   readonly leds: readonly LedDoc[]
   readonly actions: { readonly enabled: boolean, readonly available: readonly ActionName[] }
+  /** How the box is reached from beyond the LAN: public host, router mappings, DHT, encrypted peers. */
+  readonly reachability: ReachabilityView
 }
 
 export interface BoxDoc {
@@ -128,7 +131,8 @@ export function buildStatusDocument (snapshot: StatusSnapshot, context: Document
     }),
     items: snapshot.items.map((item) => itemDoc(item, names, context)),
     leds: context.leds,
-    actions: context.actions
+    actions: context.actions,
+    reachability: snapshot.reachability
   }
 }
 
@@ -183,13 +187,13 @@ function hashingOf (item: ItemView, context: DocumentContext): NonNullable<ItemD
   }
 }
 
-const linkCache = new WeakMap<PublishedTorrent, ItemLinks>()
+const linkCache = new WeakMap<Metainfo, ItemLinks>()
 
-/** A published torrent's links; its metainfo never changes, so they are made once. */
+/** A published torrent's links, made once per metainfo: a new public host gives the torrent a new one (`Catalog.retrack`). */
 function linksOf (torrent: PublishedTorrent): ItemLinks {
-  const cached = linkCache.get(torrent)
-  if (cached !== undefined) return cached
   const { metainfo } = torrent
+  const cached = linkCache.get(metainfo)
+  if (cached !== undefined) return cached
   const webSeed = metainfo.urlList[0]
   const links: ItemLinks = {
     magnet: magnetUri(metainfo),
@@ -198,7 +202,7 @@ function linksOf (torrent: PublishedTorrent): ItemLinks {
     webSeed: webSeed ?? '',
     ...(metainfo.files.length === 1 && metainfo.files[0]!.path.length === 1 && { download: `/webseed/${metainfo.infoHash}/${encodeURIComponent(metainfo.name)}` })
   }
-  linkCache.set(torrent, links)
+  linkCache.set(metainfo, links)
   return links
 }
 

@@ -28,6 +28,7 @@ function snapshot (more: Partial<StatusSnapshot> = {}): StatusSnapshot {
     },
     lastUploadAt: undefined,
     safeToRemove: false,
+    reachability: { router: { state: 'off', mappings: [] }, dht: { enabled: false, nodes: 0, announced: 0 }, peers: { encrypted: 0, plain: 0 } },
     ...more
   }
 }

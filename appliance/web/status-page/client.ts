@@ -52,6 +52,7 @@ function showConnection (state: 'live' | 'lost'): void {
 function apply (status: StatusDocument): void {
   clockOffset = Date.now() - status.generatedAt
   renderBox(status)
+  renderReach(status)
   renderLeds(status.leds)
   renderLibraries(status)
   renderItems(status)
@@ -96,6 +97,36 @@ function renderBox (status: StatusDocument): void {
 }
 
 /** Uptimes go on between events, from the server's clock as of the last event. */
+const ROUTER_STATES: Record<string, string> = {
+  off: 'Port mapping off',
+  searching: 'Looking for the router…',
+  mapped: 'Ports mapped',
+  'no-gateway': 'No router answers UPnP or NAT-PMP: reachable on the LAN only, unless ports are forwarded by hand',
+  failed: 'The router refused the mapping'
+}
+
+function renderReach (status: StatusDocument): void {
+  const dl = byId('reach')
+  const reach = status.reachability
+  const key = JSON.stringify(reach)
+  if (dl.dataset.key === key) return
+  dl.dataset.key = key
+  const router = [ROUTER_STATES[reach.router.state] ?? reach.router.state, reach.router.method, reach.router.externalAddress === undefined ? undefined : `external address ${reach.router.externalAddress}`, reach.router.error]
+    .filter((part) => part !== undefined).join(' · ')
+  const mappings = reach.router.mappings.map((mapping) => {
+    const lease = mapping.expiresAt === undefined ? 'permanent' : `lease until ${new Date(mapping.expiresAt).toLocaleTimeString()}`
+    return `${mapping.purpose}: ${mapping.protocol.toUpperCase()} ${mapping.externalPort} → ${mapping.internalPort} (${lease})`
+  })
+  const { dht, peers } = reach
+  fillDl(dl, [
+    ['Public address', reach.publicHost ?? 'none: torrents name the LAN host only'],
+    ['Router', router],
+    ['Mappings', list(mappings.map((text) => code(text)))],
+    ['DHT', dht.enabled ? `${dht.nodes} nodes · ${dht.announced} items announced` : 'off'],
+    ['Peer encryption', `${peers.encrypted} encrypted · ${peers.plain} plain`]
+  ])
+}
+
 function tickUptimes (): void {
   const serverNow = Date.now() - clockOffset
   for (const node of document.querySelectorAll<HTMLElement>('[data-since]')) {

@@ -26,6 +26,10 @@ export const PAGE_HTML = `<!doctype html>
     <dl id="totals" class="totals"></dl>
     <dl id="box" class="facts"></dl>
   </section>
+  <section aria-labelledby="reach-heading" class="panel">
+    <h2 id="reach-heading">Reach</h2>
+    <dl id="reach" class="facts"></dl>
+  </section>
   <section aria-labelledby="leds-heading" class="panel" id="leds-section" hidden>
     <h2 id="leds-heading">Lights</h2>
     <ul id="leds" class="leds"></ul>
