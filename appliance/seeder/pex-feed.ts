@@ -16,8 +16,8 @@ export function pexKey (address: PeerAddress): string {
  * What one peer has been told about its swarm. Each message names the peers that are new to it
  * (`added`) and those it was told of that have left (`dropped`), at most 50 of each (BEP 11); the
  * first goes out as soon as there is something to say, each later one a minute or more after the
- * previous. What it was told grows by at most 50 a message and whatever left the swarm is dropped 50 a
- * message, so it stays within the swarm's size plus 50.
+ * previous. What it remembers never outgrows the largest its swarm has been: a message that drops fewer
+ * than 50 leaves only peers of the swarm, one that drops 50 adds no more than it drops.
  */
 export class PexFeed {
   /** Told as added and not dropped since, by `pexKey`. */
