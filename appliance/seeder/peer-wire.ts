@@ -9,8 +9,11 @@ import type { PeerDirection } from './seeder-events.js'
 // at once (or not at all when the request was cancelled or rejected meanwhile); the BEP 10 handshake
 // being built from `extendedHandshake` only after the 'handshake' listeners return (or by `handshake`),
 // and ut_metadata putting `metadata_size` there as soon as it is used; the wire ending itself
-// ('finish') on the violations it detects; requests while we choke never reaching us.
-// test/contracts/bittorrent-protocol.test.ts and ut-metadata.test.ts pin each of them.
+// ('finish') on the violations it detects; requests while we choke never reaching us; for BEP 11, a
+// class `use`d under the name `ut_pex` landing in our `m`, the peer's later extended handshakes
+// replacing `peerExtendedHandshake` too, and `extended(id, bytes)` sending the bytes as they are.
+// test/contracts/bittorrent-protocol.test.ts, bittorrent-protocol-pex.test.ts and ut-metadata.test.ts
+// pin each of them.
 
 /** The wire's answer to one request, opaque to the session: pass it to `answer` or `refuse`. */
 export type Respond = (error: Error | null, block?: Uint8Array) => void
