@@ -20,8 +20,8 @@ export function extendedMessage (id: number, payload: Uint8Array | Record<string
  * Connects from `localAddress`, sends the BEP 3 handshake with the extension bit and an extended
  * handshake that takes ut_pex, with `p` = `listenPort` when given (and `e` = 1 with `prefersEncryption`).
  */
-export async function pexPeer (port: number, infoHash: string, options: { localAddress: string, listenPort?: number, prefersEncryption?: boolean }): Promise<RawPeer> {
-  const peer = await RawPeer.connect(port, options.localAddress)
+export async function pexPeer (port: number, infoHash: string, options: { localAddress: string, listenPort?: number, prefersEncryption?: boolean, seederHost?: string }): Promise<RawPeer> {
+  const peer = await RawPeer.connect(port, options.localAddress, options.seederHost)
   peer.sendHandshake(infoHash, { extended: true })
   peer.write(extendedMessage(0, {
     m: { ut_pex: RAW_PEX_ID },

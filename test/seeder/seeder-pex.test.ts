@@ -89,6 +89,24 @@ test('a peer the seeder dialled is advertised at the address dialled, flagged re
   t.deepEqual(pexMessages(a)[0], { added: [`127.0.0.7:${listening}`], flags: [PEX_FLAG.reachable], dropped: [], added6: [], dropped6: [] })
 })
 
+test('IPv6 peers are named in added6 and dropped6, IPv4 ones in added and dropped', async (t) => {
+  const [torrent] = await torrents(t, 1)
+  const { port, advance } = await seederWithClock(t, [torrent!], { host: '::' })
+  const infoHash = torrent!.metainfo.infoHash
+  const v6 = await pexPeer(port, infoHash, { localAddress: '::1', listenPort: 40006, seederHost: '::1' })
+  const v4 = await pexPeer(port, infoHash, { localAddress: '127.0.0.2', listenPort: 40004 })
+  await eventually(t, () => pexMessages(v4).length, 1, 'the IPv4 peer hears of the IPv6 one')
+  t.deepEqual(pexMessages(v4)[0], { added: [], flags: [], dropped: [], added6: ['[0:0:0:0:0:0:0:1]:40006'], dropped6: [] })
+  await eventually(t, () => pexMessages(v6).length, 1, 'and the other way round')
+  t.deepEqual(pexMessages(v6)[0]!.added, ['127.0.0.2:40004'], 'an IPv4 peer reaching a dual-stack socket is named as IPv4')
+  v6.destroy()
+  advance(PEX_INTERVAL_MS)
+  const newcomer = await pexPeer(port, infoHash, { localAddress: '127.0.0.3', listenPort: 40003 })
+  await eventually(t, () => pexMessages(v4).length, 2, 'a minute on')
+  t.deepEqual(pexMessages(v4)[1], { added: ['127.0.0.3:40003'], flags: [0], dropped: [], added6: [], dropped6: ['[0:0:0:0:0:0:0:1]:40006'] })
+  newcomer.destroy()
+})
+
 test('peers of another torrent are never named', async (t) => {
   const [one, two] = await torrents(t, 2)
   const { port } = await seederWithClock(t, [one!, two!])
