@@ -191,7 +191,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
    * New settings while running (a config reload); no peer is disconnected. Connection limits, rates,
    * request queues and timeouts reach every peer at once, connected ones included; slots change at the
    * next rechoke; a lower connection limit holds back new peers only. What is set up at start (port,
-   * host, cache, block pool, open files, LSD) stays as started.
+   * host, cache, block pool, open files, LSD, PEX) stays as started.
    */
   apply (settings: Settings): void {
     const { port, host, cacheBytes, queuedBytes, maxOpenFiles, lsd, pex, ...running } = seederOptionsFrom(settings)
