@@ -2,6 +2,8 @@ import { MAX_DATAGRAM } from './seeder/lsd-message.js'
 import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
 import { MAX_READS_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
 import { MAX_HALF_OPEN } from './seeder/seeder.js'
+import { PEX_INTERVAL_MS } from './seeder/pex-feed.js'
+import { MAX_PEX_ADDED, MAX_PEX_DROPPED } from './seeder/pex-message.js'
 import { REPLACE_AFTER_MS } from './seeder/replacement.js'
 import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './config/settings.js'
 import { MAX_SCRAPE_HASHES } from './tracker/udp-protocol.js'
@@ -25,6 +27,10 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'disk reads in flight for one peer', value: String(MAX_READS_PER_PEER), where: 'seeder/peer-session.ts' },
   { bound: 'outgoing peer connections still in their TCP handshake', value: String(MAX_HALF_OPEN), where: 'seeder/seeder.ts' },
   { bound: 'peer asking for nothing, before a newcomer may take its place in a full seeder or torrent (a host so replaced may not replace another for as long)', value: `${REPLACE_AFTER_MS / 1000} s`, where: 'seeder/replacement.ts' },
+  { bound: 'peers named as added in one PEX message (BEP 11)', value: String(MAX_PEX_ADDED), where: 'seeder/pex-message.ts' },
+  { bound: 'peers named as dropped in one PEX message (BEP 11)', value: String(MAX_PEX_DROPPED), where: 'seeder/pex-message.ts' },
+  { bound: 'time between PEX messages to one peer, after the first (BEP 11)', value: `${PEX_INTERVAL_MS / 1000} s`, where: 'seeder/pex-feed.ts' },
+  { bound: 'peers remembered as told of, per peer taking PEX (never more than its swarm has held at once)', value: '`seeder.max_connections_per_torrent`', where: 'seeder/pex-feed.ts' },
   { bound: 'one local service discovery (BEP 14) datagram', value: bytes(MAX_DATAGRAM), where: 'seeder/lsd-message.ts' },
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },

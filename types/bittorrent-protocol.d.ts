@@ -46,6 +46,8 @@ declare module 'bittorrent-protocol' {
     cancel (index: number, offset: number, length: number): void
     haveAll (): void
     reject (index: number, offset: number, length: number): void
+    /** A BEP 10 extended message: `ext` the peer's id for it (or the name it mapped), `payload` bytes as they are or an object to bencode. */
+    extended (ext: number | string, payload: Uint8Array | Record<string, unknown>): void
     /** Feeds bytes received from the peer; false asks the writer to wait for 'drain'. */
     write (chunk: Uint8Array): boolean
     /** Ends the wire (it never destroys its stream abruptly). */

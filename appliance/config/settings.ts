@@ -296,6 +296,11 @@ export const SETTINGS = {
     default: () => true,
     doc: 'Announce torrents on the LAN by local service discovery (BEP 14).'
   } satisfies Spec<boolean>,
+  'seeder.pex': {
+    kind: { type: 'boolean' },
+    default: () => true,
+    doc: 'Peer exchange (BEP 11, ut_pex): tell the peers of each public torrent about each other, at most once a minute each, so they trade among themselves and not only with the box.'
+  } satisfies Spec<boolean>,
   'leds.driver': {
     kind: { type: 'choice', values: ['virtual', 'sysfs-led', 'gpio-sysfs', 'gpio-cdev'] },
     default: () => 'virtual',

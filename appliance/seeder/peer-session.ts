@@ -1,9 +1,13 @@
 import type { Socket } from 'node:net'
 import type { PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
+import { parsePeerAddress } from '../net/peer-address.js'
 import type { ChokerPeer } from './choker.js'
 import { MessageFramer } from './message-framer.js'
+import { NO_EXTENSIONS, type PeerExtensions } from './peer-extensions.js'
 import { PeerWire, type PeerWireListener, type Respond } from './peer-wire.js'
+import type { PexMember } from './pex-exchange.js'
+import { PEX_FLAG, type PexPeer } from './pex-message.js'
 import { checkRequest, MAX_BLOCK_LENGTH } from './piece-request.js'
 import { isSeedBitfield, seedBitfield } from './seed-bitfield.js'
 import type { DisconnectReason, PeerDirection } from './seeder-events.js'
@@ -26,6 +30,8 @@ export interface SessionHost {
   readonly clientName: string
   readonly maxOutstandingRequests: number
   readonly peerUploadRateLimit: number
+  /** BEP 11: offer `ut_pex` to the peers of public torrents. */
+  readonly pex: boolean
   /** A peer must complete the BEP 3 handshake this soon after connecting. */
   readonly handshakeMs: number
   /** BEP 3 peers send a keep-alive every two minutes; silence for this long means the peer is gone. */
@@ -34,6 +40,8 @@ export interface SessionHost {
   /** The published torrent a handshake asks for, or why the peer may not have it. */
   admit (session: PeerSession, infoHash: InfoHash): PublishedTorrent | DisconnectReason
   joined (session: PeerSession): void
+  /** The peer's BEP 10 extended handshake came (again): what PEX knows of it may have changed. */
+  extensionsChanged (session: PeerSession): void
   interestChanged (session: PeerSession): void
   /** The session has requests to serve (again). */
   ready (session: PeerSession): void
@@ -71,7 +79,7 @@ export interface SessionOptions {
  * the peer has the fast extension), BEP 10 with BEP 9 ut_metadata, requests validated and queued for
  * the upload scheduler. Any violation ends this connection only.
  */
-export class PeerSession implements UploadSource {
+export class PeerSession implements UploadSource, PexMember {
   readonly key: number
   readonly direction: PeerDirection
   readonly address: string
@@ -100,6 +108,8 @@ export class PeerSession implements UploadSource {
   private metadataAllowance = 0
   private handshakeTimer: NodeJS.Timeout | undefined
   private closeReason: DisconnectReason | undefined
+  private extensions: PeerExtensions = NO_EXTENSIONS
+  private pexOffered = false
   private readonly socketClosed: Promise<void>
 
   constructor (socket: Socket, host: SessionHost, options: SessionOptions) {
@@ -129,6 +139,28 @@ export class PeerSession implements UploadSource {
   /** Resolves once the socket is fully closed. */
   get whenClosed (): Promise<void> {
     return this.socketClosed
+  }
+
+  /**
+   * Where the others of its swarm can reach it (BEP 11): the address we dialled, or its IP with the
+   * listen port its extended handshake gave (`p`); undefined for an incoming peer that gave none.
+   */
+  get pexPeer (): PexPeer | undefined {
+    const remote = parsePeerAddress(this.address)
+    if (remote === undefined) return undefined
+    const { listenPort, prefersEncryption, uploadOnly } = this.extensions
+    const flags = (prefersEncryption ? PEX_FLAG.prefersEncryption : 0) | (uploadOnly ? PEX_FLAG.seed : 0)
+    if (this.direction === 'outgoing') return { address: remote, flags: flags | PEX_FLAG.reachable }
+    return listenPort === undefined ? undefined : { address: { ip: remote.ip, port: listenPort }, flags }
+  }
+
+  /** True when PEX is offered for its torrent and its extended handshake took `ut_pex`. */
+  get takesPex (): boolean {
+    return this.pexOffered && this.extensions.pexId !== undefined
+  }
+
+  sendPex (payload: Uint8Array): void {
+    if (!this.closed && this.takesPex) this.wire.sendPex(payload)
   }
 
   get connecting (): boolean {
@@ -257,6 +289,7 @@ export class PeerSession implements UploadSource {
       haveAll: () => this.close('peer-is-seed'),
       bitfield: (bitfield) => this.onBitfield(bitfield),
       metadataMessage: () => this.onMetadataMessage(),
+      extensions: (extensions) => this.onExtensions(extensions),
       uploaded: (bytes) => this.host.uploaded(this, bytes),
       output: (chunk, block) => this.send(chunk, block),
       violation: () => this.close('protocol-violation')
@@ -342,7 +375,9 @@ export class PeerSession implements UploadSource {
     this.joinedAt = this.host.now()
     this.metadataAllowance = 2 * Math.ceil(metainfo.infoBytes.length / METADATA_PIECE_BYTES) + 4
     // BEP 9 through BEP 10: the extended handshake carries metadata_size, our name and `reqq`.
-    this.wire.describe({ infoBytes: metainfo.infoBytes, clientName: this.host.clientName, maxRequests: this.host.maxOutstandingRequests })
+    // BEP 27: a private torrent's peers come from its tracker only, so no PEX for it.
+    this.pexOffered = this.host.pex && !metainfo.private
+    this.wire.describe({ infoBytes: metainfo.infoBytes, clientName: this.host.clientName, maxRequests: this.host.maxOutstandingRequests, pex: this.pexOffered })
     if (dialed === undefined) this.wire.sendHandshake(infoHash, this.host.peerId)
     // BEP 6: a seed may send HaveAll instead of a bitfield when both ends have the fast extension.
     if (this.wire.hasFast) this.wire.haveAll()
@@ -390,6 +425,12 @@ export class PeerSession implements UploadSource {
   private onBitfield (bitfield: Uint8Array): void {
     const torrent = this.torrentValue
     if (torrent !== undefined && isSeedBitfield(bitfield, torrent.metainfo.pieceCount)) this.close('peer-is-seed')
+  }
+
+  private onExtensions (extensions: PeerExtensions): void {
+    if (this.closed || this.torrentValue === undefined) return
+    this.extensions = extensions
+    this.host.extensionsChanged(this)
   }
 
   private onMetadataMessage (): void {

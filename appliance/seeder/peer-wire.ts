@@ -1,6 +1,7 @@
-import Wire from 'bittorrent-protocol'
+import Wire, { type ExtensionConstructor } from 'bittorrent-protocol'
 import utMetadata from 'ut_metadata'
 import type { InfoHash } from '../metainfo/metainfo.js'
+import { readPeerExtensions, type PeerExtensions } from './peer-extensions.js'
 import type { PeerDirection } from './seeder-events.js'
 
 // The one door to bittorrent-protocol's Wire and ut_metadata. Beyond their READMEs it relies on: the
@@ -8,8 +9,11 @@ import type { PeerDirection } from './seeder-events.js'
 // at once (or not at all when the request was cancelled or rejected meanwhile); the BEP 10 handshake
 // being built from `extendedHandshake` only after the 'handshake' listeners return (or by `handshake`),
 // and ut_metadata putting `metadata_size` there as soon as it is used; the wire ending itself
-// ('finish') on the violations it detects; requests while we choke never reaching us.
-// test/contracts/bittorrent-protocol.test.ts and ut-metadata.test.ts pin each of them.
+// ('finish') on the violations it detects; requests while we choke never reaching us; for BEP 11, a
+// class `use`d under the name `ut_pex` landing in our `m`, the peer's later extended handshakes
+// replacing `peerExtendedHandshake` too, and `extended(id, bytes)` sending the bytes as they are.
+// test/contracts/bittorrent-protocol.test.ts, bittorrent-protocol-pex.test.ts and ut-metadata.test.ts
+// pin each of them.
 
 /** The wire's answer to one request, opaque to the session: pass it to `answer` or `refuse`. */
 export type Respond = (error: Error | null, block?: Uint8Array) => void
@@ -28,6 +32,8 @@ export interface PeerWireListener {
   bitfield (bitfield: Uint8Array): void
   /** A BEP 9 ut_metadata message, already answered. */
   metadataMessage (): void
+  /** The peer's BEP 10 extended handshake, the first or a later one. */
+  extensions (extensions: PeerExtensions): void
   /** Piece bytes accepted for sending. */
   uploaded (bytes: number): void
   /** Bytes for the socket, in order; `block` when it is a block given to `answer`, as that very buffer. */
@@ -44,7 +50,18 @@ export interface ExtendedHandshake {
   readonly clientName: string
   /** `reqq`: outstanding requests we queue before refusing more. */
   readonly maxRequests: number
+  /** Offer BEP 11 `ut_pex` in `m`, so that peers take the PEX messages we send. */
+  readonly pex: boolean
 }
+
+/**
+ * Puts `ut_pex` into our BEP 10 handshake's `m` (libtorrent drops PEX from a peer that does not list
+ * it). The PEX messages peers send us are dropped unread: the everseed is a seed and needs no peers.
+ */
+class IgnoredPex {
+  onMessage (): void {}
+}
+Object.defineProperty(IgnoredPex.prototype, 'name', { value: 'ut_pex' })
 
 /**
  * One peer's BEP 3 wire, with BEP 6 (fast), BEP 10 and BEP 9 (serving the info dictionary): bytes in
@@ -56,6 +73,8 @@ export class PeerWire {
   /** Blocks answered and not yet handed to `output`. */
   private readonly unsent = new Set<Uint8Array>()
   private destroyed = false
+  /** The peer's id for `ut_pex` messages, from its latest extended handshake. */
+  private pexId: number | undefined
 
   constructor (direction: PeerDirection, listener: PeerWireListener) {
     this.listener = listener
@@ -96,7 +115,13 @@ export class PeerWire {
   describe (handshake: ExtendedHandshake): void {
     // ut_metadata writes metadata_size into the extended handshake; aria2 needs it before it asks for the info dictionary.
     this.wire.use(utMetadata(handshake.infoBytes))
+    if (handshake.pex) this.wire.use(IgnoredPex as unknown as ExtensionConstructor)
     Object.assign(this.wire.extendedHandshake, { v: handshake.clientName, reqq: handshake.maxRequests })
+  }
+
+  /** A BEP 11 `ut_pex` message (see pex-message.ts); nothing when the peer's handshake took no PEX. */
+  sendPex (payload: Uint8Array): void {
+    if (this.pexId !== undefined) this.wire.extended(this.pexId, payload)
   }
 
   /** BEP 6 HaveAll; only with the fast extension. */
@@ -166,10 +191,19 @@ export class PeerWire {
     wire.on('cancel', (index, offset, length) => listener.cancel(index, offset, length))
     wire.on('have-all', () => listener.haveAll())
     wire.on('bitfield', (bitfield) => listener.bitfield(bitfield.buffer))
-    wire.on('extended', (ext) => { if (ext === 'ut_metadata') listener.metadataMessage() })
+    wire.on('extended', (ext) => {
+      if (ext === 'ut_metadata') listener.metadataMessage()
+      if (ext === 'handshake') this.onExtendedHandshake()
+    })
     wire.on('upload', (bytes) => listener.uploaded(bytes))
     wire.on('finish', () => this.ended())
     wire.on('error', () => this.ended())
+  }
+
+  private onExtendedHandshake (): void {
+    const extensions = readPeerExtensions(this.wire.peerExtendedHandshake)
+    this.pexId = extensions.pexId
+    this.listener.extensions(extensions)
   }
 
   private ended (): void {

@@ -74,6 +74,8 @@ export interface SettingsOptions {
   readonly maxOpenFiles: number
   /** BEP 14 local service discovery; `false` turns it off, `{}` has the defaults of `LsdOptions`. */
   readonly lsd: LsdOptions | false
+  /** BEP 11 peer exchange: tell the peers of a public torrent about each other. */
+  readonly pex: boolean
 }
 
 /** The seeder's options from the settings table; the one place its keys are read (at start and on reload, see `Seeder.apply`). */
@@ -96,7 +98,8 @@ export function seederOptionsFrom (settings: Settings): SettingsOptions {
     stallMs: settings['seeder.stall_seconds'] * 1000,
     stallDisconnectMs: settings['seeder.stall_disconnect_seconds'] * 1000,
     maxOpenFiles: settings['seeder.max_open_files'],
-    lsd: settings['seeder.local_discovery'] ? {} : false
+    lsd: settings['seeder.local_discovery'] ? {} : false,
+    pex: settings['seeder.pex']
   }
 }
 

@@ -13,6 +13,7 @@ import { isTorrentError, isTransientError, SeederError, type TorrentErrorCode } 
 import { LocalDiscovery } from './local-discovery.js'
 import { makePeerId } from './peer-id.js'
 import { PeerSession, type SessionHost } from './peer-session.js'
+import { PexExchange } from './pex-exchange.js'
 import { MAX_BLOCK_LENGTH } from './piece-request.js'
 import { chooseReplaced, REPLACE_AFTER_MS, ReplacedHosts, type ReplacementCandidate } from './replacement.js'
 import type { DisconnectReason, PeerDirection, SeederEvents } from './seeder-events.js'
@@ -27,6 +28,8 @@ export const MAX_HALF_OPEN = 16
 const UPLOAD_REPORT_MS = 1000
 /** How often peers are checked for stalled sends and unused slots, so they lose them within a second of `stallMs`. */
 const STALL_CHECK_MS = 1000
+/** How often the PEX updates that fell due are sent: each peer hears from us every 60 to 65 s (BEP 11). */
+const PEX_CHECK_MS = 5000
 /** At most one warning this often while reads fail for lack of file descriptors or memory. */
 const TRANSIENT_WARNING_MS = 60_000
 
@@ -49,6 +52,8 @@ export interface SeederStats {
   /** Bytes of block buffers being read into or queued on sockets; never more than `queuedBytes`. */
   readonly queuedBytes: number
   readonly openFiles: number
+  /** BEP 11 `ut_pex` messages sent, and the peers named as added in them. */
+  readonly pex: { readonly messagesSent: number, readonly peersAdvertised: number }
   /** Torrents with peers, uploads or an error; idle torrents are not listed. */
   readonly torrents: readonly TorrentStats[]
 }
@@ -80,6 +85,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly unreported = new Map<InfoHash, number>()
   private readonly failed = new Map<InfoHash, TorrentErrorCode>()
   private readonly host: SessionHost
+  private readonly pex = new PexExchange<PeerSession>()
   private lsd: LocalDiscovery | undefined
   private trackers: TrackerAnnouncer | undefined
   private optimistic: OptimisticSlot | undefined
@@ -91,6 +97,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private stallTimer: NodeJS.Timeout | undefined
   private rechokeImmediate: NodeJS.Immediate | undefined
   private reportTimer: NodeJS.Timeout | undefined
+  private pexTimer: NodeJS.Timeout | undefined
+  private pexImmediate: NodeJS.Immediate | undefined
   private listenPort = 0
   private starting: Promise<void> | undefined
   private closing: Promise<void> | undefined
@@ -134,6 +142,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.rechokeTimer = setInterval(() => this.rechoke(), this.options.rechokeIntervalMs)
     this.stallTimer = setInterval(() => this.checkStalls(), STALL_CHECK_MS)
     this.reportTimer = setInterval(() => this.reportUploads(), UPLOAD_REPORT_MS)
+    if (this.options.pex) this.pexTimer = setInterval(() => this.exchangePeers(), PEX_CHECK_MS)
     this.trackers = new TrackerAnnouncer({
       peerId: this.peerId,
       port: this.listenPort,
@@ -160,6 +169,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
     clearInterval(this.rechokeTimer)
     clearInterval(this.stallTimer)
     clearInterval(this.reportTimer)
+    clearInterval(this.pexTimer)
+    clearImmediate(this.pexImmediate)
     clearImmediate(this.rechokeImmediate)
     this.scheduler.close()
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))
@@ -180,10 +191,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
    * New settings while running (a config reload); no peer is disconnected. Connection limits, rates,
    * request queues and timeouts reach every peer at once, connected ones included; slots change at the
    * next rechoke; a lower connection limit holds back new peers only. What is set up at start (port,
-   * host, cache, block pool, open files, LSD) stays as started.
+   * host, cache, block pool, open files, LSD, PEX) stays as started.
    */
   apply (settings: Settings): void {
-    const { port, host, cacheBytes, queuedBytes, maxOpenFiles, lsd, ...running } = seederOptionsFrom(settings)
+    const { port, host, cacheBytes, queuedBytes, maxOpenFiles, lsd, pex, ...running } = seederOptionsFrom(settings)
     this.options = { ...this.options, ...running }
     this.gate.setLimits({ total: this.options.maxConnections, perAddress: this.options.maxConnectionsPerAddress })
     const now = this.options.now()
@@ -209,6 +220,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       cachedBytes: this.reader.cachedBytes,
       queuedBytes: this.blocks.lentBytes,
       openFiles: this.reader.openFiles,
+      pex: { messagesSent: this.pex.messagesSent, peersAdvertised: this.pex.peersAdvertised },
       torrents: [...infoHashes].map((infoHash) => {
         const error = this.failed.get(infoHash)
         return {
@@ -378,11 +390,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
       clientName: `evertorrent ${VERSION}`,
       get maxOutstandingRequests () { return options().maxOutstandingRequests },
       get peerUploadRateLimit () { return options().peerUploadRateLimit },
+      pex: this.options.pex,
       get handshakeMs () { return options().handshakeMs },
       get idleMs () { return options().idleMs },
       now: this.options.now,
       admit: (session, infoHash) => this.admit(session, infoHash),
       joined: (session) => this.joined(session),
+      extensionsChanged: () => this.exchangePeersSoon(),
       interestChanged: () => this.rechokeSoon(),
       ready: (session) => this.scheduler.add(session),
       readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
@@ -427,6 +441,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.sessions.delete(session)
     this.dialing.delete(session)
     this.scheduler.remove(session)
+    this.pex.forget(session)
     const infoHash = session.torrent?.metainfo.infoHash
     const swarm = infoHash === undefined ? undefined : this.swarms.get(infoHash)
     if (infoHash !== undefined && swarm?.delete(session) === true) {
@@ -481,6 +496,24 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private reportUploads (): void {
     for (const [infoHash, bytes] of this.unreported) this.emit('uploaded', { infoHash, bytes })
     this.unreported.clear()
+  }
+
+  /** BEP 11: sends each peer of every swarm the PEX update due, if any (see `PexFeed`). */
+  private exchangePeers (): void {
+    const now = this.options.now()
+    for (const swarm of this.swarms.values()) this.pex.exchange(swarm, now)
+  }
+
+  /**
+   * A peer's extended handshake came: it may take its first PEX message, or be news for the first
+   * message of the others; sent on the next turn of the event loop, gathering the handshakes of this one.
+   */
+  private exchangePeersSoon (): void {
+    if (this.pexImmediate !== undefined || this.state !== 'started' || !this.options.pex) return
+    this.pexImmediate = setImmediate(() => {
+      this.pexImmediate = undefined
+      this.exchangePeers()
+    })
   }
 
   /** Re-runs the choker on the next turn of the event loop, gathering the changes of this one. */

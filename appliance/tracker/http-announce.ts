@@ -1,7 +1,7 @@
 import bencode from 'bencode'
 import type { PeerAddress } from '../net/peer-address.js'
 import { clampNumwant, type AnnounceEventName, type AnnounceRequest } from './announce.js'
-import { compactPeers } from './compact-peers.js'
+import { compactPeers } from '../net/compact-peers.js'
 import { TrackerError } from './errors.js'
 import { parseTrackerQuery } from './tracker-query.js'
 

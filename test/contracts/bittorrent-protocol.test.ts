@@ -50,7 +50,7 @@ test('extended handshake: what describe() sets from the handshake call back goes
     const pair = wirePair(t, {
       direction,
       onHandshake: ({ ours, metainfo }) => {
-        ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 77 })
+        ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 77, pex: false })
         if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
       }
     })

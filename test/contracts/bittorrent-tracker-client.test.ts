@@ -7,7 +7,7 @@ import bencode from 'bencode'
 import type { InfoHash } from '../../appliance/metainfo/metainfo.js'
 import type { PeerAddress } from '../../appliance/net/peer-address.js'
 import { TrackerAnnouncer } from '../../appliance/seeder/tracker-announcer.js'
-import { compactPeers } from '../../appliance/tracker/compact-peers.js'
+import { compactPeers } from '../../appliance/net/compact-peers.js'
 import { eventually } from '../hardware/eventually.js'
 import { fakePublished } from '../tracker/fixture.js'
 

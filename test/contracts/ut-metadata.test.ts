@@ -13,7 +13,7 @@ test('metadata_size: attached with wire.use from the handshake call back, ut_met
       direction,
       metainfo: torrentWithMetadata(2),
       onHandshake: ({ ours, metainfo }) => {
-        ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 250 })
+        ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 250, pex: false })
         if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
       }
     })
@@ -27,7 +27,7 @@ test('serving: a peer fetching the metadata gets the info dictionary byte for by
   const pair = wirePair(t, {
     metainfo,
     onHandshake: ({ ours }) => {
-      ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 250 })
+      ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 250, pex: false })
       ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
     }
   })

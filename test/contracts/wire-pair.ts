@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { ExecutionContext } from 'ava'
 import Wire from 'bittorrent-protocol'
 import { buildMetainfo, type Metainfo } from '../../appliance/metainfo/metainfo.js'
+import type { PeerExtensions } from '../../appliance/seeder/peer-extensions.js'
 import { PeerWire, type PeerWireListener, type Respond } from '../../appliance/seeder/peer-wire.js'
 import type { PeerDirection } from '../../appliance/seeder/seeder-events.js'
 
@@ -28,6 +29,8 @@ export interface Heard {
   readonly bitfields: Uint8Array[]
   readonly output: Array<{ chunk: Uint8Array, block: boolean }>
   readonly uploaded: number[]
+  /** Each extended handshake of the remote, as read. */
+  readonly extensions: PeerExtensions[]
   interestChanges: number
   haveAlls: number
   metadataMessages: number
@@ -64,7 +67,7 @@ export interface WirePairOptions {
 export function wirePair (t: ExecutionContext, options: WirePairOptions = {}): WirePair {
   const direction = options.direction ?? 'incoming'
   const metainfo = options.metainfo ?? torrentWithMetadata(1)
-  const heard: Heard = { handshakes: [], requests: [], cancels: [], bitfields: [], output: [], uploaded: [], interestChanges: 0, haveAlls: 0, metadataMessages: 0, violations: 0 }
+  const heard: Heard = { handshakes: [], requests: [], cancels: [], bitfields: [], output: [], uploaded: [], extensions: [], interestChanges: 0, haveAlls: 0, metadataMessages: 0, violations: 0 }
   const remote = new Wire(direction === 'incoming' ? 'tcpOutgoing' : 'tcpIncoming')
   const connected = options.connected ?? true
   let pair: WirePair | undefined
@@ -80,6 +83,7 @@ export function wirePair (t: ExecutionContext, options: WirePairOptions = {}): W
     haveAll: () => { heard.haveAlls++ },
     bitfield: (bitfield) => { heard.bitfields.push(bitfield) },
     metadataMessage: () => { heard.metadataMessages++ },
+    extensions: (extensions) => { heard.extensions.push(extensions) },
     uploaded: (bytes) => { heard.uploaded.push(bytes) },
     output: (chunk, block) => {
       heard.output.push({ chunk, block })

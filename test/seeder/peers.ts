@@ -35,9 +35,9 @@ export class RawPeer {
     socket.on('close', () => this.notify())
   }
 
-  /** Connects to the seeder on 127.0.0.1, from `localAddress` (another loopback address stands for another host). */
-  static async connect (port: number, localAddress?: string): Promise<RawPeer> {
-    const socket = connect({ host: '127.0.0.1', port, ...(localAddress !== undefined && { localAddress }) })
+  /** Connects to the seeder on `host` (default 127.0.0.1), from `localAddress` (another loopback address stands for another host). */
+  static async connect (port: number, localAddress?: string, host = '127.0.0.1'): Promise<RawPeer> {
+    const socket = connect({ host, port, ...(localAddress !== undefined && { localAddress }) })
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve)
       socket.once('error', reject)

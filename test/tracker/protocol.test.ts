@@ -1,7 +1,7 @@
 import test from 'ava'
 import bencode from 'bencode'
 import { clampNumwant, isEverseedItself, MAX_NUMWANT, peersToHandOut } from '../../appliance/tracker/announce.js'
-import { compactPeers } from '../../appliance/tracker/compact-peers.js'
+import { compactPeers } from '../../appliance/net/compact-peers.js'
 import { ConnectionIds } from '../../appliance/tracker/connection-ids.js'
 import { encodeHttpAnnounceResponse, parseHttpAnnounce } from '../../appliance/tracker/http-announce.js'
 import { encodeHttpScrapeResponse, parseHttpScrape } from '../../appliance/tracker/http-scrape.js'
