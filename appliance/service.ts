@@ -15,6 +15,8 @@ import type { InfoHash } from './metainfo/metainfo.js'
 import { ConnectionGate } from './net/connection-gate.js'
 import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
+import { PortMapper, type PortMapperSnapshot } from './network/port-mapper.js'
+import { portMapperOptionsFrom } from './network/port-mapper-options.js'
 import { RefusalSummary } from './net/refusal-summary.js'
 import { Seeder } from './seeder/seeder.js'
 import { seederOptionsFrom } from './seeder/seeder-options.js'
@@ -176,6 +178,8 @@ interface Engines {
   readonly libraries: Libraries
   readonly publisher: Publisher
   readonly urls: TorrentUrls
+  /** The ports mapped on the router and its external address (`snapshot()`, `change`, `externalAddress`). */
+  readonly portMapper: PortMapper
   /** The settings as the engines are given them: connection limits fitted under the open-files limit. */
   readonly fit: (settings: Settings) => Settings
 }
@@ -215,6 +219,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
       state_dir: settings['state.dir']
     })
     status.setPhase('running')
+    engines.portMapper.start()
     publisher.start().catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
@@ -251,6 +256,8 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
   await started.start(http)
   const urls = torrentUrls(announceHostOf(given), trackerHttp.port, http.port)
+  // Started once the views listen (see startService): a router answers in milliseconds.
+  const portMapper = started.add(new PortMapper(portMapperOptionsFrom(given, { peer: seeder.port, tracker: trackerHttp.port, http: http.port })))
 
   const store = new ResumeStore(given['state.dir'], (error) => {
     logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
@@ -271,7 +278,7 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
     createdBy: `evertorrent/${VERSION}`,
     paused
   }))
-  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, fit }
+  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, portMapper, fit }
 }
 
 /** The host URLs name this box by: IPv6 literals in brackets, {hostname} replaced. */
@@ -398,7 +405,7 @@ function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed,
   libraries.on('change', (all) => status.setLibraries(all))
 }
 
-function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, http, webSeed, store, libraries }: Engines, started: Started): void {
+function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, http, webSeed, store, libraries, portMapper }: Engines, started: Started): void {
   const peerRefusals = started.add(new RefusalSummary(({ refused, address, reason }) => {
     logger.log('warn', 'peer connections refused', { refused, last_address: address, reason })
   }))
@@ -450,6 +457,43 @@ function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, ht
     logger.log('info', 'drives changed', { drives })
   })
   libraries.on('warning', (message) => logger.log('warn', message))
+  wirePortMapperLogs(logger, portMapper)
+}
+
+/** One line when the ports are mapped (again, or differently), one when no router answers, one when it refuses; none per retry or renewal. */
+function wirePortMapperLogs (logger: Logger, portMapper: PortMapper): void {
+  let logged = ''
+  portMapper.on('change', (snapshot) => {
+    const line = portMapperLogLine(snapshot)
+    // A router that keeps refusing may word it differently each time: one line per state, but a new line when a mapping changes.
+    const key = snapshot.state === 'mapped' ? JSON.stringify(line) : snapshot.state
+    if (line === undefined || key === logged) return
+    logged = key
+    logger.log(line.level, line.msg, line.fields)
+  })
+}
+
+function portMapperLogLine (snapshot: PortMapperSnapshot): { level: 'info' | 'warn', msg: string, fields: Record<string, string | undefined> } | undefined {
+  switch (snapshot.state) {
+    case 'mapped':
+      return {
+        level: 'info',
+        msg: 'ports mapped on the router',
+        fields: {
+          method: snapshot.method,
+          gateway: snapshot.gateway,
+          external_address: snapshot.externalAddress,
+          mappings: snapshot.mappings.map((mapping) => `${mapping.purpose}/${mapping.protocol}:${mapping.internalPort}->${mapping.externalPort}`).join(' '),
+          refused: snapshot.error
+        }
+      }
+    case 'no-gateway':
+      return { level: 'info', msg: 'no router answered NAT-PMP or UPnP: reachable on the LAN only; asking the router again now and then', fields: {} }
+    case 'failed':
+      return { level: 'warn', msg: 'port mapping failed; asking the router again now and then', fields: { method: snapshot.method, gateway: snapshot.gateway, error: snapshot.error } }
+    default:
+      return undefined
+  }
 }
 
 function describeDrives (drives: readonly Drive[]): string {

@@ -14,6 +14,7 @@ export async function boundedHttp (url: URL, options: { method: 'GET' | 'POST', 
     const unreachable = (error: Error): void => {
       reject(error instanceof PortMappingError ? error : new PortMappingError('ET_GATEWAY_UNREACHABLE', `${url.origin}: ${error.message}`, { cause: error }))
     }
+    let localAddress = ''
     const outgoing = request(url, { method: options.method, headers: options.headers, signal: options.signal, agent: false }, (response) => {
       const chunks: Buffer[] = []
       let size = 0
@@ -27,9 +28,11 @@ export async function boundedHttp (url: URL, options: { method: 'GET' | 'POST', 
       })
       response.on('error', unreachable)
       response.on('end', () => {
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), localAddress: outgoing.socket?.localAddress ?? '' })
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), localAddress })
       })
     })
+    // Read on connect: once the answer has ended, the socket may already be gone.
+    outgoing.on('socket', (socket) => socket.once('connect', () => { localAddress = socket.localAddress ?? '' }))
     outgoing.on('error', unreachable)
     outgoing.end(options.body)
   })

@@ -12,7 +12,7 @@ export function defaultGatewayOf (routeTable: string): string | undefined {
     .sort((a, b) => Number(a[6]) - Number(b[6]))
   const hex = defaults[0]?.[2]
   if (hex === undefined || !/^[0-9A-Fa-f]{8}$/.test(hex)) return undefined
-  return [3, 2, 1, 0].map((byte) => Number.parseInt(hex.slice(byte * 2, byte * 2 + 2), 16)).reverse().join('.')
+  return [3, 2, 1, 0].map((byte) => Number.parseInt(hex.slice(byte * 2, byte * 2 + 2), 16)).join('.')
 }
 
 export async function readDefaultGateway (path = '/proc/net/route'): Promise<string | undefined> {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { PortMappingError } from './errors.js'
 import type { FindGateway, Gateway, MappingMethod } from './gateway.js'
 import type { TransportProtocol } from './nat-pmp-message.js'
 
@@ -109,7 +110,7 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
 
   private async cycle (): Promise<void> {
     try {
-      const gateway = this.gateway ?? await this.options.findGateway(this.signal())
+      const gateway = this.gateway ?? await this.bounded(async (signal) => await this.options.findGateway(signal))
       if (this.closed) return
       if (gateway === undefined) {
         this.fail('no-gateway', 'no router answered NAT-PMP or UPnP')
@@ -126,19 +127,19 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
   }
 
   private async mapWith (gateway: Gateway): Promise<void> {
-    const externalAddress = await gateway.externalAddress(this.signal())
+    const externalAddress = await this.bounded(async (signal) => await gateway.externalAddress(signal))
     const mappings: PortMapping[] = []
     const refused: string[] = []
     for (const port of this.options.ports) {
       if (this.closed) return
       const previous = this.state.mappings.find((mapping) => mapping.protocol === port.protocol && mapping.internalPort === port.port)
       try {
-        const granted = await gateway.map({
+        const granted = await this.bounded(async (signal) => await gateway.map({
           protocol: port.protocol,
           internalPort: port.port,
           externalPort: previous?.externalPort ?? port.port,
           lifetimeSeconds: this.options.leaseSeconds
-        }, this.signal())
+        }, signal))
         const expiresAt = granted.lifetimeSeconds === 0 ? undefined : this.clock.now() + granted.lifetimeSeconds * 1000
         mappings.push({ protocol: port.protocol, internalPort: port.port, externalPort: granted.externalPort, purpose: port.purpose, ...(expiresAt !== undefined && { expiresAt }) })
       } catch (error) {
@@ -181,8 +182,21 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     this.emit('change', next)
   }
 
-  private signal (): AbortSignal {
-    return AbortSignal.any([this.abort.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
+  /**
+   * One exchange with the router, ended by close or after REQUEST_TIMEOUT_MS. (A plain timer, not
+   * AbortSignal.any with AbortSignal.timeout: Node 20 can lose such a composite's timeout.)
+   */
+  private async bounded<T> (exchange: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController()
+    const onClose = (): void => { controller.abort(this.abort.signal.reason) }
+    this.abort.signal.addEventListener('abort', onClose, { once: true })
+    const timer = setTimeout(() => { controller.abort(new PortMappingError('ET_GATEWAY_TIMEOUT', `the router did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)) }, REQUEST_TIMEOUT_MS)
+    try {
+      return await exchange(controller.signal)
+    } finally {
+      clearTimeout(timer)
+      this.abort.signal.removeEventListener('abort', onClose)
+    }
   }
 
   private async unmapAll (): Promise<void> {

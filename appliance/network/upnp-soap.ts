@@ -59,9 +59,11 @@ export function soapResult (status: number, body: string, action: string): Reado
     const code = textOf(body, 'errorCode')
     throw new UpnpFault(code === undefined ? undefined : Number(code), textOf(body, 'errorDescription') ?? `HTTP ${status} to ${action}`)
   }
+  const fields = new Map<string, string>()
+  // An action with no out arguments may answer with an empty element: `<u:AddPortMappingResponse xmlns:u="…"/>`.
+  if (new RegExp(`<(?:\\w+:)?${action}Response\\b[^>]*/>`).test(body)) return fields
   const response = new RegExp(`<(?:\\w+:)?${action}Response\\b[^>]*>([\\s\\S]*?)</(?:\\w+:)?${action}Response>`).exec(body)
   if (response === null) throw new PortMappingError('ET_GATEWAY_MALFORMED', `UPnP gateway sent no ${action}Response`)
-  const fields = new Map<string, string>()
   for (const match of response[1]!.matchAll(/<(\w+)>([^<]*)<\/\1>/g)) fields.set(match[1]!, unescapeXml(match[2]!.trim()))
   return fields
 }
