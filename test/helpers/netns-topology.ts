@@ -41,6 +41,8 @@ export interface TopologyOptions {
   /** With `gateway`: which protocols miniupnpd speaks (default both). */
   readonly natPmp?: boolean
   readonly upnp?: boolean
+  /** With `gateway`: a router that answers but refuses every mapping (its permission rules deny all). */
+  readonly refuse?: boolean
 }
 
 export interface UpnpMapping {
@@ -78,7 +80,7 @@ export class NetnsTopology {
     const topology = new NetnsTopology(`${id}-r`, `${id}-l`, `${id}-i`, mkdtempSync(join(tmpdir(), 'evertorrent-netns-')))
     t.teardown(async () => { await topology.close() })
     await topology.build()
-    if (options.gateway ?? true) await topology.startMiniupnpd(options.natPmp ?? true, options.upnp ?? true)
+    if (options.gateway ?? true) await topology.startMiniupnpd(options.natPmp ?? true, options.upnp ?? true, options.refuse ?? false)
     return topology
   }
 
@@ -171,9 +173,9 @@ export class NetnsTopology {
     await ip('-n', namespace, 'link', 'set', device, 'up')
   }
 
-  private async startMiniupnpd (natPmp: boolean, upnp: boolean): Promise<void> {
+  private async startMiniupnpd (natPmp: boolean, upnp: boolean, refuse: boolean): Promise<void> {
     const config = join(this.folder, 'miniupnpd.conf')
-    writeFileSync(config, miniupnpdConfig(this.folder, natPmp, upnp))
+    writeFileSync(config, miniupnpdConfig(this.folder, natPmp, upnp, refuse))
     this.miniupnpd = this.spawn(this.router, [systemTool('miniupnpd'), '-d', '-f', config, '-P', join(this.folder, 'miniupnpd.pid')])
     this.miniupnpdLog = new LineLog(this.miniupnpd.stderr!, (line) => line, () => this.gatewayLog)
     const ready = natPmp ? /Listening for NAT-PMP/ : /HTTP listening on port/
@@ -222,7 +224,7 @@ table inet evt_nat {
 `
 }
 
-function miniupnpdConfig (folder: string, natPmp: boolean, upnp: boolean): string {
+function miniupnpdConfig (folder: string, natPmp: boolean, upnp: boolean, refuse: boolean): string {
   return [
     'ext_ifname=wan0',
     'listening_ip=lan0',
@@ -239,7 +241,7 @@ function miniupnpdConfig (folder: string, natPmp: boolean, upnp: boolean): strin
     'upnp_nat_chain=prerouting_miniupnpd',
     'upnp_nat_postrouting_chain=postrouting_miniupnpd',
     'uuid=6d1f0b3e-2f59-4c6a-9d0e-7e0e7e0e7e01',
-    'allow 1024-65535 192.168.77.0/24 1024-65535',
+    ...(refuse ? [] : ['allow 1024-65535 192.168.77.0/24 1024-65535']),
     'deny 0-65535 0.0.0.0/0 0-65535',
     ''
   ].join('\n')

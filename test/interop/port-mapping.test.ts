@@ -1,11 +1,12 @@
 import test, { type ExecutionContext } from 'ava'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { exitOf } from '../helpers/child-process.js'
 import { LineLog } from '../helpers/line-log.js'
 import { NetnsTopology } from '../helpers/netns-topology.js'
 import { sourcePath } from '../helpers/repo.js'
+import { run } from '../helpers/run.js'
 import { ServeProcess, type LogLine } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { fileURLToPath } from 'node:url'
@@ -112,6 +113,29 @@ test.serial('no gateway at all: serve starts, says so in one line, and works on 
   t.is(await net.gatewayRequests() > 0, true, 'the box did ask the router')
   t.deepEqual(serve.lines.filter(isRouterLine).map((line) => line.msg), ['no router answered NAT-PMP or UPnP: reachable on the LAN only; asking the router again now and then'])
   t.is(await serve.stop(), 0)
+})
+
+test.serial('a router that answers but refuses every mapping: serve says so in one line, keeps going, and maps nothing', async (t) => {
+  const net = await NetnsTopology.create(t, { refuse: true })
+  const { serve, library } = await serveInLan(t, net, {})
+  const failed = await serve.waitFor((line) => line.msg.startsWith('port mapping failed'), 20_000)
+  // miniupnpd answers the external-address request, then drops the mapping requests its rules deny.
+  t.regex(failed.error ?? '', /^peer tcp \d+: no NAT-PMP answer from 192\.168\.77\.1/)
+  await publishOne(serve, library)
+  t.deepEqual(await net.dnatRules(), [])
+  t.is(serve.lines.filter(isRouterLine).length, 1, serve.describe())
+  t.is(await serve.stop(), 0)
+})
+
+test.serial('namespaces left by a crashed run (its process gone) are removed by the next topology', async (t) => {
+  const deadPid = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1
+  const stale = `etns${deadPid}x0-r`
+  const made = await run('/usr/sbin/ip', ['netns', 'add', stale])
+  t.is(made.exitCode, 0, made.stderr)
+  t.teardown(async () => { await run('/usr/sbin/ip', ['netns', 'delete', stale]) })
+  await NetnsTopology.create(t, { gateway: false })
+  const { stdout } = await run('/usr/sbin/ip', ['netns', 'list'])
+  t.false(stdout.includes(stale), stdout)
 })
 
 test.serial('network.port_mapping = "off": not one datagram to the router, nothing in the log, nothing mapped', async (t) => {
