@@ -15,6 +15,8 @@ import { ConnectionGate } from './net/connection-gate.js'
 import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
 import type { PeerAddress } from './net/peer-address.js'
+import { PortMapper, type PortMapperSnapshot } from './network/port-mapper.js'
+import { portMapperOptionsFrom } from './network/port-mapper-options.js'
 import { RefusalSummary } from './net/refusal-summary.js'
 import { Seeder } from './seeder/seeder.js'
 import { seederOptionsFrom } from './seeder/seeder-options.js'
@@ -155,6 +157,8 @@ interface Engines {
   readonly urls: TorrentUrls
   /** How the internet reaches the box, when it does (`network.public_host`). */
   readonly publicHost: PublicHost
+  /** The ports mapped on the router and its external address (`snapshot()`, `change`, `externalAddress`). */
+  readonly portMapper: PortMapper
   /** The settings as the engines are given them: connection limits fitted under the open-files limit. */
   readonly fit: (settings: Settings) => Settings
 }
@@ -195,6 +199,7 @@ export async function startService (settings: Settings, logger: Logger): Promise
       state_dir: settings['state.dir']
     })
     status.setPhase('running')
+    engines.portMapper.start()
     publisher.start().catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
@@ -244,6 +249,9 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   publicEndpoint = publicHost.endpoint
   urls.setPublic(publicEndpoint)
   await publicHost.start()
+  // Started once the views listen (see startService): a router answers in milliseconds.
+  const portMapper = started.add(new PortMapper(portMapperOptionsFrom(given, { peer: seeder.port, tracker: trackerHttp.port, http: http.port })))
+  portMapper.on('change', () => { publicHost.setRouter(portMapper.snapshot()) })
 
   const store = new ResumeStore(given['state.dir'], (error) => {
     logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
@@ -264,7 +272,7 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
     createdBy: `evertorrent/${VERSION}`,
     paused
   }))
-  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, fit }
+  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit }
 }
 
 /** The host URLs name this box by: IPv6 literals in brackets, {hostname} replaced. */
@@ -379,9 +387,14 @@ function liveTargets ({ seeder, tracker, trackerHttp, http, libraries, publisher
   ]
 }
 
-function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed, libraries, publicHost }: Engines): void {
+function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed, libraries, publicHost, portMapper }: Engines): void {
   status.setPublicHost(publicHost.endpoint?.host)
   publicHost.on('change', (endpoint) => { status.setPublicHost(endpoint?.host) })
+  const showRouter = ({ state, method, externalAddress, error, mappings }: PortMapperSnapshot): void => {
+    status.setRouter({ state, ...(method !== undefined && { method }), ...(externalAddress !== undefined && { externalAddress }), ...(error !== undefined && { error }), mappings })
+  }
+  showRouter(portMapper.snapshot())
+  portMapper.on('change', showRouter)
   publisher.on('item', (item) => status.item(item))
   publisher.on('removed', (path) => status.itemRemoved(path))
   seeder.on('peer-connected', (event) => status.peers(event.infoHash, 1))
@@ -394,7 +407,7 @@ function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed,
   libraries.on('change', (all) => status.setLibraries(all))
 }
 
-function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publicHost, urls }: Engines, started: Started): void {
+function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publicHost, urls, portMapper }: Engines, started: Started): void {
   publicHost.on('change', (endpoint) => {
     if (endpoint === undefined) logger.log('info', 'no public address: torrents name the LAN host only')
     else logger.log('info', 'public address', { host: endpoint.host, ip: endpoint.ip, peer_port: endpoint.peerPort, tracker_port: endpoint.trackerPort, http_port: endpoint.httpPort, announce: urls.announceList.flat().join(' ') })
@@ -451,6 +464,43 @@ function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, ht
     logger.log('info', 'drives changed', { drives })
   })
   libraries.on('warning', (message) => logger.log('warn', message))
+  wirePortMapperLogs(logger, portMapper)
+}
+
+/** One line when the ports are mapped (again, or differently), one when no router answers, one when it refuses; none per retry or renewal. */
+function wirePortMapperLogs (logger: Logger, portMapper: PortMapper): void {
+  let logged = ''
+  portMapper.on('change', (snapshot) => {
+    const line = portMapperLogLine(snapshot)
+    // A router that keeps refusing may word it differently each time: one line per state, but a new line when a mapping changes.
+    const key = snapshot.state === 'mapped' ? JSON.stringify(line) : snapshot.state
+    if (line === undefined || key === logged) return
+    logged = key
+    logger.log(line.level, line.msg, line.fields)
+  })
+}
+
+function portMapperLogLine (snapshot: PortMapperSnapshot): { level: 'info' | 'warn', msg: string, fields: Record<string, string | undefined> } | undefined {
+  switch (snapshot.state) {
+    case 'mapped':
+      return {
+        level: 'info',
+        msg: 'ports mapped on the router',
+        fields: {
+          method: snapshot.method,
+          gateway: snapshot.gateway,
+          external_address: snapshot.externalAddress,
+          mappings: snapshot.mappings.map((mapping) => `${mapping.purpose}/${mapping.protocol}:${mapping.internalPort}->${mapping.externalPort}`).join(' '),
+          refused: snapshot.error
+        }
+      }
+    case 'no-gateway':
+      return { level: 'info', msg: 'no router answered NAT-PMP or UPnP: reachable on the LAN only; asking the router again now and then', fields: {} }
+    case 'failed':
+      return { level: 'warn', msg: 'port mapping failed; asking the router again now and then', fields: { method: snapshot.method, gateway: snapshot.gateway, error: snapshot.error } }
+    default:
+      return undefined
+  }
 }
 
 function describeDrives (drives: readonly Drive[]): string {

@@ -99,6 +99,21 @@ export const SETTINGS = {
     default: () => '',
     doc: 'Address the HTTP server, the tracker and the peer port listen on; empty means every IPv4 and IPv6 address.'
   } satisfies Spec<string>,
+  'network.port_mapping': {
+    kind: { type: 'choice', values: ['auto', 'off'] },
+    default: () => 'auto',
+    doc: 'auto: map the peer port (TCP) and the tracker port (TCP and UDP) on the router by NAT-PMP or UPnP-IGD, renew them, remove them on stop, and learn the router\'s external address; without a router the box works on the LAN as before. off: send nothing to the router. Nothing is mapped while the service listens on a loopback address only.'
+  } satisfies Spec<string>,
+  'network.map_http_port': {
+    kind: { type: 'boolean' },
+    default: () => false,
+    doc: 'Also map the HTTP port (status page, web seeds, .torrent downloads) on the router, which opens the status page to the internet.'
+  } satisfies Spec<boolean>,
+  'network.port_mapping_lease': {
+    kind: count(120, 86400),
+    default: () => 3600,
+    doc: 'Seconds of lease asked for each port mapping; renewed at half of what the router grants, so a mapping left behind by a box switched off ends within this long.'
+  } satisfies Spec<number>,
   'http.port': {
     kind: port,
     default: () => 8080,
