@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Download one torrent with libtorrent from the peers given, and nothing else.
 
-usage: lt_download.py SOURCE SAVE_DIR [--peer HOST:PORT ...] [--timeout SECONDS]
+usage: lt_download.py SOURCE SAVE_DIR [--peer HOST:PORT ...] [--timeout SECONDS] [--listen ADDRESS] [--no-web-seeds]
 
 SOURCE is a .torrent file or a magnet URI (BEP 9: the metadata then comes from the peers).
-DHT, LSD, UPnP, NAT-PMP and uTP are off and libtorrent listens on 127.0.0.1 only, so the given
-peers (and the torrent's own trackers, if any) are the only sources. Prints one JSON object per
+DHT, LSD, UPnP, NAT-PMP and uTP are off and libtorrent listens on 127.0.0.1 only (or --listen), so
+the given peers (and the torrent's own trackers, if any; its web seeds unless --no-web-seeds) are
+the only sources. Prints one JSON object per
 line on stdout: {"event": "progress", ...} about once a second, then {"event": "done", ...} with
-"ok", the elapsed seconds, the file list and the hash failures. Exits 0 when the download
+"ok", the elapsed seconds, the file list, the hash failures and the peers it was connected to. Exits 0 when the download
 completed, 1 when it did not (timeout or error), 2 on bad arguments.
 """
 import argparse
@@ -29,9 +30,9 @@ def emit(obj):
     print(json.dumps(obj), flush=True)
 
 
-def make_session():
+def make_session(listen):
     return lt.session({
-        'listen_interfaces': '127.0.0.1:0',
+        'listen_interfaces': f'{listen}:0',
         'enable_dht': False,
         'enable_lsd': False,
         'enable_upnp': False,
@@ -40,7 +41,7 @@ def make_session():
         'enable_incoming_utp': False,
         'user_agent': 'lt_download/' + lt.__version__,
         'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
-        | lt.alert.category_t.peer_notification,
+        | lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification,
     })
 
 
@@ -68,10 +69,15 @@ def main():
     parser.add_argument('save_dir')
     parser.add_argument('--peer', type=parse_peer, action='append', default=[])
     parser.add_argument('--timeout', type=float, default=60.0)
+    parser.add_argument('--listen', default='127.0.0.1')
+    parser.add_argument('--no-web-seeds', action='store_true')
     args = parser.parse_args()
 
-    session = make_session()
+    session = make_session(args.listen)
     handle = add(session, args.source, args.save_dir)
+    if args.no_web_seeds:
+        for url in handle.url_seeds():
+            handle.remove_url_seed(url)
     for peer in args.peer:
         handle.connect_peer(peer)
 
@@ -80,6 +86,7 @@ def main():
     last_connect = started
     hash_failures = 0
     errors = []
+    peers_seen = set()
     finished = False
     while time.monotonic() - started < args.timeout:
         session.wait_for_alert(200)
@@ -88,7 +95,11 @@ def main():
                 hash_failures += 1
             elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
                 errors.append(alert.message())
+            elif isinstance(alert, lt.peer_connect_alert):
+                endpoint = getattr(alert, 'endpoint', None) or alert.ip
+                peers_seen.add(f'{endpoint[0]}:{endpoint[1]}')
         status = handle.status()
+        peers_seen.update(f'{peer.ip[0]}:{peer.ip[1]}' for peer in handle.get_peer_info())
         now = time.monotonic()
         if status.has_metadata and status.progress >= 1 and (status.is_seeding or status.is_finished):
             finished = True
@@ -116,7 +127,7 @@ def main():
     emit({'event': 'done', 'ok': finished, 'seconds': elapsed, 'total_size': status.total_wanted,
           'downloaded': status.total_wanted_done, 'payload_bytes': status.total_payload_download,
           'rate': status.total_wanted / elapsed if finished and elapsed > 0 else 0,
-          'hash_failures': hash_failures, 'errors': errors, 'files': files})
+          'hash_failures': hash_failures, 'errors': errors, 'files': files, 'peers': sorted(peers_seen)})
     return 0 if finished else 1
 
 
