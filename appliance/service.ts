@@ -11,6 +11,7 @@ import { PausedItems } from './library/paused-items.js'
 import { Publisher, publisherOptionsFrom } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
+import { encodeTorrent } from './metainfo/metainfo.js'
 import { ConnectionGate } from './net/connection-gate.js'
 import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
@@ -241,10 +242,14 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
   await started.start(http)
   const urls = new TorrentUrls({ host: announceHostOf(given), trackerPort: trackerHttp.port, httpPort: http.port })
+  const store = new ResumeStore(given['state.dir'], (error) => {
+    logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
+  })
+  await store.open()
   const publicHost = started.add(new PublicHost({ setting: given['network.public_host'], ports: { tracker: trackerHttp.port, http: http.port, peer: seeder.port } }))
   publicHost.on('change', (endpoint) => {
     publicEndpoint = endpoint
-    if (urls.setPublic(endpoint)) catalog.retrack(urls.trackersFor)
+    if (urls.setPublic(endpoint)) void retrack(catalog, urls, store, logger)
   })
   publicEndpoint = publicHost.endpoint
   urls.setPublic(publicEndpoint)
@@ -253,10 +258,6 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   const portMapper = started.add(new PortMapper(portMapperOptionsFrom(given, { peer: seeder.port, tracker: trackerHttp.port, http: http.port })))
   portMapper.on('change', () => { publicHost.setRouter(portMapper.snapshot()) })
 
-  const store = new ResumeStore(given['state.dir'], (error) => {
-    logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
-  })
-  await store.open()
   // Read before the first scan, so that a paused item is not published for a moment at start.
   const paused = new PausedItems(given['state.dir'])
   paused.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
@@ -273,6 +274,21 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
     paused
   }))
   return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit }
+}
+
+/**
+ * New URLs (the public host changed): every published torrent names them from now on, in what is
+ * handed out at once and, one file at a time, in its .torrent in the state directory.
+ */
+async function retrack (catalog: Catalog, urls: TorrentUrls, store: ResumeStore, logger: Logger): Promise<void> {
+  catalog.retrack(urls.trackersFor)
+  for (const torrent of [...catalog.all()]) {
+    try {
+      await store.rewriteTorrent(torrent.metainfo.infoHash, encodeTorrent(torrent.metainfo))
+    } catch (error) {
+      logger.log('warn', 'cannot rewrite a .torrent in the state directory', { infohash: torrent.metainfo.infoHash, error: error instanceof Error ? error.message : String(error) })
+    }
+  }
 }
 
 /** The host URLs name this box by: IPv6 literals in brackets, {hostname} replaced. */

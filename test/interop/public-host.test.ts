@@ -2,6 +2,7 @@ import test from 'ava'
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { SYSTEM_PYTHON } from '../helpers/libtorrent.js'
 import { NetnsTopology } from '../helpers/netns-topology.js'
 import { sourcePath } from '../helpers/repo.js'
@@ -42,7 +43,10 @@ test.serial('a client on the internet downloads by the public host\'s announce U
   const torrentPath = join(home, 'far.torrent')
   const fetched = await net.exec(net.lan, [SYSTEM_PYTHON, '-c', `import sys,urllib.request; sys.stdout.buffer.write(urllib.request.urlopen('http://${net.box}:${httpPort}/torrents/${published.infohash!}.torrent').read().hex().encode())`])
   writeFileSync(torrentPath, Buffer.from(fetched.stdout, 'hex'))
-  t.true(readFileSync(torrentPath).includes(`http://${net.externalAddress}:${trackerPort}/announce`), 'the .torrent, published before the router answered, now names the public tracker')
+  const publicTracker = `http://${net.externalAddress}:${trackerPort}/announce`
+  t.true(readFileSync(torrentPath).includes(publicTracker), 'the .torrent, published before the router answered, now names the public tracker')
+  for (let tries = 0; !readFileSync(published.torrent!).includes(publicTracker) && tries < 50; tries++) await sleep(100)
+  t.true(readFileSync(published.torrent!).includes(publicTracker), 'and so does its copy in the state directory')
 
   const save = tempDir(t)
   const run = await net.exec(net.internet, [SYSTEM_PYTHON, LT_DOWNLOAD, torrentPath, save, '--listen', net.client, '--no-web-seeds', '--timeout', '90'], { timeoutMs: 120_000 })
