@@ -403,7 +403,8 @@ function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, ht
     logger.log('warn', 'peer connections refused', { refused, last_address: address, reason })
   }))
   seeder.on('peer-refused', ({ address, reason }) => {
-    if (reason === 'address-limit' || reason === 'connection-limit') peerRefusals.add(address, reason)
+    // Refusals by our own limits or encryption policy are worth a (summarised) line; hostile or confused peers are only counted (seeder stats).
+    if (reason === 'address-limit' || reason === 'connection-limit' || reason === 'plaintext-refused' || reason === 'mse-no-method') peerRefusals.add(address, reason)
   })
   const httpRefusals = started.add(new RefusalSummary(({ refused, address, reason }) => {
     logger.log('warn', 'HTTP connections refused', { refused, last_address: address, reason })

@@ -3,10 +3,13 @@ import type { PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import type { ChokerPeer } from './choker.js'
 import { MessageFramer } from './message-framer.js'
+import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MseHandshake, type MseDone, type MseStep } from './mse/mse-handshake.js'
+import type { Rc4 } from './mse/rc4.js'
 import { PeerWire, type PeerWireListener, type Respond } from './peer-wire.js'
 import { checkRequest, MAX_BLOCK_LENGTH } from './piece-request.js'
 import { isSeedBitfield, seedBitfield } from './seed-bitfield.js'
 import type { DisconnectReason, PeerDirection } from './seeder-events.js'
+import type { EncryptionPolicy } from './seeder-options.js'
 import { TokenBucket } from './token-bucket.js'
 import type { UploadSource } from './upload-scheduler.js'
 
@@ -18,6 +21,8 @@ export const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
 export const MAX_READS_PER_PEER = 4
 /** BEP 9 serves the info dictionary in 16 KiB pieces. */
 const METADATA_PIECE_BYTES = 16 * 1024
+/** A plaintext connection starts with <19>"BitTorrent protocol"; anything else is taken for MSE's Ya. */
+const PLAINTEXT_START = Buffer.from('\x13BitTorrent protocol', 'latin1')
 
 /** What a session needs from the seeder that owns it. */
 export interface SessionHost {
@@ -30,6 +35,10 @@ export interface SessionHost {
   readonly handshakeMs: number
   /** BEP 3 peers send a keep-alive every two minutes; silence for this long means the peer is gone. */
   readonly idleMs: number
+  /** What incoming connections may speak (an outgoing one is told by `SessionOptions.encrypt`). */
+  readonly encryption: EncryptionPolicy
+  /** The published torrent whose HASH('req2', infohash) this is, for an MSE responder (see SkeyIndex). */
+  findTorrent (req2Hash: Uint8Array): InfoHash | undefined
   now (): number
   /** The published torrent a handshake asks for, or why the peer may not have it. */
   admit (session: PeerSession, infoHash: InfoHash): PublishedTorrent | DisconnectReason
@@ -64,7 +73,15 @@ export interface SessionOptions {
   readonly address: string
   /** For an outgoing connection: the torrent we dial for. */
   readonly torrent?: PublishedTorrent
+  /** For an outgoing connection: start with MSE, offering these crypto_provide bits (none: plaintext). */
+  readonly encrypt?: number
 }
+
+/**
+ * Where the bytes of a connection are: `detect` (incoming, before we know whether the peer speaks MSE),
+ * `mse` (its handshake), `open` (the BitTorrent stream, deciphered when `ciphers` is set).
+ */
+type Transport = 'detect' | 'mse' | 'open'
 
 /**
  * One peer connection of the everseed, a pure seed: BEP 3 handshake and bitfield (BEP 6 HaveAll when
@@ -87,6 +104,13 @@ export class PeerSession implements UploadSource {
   private readonly socket: Socket
   private readonly wire: PeerWire
   private readonly framer = new MessageFramer()
+  private transport: Transport
+  private mse: MseHandshake | undefined
+  /** Incoming bytes held while deciding between plaintext and MSE (fewer than 20). */
+  private detected: Buffer = Buffer.alloc(0)
+  /** The infohash an incoming MSE handshake named; its BitTorrent handshake must name the same. */
+  private mseInfoHash: InfoHash | undefined
+  private ciphers: { readonly encrypt: Rc4, readonly decrypt: Rc4 } | undefined
   private queue: QueuedRequest[] = []
   /** Blocks handed to the socket and not yet written out by it, and when the socket last wrote one (or got the first). */
   private blocksInSocket = 0
@@ -112,9 +136,20 @@ export class PeerSession implements UploadSource {
     this.bucket = new TokenBucket(host.peerUploadRateLimit, MAX_BLOCK_LENGTH, this.connectedAt)
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()))
     this.wire = new PeerWire(options.direction, this.wireListener(options.torrent))
+    // The handshake timeout covers the MSE handshake too.
     this.handshakeTimer = setTimeout(() => this.close('timeout'), host.handshakeMs)
     this.listenToSocket()
-    if (options.torrent !== undefined) this.wire.sendHandshake(options.torrent.metainfo.infoHash, host.peerId)
+    this.transport = this.startTransport(options)
+  }
+
+  /** MSE with RC4: the bytes both ways are ciphered. */
+  get encrypted (): boolean {
+    return this.ciphers !== undefined
+  }
+
+  /** An outgoing MSE attempt that ended before its handshake was done (a `prefer` seeder dials again in plaintext). */
+  get mseUnfinished (): boolean {
+    return this.direction === 'outgoing' && this.transport === 'mse'
   }
 
   /** The torrent, once the handshake is done. */
@@ -263,7 +298,70 @@ export class PeerSession implements UploadSource {
     }
   }
 
+  private startTransport (options: SessionOptions): Transport {
+    const dialed = options.torrent
+    if (dialed === undefined) return this.host.encryption === 'off' ? 'open' : 'detect'
+    if (options.encrypt === undefined) {
+      this.wire.sendHandshake(dialed.metainfo.infoHash, this.host.peerId)
+      return 'open'
+    }
+    this.mse = MseHandshake.initiator({ infoHash: dialed.metainfo.infoHash, provide: options.encrypt })
+    this.socket.write(this.mse.start())
+    return 'mse'
+  }
+
   private onData (chunk: Buffer): void {
+    if (this.closed) return
+    if (this.transport === 'detect') this.detect(chunk)
+    else if (this.transport === 'mse') this.onMseStep(this.mse!.receive(chunk))
+    else this.onStream(this.ciphers === undefined ? chunk : this.ciphers.decrypt.apply(chunk))
+  }
+
+  /** Incoming: a plaintext handshake starts with PLAINTEXT_START, an MSE one with a DH public key. */
+  private detect (chunk: Buffer): void {
+    const start = this.detected.length === 0 ? chunk : Buffer.concat([this.detected, chunk])
+    const known = Math.min(start.length, PLAINTEXT_START.length)
+    if (!start.subarray(0, known).equals(PLAINTEXT_START.subarray(0, known))) {
+      this.detected = Buffer.alloc(0)
+      const allowed = this.host.encryption === 'require' ? CRYPTO_RC4 : CRYPTO_RC4 | CRYPTO_PLAINTEXT
+      this.mse = MseHandshake.responder({ allowed, findTorrent: (hash) => this.host.findTorrent(hash) })
+      this.transport = 'mse'
+      this.onMseStep(this.mse.receive(start))
+      return
+    }
+    if (known < PLAINTEXT_START.length) {
+      this.detected = start
+      return
+    }
+    if (this.host.encryption === 'require') {
+      this.close('plaintext-refused')
+      return
+    }
+    this.detected = Buffer.alloc(0)
+    this.transport = 'open'
+    this.onStream(start)
+  }
+
+  private onMseStep (step: MseStep): void {
+    for (const bytes of step.send) this.socket.write(bytes)
+    if (step.failed !== undefined) {
+      this.close(step.failed)
+      return
+    }
+    if (step.done !== undefined) this.mseDone(step.done)
+  }
+
+  private mseDone (done: MseDone): void {
+    this.mse = undefined
+    this.transport = 'open'
+    this.ciphers = done.ciphers
+    if (this.direction === 'incoming') this.mseInfoHash = done.infoHash
+    else this.wire.sendHandshake(done.infoHash, this.host.peerId)
+    if (done.received.length > 0) this.onStream(Buffer.from(done.received.buffer, done.received.byteOffset, done.received.length))
+  }
+
+  /** Plaintext BitTorrent bytes from the peer, framed before the wire buffers them. */
+  private onStream (chunk: Buffer): void {
     if (this.closed) return
     const problem = this.framer.push(chunk)
     if (problem !== undefined) {
@@ -283,14 +381,17 @@ export class PeerSession implements UploadSource {
       if (block) this.host.releaseBlock(chunk)
       return
     }
+    // A block is ours until the socket has written it, so it is ciphered where it lies; the wire's
+    // other buffers may be kept by it (a bitfield), so they are ciphered as a copy.
+    const bytes = this.ciphers === undefined ? chunk : this.ciphers.encrypt.apply(block ? chunk : Uint8Array.from(chunk))
     // The wire writes a block's header and payload separately: corked until the end of this tick,
     // they leave in one writev instead of two writes.
     if (this.socket.writableCorked === 0) {
       this.socket.cork()
       process.nextTick(() => this.socket.uncork())
     }
-    if (block) this.writeBlock(chunk)
-    else this.socket.write(chunk)
+    if (block) this.writeBlock(bytes)
+    else this.socket.write(bytes)
     if (this.socket.writableLength > MAX_SEND_BUFFER_BYTES) this.close('send-overflow')
   }
 
@@ -327,7 +428,8 @@ export class PeerSession implements UploadSource {
       this.close('self-connection')
       return
     }
-    if (dialed !== undefined && infoHash !== dialed.metainfo.infoHash) {
+    const expected = dialed?.metainfo.infoHash ?? this.mseInfoHash
+    if (expected !== undefined && infoHash !== expected) {
       this.close('bad-handshake')
       return
     }
