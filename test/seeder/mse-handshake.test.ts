@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import test from 'ava'
 import type { InfoHash } from '../../appliance/metainfo/metainfo.js'
-import { DhKeyPair } from '../../appliance/seeder/mse/diffie-hellman.js'
 import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MseHandshake, type MseStep } from '../../appliance/seeder/mse/mse-handshake.js'
-import { Rc4 } from '../../appliance/seeder/mse/rc4.js'
 import { SkeyIndex } from '../../appliance/seeder/mse/skey-index.js'
+import { CraftedInitiator } from './mse-peer.js'
 
 const INFO_HASH = randomBytes(20).toString('hex') as InfoHash
 const HANDSHAKE = Buffer.concat([Buffer.from('\x13BitTorrent protocol', 'latin1'), Buffer.alloc(8), Buffer.from(INFO_HASH, 'hex'), randomBytes(20)])
@@ -72,42 +71,8 @@ test('an unknown torrent ends the handshake; the index follows additions and rem
   t.is(handshake(CRYPTO_RC4, CRYPTO_RC4, undefined, skeys).b.failed, 'unknown-torrent')
 })
 
-/** A hand-made initiator, to send what ours never would: an IA, a wrong VC, an oversized PadC. */
-class CraftedInitiator {
-  readonly keys = new DhKeyPair()
-  encrypt: Rc4 | undefined
-  decrypt: Rc4 | undefined
-
-  step1 (): Buffer {
-    return this.keys.publicKey
-  }
-
-  step3 (step2: Buffer, options: { vc?: Buffer, padC?: number, ia?: Buffer, after?: Buffer }): Buffer {
-    const secret = this.keys.secret(step2.subarray(0, 96))
-    const skey = Buffer.from(INFO_HASH, 'hex')
-    this.encrypt = new Rc4(sha1('keyA', secret, skey))
-    this.decrypt = new Rc4(sha1('keyB', secret, skey))
-    const hidden = sha1('req2', skey).map((byte, i) => byte ^ sha1('req3', secret)[i]!)
-    const ia = options.ia ?? Buffer.alloc(0)
-    const header = Buffer.alloc(8 + 4 + 2)
-    ;(options.vc ?? Buffer.alloc(8)).copy(header)
-    header.writeUInt32BE(CRYPTO_RC4, 8)
-    header.writeUInt16BE(options.padC ?? 0, 12)
-    const iaLength = Buffer.alloc(2)
-    iaLength.writeUInt16BE(ia.length)
-    const tail = Buffer.concat([header, Buffer.alloc(Math.min(options.padC ?? 0, 1000)), iaLength, ia, options.after ?? Buffer.alloc(0)])
-    return Buffer.concat([sha1('req1', secret), hidden, this.encrypt.apply(tail)])
-  }
-}
-
-function sha1 (label: string, ...parts: Uint8Array[]): Buffer {
-  const hash = createHash('sha1').update(label, 'latin1')
-  for (const part of parts) hash.update(part)
-  return hash.digest()
-}
-
 test('the IA (Transmission puts its handshake there) and the payload behind it come out deciphered, in order', (t) => {
-  const a = new CraftedInitiator()
+  const a = new CraftedInitiator(INFO_HASH)
   const b = responder(CRYPTO_RC4)
   const step2 = Buffer.concat(feed(b, a.step1()).send)
   const payload = randomBytes(300)
@@ -120,7 +85,7 @@ test('hostile bytes end the handshake with a reason, never a throw', (t) => {
   t.is(feed(responder(CRYPTO_RC4), randomBytes(96 + 600)).failed, 'mse-no-sync', 'garbage: no req1 within 512 bytes of padding')
   t.is(feed(responder(CRYPTO_RC4), Buffer.alloc(96 + 600)).failed, 'mse-bad-key', 'a public key of 0')
   for (const [options, reason] of [[{ vc: Buffer.alloc(8, 1) }, 'mse-bad-vc'], [{ padC: 513 }, 'mse-bad-pad'], [{ padC: 65535 }, 'mse-bad-pad']] as const) {
-    const a = new CraftedInitiator()
+    const a = new CraftedInitiator(INFO_HASH)
     const b = responder(CRYPTO_RC4)
     t.is(feed(b, a.step3(Buffer.concat(feed(b, a.step1()).send), options)).failed, reason)
   }
