@@ -5,7 +5,7 @@ usage: lt_encryption.py --torrent FILE --save DIR --encryption (forced|disabled)
 forced: MSE with RC4 only, both ways (out/in_enc_policy pe_forced, allowed_enc_level rc4);
 disabled: plaintext only (pe_disabled). --never-dial: libtorrent makes no outgoing peer connection
 (connection_speed and torrent_connect_boost 0; trackers are still announced to), so a peer reaches it only by dialling it. stdout: one JSON line,
-{"event": "done", "ok", "bytes_received", "peers": [{"rc4", "incoming"}...]}, once the download is
+{"event": "done", "ok", "seconds", "bytes_received", "peers": [{"rc4", "incoming"}...]}, once the download is
 complete or N seconds have passed; exit 0 either way (the driver judges), 1 if stdin closes first.
 stderr: libtorrent's alerts.
 """
@@ -52,11 +52,12 @@ def main():
 
     peers = {}
     stdin_closed = parent_gone()
-    deadline = time.monotonic() + args.seconds
+    started = time.monotonic()
+    deadline = started + args.seconds
     last_dial = 0.0
     finished = False
     while time.monotonic() < deadline:
-        session.wait_for_alert(200)
+        session.wait_for_alert(50)
         log_alerts(session)
         if stdin_closed.is_set():
             return 1
@@ -73,11 +74,12 @@ def main():
         if args.peer is not None and status.num_peers == 0 and time.monotonic() - last_dial > 2:
             handle.connect_peer(args.peer)
             last_dial = time.monotonic()
+    elapsed = time.monotonic() - started
 
     status = handle.status()
     session.remove_torrent(handle)
     del handle, session
-    emit('done', ok=finished, bytes_received=status.total_download, peers=list(peers.values()))
+    emit('done', ok=finished, seconds=elapsed, bytes_received=status.total_download, peers=list(peers.values()))
     return 0
 
 
