@@ -3,9 +3,10 @@ const DISCARDED_BYTES = 1024
 
 /**
  * RC4, as MSE/PE uses it for one direction of a connection. Our own loop rather than OpenSSL's: Node
- * 20 with OpenSSL 3 has RC4 only behind `--openssl-legacy-provider`, and this loop ciphers in place,
- * so a block from the pool is sent as itself (measured in scripts/bench-rc4.ts: this loop ~400 MB/s,
- * OpenSSL's ~310 MB/s with its copy, on the x86-64 test machine).
+ * 20 with OpenSSL 3 has RC4 only behind `--openssl-legacy-provider` (for the whole process), and
+ * OpenSSL returns every block as a new off-heap buffer, outside the block pool, where this loop
+ * ciphers the pool's block in place. Both run at ~300–500 MiB/s on the x86-64 test machine
+ * (scripts/bench-rc4.ts), far above what a Pi's uplink carries.
  */
 export class Rc4 {
   private readonly state = new Uint8Array(256)
