@@ -11,6 +11,7 @@ import { BlockPool } from './block-pool.js'
 import { ContentReader } from './content-reader.js'
 import { isTorrentError, isTransientError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
+import { prepareDiffieHellman } from './mse/diffie-hellman.js'
 import { CRYPTO_PLAINTEXT, CRYPTO_RC4 } from './mse/mse-handshake.js'
 import { SkeyIndex } from './mse/skey-index.js'
 import { makePeerId } from './peer-id.js'
@@ -142,6 +143,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.catalog.on('added', this.onAdded)
     this.catalog.on('removed', this.onRemoved)
     for (const torrent of this.catalog.all()) this.skeys.add(torrent.metainfo.infoHash)
+    if (this.options.encryption !== 'off') prepareDiffieHellman()
     this.rechokeTimer = setInterval(() => this.rechoke(), this.options.rechokeIntervalMs)
     this.stallTimer = setInterval(() => this.checkStalls(), STALL_CHECK_MS)
     this.reportTimer = setInterval(() => this.reportUploads(), UPLOAD_REPORT_MS)

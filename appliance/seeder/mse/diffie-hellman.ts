@@ -22,6 +22,11 @@ function sharedGroup (): DiffieHellman {
   return group
 }
 
+/** Pays the group's one-time cost now (at start) rather than in the first peer's handshake. */
+export function prepareDiffieHellman (): void {
+  sharedGroup()
+}
+
 /** One side's DH key pair for one MSE handshake. */
 export class DhKeyPair {
   private readonly privateKey = randomBytes(PRIVATE_KEY_BYTES)
