@@ -111,6 +111,8 @@ export class PeerSession implements UploadSource {
   /** The infohash an incoming MSE handshake named; its BitTorrent handshake must name the same. */
   private mseInfoHash: InfoHash | undefined
   private ciphers: { readonly encrypt: Rc4, readonly decrypt: Rc4 } | undefined
+  /** The TCP connection was made (an outgoing one may fail before). */
+  private reached = false
   private queue: QueuedRequest[] = []
   /** Blocks handed to the socket and not yet written out by it, and when the socket last wrote one (or got the first). */
   private blocksInSocket = 0
@@ -147,9 +149,12 @@ export class PeerSession implements UploadSource {
     return this.ciphers !== undefined
   }
 
-  /** An outgoing MSE attempt that ended before its handshake was done (a `prefer` seeder dials again in plaintext). */
+  /**
+   * An outgoing MSE attempt that reached the peer and ended before its handshake was done (a `prefer`
+   * seeder dials again in plaintext); a peer that could not be reached at all is not tried again.
+   */
   get mseUnfinished (): boolean {
-    return this.direction === 'outgoing' && this.transport === 'mse'
+    return this.direction === 'outgoing' && this.transport === 'mse' && this.reached
   }
 
   /** The torrent, once the handshake is done. */
@@ -274,6 +279,8 @@ export class PeerSession implements UploadSource {
 
   private listenToSocket (): void {
     const socket = this.socket
+    this.reached = !socket.connecting
+    socket.once('connect', () => { this.reached = true })
     socket.setNoDelay(true)
     socket.setTimeout(this.host.idleMs)
     socket.on('timeout', () => this.close('timeout'))
