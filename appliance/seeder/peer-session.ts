@@ -3,8 +3,7 @@ import type { PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import type { ChokerPeer } from './choker.js'
 import { MessageFramer } from './message-framer.js'
-import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MseHandshake, type MseDone, type MseStep } from './mse/mse-handshake.js'
-import type { Rc4 } from './mse/rc4.js'
+import { PeerTransport, type TransportStart } from './peer-transport.js'
 import { PeerWire, type PeerWireListener, type Respond } from './peer-wire.js'
 import { checkRequest, MAX_BLOCK_LENGTH } from './piece-request.js'
 import { isSeedBitfield, seedBitfield } from './seed-bitfield.js'
@@ -21,8 +20,6 @@ export const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
 export const MAX_READS_PER_PEER = 4
 /** BEP 9 serves the info dictionary in 16 KiB pieces. */
 const METADATA_PIECE_BYTES = 16 * 1024
-/** A plaintext connection starts with <19>"BitTorrent protocol"; anything else is taken for MSE's Ya. */
-const PLAINTEXT_START = Buffer.from('\x13BitTorrent protocol', 'latin1')
 
 /** What a session needs from the seeder that owns it. */
 export interface SessionHost {
@@ -78,12 +75,6 @@ export interface SessionOptions {
 }
 
 /**
- * Where the bytes of a connection are: `detect` (incoming, before we know whether the peer speaks MSE),
- * `mse` (its handshake), `open` (the BitTorrent stream, deciphered when `ciphers` is set).
- */
-type Transport = 'detect' | 'mse' | 'open'
-
-/**
  * One peer connection of the everseed, a pure seed: BEP 3 handshake and bitfield (BEP 6 HaveAll when
  * the peer has the fast extension), BEP 10 with BEP 9 ut_metadata, requests validated and queued for
  * the upload scheduler. Any violation ends this connection only.
@@ -104,13 +95,7 @@ export class PeerSession implements UploadSource {
   private readonly socket: Socket
   private readonly wire: PeerWire
   private readonly framer = new MessageFramer()
-  private transport: Transport
-  private mse: MseHandshake | undefined
-  /** Incoming bytes held while deciding between plaintext and MSE (fewer than 20). */
-  private detected: Buffer = Buffer.alloc(0)
-  /** The infohash an incoming MSE handshake named; its BitTorrent handshake must name the same. */
-  private mseInfoHash: InfoHash | undefined
-  private ciphers: { readonly encrypt: Rc4, readonly decrypt: Rc4 } | undefined
+  private readonly transport: PeerTransport
   /** The TCP connection was made (an outgoing one may fail before). */
   private reached = false
   private queue: QueuedRequest[] = []
@@ -140,13 +125,19 @@ export class PeerSession implements UploadSource {
     this.wire = new PeerWire(options.direction, this.wireListener(options.torrent))
     // The handshake timeout covers the MSE handshake too.
     this.handshakeTimer = setTimeout(() => this.close('timeout'), host.handshakeMs)
+    this.transport = new PeerTransport(transportStart(host, options), {
+      write: (bytes) => this.socket.write(bytes),
+      stream: (chunk) => this.onStream(chunk),
+      opened: () => this.wire.sendHandshake(options.torrent!.metainfo.infoHash, host.peerId),
+      failed: (reason) => this.close(reason)
+    })
     this.listenToSocket()
-    this.transport = this.startTransport(options)
+    this.transport.begin()
   }
 
   /** MSE with RC4: the bytes both ways are ciphered. */
   get encrypted (): boolean {
-    return this.ciphers !== undefined
+    return this.transport.encrypted
   }
 
   /**
@@ -154,7 +145,7 @@ export class PeerSession implements UploadSource {
    * seeder dials again in plaintext); a peer that could not be reached at all is not tried again.
    */
   get mseUnfinished (): boolean {
-    return this.direction === 'outgoing' && this.transport === 'mse' && this.reached
+    return this.direction === 'outgoing' && this.transport.inMse && this.reached
   }
 
   /** The torrent, once the handshake is done. */
@@ -305,66 +296,8 @@ export class PeerSession implements UploadSource {
     }
   }
 
-  private startTransport (options: SessionOptions): Transport {
-    const dialed = options.torrent
-    if (dialed === undefined) return this.host.encryption === 'off' ? 'open' : 'detect'
-    if (options.encrypt === undefined) {
-      this.wire.sendHandshake(dialed.metainfo.infoHash, this.host.peerId)
-      return 'open'
-    }
-    this.mse = MseHandshake.initiator({ infoHash: dialed.metainfo.infoHash, provide: options.encrypt })
-    this.socket.write(this.mse.start())
-    return 'mse'
-  }
-
   private onData (chunk: Buffer): void {
-    if (this.closed) return
-    if (this.transport === 'detect') this.detect(chunk)
-    else if (this.transport === 'mse') this.onMseStep(this.mse!.receive(chunk))
-    else this.onStream(this.ciphers === undefined ? chunk : this.ciphers.decrypt.apply(chunk))
-  }
-
-  /** Incoming: a plaintext handshake starts with PLAINTEXT_START, an MSE one with a DH public key. */
-  private detect (chunk: Buffer): void {
-    const start = this.detected.length === 0 ? chunk : Buffer.concat([this.detected, chunk])
-    const known = Math.min(start.length, PLAINTEXT_START.length)
-    if (!start.subarray(0, known).equals(PLAINTEXT_START.subarray(0, known))) {
-      this.detected = Buffer.alloc(0)
-      const allowed = this.host.encryption === 'require' ? CRYPTO_RC4 : CRYPTO_RC4 | CRYPTO_PLAINTEXT
-      this.mse = MseHandshake.responder({ allowed, findTorrent: (hash) => this.host.findTorrent(hash) })
-      this.transport = 'mse'
-      this.onMseStep(this.mse.receive(start))
-      return
-    }
-    if (known < PLAINTEXT_START.length) {
-      this.detected = start
-      return
-    }
-    if (this.host.encryption === 'require') {
-      this.close('plaintext-refused')
-      return
-    }
-    this.detected = Buffer.alloc(0)
-    this.transport = 'open'
-    this.onStream(start)
-  }
-
-  private onMseStep (step: MseStep): void {
-    for (const bytes of step.send) this.socket.write(bytes)
-    if (step.failed !== undefined) {
-      this.close(step.failed)
-      return
-    }
-    if (step.done !== undefined) this.mseDone(step.done)
-  }
-
-  private mseDone (done: MseDone): void {
-    this.mse = undefined
-    this.transport = 'open'
-    this.ciphers = done.ciphers
-    if (this.direction === 'incoming') this.mseInfoHash = done.infoHash
-    else this.wire.sendHandshake(done.infoHash, this.host.peerId)
-    if (done.received.length > 0) this.onStream(Buffer.from(done.received.buffer, done.received.byteOffset, done.received.length))
+    if (!this.closed) this.transport.receive(chunk)
   }
 
   /** Plaintext BitTorrent bytes from the peer, framed before the wire buffers them. */
@@ -388,9 +321,8 @@ export class PeerSession implements UploadSource {
       if (block) this.host.releaseBlock(chunk)
       return
     }
-    // A block is ours until the socket has written it, so it is ciphered where it lies; the wire's
-    // other buffers may be kept by it (a bitfield), so they are ciphered as a copy.
-    const bytes = this.ciphers === undefined ? chunk : this.ciphers.encrypt.apply(block ? chunk : Uint8Array.from(chunk))
+    // A block is ours until the socket has written it (under RC4 it is ciphered where it lies).
+    const bytes = this.transport.seal(chunk, block)
     // The wire writes a block's header and payload separately: corked until the end of this tick,
     // they leave in one writev instead of two writes.
     if (this.socket.writableCorked === 0) {
@@ -435,7 +367,7 @@ export class PeerSession implements UploadSource {
       this.close('self-connection')
       return
     }
-    const expected = dialed?.metainfo.infoHash ?? this.mseInfoHash
+    const expected = dialed?.metainfo.infoHash ?? this.transport.mseInfoHash
     if (expected !== undefined && infoHash !== expected) {
       this.close('bad-handshake')
       return
@@ -506,4 +438,9 @@ export class PeerSession implements UploadSource {
     this.metadataAllowance--
     if (this.metadataAllowance < 0) this.close('metadata-flood')
   }
+}
+
+function transportStart (host: SessionHost, options: SessionOptions): TransportStart {
+  if (options.torrent === undefined) return { direction: 'incoming', policy: host.encryption, findTorrent: (hash) => host.findTorrent(hash) }
+  return { direction: 'outgoing', infoHash: options.torrent.metainfo.infoHash, ...(options.encrypt !== undefined && { provide: options.encrypt }) }
 }
