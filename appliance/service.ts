@@ -413,8 +413,8 @@ function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed,
   portMapper.on('change', showRouter)
   publisher.on('item', (item) => status.item(item))
   publisher.on('removed', (path) => status.itemRemoved(path))
-  seeder.on('peer-connected', (event) => status.peers(event.infoHash, 1))
-  seeder.on('peer-disconnected', (event) => status.peers(event.infoHash, -1))
+  seeder.on('peer-connected', (event) => status.peers(event.infoHash, 1, event.encrypted))
+  seeder.on('peer-disconnected', (event) => status.peers(event.infoHash, -1, event.encrypted))
   seeder.on('uploaded', (event) => status.uploaded(event.infoHash, event.bytes))
   webSeed.on('served', (event) => status.uploaded(event.infoHash, event.bytes))
   // Swarms of torrents not published here ("open" mode) are no item's business, and a flood of them must not become a flood of status entries.
@@ -433,7 +433,8 @@ function wireLogs (logger: Logger, { publisher, seeder, tracker, trackerHttp, ht
     logger.log('warn', 'peer connections refused', { refused, last_address: address, reason })
   }))
   seeder.on('peer-refused', ({ address, reason }) => {
-    if (reason === 'address-limit' || reason === 'connection-limit') peerRefusals.add(address, reason)
+    // Refusals by our own limits or encryption policy are worth a (summarised) line; hostile or confused peers are only counted (seeder stats).
+    if (reason === 'address-limit' || reason === 'connection-limit' || reason === 'plaintext-refused' || reason === 'mse-no-method') peerRefusals.add(address, reason)
   })
   const httpRefusals = started.add(new RefusalSummary(({ refused, address, reason }) => {
     logger.log('warn', 'HTTP connections refused', { refused, last_address: address, reason })

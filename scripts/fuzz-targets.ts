@@ -11,6 +11,8 @@ import { dictionaryEntries, endOfValue } from '../appliance/metainfo/bencode-spa
 import { MetainfoError } from '../appliance/metainfo/errors.js'
 import { buildMetainfo, encodeTorrent, parseTorrent, type MetainfoFields } from '../appliance/metainfo/metainfo.js'
 import { MessageFramer } from '../appliance/seeder/message-framer.js'
+import { DhKeyPair } from '../appliance/seeder/mse/diffie-hellman.js'
+import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MseHandshake } from '../appliance/seeder/mse/mse-handshake.js'
 import { renderApplianceConfig } from '../appliance/config/appliance-config.js'
 import { ConfigError, defaultSettings, settingsFromToml, type SettingsEnvironment } from '../appliance/config/settings.js'
 import { MAX_NUMWANT } from '../appliance/tracker/announce.js'
@@ -194,6 +196,24 @@ const framer: FuzzTarget = {
   isRefusal: never
 }
 
+const mse: FuzzTarget = {
+  description: 'MseHandshake (appliance/seeder/mse/mse-handshake.ts) as the responder: the first byte is the chunk size, the rest what a peer sends; it waits, or fails with a reason, never throws',
+  maxLength: 2048,
+  tokens: [],
+  seeds: () => [Buffer.concat([Buffer.from([63]), new DhKeyPair().publicKey, Buffer.alloc(40)])],
+  run: (input) => {
+    const size = 1 + (input[0] ?? 0)
+    const stream = input.subarray(1)
+    const responder = MseHandshake.responder({ allowed: CRYPTO_RC4 | CRYPTO_PLAINTEXT, findTorrent: () => undefined })
+    for (let at = 0; at < stream.length; at += size) {
+      const step = responder.receive(stream.subarray(at, at + size))
+      check(step.done === undefined, 'no handshake completes without a published torrent')
+      if (step.failed !== undefined) return
+    }
+  },
+  isRefusal: never
+}
+
 const range: FuzzTarget = {
   description: 'answerRange (appliance/web/byte-range.ts): the first 6 bytes are the size, the rest the Range header; a partial answer lies within the file',
   maxLength: 512,
@@ -228,4 +248,4 @@ const config: FuzzTarget = {
   isRefusal: (error) => error instanceof ConfigError && error.code === 'ET_CONFIG'
 }
 
-export const TARGETS: Readonly<Record<string, FuzzTarget>> = { torrent, bencode: bencodeSpan, announce, scrape, udp, framer, range, config }
+export const TARGETS: Readonly<Record<string, FuzzTarget>> = { torrent, bencode: bencodeSpan, announce, scrape, udp, framer, mse, range, config }

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import type { FindingKind, WorkerInput, WorkerMessage } from './fuzz-worker.js'
 
-const TARGET_NAMES = ['torrent', 'bencode', 'announce', 'scrape', 'udp', 'framer', 'range', 'config']
+const TARGET_NAMES = ['torrent', 'bencode', 'announce', 'scrape', 'udp', 'framer', 'mse', 'range', 'config']
 
 const USAGE = `Usage: node dist/scripts/fuzz.js --target NAME [options]
 

@@ -50,6 +50,10 @@ declare module 'bittorrent-protocol' {
     extended (ext: number | string, payload: Uint8Array | Record<string, unknown>): void
     /** Feeds bytes received from the peer; false asks the writer to wait for 'drain'. */
     write (chunk: Uint8Array): boolean
+    /** Tests only (the seeder has its own MSE): starts bittorrent-protocol's MSE as the initiator, SKEY = `infoHash`. */
+    startEncryption (infoHash: string): void
+    /** Tests only: answers 'crypto-infohash' on the responder side with the torrent it names. */
+    setInfoHash (infoHash: string): void
     /** Ends the wire (it never destroys its stream abruptly). */
     destroy (): this
 
@@ -62,6 +66,8 @@ declare module 'bittorrent-protocol' {
     on (event: 'data', listener: (chunk: Uint8Array) => void): this
     on (event: 'interested' | 'uninterested' | 'choke' | 'unchoke' | 'have-all' | 'drain' | 'finish' | 'end' | 'close', listener: () => void): this
     on (event: 'error', listener: (error: Error) => void): this
-    once (event: 'drain' | 'unchoke', listener: () => void): this
+    /** MSE, tests only: the responder learned HASH('req2', SKEY), in hex. */
+    on (event: 'crypto-infohash', listener: (req2Hash: string) => void): this
+    once (event: 'drain' | 'unchoke' | 'crypto-handshake', listener: () => void): this
   }
 }

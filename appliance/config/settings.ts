@@ -247,9 +247,14 @@ export const SETTINGS = {
     kind: count(1, 600),
     default: () => 10,
     live: true,
-    doc: 'A peer must complete the BitTorrent handshake this soon after connecting.',
+    doc: 'A peer must complete the BitTorrent handshake, and the encryption handshake before it, this soon after connecting.',
     bound: 'time to complete the peer handshake'
   } satisfies Spec<number>,
+  'seeder.encryption': {
+    kind: { type: 'choice', values: ['prefer', 'require', 'off'] },
+    default: () => 'prefer',
+    doc: 'Message stream encryption (MSE/PE) with peers. "prefer": encrypted and plaintext peers are accepted, and peers the everseed dials are asked for RC4 first, then dialled again in plaintext if that fails; "require": only peers that encrypt with RC4, both ways; "off": plaintext only, an encrypted handshake is refused.'
+  } satisfies Spec<string>,
   'seeder.idle_seconds': {
     kind: count(30, 3600),
     default: () => 180,

@@ -5,12 +5,14 @@ import { parsePeerAddress } from '../net/peer-address.js'
 import type { ChokerPeer } from './choker.js'
 import { MessageFramer } from './message-framer.js'
 import { NO_EXTENSIONS, type PeerExtensions } from './peer-extensions.js'
+import { PeerTransport, type TransportStart } from './peer-transport.js'
 import { PeerWire, type PeerWireListener, type Respond } from './peer-wire.js'
 import type { PexMember } from './pex-exchange.js'
 import { PEX_FLAG, type PexPeer } from './pex-message.js'
 import { checkRequest, MAX_BLOCK_LENGTH } from './piece-request.js'
 import { isSeedBitfield, seedBitfield } from './seed-bitfield.js'
 import type { DisconnectReason, PeerDirection } from './seeder-events.js'
+import type { EncryptionPolicy } from './seeder-options.js'
 import { TokenBucket } from './token-bucket.js'
 import type { UploadSource } from './upload-scheduler.js'
 
@@ -36,6 +38,10 @@ export interface SessionHost {
   readonly handshakeMs: number
   /** BEP 3 peers send a keep-alive every two minutes; silence for this long means the peer is gone. */
   readonly idleMs: number
+  /** What incoming connections may speak (an outgoing one is told by `SessionOptions.encrypt`). */
+  readonly encryption: EncryptionPolicy
+  /** The published torrent whose HASH('req2', infohash) this is, for an MSE responder (see SkeyIndex). */
+  findTorrent (req2Hash: Uint8Array): InfoHash | undefined
   now (): number
   /** The published torrent a handshake asks for, or why the peer may not have it. */
   admit (session: PeerSession, infoHash: InfoHash): PublishedTorrent | DisconnectReason
@@ -72,6 +78,8 @@ export interface SessionOptions {
   readonly address: string
   /** For an outgoing connection: the torrent we dial for. */
   readonly torrent?: PublishedTorrent
+  /** For an outgoing connection: start with MSE, offering these crypto_provide bits (none: plaintext). */
+  readonly encrypt?: number
 }
 
 /**
@@ -95,6 +103,9 @@ export class PeerSession implements UploadSource, PexMember {
   private readonly socket: Socket
   private readonly wire: PeerWire
   private readonly framer = new MessageFramer()
+  private readonly transport: PeerTransport
+  /** The TCP connection was made (an outgoing one may fail before). */
+  private reached = false
   private queue: QueuedRequest[] = []
   /** Blocks handed to the socket and not yet written out by it, and when the socket last wrote one (or got the first). */
   private blocksInSocket = 0
@@ -122,9 +133,29 @@ export class PeerSession implements UploadSource, PexMember {
     this.bucket = new TokenBucket(host.peerUploadRateLimit, MAX_BLOCK_LENGTH, this.connectedAt)
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()))
     this.wire = new PeerWire(options.direction, this.wireListener(options.torrent))
+    // The handshake timeout covers the MSE handshake too.
     this.handshakeTimer = setTimeout(() => this.close('timeout'), host.handshakeMs)
+    this.transport = new PeerTransport(transportStart(host, options), {
+      write: (bytes) => this.socket.write(bytes),
+      stream: (chunk) => this.onStream(chunk),
+      opened: () => this.wire.sendHandshake(options.torrent!.metainfo.infoHash, host.peerId),
+      failed: (reason) => this.close(reason)
+    })
     this.listenToSocket()
-    if (options.torrent !== undefined) this.wire.sendHandshake(options.torrent.metainfo.infoHash, host.peerId)
+    this.transport.begin()
+  }
+
+  /** MSE with RC4: the bytes both ways are ciphered. */
+  get encrypted (): boolean {
+    return this.transport.encrypted
+  }
+
+  /**
+   * An outgoing MSE attempt that reached the peer and ended before its handshake was done (a `prefer`
+   * seeder dials again in plaintext); a peer that could not be reached at all is not tried again.
+   */
+  get mseUnfinished (): boolean {
+    return this.direction === 'outgoing' && this.transport.inMse && this.reached
   }
 
   /** The torrent, once the handshake is done. */
@@ -271,6 +302,8 @@ export class PeerSession implements UploadSource, PexMember {
 
   private listenToSocket (): void {
     const socket = this.socket
+    this.reached = !socket.connecting
+    socket.once('connect', () => { this.reached = true })
     socket.setNoDelay(true)
     socket.setTimeout(this.host.idleMs)
     socket.on('timeout', () => this.close('timeout'))
@@ -297,6 +330,11 @@ export class PeerSession implements UploadSource, PexMember {
   }
 
   private onData (chunk: Buffer): void {
+    if (!this.closed) this.transport.receive(chunk)
+  }
+
+  /** Plaintext BitTorrent bytes from the peer, framed before the wire buffers them. */
+  private onStream (chunk: Buffer): void {
     if (this.closed) return
     const problem = this.framer.push(chunk)
     if (problem !== undefined) {
@@ -316,14 +354,16 @@ export class PeerSession implements UploadSource, PexMember {
       if (block) this.host.releaseBlock(chunk)
       return
     }
+    // A block is ours until the socket has written it (under RC4 it is ciphered where it lies).
+    const bytes = this.transport.seal(chunk, block)
     // The wire writes a block's header and payload separately: corked until the end of this tick,
     // they leave in one writev instead of two writes.
     if (this.socket.writableCorked === 0) {
       this.socket.cork()
       process.nextTick(() => this.socket.uncork())
     }
-    if (block) this.writeBlock(chunk)
-    else this.socket.write(chunk)
+    if (block) this.writeBlock(bytes)
+    else this.socket.write(bytes)
     if (this.socket.writableLength > MAX_SEND_BUFFER_BYTES) this.close('send-overflow')
   }
 
@@ -360,7 +400,8 @@ export class PeerSession implements UploadSource, PexMember {
       this.close('self-connection')
       return
     }
-    if (dialed !== undefined && infoHash !== dialed.metainfo.infoHash) {
+    const expected = dialed?.metainfo.infoHash ?? this.transport.mseInfoHash
+    if (expected !== undefined && infoHash !== expected) {
       this.close('bad-handshake')
       return
     }
@@ -438,4 +479,9 @@ export class PeerSession implements UploadSource, PexMember {
     this.metadataAllowance--
     if (this.metadataAllowance < 0) this.close('metadata-flood')
   }
+}
+
+function transportStart (host: SessionHost, options: SessionOptions): TransportStart {
+  if (options.torrent === undefined) return { direction: 'incoming', policy: host.encryption, findTorrent: (hash) => host.findTorrent(hash) }
+  return { direction: 'outgoing', infoHash: options.torrent.metainfo.infoHash, ...(options.encrypt !== undefined && { provide: options.encrypt }) }
 }

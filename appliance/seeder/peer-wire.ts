@@ -4,9 +4,11 @@ import type { InfoHash } from '../metainfo/metainfo.js'
 import { readPeerExtensions, type PeerExtensions } from './peer-extensions.js'
 import type { PeerDirection } from './seeder-events.js'
 
-// The one door to bittorrent-protocol's Wire and ut_metadata. Beyond their READMEs it relies on: the
-// wire handing a block to 'data' as the very buffer it was answered with, and counting it in `uploaded`
-// at once (or not at all when the request was cancelled or rejected meanwhile); the BEP 10 handshake
+// The one door to bittorrent-protocol's Wire and ut_metadata. The wire speaks plaintext: MSE/PE is
+// ours (mse/), in PeerSession, between the socket and this door. Beyond their READMEs it relies on: the
+// wire handing a block to 'data' as the very buffer it was answered with, never reading it again (the
+// session ciphers it in place under MSE), and counting it in `uploaded` at once (or not at all when the
+// request was cancelled or rejected meanwhile); the BEP 10 handshake
 // being built from `extendedHandshake` only after the 'handshake' listeners return (or by `handshake`),
 // and ut_metadata putting `metadata_size` there as soon as it is used; the wire ending itself
 // ('finish') on the violations it detects; requests while we choke never reaching us; for BEP 11, a
@@ -36,7 +38,7 @@ export interface PeerWireListener {
   extensions (extensions: PeerExtensions): void
   /** Piece bytes accepted for sending. */
   uploaded (bytes: number): void
-  /** Bytes for the socket, in order; `block` when it is a block given to `answer`, as that very buffer. */
+  /** Bytes for the socket, in order; `block` when it is a block given to `answer`, as that very buffer (ours to change); any other chunk may still be the wire's. */
   output (chunk: Uint8Array, block: boolean): void
   /** The wire ended itself on a violation it detected (a bad protocol string, BEP 6 messages without the fast extension). */
   violation (): void
@@ -155,7 +157,7 @@ export class PeerWire {
   /**
    * Sends `block` as the answer to a request. False when the request was cancelled or rejected
    * meanwhile: the block was not taken. Otherwise it comes out through `output`, once, as this very
-   * buffer, in a later tick (MSE would send a ciphered copy; this wire leaves it off), or back from
+   * buffer, in a later tick (the session may cipher it in place for MSE: the wire is done with it), or back from
    * `destroy`.
    */
   answer (respond: Respond, block: Uint8Array): boolean {

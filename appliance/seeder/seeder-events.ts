@@ -10,7 +10,7 @@ export type DisconnectReason =
   | 'timeout'
   /** Not the BitTorrent handshake (BEP 3), or (outgoing) the wrong infohash. */
   | 'bad-handshake'
-  /** The infohash is not one we publish. */
+  /** The infohash (or, over MSE, its HASH('req2', infohash)) is not one we publish. */
   | 'unknown-torrent'
   /** We connected to ourselves. */
   | 'self-connection'
@@ -32,6 +32,18 @@ export type DisconnectReason =
   | 'send-overflow'
   /** The peer read none of the blocks queued for it for `SeederOptions.stallDisconnectMs` (`stallMs` while the block pool is all taken). */
   | 'send-stalled'
+  /** A plaintext handshake while `encryption` is `require`. */
+  | 'plaintext-refused'
+  /** MSE: a public key outside the DH group. */
+  | 'mse-bad-key'
+  /** MSE: no synchronisation hash within the padding allowed (garbage, or a peer that is not speaking MSE). */
+  | 'mse-no-sync'
+  /** MSE: the verification constant did not decipher to zeros. */
+  | 'mse-bad-vc'
+  /** MSE: a padding length above 512 bytes. */
+  | 'mse-bad-pad'
+  /** MSE: no crypto method both ends allow (RC4 required and plaintext offered, or the reverse). */
+  | 'mse-no-method'
   /** The wire ended on a message BEP 3/6/10 forbids (e.g. HaveAll without the fast extension). */
   | 'protocol-violation'
   /** The peer has every piece too: two seeds have nothing to trade. */
@@ -49,6 +61,8 @@ export interface PeerEvent {
   /** `host:port` of the peer (IPv6 in brackets). */
   readonly address: string
   readonly direction: PeerDirection
+  /** The connection is MSE with RC4; false for plaintext, and for MSE with the plaintext method (header obfuscation only). */
+  readonly encrypted: boolean
 }
 
 export interface SeederEvents {

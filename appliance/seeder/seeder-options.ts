@@ -4,6 +4,13 @@ import type { Settings } from '../config/settings.js'
 import type { OpenFile } from './file-handle-cache.js'
 import { LSD_PORT } from './lsd-message.js'
 
+/**
+ * `prefer`: plaintext and MSE peers are accepted (RC4 chosen when the peer offers it), dialled peers
+ * are offered RC4 or plaintext inside MSE and, if the MSE attempt fails, dialled once more in plaintext
+ * (libtorrent's "enabled"); `require`: MSE with RC4 only, both ways; `off`: plaintext only.
+ */
+export type EncryptionPolicy = 'prefer' | 'require' | 'off'
+
 export interface LsdOptions {
   /**
    * IPv4 address of the interface to announce on and listen on. Default: the seeder's `host` when
@@ -40,6 +47,8 @@ export interface SettingsOptions {
   readonly maxConnectionsPerAddress: number
   /** A peer must complete the BEP 3 handshake this soon after connecting. */
   readonly handshakeMs: number
+  /** MSE/PE with peers, both ways (see `EncryptionPolicy`). */
+  readonly encryption: EncryptionPolicy
   /** A peer that sends nothing (not even a keep-alive) for this long is disconnected. */
   readonly idleMs: number
   /** Regular upload slots across all torrents; one optimistic slot comes on top. */
@@ -88,6 +97,7 @@ export function seederOptionsFrom (settings: Settings): SettingsOptions {
     maxConnectionsPerTorrent: settings['seeder.max_connections_per_torrent'],
     maxConnectionsPerAddress: settings['seeder.max_connections_per_address'],
     handshakeMs: settings['seeder.handshake_seconds'] * 1000,
+    encryption: settings['seeder.encryption'] as EncryptionPolicy,
     idleMs: settings['seeder.idle_seconds'] * 1000,
     uploadSlots: settings['seeder.upload_slots'],
     maxOutstandingRequests: settings['seeder.max_requests_per_peer'],

@@ -11,6 +11,9 @@ import { BlockPool } from './block-pool.js'
 import { ContentReader } from './content-reader.js'
 import { isTorrentError, isTransientError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
+import { prepareDiffieHellman } from './mse/diffie-hellman.js'
+import { CRYPTO_PLAINTEXT, CRYPTO_RC4 } from './mse/mse-handshake.js'
+import { SkeyIndex } from './mse/skey-index.js'
 import { makePeerId } from './peer-id.js'
 import { PeerSession, type SessionHost } from './peer-session.js'
 import { PexExchange } from './pex-exchange.js'
@@ -46,6 +49,10 @@ export interface SeederStats {
   readonly connections: number
   /** Peers that joined a swarm. */
   readonly peers: number
+  /** Of `peers`, those whose connection is MSE with RC4. */
+  readonly encryptedPeers: number
+  /** Connections that ended before joining a swarm since the seeder started, by reason (see DisconnectReason). */
+  readonly refused: Readonly<Partial<Record<DisconnectReason, number>>>
   readonly unchoked: number
   readonly uploadedBytes: number
   readonly cachedBytes: number
@@ -80,7 +87,11 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly sessions = new Map<PeerSession, string>()
   private readonly replacedHosts: ReplacedHosts
   private readonly swarms = new Map<InfoHash, Set<PeerSession>>()
-  private readonly dialing = new Map<PeerSession, string>()
+  /** Outgoing connections by the torrent and address they dial, `infohash/host:port`. */
+  private readonly dialing = new Map<PeerSession, { readonly key: string, readonly infoHash: InfoHash, readonly peer: PeerAddress }>()
+  /** Every published infohash by HASH('req2', infohash), for MSE responders. */
+  private readonly skeys = new SkeyIndex()
+  private readonly refusedCounts = new Map<DisconnectReason, number>()
   private readonly uploadedBytes = new Map<InfoHash, number>()
   private readonly unreported = new Map<InfoHash, number>()
   private readonly failed = new Map<InfoHash, TorrentErrorCode>()
@@ -139,6 +150,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.state = 'started'
     this.catalog.on('added', this.onAdded)
     this.catalog.on('removed', this.onRemoved)
+    for (const torrent of this.catalog.all()) this.skeys.add(torrent.metainfo.infoHash)
+    if (this.options.encryption !== 'off') prepareDiffieHellman()
     this.rechokeTimer = setInterval(() => this.rechoke(), this.options.rechokeIntervalMs)
     this.stallTimer = setInterval(() => this.checkStalls(), STALL_CHECK_MS)
     this.reportTimer = setInterval(() => this.reportUploads(), UPLOAD_REPORT_MS)
@@ -207,14 +220,20 @@ export class Seeder extends EventEmitter<SeederEvents> {
   stats (): SeederStats {
     const infoHashes = new Set([...this.swarms.keys(), ...this.uploadedBytes.keys(), ...this.failed.keys()])
     let peers = 0
+    let encryptedPeers = 0
     let unchoked = 0
     for (const swarm of this.swarms.values()) {
       peers += swarm.size
-      for (const session of swarm) if (session.unchoked) unchoked++
+      for (const session of swarm) {
+        if (session.unchoked) unchoked++
+        if (session.encrypted) encryptedPeers++
+      }
     }
     return {
       connections: this.sessions.size,
       peers,
+      encryptedPeers,
+      refused: Object.fromEntries(this.refusedCounts),
       unchoked,
       uploadedBytes: this.totalUploaded,
       cachedBytes: this.reader.cachedBytes,
@@ -281,6 +300,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly onAdded = (torrent: PublishedTorrent): void => {
     const { infoHash } = torrent.metainfo
     this.failed.delete(infoHash)
+    this.skeys.add(infoHash)
     this.trackers?.add(torrent.metainfo)
     if (!torrent.metainfo.private) this.lsd?.announceSoon([infoHash])
   }
@@ -288,6 +308,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly onRemoved = (torrent: PublishedTorrent): void => {
     const { infoHash } = torrent.metainfo
     this.endSwarm(infoHash, 'torrent-removed')
+    this.skeys.remove(infoHash)
     this.failed.delete(infoHash)
     this.uploadedBytes.delete(infoHash)
     this.trackers?.remove(infoHash)
@@ -300,6 +321,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const refusal = this.state === 'started' ? this.makeRoomFor(host) : 'shutdown'
     if (refusal !== undefined) {
       socket.destroy()
+      this.countRefusal(refusal)
       this.emit('peer-refused', { address, direction: 'incoming', reason: refusal })
       return
     }
@@ -362,24 +384,48 @@ export class Seeder extends EventEmitter<SeederEvents> {
     if (torrent !== undefined && !torrent.metainfo.private) this.dial(torrent.metainfo.infoHash, peer)
   }
 
-  /** Connects out to a peer of a published torrent, unless limits say no or we are already connected to it. */
-  private dial (infoHash: InfoHash, peer: PeerAddress): void {
+  /**
+   * Connects out to a peer of a published torrent, unless limits say no or we are already connected to
+   * it; over MSE unless `encryption` is `off`, or this is the plaintext retry of a `prefer` seeder.
+   */
+  private dial (infoHash: InfoHash, peer: PeerAddress, plaintext = false): void {
     const torrent = this.catalog.get(infoHash)
     if (this.state !== 'started' || torrent === undefined || this.failed.has(infoHash)) return
     if ((this.swarms.get(infoHash)?.size ?? 0) >= this.options.maxConnectionsPerTorrent) return
     const address = formatPeerAddress(peer.ip, peer.port)
     const dialKey = `${infoHash}/${address}`
     let halfOpen = 0
-    for (const [session, key] of this.dialing) {
+    for (const [session, { key }] of this.dialing) {
       if (key === dialKey) return
       if (session.connecting) halfOpen++
     }
     if (halfOpen >= MAX_HALF_OPEN) return
     if (this.gate.admit(peer.ip) !== undefined) return
     const socket = connect({ host: peer.ip, port: peer.port })
-    const session = new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'outgoing', address, torrent })
+    const encrypt = this.dialEncryption(plaintext)
+    const session = new PeerSession(socket, this.host, { key: this.nextKey++, direction: 'outgoing', address, torrent, ...(encrypt !== undefined && { encrypt }) })
     this.sessions.set(session, peer.ip)
-    this.dialing.set(session, dialKey)
+    this.dialing.set(session, { key: dialKey, infoHash, peer })
+  }
+
+  /** The crypto_provide bits a dial offers over MSE, or undefined for a plaintext dial. */
+  private dialEncryption (plaintext: boolean): number | undefined {
+    switch (this.options.encryption) {
+      case 'require': return CRYPTO_RC4
+      case 'prefer': return plaintext ? undefined : CRYPTO_RC4 | CRYPTO_PLAINTEXT
+      case 'off': return undefined
+    }
+  }
+
+  /**
+   * libtorrent's "enabled" policy: a peer that did not finish our MSE handshake (it closed, timed out,
+   * or speaks only plaintext) is dialled once more in plaintext, unless the connection ended for a
+   * reason of ours.
+   */
+  private redialPlaintext (session: PeerSession, reason: DisconnectReason, dialed: { readonly infoHash: InfoHash, readonly peer: PeerAddress }): void {
+    if (this.options.encryption !== 'prefer' || !session.mseUnfinished || this.state !== 'started') return
+    if (reason === 'shutdown' || reason === 'replaced' || reason === 'torrent-removed' || reason === 'torrent-error') return
+    this.dial(dialed.infoHash, dialed.peer, true)
   }
 
   /** The one host of every session: its limits are read from the options in force, so a reload reaches the sessions already open. */
@@ -393,6 +439,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       pex: this.options.pex,
       get handshakeMs () { return options().handshakeMs },
       get idleMs () { return options().idleMs },
+      get encryption () { return options().encryption },
+      findTorrent: (req2Hash) => this.skeys.find(req2Hash),
       now: this.options.now,
       admit: (session, infoHash) => this.admit(session, infoHash),
       joined: (session) => this.joined(session),
@@ -432,13 +480,14 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.swarms.set(infoHash, swarm)
     }
     swarm.add(session)
-    this.emit('peer-connected', { infoHash, address: session.address, direction: session.direction })
+    this.emit('peer-connected', { infoHash, address: session.address, direction: session.direction, encrypted: session.encrypted })
   }
 
   private closed (session: PeerSession, reason: DisconnectReason): void {
     const host = this.sessions.get(session)
     if (host !== undefined) this.gate.release(host)
     this.sessions.delete(session)
+    const dialed = this.dialing.get(session)
     this.dialing.delete(session)
     this.scheduler.remove(session)
     this.pex.forget(session)
@@ -447,11 +496,17 @@ export class Seeder extends EventEmitter<SeederEvents> {
     if (infoHash !== undefined && swarm?.delete(session) === true) {
       if (swarm.size === 0) this.swarms.delete(infoHash)
       if (this.optimistic?.key === session.key) this.optimistic = undefined
-      this.emit('peer-disconnected', { infoHash, address: session.address, direction: session.direction, reason })
+      this.emit('peer-disconnected', { infoHash, address: session.address, direction: session.direction, encrypted: session.encrypted, reason })
       this.rechokeSoon()
       return
     }
+    this.countRefusal(reason)
     this.emit('peer-refused', refusal(session.address, session.direction, reason, infoHash))
+    if (dialed !== undefined) this.redialPlaintext(session, reason, dialed)
+  }
+
+  private countRefusal (reason: DisconnectReason): void {
+    this.refusedCounts.set(reason, (this.refusedCounts.get(reason) ?? 0) + 1)
   }
 
   /**

@@ -74,6 +74,27 @@ test('answer: the block goes out as the very buffer answered, once, marked as th
   t.deepEqual(pair.heard.uploaded, [BLOCK])
 })
 
+test('answer: once handed to output, a block is not read by the wire again, so it may be ciphered in place (PeerSession under MSE)', async (t) => {
+  const pair = await unchokedPair(t, {
+    forward: (chunk, block) => {
+      if (!block) return chunk
+      const sent = Buffer.from(chunk)
+      chunk.fill(0xff)
+      return sent
+    }
+  })
+  const blocks = [randomBytes(BLOCK), randomBytes(BLOCK)]
+  const received = blocks.map((_, index) => new Promise<Uint8Array | undefined>((resolve) => {
+    pair.remote.request(0, index * BLOCK, BLOCK, (_error, block) => { resolve(block) })
+  }))
+  await eventually(t, () => pair.heard.requests.length, 2, 'both requests reached us')
+  for (const [index, block] of blocks.entries()) t.true(pair.ours.answer(pair.heard.requests[index]!.respond, Buffer.from(block)))
+  for (const [index, block] of blocks.entries()) t.true(Buffer.from((await received[index])!).equals(block), `block ${index}: the bytes as they were when handed to output`)
+  await sleep(QUIET_MS)
+  t.deepEqual(pair.heard.uploaded, [BLOCK, BLOCK])
+  t.is(pair.heard.output.filter((out) => out.block).length, 2, 'each block handed out once, never again after being overwritten')
+})
+
 test('cancel: a request the peer cancels reaches us as a cancel, and answering it afterwards takes nothing and sends nothing', async (t) => {
   const pair = await unchokedPair(t)
   await requestFirstBlock(t, pair)

@@ -56,6 +56,8 @@ export interface WirePairOptions {
   readonly metainfo?: Metainfo
   /** Called from our listener's `handshake`, where PeerSession describes itself and answers. */
   readonly onHandshake?: (pair: WirePair) => void
+  /** What reaches the remote for each chunk of output (default: the chunk itself); the chunk may be overwritten meanwhile, as MSE ciphers a block in place. */
+  readonly forward?: (chunk: Uint8Array, block: boolean) => Uint8Array
   /** Wires the two ends together (default true); false leaves the test to feed `ours.receive` by hand. */
   readonly connected?: boolean
 }
@@ -87,7 +89,7 @@ export function wirePair (t: ExecutionContext, options: WirePairOptions = {}): W
     uploaded: (bytes) => { heard.uploaded.push(bytes) },
     output: (chunk, block) => {
       heard.output.push({ chunk, block })
-      if (connected) remote.write(chunk)
+      if (connected) remote.write(options.forward?.(chunk, block) ?? chunk)
     },
     violation: () => { heard.violations++ }
   }

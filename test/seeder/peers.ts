@@ -145,10 +145,11 @@ export async function peerThatStopsReading (port: number, torrent: PublishedTorr
   return peer
 }
 
-export async function downloadWithWire (port: number, torrent: PublishedTorrent, pipeline = 16): Promise<Buffer> {
+export async function downloadWithWire (port: number, torrent: PublishedTorrent, pipeline = 16, options: { mse?: boolean } = {}): Promise<Buffer> {
   const { metainfo } = torrent
   const socket = connect({ host: '127.0.0.1', port })
-  const wire = new Wire('tcpOutgoing')
+  // bittorrent-protocol's own MSE, RC4 only (2): a second implementation to check ours against.
+  const wire = options.mse === true ? new Wire('tcpOutgoing', 2) : new Wire('tcpOutgoing')
   socket.on('data', (chunk: Buffer) => wire.write(chunk))
   wire.on('data', (chunk) => socket.write(chunk))
   socket.on('error', () => {})
@@ -180,8 +181,17 @@ export async function downloadWithWire (port: number, torrent: PublishedTorrent,
         }
       }
       wire.once('unchoke', requestMore)
-      wire.handshake(metainfo.infoHash, Buffer.from('-WT0000-' + randomBytes(6).toString('hex'), 'latin1'))
-      wire.interested()
+      const start = (): void => {
+        wire.handshake(metainfo.infoHash, Buffer.from('-WT0000-' + randomBytes(6).toString('hex'), 'latin1'))
+        wire.interested()
+      }
+      if (options.mse === true) {
+        // Its handshake may go out only once MSE is done, or it would leave in plaintext.
+        wire.once('crypto-handshake', start)
+        wire.startEncryption(metainfo.infoHash)
+      } else {
+        start()
+      }
     })
   } finally {
     clearTimeout(timer)

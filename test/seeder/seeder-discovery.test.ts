@@ -36,7 +36,13 @@ async function lsdTestPort (t: ExecutionContext): Promise<number> {
   return probe.address().port
 }
 
-/** A TCP listener standing in for a LAN peer: records the BEP 3 handshakes it receives and answers them. */
+/**
+ * A TCP listener standing in for a plaintext-only LAN peer: records the BEP 3 handshakes it receives
+ * and answers them, and hangs up on anything else, as such a peer does on MSE (the seeder then dials
+ * it again in plaintext).
+ */
+const PROTOCOL = Buffer.from('\x13BitTorrent protocol', 'latin1')
+
 async function fakePeer (t: ExecutionContext): Promise<{ server: Server, port: number, handshakes: Array<{ infoHash: string, peerId: string }>, connected: Promise<void> }> {
   const handshakes: Array<{ infoHash: string, peerId: string }> = []
   let markConnected = (): void => {}
@@ -49,6 +55,11 @@ async function fakePeer (t: ExecutionContext): Promise<{ server: Server, port: n
     socket.on('data', (chunk: Buffer) => {
       const first = buffer.length < 68
       buffer = Buffer.concat([buffer, chunk])
+      if (first && !buffer.subarray(0, 20).equals(PROTOCOL.subarray(0, Math.min(20, buffer.length)))) {
+        buffer = Buffer.alloc(0)
+        socket.destroy()
+        return
+      }
       if (!first || buffer.length < 68) return
       const infoHash = buffer.subarray(28, 48).toString('hex')
       handshakes.push({ infoHash, peerId: buffer.subarray(48, 68).toString('latin1') })
@@ -109,7 +120,7 @@ test('LSD: a LAN peer announcing one of our torrents gets a connection from us',
   await within(peer.connected, 15_000, 'the seeder connecting to the LAN peer')
   clearInterval(repeat)
   const event = await within(outgoing, 15_000, 'peer-connected')
-  t.deepEqual(event, { infoHash: torrent.metainfo.infoHash, address: `127.0.0.1:${peer.port}`, direction: 'outgoing' })
+  t.deepEqual(event, { infoHash: torrent.metainfo.infoHash, address: `127.0.0.1:${peer.port}`, direction: 'outgoing', encrypted: false })
   t.is(peer.handshakes[0]!.infoHash, torrent.metainfo.infoHash)
   t.regex(peer.handshakes[0]!.peerId, /^-ET\d{4}-/)
   await new Promise((resolve) => setTimeout(resolve, 300))

@@ -58,7 +58,11 @@ export const aria2Downloader: Downloader = {
     const source = sourceOf(name, request)
     const child = await startAria2({
       dir: request.saveDir,
-      args: ['--follow-torrent=mem', '--log=-', '--log-level=info', source.kind === 'torrent' ? `--torrent-file=${source.path}` : source.uri]
+      args: [
+        '--follow-torrent=mem', '--log=-', '--log-level=info',
+        ...(request.requireEncryption === true ? ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4'] : []),
+        source.kind === 'torrent' ? `--torrent-file=${source.path}` : source.uri
+      ]
     })
     let timedOut = false
     const timer = setTimeout(() => {

@@ -5,6 +5,8 @@ export interface DownloadRequest {
   /** The content lands here as the torrent names it: `<saveDir>/<name>` (a file or a folder). */
   readonly saveDir: string
   readonly timeoutMs: number
+  /** Set the client to require encryption (MSE/PE), as a user would in its settings; clients that cannot throw ET_BAD_REQUEST. */
+  readonly requireEncryption?: boolean
 }
 
 /** One real client, driven as a user would drive it, on loopback only, with DHT, LSD and PEX off. */

@@ -1,6 +1,6 @@
 import { describeExit } from '../../helpers/child-process.js'
 import { runToCompletion } from './client-process.js'
-import { sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
+import { ClientError, sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
 import { SYSTEM_PYTHON } from '../../helpers/libtorrent.js'
 import { parseScriptEvent, startLibtorrentScript } from './libtorrent-python.js'
 import { pollUntil } from './poll-until.js'
@@ -18,6 +18,7 @@ export const libtorrentDownloader: Downloader = {
 
   async download (request: DownloadRequest) {
     const source = sourceOf(name, request)
+    if (request.requireEncryption === true) throw new ClientError('ET_BAD_REQUEST', name, 'lt_client.py has no encryption setting: use lt_encryption.py')
     const deadline = Date.now() + request.timeoutMs
     let done = false
     let status = 'no status yet'

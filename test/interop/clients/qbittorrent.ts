@@ -25,7 +25,7 @@ export const qbittorrentDownloader: Downloader = {
     const profile = await mkdtemp(join(tmpdir(), 'evertorrent-qbittorrent-'))
     const webPort = await freePort()
     await mkdir(join(profile, 'qBittorrent', 'config'), { recursive: true })
-    await writeFile(join(profile, 'qBittorrent', 'config', 'qBittorrent.conf'), configuration(webPort, await freePort()))
+    await writeFile(join(profile, 'qBittorrent', 'config', 'qBittorrent.conf'), configuration(webPort, await freePort(), request.requireEncryption === true))
     const child = await ClientProcess.start(name, command, [`--profile=${profile}`])
     const api = `http://127.0.0.1:${webPort}/api/v2`
     try {
@@ -33,6 +33,7 @@ export const qbittorrentDownloader: Downloader = {
         await call(`${api}/app/version`)
         return { done: true, value: undefined }
       })
+      if (request.requireEncryption === true) await checkEncryptionRequired(api)
       await call(`${api}/torrents/add`, await addForm(source, request.saveDir)).catch((error: unknown) => { throw child.failure('could not add the torrent', error) })
       await pollUntil('the download', child, deadline, async () => {
         const torrents = JSON.parse(await call(`${api}/torrents/info`)) as TorrentInfo[]
@@ -69,7 +70,7 @@ interface TorrentInfo {
  * peers on loopback only (`InterfaceAddress`), no DHT, PeX, LSD, UPnP/NAT-PMP, no queueing, and
  * no peer-country lookups (they download a GeoIP database from the internet).
  */
-function configuration (webPort: number, peerPort: number): string {
+function configuration (webPort: number, peerPort: number, requireEncryption: boolean): string {
   return `[LegalNotice]
 Accepted=true
 
@@ -81,6 +82,7 @@ Session\\Port=${peerPort}
 Session\\InterfaceAddress=127.0.0.1
 Session\\QueueingSystemEnabled=false
 Session\\MultiConnectionsPerIp=true
+Session\\Encryption=${requireEncryption ? 1 : 0}
 
 [Network]
 PortForwardingEnabled=false
@@ -92,6 +94,12 @@ WebUI\\Port=${webPort}
 WebUI\\LocalHostAuth=false
 WebUI\\UseUPnP=false
 `
+}
+
+/** qBittorrent's encryption mode: 0 allow, 1 require, 2 off. A key it ignored would leave "allow": ask it what it runs with. */
+async function checkEncryptionRequired (api: string): Promise<void> {
+  const preferences = JSON.parse(await call(`${api}/app/preferences`)) as { encryption?: number }
+  if (preferences.encryption !== 1) throw new Error(`qBittorrent runs with encryption mode ${String(preferences.encryption)}, not 1 (require): the config key is wrong`)
 }
 
 async function addForm (source: ReturnType<typeof sourceOf>, saveDir: string): Promise<FormData> {

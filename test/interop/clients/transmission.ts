@@ -17,6 +17,8 @@ export interface TransmissionDaemonOptions {
   readonly downloadDir: string
   /** Epoch ms by which its RPC port must answer. */
   readonly deadline: number
+  /** Accept and make only encrypted (MSE/PE) connections (`"encryption": 2`). Default: as shipped, preferred. */
+  readonly requireEncryption?: boolean
   /** Default: `info`, for the log tail of a failed download; a benchmark asks for less. */
   readonly logLevel?: 'info' | 'error'
 }
@@ -32,7 +34,7 @@ export class TransmissionDaemon {
   static async start (options: TransmissionDaemonOptions): Promise<TransmissionDaemon> {
     const rpcPort = await freePort()
     const peerPort = await freePort()
-    await writeFile(join(options.configDir, 'settings.json'), JSON.stringify(settings(options.downloadDir, rpcPort, peerPort), null, 2))
+    await writeFile(join(options.configDir, 'settings.json'), JSON.stringify({ ...settings(options.downloadDir, rpcPort, peerPort), ...(options.requireEncryption === true && { encryption: 2 }) }, null, 2))
     const child = await ClientProcess.start(name, command, ['--foreground', '--config-dir', options.configDir, `--log-${options.logLevel ?? 'info'}`])
     const daemon = new TransmissionDaemon(child, new TransmissionRpc(`http://127.0.0.1:${rpcPort}/transmission/rpc`), peerPort)
     try {
@@ -87,8 +89,9 @@ export const transmissionDownloader: Downloader = {
     const deadline = Date.now() + request.timeoutMs
     const configDir = await mkdtemp(join(tmpdir(), 'evertorrent-transmission-'))
     try {
-      const daemon = await TransmissionDaemon.start({ configDir, downloadDir: request.saveDir, deadline })
+      const daemon = await TransmissionDaemon.start({ configDir, downloadDir: request.saveDir, deadline, ...(request.requireEncryption === true && { requireEncryption: true }) })
       try {
+        if (request.requireEncryption === true) await checkEncryptionRequired(daemon)
         await downloadWith(daemon, source, request.saveDir, deadline)
       } finally {
         await daemon.stop()
@@ -97,6 +100,12 @@ export const transmissionDownloader: Downloader = {
       await rm(configDir, { recursive: true, force: true })
     }
   }
+}
+
+/** Transmission answers `session-get` with the mode it runs with; a setting it ignored would show "preferred". */
+async function checkEncryptionRequired (daemon: TransmissionDaemon): Promise<void> {
+  const session = await daemon.rpc.call('session-get', {})
+  if (session.encryption !== 'required') throw new Error(`transmission runs with encryption "${String(session.encryption)}", not "required"`)
 }
 
 async function downloadWith (daemon: TransmissionDaemon, source: ReturnType<typeof sourceOf>, saveDir: string, deadline: number): Promise<void> {
