@@ -1,3 +1,6 @@
+import { ANNOUNCE_CONCURRENCY } from './dht/dht.js'
+import { MAX_SAVED_NODES, MAX_STATE_BYTES } from './dht/dht-state.js'
+import { MAX_KRPC_DATAGRAM } from './dht/krpc-message.js'
 import { MAX_DATAGRAM } from './seeder/lsd-message.js'
 import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
 import { MAX_READS_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
@@ -26,6 +29,10 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'outgoing peer connections still in their TCP handshake', value: String(MAX_HALF_OPEN), where: 'seeder/seeder.ts' },
   { bound: 'peer asking for nothing, before a newcomer may take its place in a full seeder or torrent (a host so replaced may not replace another for as long)', value: `${REPLACE_AFTER_MS / 1000} s`, where: 'seeder/replacement.ts' },
   { bound: 'one local service discovery (BEP 14) datagram', value: bytes(MAX_DATAGRAM), where: 'seeder/lsd-message.ts' },
+  { bound: 'one DHT datagram (a larger one is dropped undecoded; so is one whose fields are not of BEP 5\'s types)', value: bytes(MAX_KRPC_DATAGRAM), where: 'dht/krpc-message.ts' },
+  { bound: 'DHT announces in flight (published torrents are announced a few at a time)', value: String(ANNOUNCE_CONCURRENCY), where: 'dht/dht.ts' },
+  { bound: 'DHT nodes read back from dht.json at start', value: MAX_SAVED_NODES.toLocaleString('en-US'), where: 'dht/dht-state.ts' },
+  { bound: 'dht.json read at start (a larger file is refused unread)', value: bytes(MAX_STATE_BYTES), where: 'dht/dht-state.ts' },
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },
   { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' },
