@@ -1,5 +1,6 @@
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import bencode from 'bencode'
 import test from 'ava'
 import { pseudoRandomBytes, sha256, writeTree } from '../helpers/content.js'
 import { ServeProcess, type LogLine } from '../helpers/serve-process.js'
@@ -65,4 +66,75 @@ test('the everseed answers get_peers for its torrents with itself, and stops onc
   t.truthy(withdrawn?.r?.nodes, 'answered with nodes instead')
   const kept = await client.query(dhtPort, '127.0.0.1', 'get_peers', { info_hash: Buffer.from(infoHashOf('kept.bin'), 'hex') })
   t.deepEqual(peersOf(kept), [everseed])
+})
+
+/** Datagrams a hostile or broken node might send: not bencode, the wrong types where BEP 5 names each, and sizes far beyond any honest message. */
+function hostileDatagrams (): Uint8Array[] {
+  const id = Buffer.alloc(20, 1)
+  const hash = Buffer.alloc(20, 2)
+  const query = (q: unknown, a: unknown): Uint8Array => bencode.encode({ t: 'aa', y: 'q', q, a })
+  const reply = (r: unknown, t: unknown = Buffer.from([0, 1])): Uint8Array => bencode.encode({ t, y: 'r', r })
+  return [
+    Buffer.from('not bencode at all'),
+    Buffer.alloc(0),
+    Buffer.from('d1:t'),
+    Buffer.from('l'.repeat(20_000)),
+    pseudoRandomBytes('hostile-udp', 60_000),
+    Buffer.concat([Buffer.from('d1:t2:aa1:y1:q1:q4:ping1:ad2:id20:'), id, Buffer.from('e'), Buffer.alloc(50_000, 0x20), Buffer.from('e')]),
+    bencode.encode({ t: 5, y: 'q', q: 'ping', a: { id } }),
+    bencode.encode({ t: 'aa', y: ['q'], q: 'ping', a: { id } }),
+    bencode.encode([1, 2, 3]),
+    bencode.encode(42),
+    query('ping', 'a string'),
+    query('ping', { id: 12345 }),
+    query(7, { id }),
+    query('find_node', { id, target: 99 }),
+    query('find_node', { id, target: Buffer.alloc(3) }),
+    query('get_peers', { id, info_hash: 1234 }),
+    query('get_peers', { id, info_hash: [hash] }),
+    query('get_peers', { id, info_hash: { x: 1 } }),
+    query('announce_peer', { id, info_hash: hash, port: 6881, token: 77 }),
+    query('announce_peer', { id, info_hash: 1, port: 6881, token: Buffer.alloc(20) }),
+    query('announce_peer', { id, info_hash: hash, port: 'x', token: Buffer.alloc(20) }),
+    query('get', { id, target: 5 }),
+    query('put', { id, token: Buffer.alloc(20), v: 1, sig: Buffer.alloc(64) }),
+    query('put', { id, token: 3, v: 'x', k: 9, salt: 2 }),
+    reply({ id: 5 }),
+    reply({ id, nodes: 'short' }),
+    reply({ id, values: [1, 2] }),
+    reply({ id, values: 'abcdef' }),
+    reply({ id, token: 17 }),
+    reply('not a dict'),
+    reply({ id }, 'x'),
+    bencode.encode({ t: Buffer.from([0, 1]), y: 'e', e: 'not a list' }),
+    bencode.encode({ t: Buffer.from([0, 1]), y: 'e', e: [{ a: 1 }, 2] }),
+    bencode.encode({ t: 'aa', y: 'z' })
+  ]
+}
+
+test('hostile datagrams to the DHT port: serve stays up, logs them once, and keeps answering', async (t) => {
+  const root = tempDir(t)
+  writeTree(join(root, 'library'), { 'item.bin': pseudoRandomBytes('hostile-dht', 30_000) })
+  const bootstrap = await startTestNode(t, BOOTSTRAP_HOST)
+  const serve = await ServeProcess.start(t, {
+    libraries: [join(root, 'library')],
+    stateDir: join(root, 'state'),
+    settings: { 'dht.enabled': true, 'dht.bootstrap': [bootstrap.address] }
+  })
+  const { infohash } = await serve.waitFor(published)
+  const dhtPort = Number(serve.ready.dht_port)
+  const client = await KrpcClient.open(t, CLIENT_HOST)
+  const datagrams = hostileDatagrams()
+  for (let round = 0; round < 20; round++) {
+    for (const datagram of datagrams) await client.sendRaw(datagram, dhtPort, '127.0.0.1')
+  }
+
+  const pong = await client.query(dhtPort, '127.0.0.1', 'ping')
+  t.true(serve.running, serve.describe())
+  t.true(Buffer.isBuffer(Buffer.from(pong?.r?.id ?? [])) && pong?.r?.id?.length === 20, 'answers a ping')
+  const peers = await client.query(dhtPort, '127.0.0.1', 'get_peers', { info_hash: Buffer.from(infohash!, 'hex') })
+  t.deepEqual(peersOf(peers), [`127.0.0.1:${serve.peerPort}`])
+  const dropped = serve.lines.filter((line) => line.code === 'ET_DHT_DROPPED')
+  t.true(dropped.length >= 1 && dropped.length <= 2, `one line for the first, one per thousand: ${dropped.length}`)
+  t.regex(dropped[0]!.msg, /DHT datagrams dropped: 1 so far, the last from 127\.0\.0\.5:\d+/)
 })
