@@ -1,13 +1,17 @@
-import { readFile, rm } from 'node:fs/promises'
+import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import bencode from 'bencode'
 import test from 'ava'
+import { cliErrorMessage, runCli } from '../helpers/cli.js'
 import { pseudoRandomBytes, sha256, writeTree } from '../helpers/content.js'
 import { ServeProcess, type LogLine } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { eventually, startTestNode } from './dht-nodes.js'
 import { KrpcClient, peersOf } from './krpc-client.js'
 import { ltDhtDownload } from './lt-dht-download.js'
+import { udpPortsOf } from './udp-ports.js'
 
 // The everseed in the mainline DHT, against real processes on loopback addresses of their own:
 // serve on 127.0.0.1, the test's DHT nodes on 127.0.0.3, libtorrent on 127.0.0.5.
@@ -137,4 +141,34 @@ test('hostile datagrams to the DHT port: serve stays up, logs them once, and kee
   const dropped = serve.lines.filter((line) => line.code === 'ET_DHT_DROPPED')
   t.true(dropped.length >= 1 && dropped.length <= 2, `one line for the first, one per thousand: ${dropped.length}`)
   t.regex(dropped[0]!.msg, /DHT datagrams dropped: 1 so far, the last from 127\.0\.0\.5:\d+/)
+})
+
+test('dht.enabled = false: no DHT socket and not a word of it in the log; on, the DHT port is the peer port\'s number', async (t) => {
+  const root = tempDir(t)
+  writeTree(join(root, 'library'), { 'item.bin': pseudoRandomBytes('dht-off', 10_000) })
+  const off = await ServeProcess.start(t, { libraries: [join(root, 'library')], stateDir: join(root, 'state-off'), settings: { 'dht.enabled': false } })
+  await off.waitFor(published)
+  t.deepEqual(await udpPortsOf(off.pid), [off.trackerPort], 'the tracker\'s UDP socket only')
+  t.deepEqual(off.lines.filter((line) => /dht/i.test(line.msg) || /^ET_DHT/.test(line.code ?? '') || Object.keys(line).some((key) => key.startsWith('dht'))), [])
+  await off.stop()
+  await stat(join(root, 'state-off', 'dht.json')).then(() => t.fail('dht.json written'), () => t.pass())
+
+  const bootstrap = await startTestNode(t, BOOTSTRAP_HOST)
+  const on = await ServeProcess.start(t, { libraries: [join(root, 'library')], stateDir: join(root, 'state-on'), settings: { 'dht.enabled': true, 'dht.bootstrap': [bootstrap.address] } })
+  await on.waitFor(bootstrapped)
+  t.is(Number(on.ready.dht_port), on.peerPort)
+  t.deepEqual(await udpPortsOf(on.pid), [on.trackerPort, on.peerPort].sort((a, b) => a - b))
+})
+
+test('a DHT port in use stops serve at start with one line naming dht.port, exit 1', async (t) => {
+  const root = tempDir(t)
+  const taken = createSocket('udp4')
+  taken.bind(0, '127.0.0.1')
+  await once(taken, 'listening')
+  t.teardown(() => { taken.close() })
+  const port = taken.address().port
+  const config = join(root, 'config.toml')
+  await writeFile(config, `[dht]\nport = ${port}\nbootstrap = []\n[network]\nlisten_host = "127.0.0.1"\n[seeder]\nlocal_discovery = false\n`)
+  const result = await runCli(['serve', '--config', config, '--library', join(root, 'library'), '--state-dir', join(root, 'state'), '--http-port', '0', '--tracker-port', '0', '--peer-port', '0'])
+  t.regex(cliErrorMessage(result, 1), new RegExp(`^dht\\.port: UDP port ${port} on 127\\.0\\.0\\.1 is in use by another program; set dht\\.port to a free port`))
 })
