@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
-import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import bencode from 'bencode'
 import test from 'ava'
@@ -171,4 +171,55 @@ test('a DHT port in use stops serve at start with one line naming dht.port, exit
   await writeFile(config, `[dht]\nport = ${port}\nbootstrap = []\n[network]\nlisten_host = "127.0.0.1"\n[seeder]\nlocal_discovery = false\n`)
   const result = await runCli(['serve', '--config', config, '--library', join(root, 'library'), '--state-dir', join(root, 'state'), '--http-port', '0', '--tracker-port', '0', '--peer-port', '0'])
   t.regex(cliErrorMessage(result, 1), new RegExp(`^dht\\.port: UDP port ${port} on 127\\.0\\.0\\.1 is in use by another program; set dht\\.port to a free port`))
+})
+
+test('a restart keeps the node id and rejoins from the saved routing table, with the bootstrap node gone', async (t) => {
+  const root = tempDir(t)
+  writeTree(join(root, 'library'), { 'item.bin': pseudoRandomBytes('dht-restart', 20_000) })
+  const bootstrap = await startTestNode(t, BOOTSTRAP_HOST)
+  const others = [await startTestNode(t, '127.0.0.4', [bootstrap.address]), await startTestNode(t, '127.0.0.4', [bootstrap.address]), await startTestNode(t, '127.0.0.4', [bootstrap.address])]
+  const options = { libraries: [join(root, 'library')], stateDir: join(root, 'state'), settings: { 'dht.enabled': true, 'dht.bootstrap': [bootstrap.address] } }
+  const first = await ServeProcess.start(t, options)
+  const { infohash } = await first.waitFor(published)
+  const { node_id: nodeId } = await first.waitFor(bootstrapped)
+  await eventually(() => others.some((node) => node.announces.some((a) => a.infoHash === infohash)), 30_000, 'an announce at a node other than the bootstrap node')
+  t.is(await first.stop(), 0)
+  const saved = JSON.parse(await readFile(join(root, 'state', 'dht.json'), 'utf8')) as { nodeId: string, nodes: Array<{ host: string, port: number }> }
+  t.is(saved.nodeId, nodeId)
+  t.true(saved.nodes.some((node) => node.host === '127.0.0.4'), JSON.stringify(saved.nodes))
+
+  await bootstrap.close()
+  for (const node of others) node.announces.length = 0
+  const second = await ServeProcess.start(t, options)
+  const rejoined = await second.waitFor(bootstrapped, 10_000)
+  t.is(rejoined.node_id, nodeId)
+  t.true(Number(rejoined.nodes) > 0)
+  // Not merely read back: the saved nodes are alive, and the new announce reaches them.
+  await eventually(() => others.some((node) => node.announces.some((a) => a.infoHash === infohash && a.port === second.peerPort)), 30_000, 'an announce after the restart, without the bootstrap node')
+  t.pass()
+})
+
+test('a damaged or hostile dht.json is refused with one line, never a crash; the DHT starts afresh and saves a good one', async (t) => {
+  const bootstrap = await startTestNode(t, BOOTSTRAP_HOST)
+  const cases: ReadonlyArray<[string, string | Buffer, RegExp]> = [
+    ['not JSON', '{"version": 1, "nodeId": ', /not JSON/],
+    ['a bad node id', JSON.stringify({ version: 1, nodeId: 'zz', nodes: [] }), /nodeId is not 40 hex digits/],
+    ['a hostile node', JSON.stringify({ version: 1, nodeId: 'a'.repeat(40), nodes: [{ id: 'b'.repeat(40), host: '127.0.0.4', port: 1 }, { id: 'c'.repeat(40), host: 'evil.example', port: 99999 }] }), /node 2 is not/],
+    ['a huge file', Buffer.alloc(300 * 1024, 0x20), /larger than 262144 bytes/]
+  ]
+  for (const [what, text, reason] of cases) {
+    const root = tempDir(t)
+    writeTree(join(root, 'library'), { 'item.bin': pseudoRandomBytes('dht-state', 5000) })
+    await mkdir(join(root, 'state'), { recursive: true })
+    await writeFile(join(root, 'state', 'dht.json'), text)
+    const serve = await ServeProcess.start(t, { libraries: [join(root, 'library')], stateDir: join(root, 'state'), settings: { 'dht.enabled': true, 'dht.bootstrap': [bootstrap.address] } })
+    await serve.waitFor(bootstrapped)
+    const refused = serve.lines.filter((line) => line.code === 'ET_DHT_STATE')
+    t.is(refused.length, 1, what)
+    t.regex(refused[0]!.msg, reason, what)
+    t.is(await serve.stop(), 0, what)
+    const saved = JSON.parse(await readFile(join(root, 'state', 'dht.json'), 'utf8')) as { version: number, nodeId: string }
+    t.is(saved.version, 1, what)
+    t.regex(saved.nodeId, /^[0-9a-f]{40}$/, what)
+  }
 })
