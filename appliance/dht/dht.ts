@@ -41,7 +41,7 @@ export interface DhtOptions {
   readonly port: number
   /** When `port` is taken, bind any free port instead of failing (the port number merely followed an ephemeral TCP one). */
   readonly anyPortIfTaken: boolean
-  /** IPv4 address to bind: bittorrent-dht speaks IPv4 only. */
+  /** Address to bind: bittorrent-dht speaks IPv4 only, so an IPv6 one leaves the DHT off (with a warning). */
   readonly host: string
   /**
    * The IPv4 address the everseed is reached at, listed in our own answers to get_peers for our
@@ -75,19 +75,24 @@ const CHANGE_EVERY_MS = 1000
 
 export const DHT_STATE_FILE = 'dht.json'
 
+/** `host:port` of a bootstrap node: a name or an IPv4 address (the DHT speaks IPv4 only), and a port. */
+const BOOTSTRAP_NODE = /^[^\s:[\]]+:(\d{1,5})$/
+
 /** The DHT engine's options from the settings, once the seeder's port is known. */
 export function dhtOptionsFrom (settings: Settings, peerPort: number): Omit<DhtOptions, 'catalog'> {
-  const listenHost = settings['network.listen_host']
-  if (settings['dht.enabled'] && listenHost !== '' && !isIPv4(listenHost)) {
-    throw new ConfigError(`dht.enabled: the DHT speaks IPv4 only and network.listen_host is "${listenHost}"; give an IPv4 address there, or set dht.enabled = false`, undefined, 'dht.enabled')
+  for (const node of settings['dht.bootstrap']) {
+    const port = Number(BOOTSTRAP_NODE.exec(node)?.[1] ?? 0)
+    if (port < 1 || port > 65535) throw new ConfigError(`dht.bootstrap: "${node}" is not host:port (a name or an IPv4 address, a port from 1 to 65535)`, undefined, 'dht.bootstrap')
   }
+  const listenHost = settings['network.listen_host']
   const announceHost = settings['network.announce_host']
+  const everyAddress = listenHost === '' || listenHost === '0.0.0.0'
   return {
     enabled: settings['dht.enabled'],
     port: settings['dht.port'] === 0 ? peerPort : settings['dht.port'],
     anyPortIfTaken: settings['dht.port'] === 0 && settings['seeder.port'] === 0,
-    host: listenHost === '' ? '0.0.0.0' : listenHost,
-    ownHost: listenHost !== '' ? listenHost : isIPv4(announceHost) ? announceHost : undefined,
+    host: everyAddress ? '0.0.0.0' : listenHost,
+    ownHost: !everyAddress && isIPv4(listenHost) ? listenHost : isIPv4(announceHost) ? announceHost : undefined,
     peerPort,
     bootstrap: settings['dht.bootstrap'],
     announceIntervalMs: settings['dht.announce_interval'] * 1000,
@@ -111,6 +116,7 @@ export class Dht extends EventEmitter<DhtEvents> {
   private boundPort: number | undefined
   private lastAnnounceAt: number | undefined
   private bootstrapped = false
+  private enabled: boolean
   private closed = false
   private readonly timers = new Set<NodeJS.Timeout>()
   private pumpTimer: NodeJS.Timeout | undefined
@@ -122,6 +128,7 @@ export class Dht extends EventEmitter<DhtEvents> {
   constructor (options: DhtOptions) {
     super()
     this.options = options
+    this.enabled = options.enabled
     this.now = options.now ?? Date.now
     this.schedule = new AnnounceSchedule(options.announceIntervalMs, RETRY_MS)
     this.stateFile = join(options.stateDir, DHT_STATE_FILE)
@@ -129,6 +136,11 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   async start (): Promise<void> {
     if (!this.options.enabled) return
+    if (!isIPv4(this.options.host)) {
+      this.enabled = false
+      this.warn('ET_DHT_SOCKET', `the DHT stays off: it speaks IPv4 only and network.listen_host is "${this.options.host}" (listen on an IPv4 address or every address, or set dht.enabled = false)`)
+      return
+    }
     const state = await this.readState()
     const node = await this.open(state)
     this.node = node
@@ -144,7 +156,7 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   snapshot (): DhtSnapshot {
     return {
-      enabled: this.options.enabled,
+      enabled: this.enabled,
       port: this.boundPort,
       nodes: this.node?.nodeCount ?? 0,
       announced: this.schedule.announcedCount,

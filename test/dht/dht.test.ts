@@ -1,8 +1,10 @@
 import { setTimeout } from 'node:timers/promises'
 import test from 'ava'
 import { Catalog, type PublishedTorrent } from '../../appliance/catalog/catalog.js'
-import { Dht } from '../../appliance/dht/dht.js'
+import { ConfigError, withOverrides } from '../../appliance/config/settings.js'
+import { Dht, dhtOptionsFrom } from '../../appliance/dht/dht.js'
 import type { InfoHash, Metainfo } from '../../appliance/metainfo/metainfo.js'
+import { DEFAULTS } from '../helpers/defaults.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { eventually, startTestNode } from './dht-nodes.js'
 
@@ -43,4 +45,31 @@ test('every published torrent is announced, again after the interval; a withdraw
   t.is(dht.snapshot().announced, 29)
   t.true(dht.snapshot().bootstrapped)
   t.true(dht.snapshot().lastAnnounceAt !== undefined)
+})
+
+test('options from the settings: the port follows the peer port; the own address is known only when it can be; bad bootstrap nodes are config errors', (t) => {
+  const options = dhtOptionsFrom(DEFAULTS, 51413)
+  t.is(options.port, 51413)
+  t.is(options.host, '0.0.0.0')
+  t.is(options.ownHost, undefined, 'listening everywhere behind a name: the nodes we announce to list us at the address they see')
+  t.is(dhtOptionsFrom(withOverrides(DEFAULTS, { 'dht.port': 7000 }, 'test'), 51413).port, 7000)
+  t.is(dhtOptionsFrom(withOverrides(DEFAULTS, { 'network.listen_host': '192.0.2.5' }, 'test'), 1).ownHost, '192.0.2.5')
+  t.is(dhtOptionsFrom(withOverrides(DEFAULTS, { 'network.announce_host': '198.51.100.2' }, 'test'), 1).ownHost, '198.51.100.2')
+  t.true(dhtOptionsFrom(withOverrides(DEFAULTS, { 'seeder.port': 0 }, 'test'), 1).anyPortIfTaken)
+  t.false(dhtOptionsFrom(DEFAULTS, 1).anyPortIfTaken, 'a configured port is the port, or an error')
+  for (const node of ['router.example', '192.0.2.1:0', '[2001:db8::1]:6881', 'a b:1']) {
+    const error = t.throws(() => dhtOptionsFrom(withOverrides(DEFAULTS, { 'dht.bootstrap': [node] }, 'test'), 1))
+    t.is((error as ConfigError).key, 'dht.bootstrap', node)
+  }
+})
+
+test('listening on an IPv6 address only, the DHT (IPv4) stays off with one warning', async (t) => {
+  const dht = new Dht({ ...dhtOptionsFrom(withOverrides(DEFAULTS, { 'network.listen_host': '::1', 'state.dir': tempDir(t) }, 'test'), 1), catalog: new Catalog() })
+  const warnings: string[] = []
+  dht.on('warning', (warning) => warnings.push(warning.message))
+  await dht.start()
+  await dht.close()
+  t.is(warnings.length, 1)
+  t.regex(warnings[0]!, /the DHT stays off: it speaks IPv4 only and network.listen_host is "::1"/)
+  t.false(dht.snapshot().enabled)
 })
