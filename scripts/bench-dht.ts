@@ -49,20 +49,25 @@ async function sleep (ms: number): Promise<void> {
 /** A bootstrap node and `count` nodes joined through it; every announce any of them receives is recorded. */
 async function startOwnDht (count: number, announced: Set<string>): Promise<{ bootstrap: string, close: () => Promise<void> }> {
   const nodes: DHT[] = []
+  /** Resolves once the node has joined (at once for the bootstrap node, which joins nothing). */
   const start = async (host: string, bootstrap: string[]): Promise<DHT> => {
     const dht = new DHT({ bootstrap: bootstrap.length === 0 ? false : bootstrap, host: false })
     dht.on('announce', (_peer: unknown, infoHash: Buffer) => announced.add(infoHash.toString('hex')))
+    const ready = new Promise<void>((resolve) => dht.once('ready', () => resolve()))
+    await new Promise<void>((resolve, reject) => {
+      dht.once('error', reject)
+      dht.listen(0, host, () => resolve())
+    })
     dht.on('error', (error: Error) => progress(`a DHT node of the script failed: ${error.message}`))
-    await new Promise<void>((resolve) => dht.listen(0, host, () => resolve()))
     nodes.push(dht)
+    await ready
     return dht
   }
   const first = await start('127.0.0.3', [])
   const bootstrap = `127.0.0.3:${first.address().port}`
   for (let index = 0; index < count; index += 25) {
     const batch = Array.from({ length: Math.min(25, count - index) }, (_, offset) => index + offset)
-    const joined = await Promise.all(batch.map(async (n) => await start(`127.0.${1 + (n >> 8)}.${1 + (n & 255)}`, [bootstrap])))
-    await Promise.all(joined.map(async (dht) => await new Promise<void>((resolve) => dht.once('ready', () => resolve()))))
+    await Promise.all(batch.map(async (n) => await start(`127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`, [bootstrap])))
   }
   return {
     bootstrap,

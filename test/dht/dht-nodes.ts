@@ -19,6 +19,8 @@ export async function startTestNode (t: Teardown, host: string, bootstrap: reado
   const dht = new DHT({ bootstrap: bootstrap.length === 0 ? false : [...bootstrap], host: false })
   const announces: Array<{ infoHash: string, host: string, port: number }> = []
   dht.on('announce', (peer: { host: string, port: number }, infoHash: Buffer) => announces.push({ infoHash: infoHash.toString('hex'), host: peer.host, port: peer.port }))
+  // Listened for at once: on loopback the first join can end before `listen` calls back.
+  const ready = new Promise<void>((resolve) => dht.once('ready', () => resolve()))
   await new Promise<void>((resolve, reject) => {
     dht.once('error', reject)
     dht.listen(0, host, () => resolve())
@@ -27,7 +29,7 @@ export async function startTestNode (t: Teardown, host: string, bootstrap: reado
     if (!dht.destroyed) await new Promise<void>((resolve) => dht.destroy(() => resolve()))
   }
   t.teardown(close)
-  if (bootstrap.length > 0) await new Promise<void>((resolve) => dht.once('ready', () => resolve()))
+  if (bootstrap.length > 0) await ready
   return { dht, address: `${host}:${dht.address().port}`, announces, close }
 }
 
