@@ -1,4 +1,4 @@
-import { ANNOUNCE_CONCURRENCY } from './dht/dht.js'
+import { ANNOUNCE_CONCURRENCY, ANNOUNCE_SPACING_MS } from './dht/dht.js'
 import { MAX_SAVED_NODES, MAX_STATE_BYTES } from './dht/dht-state.js'
 import { MAX_KRPC_DATAGRAM } from './dht/krpc-message.js'
 import { MAX_DATAGRAM } from './seeder/lsd-message.js'
@@ -31,6 +31,7 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'one local service discovery (BEP 14) datagram', value: bytes(MAX_DATAGRAM), where: 'seeder/lsd-message.ts' },
   { bound: 'one DHT datagram (a larger one is dropped undecoded; so is one whose fields are not of BEP 5\'s types)', value: bytes(MAX_KRPC_DATAGRAM), where: 'dht/krpc-message.ts' },
   { bound: 'DHT announces in flight (published torrents are announced a few at a time)', value: String(ANNOUNCE_CONCURRENCY), where: 'dht/dht.ts' },
+  { bound: 'time between the starts of two DHT announces (1,000 torrents: 8 min)', value: `${ANNOUNCE_SPACING_MS / 1000} s`, where: 'dht/dht.ts' },
   { bound: 'DHT nodes read back from dht.json at start', value: MAX_SAVED_NODES.toLocaleString('en-US'), where: 'dht/dht-state.ts' },
   { bound: 'dht.json read at start (a larger file is refused unread)', value: bytes(MAX_STATE_BYTES), where: 'dht/dht-state.ts' },
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },

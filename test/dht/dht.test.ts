@@ -2,7 +2,7 @@ import { setTimeout } from 'node:timers/promises'
 import test from 'ava'
 import { Catalog, type PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import { ConfigError, withOverrides } from '../../appliance/config/settings.js'
-import { Dht, dhtOptionsFrom } from '../../appliance/dht/dht.js'
+import { ANNOUNCE_SPACING_MS, Dht, dhtOptionsFrom } from '../../appliance/dht/dht.js'
 import type { InfoHash, Metainfo } from '../../appliance/metainfo/metainfo.js'
 import { DEFAULTS } from '../helpers/defaults.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -25,7 +25,7 @@ test('every published torrent is announced, again after the interval; a withdraw
   catalog.add(secret)
   const dht = new Dht({
     enabled: true, port: 0, anyPortIfTaken: false, host: '127.0.0.1', ownHost: '127.0.0.1', peerPort: 7777,
-    bootstrap: [bootstrap.address], announceIntervalMs: 500, maxPeers: 100, maxLookups: 8, stateDir: tempDir(t), catalog
+    bootstrap: [bootstrap.address], announceIntervalMs: 500, announceSpacingMs: 5, maxPeers: 100, maxLookups: 8, stateDir: tempDir(t), catalog
   })
   await dht.start()
   t.teardown(async () => { await dht.close() })
@@ -72,4 +72,22 @@ test('listening on an IPv6 address only, the DHT (IPv4) stays off with one warni
   t.is(warnings.length, 1)
   t.regex(warnings[0]!, /the DHT stays off: it speaks IPv4 only and network.listen_host is "::1"/)
   t.false(dht.snapshot().enabled)
+})
+
+test('a pile of newly published torrents is announced one start per ANNOUNCE_SPACING_MS, not in a burst', async (t) => {
+  const bootstrap = await startTestNode(t, '127.0.0.3')
+  const arrivals = new Map<string, number>()
+  bootstrap.dht.on('announce', (_peer: unknown, infoHash: Buffer) => { if (!arrivals.has(infoHash.toString('hex'))) arrivals.set(infoHash.toString('hex'), Date.now()) })
+  const catalog = new Catalog()
+  for (let index = 0; index < 8; index++) catalog.add(torrent(index))
+  const dht = new Dht({
+    enabled: true, port: 0, anyPortIfTaken: false, host: '127.0.0.1', ownHost: '127.0.0.1', peerPort: 7777,
+    bootstrap: [bootstrap.address], announceIntervalMs: 900_000, maxPeers: 100, maxLookups: 8, stateDir: tempDir(t), catalog
+  })
+  await dht.start()
+  t.teardown(async () => { await dht.close() })
+  await eventually(() => arrivals.size === 8, 30_000, 'the first announce of all 8')
+  const times = [...arrivals.values()].sort((a, b) => a - b)
+  // Seven spacings at least (a slow machine only stretches them).
+  t.true(times.at(-1)! - times[0]! >= 7 * ANNOUNCE_SPACING_MS * 0.9, `${times.at(-1)! - times[0]!} ms for 8 announces`)
 })
