@@ -133,9 +133,11 @@ test('hostile datagrams to the DHT port: serve stays up, logs them once, and kee
     for (const datagram of datagrams) await client.sendRaw(datagram, dhtPort, '127.0.0.1')
   }
 
-  const pong = await client.query(dhtPort, '127.0.0.1', 'ping')
+  // UDP may drop a datagram while the flood still fills the socket's buffer: a few tries.
+  let pong: Record<string, any> | undefined
+  for (let attempt = 0; attempt < 5 && pong === undefined; attempt++) pong = await client.query(dhtPort, '127.0.0.1', 'ping')
   t.true(serve.running, serve.describe())
-  t.true(Buffer.isBuffer(Buffer.from(pong?.r?.id ?? [])) && pong?.r?.id?.length === 20, 'answers a ping')
+  t.is(pong?.r?.id?.length, 20, 'answers a ping')
   const peers = await client.query(dhtPort, '127.0.0.1', 'get_peers', { info_hash: Buffer.from(infohash!, 'hex') })
   t.deepEqual(peersOf(peers), [`127.0.0.1:${serve.peerPort}`])
   const dropped = serve.lines.filter((line) => line.code === 'ET_DHT_DROPPED')

@@ -62,6 +62,7 @@ def main():
 
     started = time.monotonic()
     last_report = 0.0
+    last_lookup = started
     hash_failures = 0
     errors = []
     peers = set()
@@ -80,6 +81,11 @@ def main():
             finished = True
             break
         now = time.monotonic()
+        # libtorrent looks a torrent up once its DHT has bootstrapped; on a busy machine that first
+        # lookup can come before, and the next would be a dht_announce_interval later.
+        if status.num_peers == 0 and now - last_lookup > 5:
+            handle.force_dht_announce()
+            last_lookup = now
         if now - last_report >= 1:
             last_report = now
             emit({'event': 'progress', 'state': str(status.state), 'progress': status.progress,
