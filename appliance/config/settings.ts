@@ -312,8 +312,8 @@ export const SETTINGS = {
   } satisfies Spec<number>,
   'dht.max_peers': {
     kind: count(1, 1_000_000),
-    default: () => 2000,
-    doc: 'Peers the DHT node stores for other nodes\' torrents (their announce_peer) at most; beyond it the oldest half is forgotten. Each takes about 150 bytes.',
+    default: () => 500,
+    doc: 'Peers the DHT node stores for other nodes\' torrents (their announce_peer): when this many have come since the last turn, the older turn is forgotten, so it holds up to twice this. Each takes up to 2 KB (one peer of an infohash of its own; measured), so 500 cost 2 MB at most.',
     bound: 'peers stored for other DHT nodes'
   } satisfies Spec<number>,
   'dht.max_lookups': {

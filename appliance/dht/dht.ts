@@ -161,7 +161,7 @@ export class Dht extends EventEmitter<DhtEvents> {
     this.options.catalog.on('added', this.onAdded)
     this.options.catalog.on('removed', this.onRemoved)
     for (const torrent of this.options.catalog.all()) this.publish(torrent)
-    // Rejoined from the saved table: bittorrent-dht's `ready` may come before any node answers.
+    // The nodes read back from dht.json are in the table already: rejoined without waiting for `ready`.
     this.noticeNodes()
   }
 
