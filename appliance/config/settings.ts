@@ -318,8 +318,8 @@ export const SETTINGS = {
   } satisfies Spec<number>,
   'dht.max_lookups': {
     kind: count(1, 100_000),
-    default: () => 64,
-    doc: 'Results of DHT lookups kept at most (the nodes nearest an infohash, with the tokens an announce needs to them), for 5 minutes each; an announce needs its own for a moment only.',
+    default: () => 16,
+    doc: 'Results of DHT lookups kept at most (the nodes nearest an infohash, with the tokens an announce needs to them, about 25 KB each), for 5 minutes each; an announce needs its own for a moment only, and four run at once.',
     bound: 'DHT lookup results kept'
   } satisfies Spec<number>,
   'leds.driver': {
