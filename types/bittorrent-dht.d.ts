@@ -17,26 +17,22 @@ declare module 'bittorrent-dht' {
     host?: string | false
     /** Passed down to k-rpc-socket: the datagram socket to use instead of a new udp4 one. */
     socket?: unknown
-    concurrency?: number
     maxTables?: number
     maxValues?: number
     maxPeers?: number
     maxAge?: number
-    timeBucketOutdated?: number
   }
 
   /** record-cache: the peers announced to this node, by infohash (hex) → compact peers. */
   export interface PeerRecords {
     add: (name: string, record: Buffer) => void
     remove: (name: string, record: Buffer) => void
-    get: (name: string, n?: number) => Buffer[]
     readonly size: number
   }
 
   export default class DHT extends EventEmitter {
     constructor (options?: DhtOptions)
     readonly nodeId: Buffer
-    readonly listening: boolean
     readonly destroyed: boolean
     readonly nodes: { toArray: () => Array<Required<DhtContact>>, count: () => number }
     readonly _peers: PeerRecords
@@ -44,7 +40,6 @@ declare module 'bittorrent-dht' {
     address (): { address: string, port: number }
     addNode (node: DhtContact): void
     announce (infoHash: Buffer | string, port: number, callback?: (error: Error | null) => void): void
-    lookup (infoHash: Buffer | string, callback?: (error: Error | null, visited?: number) => void): () => void
     destroy (callback?: () => void): void
   }
 }

@@ -82,7 +82,7 @@ const SAVE_INTERVAL_MS = 10 * 60_000
 const PEER_MAX_AGE_MS = 45 * 60_000
 const CHANGE_EVERY_MS = 1000
 
-export const DHT_STATE_FILE = 'dht.json'
+const DHT_STATE_FILE = 'dht.json'
 
 /** `host:port` of a bootstrap node: a name or an IPv4 address (the DHT speaks IPv4 only), and a port. */
 const BOOTSTRAP_NODE = /^[^\s:[\]]+:(\d{1,5})$/
