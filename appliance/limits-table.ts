@@ -1,3 +1,6 @@
+import { ANNOUNCE_CONCURRENCY, ANNOUNCE_SPACING_MS } from './dht/dht.js'
+import { MAX_SAVED_NODES, MAX_STATE_BYTES } from './dht/dht-state.js'
+import { MAX_KRPC_DATAGRAM } from './dht/krpc-message.js'
 import { MAX_DATAGRAM } from './seeder/lsd-message.js'
 import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
 import { MAX_READS_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
@@ -32,6 +35,11 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'time between PEX messages to one peer, after the first (BEP 11)', value: `${PEX_INTERVAL_MS / 1000} s`, where: 'seeder/pex-feed.ts' },
   { bound: 'peers remembered as told of, per peer taking PEX (never more than its swarm has held at once)', value: '`seeder.max_connections_per_torrent`', where: 'seeder/pex-feed.ts' },
   { bound: 'one local service discovery (BEP 14) datagram', value: bytes(MAX_DATAGRAM), where: 'seeder/lsd-message.ts' },
+  { bound: 'one DHT datagram (a larger one is dropped undecoded; so is one whose fields are not of BEP 5\'s types)', value: bytes(MAX_KRPC_DATAGRAM), where: 'dht/krpc-message.ts' },
+  { bound: 'DHT announces in flight (published torrents are announced a few at a time)', value: String(ANNOUNCE_CONCURRENCY), where: 'dht/dht.ts' },
+  { bound: 'time between the starts of two DHT announces (1,000 torrents: 8 min)', value: `${ANNOUNCE_SPACING_MS / 1000} s`, where: 'dht/dht.ts' },
+  { bound: 'DHT nodes read back from dht.json at start', value: MAX_SAVED_NODES.toLocaleString('en-US'), where: 'dht/dht-state.ts' },
+  { bound: 'dht.json read at start (a larger file is refused unread)', value: bytes(MAX_STATE_BYTES), where: 'dht/dht-state.ts' },
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },
   { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' },

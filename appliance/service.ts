@@ -12,6 +12,7 @@ import { Publisher, publisherOptionsFrom } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
 import { encodeTorrent } from './metainfo/metainfo.js'
+import { Dht, dhtOptionsFrom } from './dht/dht.js'
 import { ConnectionGate } from './net/connection-gate.js'
 import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
@@ -147,6 +148,8 @@ class Started {
 interface Engines {
   readonly catalog: Catalog
   readonly seeder: Seeder
+  /** The everseed in the mainline DHT (BEP 5); its snapshot says `enabled: false` when it is off. */
+  readonly dht: Dht
   readonly tracker: Tracker
   /** The tracker's own port (HTTP and WebSocket announces); `http` serves the tracker too. */
   readonly trackerHttp: HttpServer
@@ -189,11 +192,12 @@ export async function startService (settings: Settings, logger: Logger): Promise
     const engines = await startEngines(settings, logger, started)
     wireFlows(engines)
     const views = await startViews(settings, logger, engines, status, started)
-    const { catalog, seeder, trackerHttp, http, publisher, urls } = engines
+    const { catalog, seeder, dht, trackerHttp, http, publisher, urls } = engines
     logger.log('info', 'ready', {
       http_port: http.port,
       tracker_port: trackerHttp.port,
       peer_port: seeder.port,
+      ...(dht.snapshot().enabled && { dht_port: dht.snapshot().port }),
       announce: urls.announceList.flat().join(' '),
       public_host: engines.publicHost.endpoint?.host,
       libraries: settings['library.folders'].join(' '),
@@ -226,6 +230,11 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   let publicEndpoint: PublicEndpoint | undefined
   // The seeder asks which trackers are its own once torrents are published: after `urls` is known.
   const seeder = await started.start(new Seeder({ ...seederOptionsFrom(given), catalog, isOwnTracker: (url) => urls.isOwn(url) }))
+  const dht = new Dht({ ...dhtOptionsFrom(given, seeder.port), catalog })
+  // Before it starts: a refused state file is reported, and a saved table bootstraps, during `start`.
+  dht.on('bootstrapped', (nodes) => logger.log('info', 'DHT bootstrapped', { nodes, port: dht.snapshot().port, node_id: dht.nodeId }))
+  dht.on('warning', (event) => logger.log('warn', event.message, { code: event.code }))
+  await started.start(dht)
   const httpOptions = httpServerOptionsFrom(given)
   // One gate over both HTTP ports: their connections share one budget of descriptors.
   const gate = new ConnectionGate(httpOptions.connections)
@@ -273,7 +282,7 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
     createdBy: `evertorrent/${VERSION}`,
     paused
   }))
-  return { catalog, seeder, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit }
+  return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit }
 }
 
 /**

@@ -321,6 +321,38 @@ export const SETTINGS = {
     default: () => true,
     doc: 'Peer exchange (BEP 11, ut_pex): tell the peers of each public torrent about each other, at most once a minute each, so they trade among themselves and not only with the box.'
   } satisfies Spec<boolean>,
+  'dht.enabled': {
+    kind: { type: 'boolean' },
+    default: () => true,
+    doc: 'Take part in the mainline DHT (BEP 5): announce every published torrent there, so a magnet link with nothing but its infohash finds the everseed. Off: no DHT socket at all.'
+  } satisfies Spec<boolean>,
+  'dht.port': {
+    kind: port,
+    default: () => 0,
+    doc: 'UDP port of the DHT; 0 means the same number as the seeder\'s peer port (TCP), as BitTorrent clients do, so one port number (TCP and UDP) is all a router or firewall needs to open.'
+  } satisfies Spec<number>,
+  'dht.bootstrap': {
+    kind: { type: 'strings' },
+    default: () => ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881', 'dht.libtorrent.org:25401'],
+    doc: 'DHT nodes (host:port) asked first to join the DHT, when the routing table saved in the state folder is empty or gone stale.'
+  } satisfies Spec<string[]>,
+  'dht.announce_interval': {
+    kind: count(60, 1800),
+    default: () => 900,
+    doc: 'Seconds between announces of a published torrent to the DHT. DHT nodes forget a peer that has not announced again within 30 minutes (libtorrent keeps one up to 45); 900 is libtorrent\'s own interval.'
+  } satisfies Spec<number>,
+  'dht.max_peers': {
+    kind: count(1, 1_000_000),
+    default: () => 500,
+    doc: 'Peers the DHT node stores for other nodes\' torrents (their announce_peer): when this many have come since the last turn, the older turn is forgotten, so it holds up to twice this. Each takes up to 2 KB (one peer of an infohash of its own; measured), so 500 cost 2 MB at most.',
+    bound: 'peers stored for other DHT nodes'
+  } satisfies Spec<number>,
+  'dht.max_lookups': {
+    kind: count(1, 100_000),
+    default: () => 16,
+    doc: 'Results of DHT lookups kept at most (the nodes nearest an infohash, with the tokens an announce needs to them, about 25 KB each), for 5 minutes each; an announce needs its own for a moment only, and four run at once.',
+    bound: 'DHT lookup results kept'
+  } satisfies Spec<number>,
   'leds.driver': {
     kind: { type: 'choice', values: ['virtual', 'sysfs-led', 'gpio-sysfs', 'gpio-cdev'] },
     default: () => 'virtual',

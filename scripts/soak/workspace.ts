@@ -96,6 +96,7 @@ export function writeServeConfig (path: string, config: ServeConfig): void {
     network: { announce_host: '127.0.0.1', listen_host: '127.0.0.1' },
     http: { port: 0 },
     tracker: { port: 0 },
-    seeder: { port: 0, local_discovery: false, upload_slots: config.uploadSlots }
+    seeder: { port: 0, local_discovery: false, upload_slots: config.uploadSlots },
+    dht: { enabled: false }
   }))
 }

@@ -59,6 +59,7 @@ function startingSettings (root: string, library: string): Settings {
     'seeder.handshake_seconds': 600,
     'seeder.idle_seconds': 3600,
     'seeder.local_discovery': false,
+    'dht.enabled': false,
     'hashing.threads': 1
   }, 'test')
 }

@@ -68,7 +68,7 @@ test('a setting written at the top level is told which table it belongs in', (t)
     ['upload_slots = 4', '"upload_slots" is not a setting at the top level — it belongs in the [seeder] table'],
     ['folders = ["/srv"]', '"folders" is not a setting at the top level — it belongs in the [library] table'],
     // The name alone, when several tables have it.
-    ['port = 3', '"port" is not a setting at the top level — "port" is a setting of the tables [http], [tracker], [seeder]: put it under the one you mean'],
+    ['port = 3', '"port" is not a setting at the top level — "port" is a setting of the tables [http], [tracker], [seeder], [dht]: put it under the one you mean'],
     ['htp = 1', '"htp" is not a setting at the top level — did you mean the [http] table?'],
     ['zzzzzz = 1', '"zzzzzz" is not a setting at the top level: every setting is in a table (evertorrent print-config shows them all)'],
     ['http = 9000', '"http" must be a [http] table']

@@ -13,7 +13,8 @@ const ADAPTERS: Readonly<Record<string, string>> = {
   'bittorrent-protocol': 'seeder/peer-wire.ts',
   ut_metadata: 'seeder/peer-wire.ts',
   'bittorrent-tracker/server': 'tracker/swarm-server.ts',
-  'bittorrent-tracker': 'seeder/tracker-announcer.ts'
+  'bittorrent-tracker': 'seeder/tracker-announcer.ts',
+  'bittorrent-dht': 'dht/dht-node.ts'
 }
 
 /** Packages used through their documented API only (and typed by their own declarations, or types/bencode.d.ts). */

@@ -51,7 +51,7 @@ export interface ServeOptions {
   readonly extraArgs?: readonly string[]
   /**
    * Settings for the config file, by dotted key (`'library.rescan_interval': 1`), over the test
-   * defaults: LSD off and every port on 127.0.0.1, so nothing leaves loopback.
+   * defaults: LSD and the DHT off and every port on 127.0.0.1, so nothing leaves loopback.
    */
   readonly settings?: Readonly<Record<string, unknown>>
   /** Environment variables over this process's own (e.g. NOTIFY_SOCKET). */
@@ -71,6 +71,8 @@ export interface ServeOptions {
 
 const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
   'seeder.local_discovery': false,
+  // The DHT's default bootstrap nodes are on the internet; DHT tests name their own.
+  'dht.enabled': false,
   // Content written by a test is complete when written; tests of the settle rule set their own.
   'library.settle_seconds': 0,
   'network.listen_host': '127.0.0.1'
