@@ -12,7 +12,7 @@ import { Publisher, publisherOptionsFrom } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
 import { encodeTorrent } from './metainfo/metainfo.js'
-import { Dht, dhtOptionsFrom } from './dht/dht.js'
+import { Dht, dhtOptionsFrom, type DhtSnapshot } from './dht/dht.js'
 import { ConnectionGate } from './net/connection-gate.js'
 import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
@@ -264,7 +264,7 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   urls.setPublic(publicEndpoint)
   await publicHost.start()
   // Started once the views listen (see startService): a router answers in milliseconds.
-  const portMapper = started.add(new PortMapper(portMapperOptionsFrom(given, { peer: seeder.port, tracker: trackerHttp.port, http: http.port })))
+  const portMapper = started.add(new PortMapper(portMapperOptionsFrom(given, { peer: seeder.port, tracker: trackerHttp.port, http: http.port, dht: dht.snapshot().port })))
   portMapper.on('change', () => { publicHost.setRouter(portMapper.snapshot()) })
 
   // Read before the first scan, so that a paused item is not published for a moment at start.
@@ -412,7 +412,10 @@ function liveTargets ({ seeder, tracker, trackerHttp, http, libraries, publisher
   ]
 }
 
-function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed, libraries, publicHost, portMapper }: Engines): void {
+function wireStatus (status: StatusModel, { publisher, seeder, tracker, webSeed, libraries, publicHost, portMapper, dht }: Engines): void {
+  const showDht = ({ enabled, nodes, announced }: DhtSnapshot): void => { status.setDht({ enabled, nodes, announced }) }
+  showDht(dht.snapshot())
+  dht.on('change', showDht)
   status.setPublicHost(publicHost.endpoint?.host)
   publicHost.on('change', (endpoint) => { status.setPublicHost(endpoint?.host) })
   const showRouter = ({ state, method, externalAddress, error, mappings }: PortMapperSnapshot): void => {

@@ -6,6 +6,8 @@ export interface ListeningPorts {
   readonly peer: number
   readonly tracker: number
   readonly http: number
+  /** The DHT's UDP port, when the DHT is on. */
+  readonly dht?: number
 }
 
 /** A box listening on loopback only cannot be reached through any router: mapping its ports would only open them for nothing. */
@@ -20,7 +22,8 @@ export function portsToMap (settings: Settings, ports: ListeningPorts): PortToMa
     { purpose: 'peer', protocol: 'tcp', port: ports.peer },
     { purpose: 'tracker', protocol: 'tcp', port: ports.tracker },
     { purpose: 'tracker', protocol: 'udp', port: ports.tracker },
-    ...(settings['network.map_http_port'] ? [{ purpose: 'http', protocol: 'tcp', port: ports.http } as const] : [])
+    ...(settings['network.map_http_port'] ? [{ purpose: 'http', protocol: 'tcp', port: ports.http } as const] : []),
+    ...(ports.dht !== undefined ? [{ purpose: 'dht', protocol: 'udp', port: ports.dht } as const] : [])
   ]
 }
 

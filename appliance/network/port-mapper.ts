@@ -3,7 +3,7 @@ import { PortMappingError } from './errors.js'
 import type { FindGateway, Gateway, MappingMethod } from './gateway.js'
 import type { TransportProtocol } from './nat-pmp-message.js'
 
-export type PortPurpose = 'peer' | 'tracker' | 'http'
+export type PortPurpose = 'peer' | 'tracker' | 'http' | 'dht'
 export type PortMapperState = 'off' | 'searching' | 'mapped' | 'no-gateway' | 'failed'
 
 export interface PortToMap {

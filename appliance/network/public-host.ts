@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises'
 import { EventEmitter } from 'node:events'
 import { BlockList, isIP } from 'node:net'
 import { CodedError } from '../coded-error.js'
+import type { PortPurpose } from './port-mapper.js'
 
 /** This box's own port numbers. */
 export interface OwnPorts {
@@ -13,7 +14,7 @@ export interface OwnPorts {
 /** What the router says, as the port mapper's snapshot has it. */
 export interface RouterView {
   readonly externalAddress?: string
-  readonly mappings: ReadonlyArray<{ readonly protocol: 'tcp' | 'udp', readonly externalPort: number, readonly purpose: 'peer' | 'tracker' | 'http' }>
+  readonly mappings: ReadonlyArray<{ readonly protocol: 'tcp' | 'udp', readonly externalPort: number, readonly purpose: PortPurpose }>
 }
 
 /** How the internet reaches this box: the host its torrents name, and the ports behind it. */
