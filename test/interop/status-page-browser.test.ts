@@ -84,6 +84,9 @@ test('the status page follows a real serve live: hashing, seeding, a download, a
     await card.locator('[data-field="peers"]').filter({ hasNotText: /^0$/ }).waitFor({ timeout: 30_000 })
     await card.locator('[data-field="upload-rate"]').filter({ hasNotText: /^0 B\/s$/ }).waitFor({ timeout: 30_000 })
     await card.locator('[data-field="leechers"]').filter({ hasNotText: /^0$/ }).waitFor({ timeout: 30_000 })
+    // The Reach section counts the connected peer as encrypted or plain; this box maps nothing (it listens on loopback) and has the DHT off.
+    await page.locator('#reach').filter({ hasText: /([1-9]\d* encrypted · \d+ plain|\d+ encrypted · [1-9]\d* plain)/ }).waitFor({ timeout: 30_000 })
+    t.regex(await page.locator('#reach').textContent() ?? '', /Public addressnone: torrents name the LAN host only.*RouterPort mapping off.*DHToff/)
   }
   t.true(await pagesStillMarked([desktop.page, phone.page]), 'no page was reloaded')
   t.true(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'nothing sticks out sideways at 360 px')
