@@ -8,7 +8,8 @@ import { pollUntil } from './poll-until.js'
 
 const name = 'qbittorrent'
 const command = 'qbittorrent-nox'
-const shutdownGraceMs = 15_000
+// Its clean exit (stopped announces, session teardown) took 21 s once under the full suite's load.
+const shutdownGraceMs = 40_000
 
 /** qbittorrent-nox with its own profile, one process per download, driven over its Web API v2. */
 export const qbittorrentDownloader: Downloader = {
