@@ -18,7 +18,7 @@ import type { LtDhtDownloadResult } from '../dht/lt-dht-download.js'
 // at the router's address, and downloads through the mapped peer port.
 
 const DHT_NODE = fileURLToPath(new URL('../helpers/dht-node.js', import.meta.url))
-const LT_DHT_DOWNLOAD = sourcePath('test/helpers/lt_dht_download.py')
+const LT_DOWNLOAD = sourcePath('test/helpers/lt_download.py')
 
 test.serial('a libtorrent client on the internet completes an xt-only magnet link through the DHT, reaching the box through the router', async (t) => {
   t.timeout(4 * 60_000)
@@ -48,7 +48,7 @@ test.serial('a libtorrent client on the internet completes an xt-only magnet lin
   t.is(announce.announce!.host, net.externalAddress, 'the bootstrap node saw the announce come from the router\'s address')
 
   const save = tempDir(t)
-  const run = await net.exec(net.internet, [SYSTEM_PYTHON, LT_DHT_DOWNLOAD, `magnet:?xt=urn:btih:${infohash!}`, save, '--bootstrap', bootstrap, '--listen', net.client, '--timeout', '120'], { timeoutMs: 150_000 })
+  const run = await net.exec(net.internet, [SYSTEM_PYTHON, LT_DOWNLOAD, `magnet:?xt=urn:btih:${infohash!}`, save, '--dht-bootstrap', bootstrap, '--listen', net.client, '--timeout', '120'], { timeoutMs: 150_000 })
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as LtDhtDownloadResult
   t.true(result.ok, run.stdout.slice(-2000))
   t.true(result.peers.includes(`${net.externalAddress}:${serve.peerPort}`), `found the everseed at the router's address: ${result.peers.join(' ')}`)
