@@ -13,23 +13,13 @@ sources libtorrent knew it by and the payload bytes received from it (the most s
 download completed.
 """
 import argparse
-import json
 import sys
 import threading
 import time
 
 import libtorrent as lt
 
-
-def parse_peer(text):
-    host, _, port = text.rpartition(':')
-    if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f'peer "{text}" is not HOST:PORT')
-    return host.strip('[]'), int(port)
-
-
-def emit(obj):
-    print(json.dumps(obj), flush=True)
+from lt_download import emit, parse_peer
 
 
 SOURCES = {'tracker': lt.peer_info.tracker, 'dht': lt.peer_info.dht, 'pex': lt.peer_info.pex,
