@@ -8,7 +8,7 @@ import { SYSTEM_PYTHON } from '../helpers/libtorrent.js'
 import { LineLog } from '../helpers/line-log.js'
 import { NetnsTopology } from '../helpers/netns-topology.js'
 import { sourcePath } from '../helpers/repo.js'
-import { ServeProcess } from '../helpers/serve-process.js'
+import { serveInLan } from '../helpers/serve-in-lan.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import type { LtDhtDownloadResult } from '../dht/lt-dht-download.js'
 
@@ -31,15 +31,8 @@ test.serial('a libtorrent client on the internet completes an xt-only magnet lin
   const { port: nodePort } = await nodeLine((line) => line.port !== undefined, 10_000, 'the DHT node to listen')
   const bootstrap = `${net.client}:${nodePort!}`
 
-  const home = tempDir(t)
-  const library = join(home, 'library')
   const content = pseudoRandomBytes('dht-through-router', 2 * 1024 * 1024 + 77)
-  const serve = await ServeProcess.start(t, {
-    libraries: [library],
-    stateDir: join(home, 'state'),
-    wrap: net.wrap(net.lan),
-    settings: { 'network.listen_host': '0.0.0.0', 'dht.enabled': true, 'dht.bootstrap': [bootstrap] }
-  })
+  const { serve, library } = await serveInLan(t, net, { 'dht.enabled': true, 'dht.bootstrap': [bootstrap] })
   const mapped = await serve.waitFor((line) => line.msg === 'ports mapped on the router', 15_000)
   t.true(mapped.mappings!.includes(`dht/udp:${serve.peerPort}->${serve.peerPort}`), `the DHT's UDP port is mapped too: ${mapped.mappings!}`)
   writeFileSync(join(library, 'found-by-dht.bin'), content)

@@ -1,4 +1,4 @@
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -7,8 +7,8 @@ import { LineLog } from '../helpers/line-log.js'
 import { NetnsTopology } from '../helpers/netns-topology.js'
 import { sourcePath } from '../helpers/repo.js'
 import { run } from '../helpers/run.js'
-import { ServeProcess, type LogLine } from '../helpers/serve-process.js'
-import { tempDir } from '../helpers/temp-dir.js'
+import type { LogLine, ServeProcess } from '../helpers/serve-process.js'
+import { serveInLan } from '../helpers/serve-in-lan.js'
 import { fileURLToPath } from 'node:url'
 
 // The box in the lan namespace of a real NAT router (nftables + Debian's miniupnpd); see
@@ -18,18 +18,6 @@ import { fileURLToPath } from 'node:url'
 const PROBE = sourcePath('test/helpers/reach_probe.py')
 const MAPPER_PROBE = fileURLToPath(new URL('../helpers/port-mapper-probe.js', import.meta.url))
 const isRouterLine = (line: LogLine): boolean => /router|NAT-PMP|UPnP|port mapping/i.test(line.msg)
-
-async function serveInLan (t: ExecutionContext, net: NetnsTopology, settings: Record<string, unknown>): Promise<{ serve: ServeProcess, library: string }> {
-  const home = tempDir(t)
-  const library = join(home, 'library')
-  const serve = await ServeProcess.start(t, {
-    libraries: [library],
-    stateDir: join(home, 'state'),
-    wrap: net.wrap(net.lan),
-    settings: { 'network.listen_host': '0.0.0.0', ...settings }
-  })
-  return { serve, library }
-}
 
 async function publishOne (serve: ServeProcess, library: string): Promise<string> {
   writeFileSync(join(library, 'hello.bin'), Buffer.alloc(300_000, 7))

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { SYSTEM_PYTHON } from '../helpers/libtorrent.js'
 import { NetnsTopology } from '../helpers/netns-topology.js'
 import { sourcePath } from '../helpers/repo.js'
-import { ServeProcess } from '../helpers/serve-process.js'
+import { serveInLan } from '../helpers/serve-in-lan.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import type { LtDownloadResult } from '../seeder/lt-download.js'
 
@@ -22,15 +22,8 @@ test.serial('a client on the internet downloads by the public host\'s announce U
   t.timeout(3 * 60_000)
   const net = await NetnsTopology.create(t)
   const home = tempDir(t)
-  const library = join(home, 'library')
-  const serve = await ServeProcess.start(t, {
-    libraries: [library],
-    stateDir: join(home, 'state'),
-    wrap: net.wrap(net.lan),
-    // public_host stays at its default, auto: the router's external address once ports are mapped.
-    settings: { 'network.listen_host': '0.0.0.0' },
-    extraArgs: ['--announce-host', net.box]
-  })
+  // public_host stays at its default, auto: the router's external address once ports are mapped.
+  const { serve, library } = await serveInLan(t, net, {}, ['--announce-host', net.box])
   const content = Buffer.alloc(3 * 1024 * 1024)
   for (let i = 0; i < content.length; i += 4096) content.writeUInt32BE(i, i)
   writeFileSync(join(library, 'far.bin'), content)
