@@ -36,7 +36,7 @@ test.serial('a libtorrent client on the internet completes an xt-only magnet lin
   const mapped = await serve.waitFor((line) => line.msg === 'ports mapped on the router', 15_000)
   t.true(mapped.mappings!.includes(`dht/udp:${serve.peerPort}->${serve.peerPort}`), `the DHT's UDP port is mapped too: ${mapped.mappings!}`)
   writeFileSync(join(library, 'found-by-dht.bin'), content)
-  const { infohash } = await serve.waitFor((line) => line.msg === 'published', 90_000)
+  const { infohash } = await serve.waitFor((line) => line.msg === 'published', 30_000)
   const announce = await nodeLine((line) => line.announce?.infoHash === infohash, 60_000, 'the everseed\'s announce')
   t.is(announce.announce!.host, net.externalAddress, 'the bootstrap node saw the announce come from the router\'s address')
 
@@ -46,4 +46,5 @@ test.serial('a libtorrent client on the internet completes an xt-only magnet lin
   t.true(result.ok, run.stdout.slice(-2000))
   t.true(result.peers.includes(`${net.externalAddress}:${serve.peerPort}`), `found the everseed at the router's address: ${result.peers.join(' ')}`)
   t.is(sha256(readFileSync(join(save, 'found-by-dht.bin'))), sha256(content))
+  t.is(await serve.stop(), 0)
 })

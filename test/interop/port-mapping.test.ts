@@ -21,7 +21,7 @@ const isRouterLine = (line: LogLine): boolean => /router|NAT-PMP|UPnP|port mappi
 
 async function publishOne (serve: ServeProcess, library: string): Promise<string> {
   writeFileSync(join(library, 'hello.bin'), Buffer.alloc(300_000, 7))
-  const published = await serve.waitFor((line) => line.msg === 'published', 90_000)
+  const published = await serve.waitFor((line) => line.msg === 'published', 30_000)
   return published.infohash!
 }
 

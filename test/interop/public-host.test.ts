@@ -27,7 +27,7 @@ test.serial('a client on the internet downloads by the public host\'s announce U
   const content = Buffer.alloc(3 * 1024 * 1024)
   for (let i = 0; i < content.length; i += 4096) content.writeUInt32BE(i, i)
   writeFileSync(join(library, 'far.bin'), content)
-  const published = await serve.waitFor((line) => line.msg === 'published', 90_000)
+  const published = await serve.waitFor((line) => line.msg === 'published', 30_000)
   const address = await serve.waitFor((line) => line.msg === 'public address', 20_000)
   t.is(address.host, net.externalAddress)
   const { trackerPort, httpPort } = serve
@@ -49,4 +49,5 @@ test.serial('a client on the internet downloads by the public host\'s announce U
   // The everseed also dials leechers (through the NAT, from another port): the client connecting to
   // the mapped peer port at the router's address is what the tracker handed out.
   t.true(done.peers.includes(`${net.externalAddress}:${serve.peerPort}`), `the client dialled the everseed at the router's address and mapped port: ${done.peers.join(' ')}`)
+  t.is(await serve.stop(), 0)
 })
