@@ -132,7 +132,6 @@ export class Dht extends EventEmitter<DhtEvents> {
   private readonly timers = new Set<NodeJS.Timeout>()
   private pumpTimer: NodeJS.Timeout | undefined
   private changeTimer: NodeJS.Timeout | undefined
-  private readonly announces = new Set<Promise<void>>()
   private readonly onAdded = (torrent: PublishedTorrent): void => this.publish(torrent)
   private readonly onRemoved = (torrent: PublishedTorrent): void => this.withdraw(torrent.metainfo.infoHash)
 
@@ -192,8 +191,10 @@ export class Dht extends EventEmitter<DhtEvents> {
     const node = this.node
     if (node === undefined) return
     await this.save()
+    // Announces under way are not waited for: a lookup that the closed socket cuts short never calls
+    // back (k-rpc's lookup stops once destroyed), which held serve's exit until SIGKILL; they end as
+    // no-ops (`closed`).
     await node.close()
-    await Promise.allSettled(this.announces)
   }
 
   private async readState (): Promise<DhtState | undefined> {
@@ -271,9 +272,7 @@ export class Dht extends EventEmitter<DhtEvents> {
     const slots = spaced ? Math.min(1, ANNOUNCE_CONCURRENCY - this.schedule.inFlightCount) : 0
     for (const infoHash of this.schedule.take(now, slots)) {
       this.lastStartAt = now
-      const announce = this.announce(node, infoHash)
-      this.announces.add(announce)
-      void announce.finally(() => this.announces.delete(announce))
+      void this.announce(node, infoHash)
     }
     const next = this.schedule.nextDueAt()
     if (next !== undefined && this.schedule.inFlightCount < ANNOUNCE_CONCURRENCY) {

@@ -91,3 +91,22 @@ test('a pile of newly published torrents is announced one start per ANNOUNCE_SPA
   // Seven spacings at least (a slow machine only stretches them).
   t.true(times.at(-1)! - times[0]! >= 7 * ANNOUNCE_SPACING_MS * 0.9, `${times.at(-1)! - times[0]!} ms for 8 announces`)
 })
+
+test('close ends while announces are under way, their lookups cut short by the closed socket', async (t) => {
+  t.timeout(30_000)
+  const bootstrap = await startTestNode(t, '127.0.0.3')
+  const catalog = new Catalog()
+  for (let index = 0; index < 8; index++) catalog.add(torrent(100 + index))
+  const dht = new Dht({
+    enabled: true, port: 0, anyPortIfTaken: false, host: '127.0.0.1', ownHost: '127.0.0.1', peerPort: 7777,
+    bootstrap: [bootstrap.address], announceIntervalMs: 60_000, announceSpacingMs: 1, maxPeers: 100, maxLookups: 8, stateDir: tempDir(t), catalog
+  })
+  await dht.start()
+  await eventually(() => dht.snapshot().bootstrapped, 10_000, 'the DHT to bootstrap')
+  // The only node stops answering: every lookup from now on waits for replies that never come.
+  await bootstrap.close()
+  for (let index = 0; index < 8; index++) catalog.add(torrent(200 + index))
+  await setTimeout(50)
+  const closed = await Promise.race([dht.close().then(() => true), setTimeout(10_000, false)])
+  t.true(closed, 'close resolved')
+})
