@@ -11,9 +11,18 @@ export async function freePort (): Promise<number> {
   const ephemeralLow = await ephemeralRangeStart()
   for (let attempt = 0; attempt < 50 && ephemeralLow > lowestPort + 1000; attempt++) {
     const port = lowestPort + Math.floor(Math.random() * (ephemeralLow - lowestPort))
-    if (await bindable(port)) return port
+    // Two ports asked for one client (qBittorrent's Web UI and peer port) once came out the same.
+    if (!handedOut.has(port) && await bindable(port)) return handOut(port)
   }
-  return await boundPort(0)
+  return handOut(await boundPort(0))
+}
+
+/** Ports this process has handed out: none is handed out twice, though the first may not be bound yet. */
+const handedOut = new Set<number>()
+
+function handOut (port: number): number {
+  handedOut.add(port)
+  return port
 }
 
 const lowestPort = 10_000
