@@ -5,12 +5,12 @@
  * the floor any Node service stands on. Then what the imports cost: each module serve loads, imported
  * alone in a fresh process with the same flags. Prints the figures; asserts nothing.
  *
- * Usage: node dist/scripts/bench-startup.js [--rounds N] [--import-runs N]
+ * Usage: node dist/scripts/bench-startup.js [--rounds N] [--import-runs N] [--cli PATH]
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { spawnTracked, stopChild } from '../test/helpers/child-process.js'
 import { freePort, pollPage, type PagePoll } from '../test/helpers/page-poll.js'
 import { repoRoot } from '../test/helpers/repo.js'
@@ -22,6 +22,7 @@ const USAGE = `Usage: node dist/scripts/bench-startup.js [options]
 Options:
   --rounds N        rounds, each serve then the bare server (default: 10)
   --import-runs N   fresh processes per module for the import costs; 0: skip them (default: 3)
+  --cli PATH        the cli.js to start (default: this build's), e.g. an older build for a before figure
   -h, --help        this help`
 
 /** Modules serve loads before it listens: the npm packages and each room's entry, imported alone. */
@@ -41,28 +42,45 @@ function median (values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
+/**
+ * CPU time the process has run so far, all its threads (/proc/PID/task/TID/schedstat, nanoseconds):
+ * unlike wall time, it does not grow with what else the machine runs.
+ */
+function cpuMsOf (pid: number): number {
+  let ns = 0
+  for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0])
+  return ns / 1e6
+}
+
+interface Round extends PagePoll {
+  /** CPU time of the process when its first 200 came. */
+  readonly cpuMs: number
+}
+
 const ms = (value: number): string => `${value.toFixed(1)} ms`
 
-async function serveRound (root: string, round: number): Promise<PagePoll> {
+async function serveRound (root: string, round: number, cli: string | undefined): Promise<Round> {
   const port = await freePort()
   const folder = join(root, `round-${round}`)
   const library = join(folder, 'library')
   mkdirSync(library, { recursive: true })
-  const serve = ServeProcess.spawn({ libraries: [library], stateDir: join(folder, 'state'), asService: true, ports: { http: port, tracker: 0, peer: 0 } })
+  const serve = ServeProcess.spawn({ libraries: [library], stateDir: join(folder, 'state'), asService: true, ports: { http: port, tracker: 0, peer: 0 }, ...(cli !== undefined && { cli }) })
+  let cpuMs = 0
   try {
-    return await pollPage({ port, since: serve.spawnedAt })
+    return { ...await pollPage({ port, since: serve.spawnedAt, onFirstOk: () => { cpuMs = cpuMsOf(serve.pid) } }), cpuMs }
   } finally {
     await serve.stop()
   }
 }
 
-async function bareRound (): Promise<PagePoll> {
+async function bareRound (): Promise<Round> {
   const port = await freePort()
   const { nodeFlags, env } = serviceProcess()
   const spawnedAt = performance.now()
   const child = spawnTracked(process.execPath, [...nodeFlags, '-e', BARE_SERVER, String(port)], { env: { ...process.env, ...env } })
+  let cpuMs = 0
   try {
-    return await pollPage({ port, since: spawnedAt })
+    return { ...await pollPage({ port, since: spawnedAt, onFirstOk: () => { cpuMs = cpuMsOf(child.pid!) } }), cpuMs }
   } finally {
     await stopChild(child)
   }
@@ -88,7 +106,7 @@ function shortName (specifier: string): string {
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, 'import-runs': { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } } })
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, 'import-runs': { type: 'string', default: '3' }, cli: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
   if (values.help === true) {
     console.log(USAGE)
     return
@@ -98,14 +116,14 @@ async function main (): Promise<void> {
   const { nodeFlags, env } = serviceProcess()
   console.log(`node ${process.version}, flags: ${[...nodeFlags, ...Object.entries(env).map(([key, value]) => `${key}=${value}`)].join(' ')}; ${rounds} rounds, serve and the bare server alternated`)
   const root = makeTempDir('evertorrent-bench-startup-')
-  const serve: PagePoll[] = []
-  const bare: PagePoll[] = []
+  const serve: Round[] = []
+  const bare: Round[] = []
   try {
     for (let round = 0; round < rounds; round++) {
-      serve.push(await serveRound(root, round))
+      serve.push(await serveRound(root, round, values.cli))
       bare.push(await bareRound())
       const [s, b] = [serve.at(-1)!, bare.at(-1)!]
-      console.log(`round ${round + 1}: serve first answer ${ms(s.firstAnswerMs)} (${s.firstStatus}), first 200 ${ms(s.firstOkMs)}, before it: ${s.notOkBefore.join(' ') || 'nothing'}; bare first 200 ${ms(b.firstOkMs)}`)
+      console.log(`round ${round + 1}: serve first answer ${ms(s.firstAnswerMs)} (${s.firstStatus}), first 200 ${ms(s.firstOkMs)}, before it: ${s.notOkBefore.join(' ') || 'nothing'}, CPU ${ms(s.cpuMs)}; bare first 200 ${ms(b.firstOkMs)}, CPU ${ms(b.cpuMs)}`)
     }
   } finally {
     removeTempDir(root)
@@ -116,6 +134,9 @@ async function main (): Promise<void> {
   console.log('\n| what (median of rounds) | serve | bare node server | ratio |\n|---|---|---|---|')
   console.log(`| spawn → first answer to GET / | ${ms(median(serve.map((poll) => poll.firstAnswerMs)))} | ${ms(median(bare.map((poll) => poll.firstAnswerMs)))} | |`)
   console.log(`| spawn → first 200 to GET / | ${ms(serveOk)} | ${ms(bareOk)} | ${(serveOk / bareOk).toFixed(2)}× |`)
+  const serveCpu = median(serve.map((poll) => poll.cpuMs))
+  const bareCpu = median(bare.map((poll) => poll.cpuMs))
+  console.log(`| CPU time (all threads) spent by the first 200 | ${ms(serveCpu)} | ${ms(bareCpu)} | ${(serveCpu / bareCpu).toFixed(2)}× |`)
   console.log(`| rounds with a non-200 for / once it answered | ${notOkRounds} of ${rounds} | | |`)
   if (importRuns === 0) return
   console.log(`\nImport cost of each module alone (fresh process, unit flags, median of ${importRuns}; modules share dependencies, so they do not add up):`)

@@ -40,10 +40,10 @@ async function statusOf (host: string, port: number, path: string, timeoutMs: nu
 /**
  * GETs `path` one request after the other, starting one every `intervalMs` (or as soon as the last
  * ends, when it took longer), until it answers 200 and then `afterOkPolls` more times; throws after
- * `timeoutMs` without a 200.
+ * `timeoutMs` without a 200. `onFirstOk` runs as the first 200 arrives.
  */
-export async function pollPage (options: { host?: string, port: number, path?: string, since: number, intervalMs?: number, timeoutMs?: number, afterOkPolls?: number }): Promise<PagePoll> {
-  const { host = '127.0.0.1', port, path = '/', since, intervalMs = 2, timeoutMs = 30_000, afterOkPolls = 20 } = options
+export async function pollPage (options: { host?: string, port: number, path?: string, since: number, intervalMs?: number, timeoutMs?: number, afterOkPolls?: number, onFirstOk?: () => void }): Promise<PagePoll> {
+  const { host = '127.0.0.1', port, path = '/', since, intervalMs = 2, timeoutMs = 30_000, afterOkPolls = 20, onFirstOk } = options
   let firstAnswerMs: number | undefined
   let firstStatus: number | undefined
   let firstOkMs: number | undefined
@@ -65,6 +65,7 @@ export async function pollPage (options: { host?: string, port: number, path?: s
         if (status !== 200) notOkAfter.push(status)
       } else if (status === 200) {
         firstOkMs = answeredAt
+        onFirstOk?.()
       } else {
         notOkBefore.push(status)
       }
