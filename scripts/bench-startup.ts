@@ -5,7 +5,7 @@
  * the floor any Node service stands on. Then what the imports cost: each module serve loads, imported
  * alone in a fresh process with the same flags. Prints the figures; asserts nothing.
  *
- * Usage: node dist/scripts/bench-startup.js [--rounds N] [--import-runs N] [--cli PATH]
+ * Usage: node dist/scripts/bench-startup.js [--rounds N] [--import-runs N] [--before PATH]
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -22,7 +22,7 @@ const USAGE = `Usage: node dist/scripts/bench-startup.js [options]
 Options:
   --rounds N        rounds, each serve then the bare server (default: 10)
   --import-runs N   fresh processes per module for the import costs; 0: skip them (default: 3)
-  --cli PATH        the cli.js to start (default: this build's), e.g. an older build for a before figure
+  --before PATH     another build's cli.js (e.g. the code before a change), started in every round too
   -h, --help        this help`
 
 /** Modules serve loads before it listens: the npm packages and each room's entry, imported alone. */
@@ -105,8 +105,22 @@ function shortName (specifier: string): string {
   return specifier.startsWith('file:') ? specifier.slice(specifier.indexOf('/dist/') + 1) : specifier
 }
 
+function printTable (name: string, serve: readonly Round[], bare: readonly Round[]): void {
+  const rounds = serve.length
+  const serveOk = median(serve.map((poll) => poll.firstOkMs))
+  const bareOk = median(bare.map((poll) => poll.firstOkMs))
+  const notOkRounds = serve.filter((poll) => poll.notOkBefore.length > 0 || poll.notOkAfter.length > 0).length
+  console.log(`\n| ${name}, median of rounds | serve | bare node server | ratio |\n|---|---|---|---|`)
+  console.log(`| spawn → first answer to GET / | ${ms(median(serve.map((poll) => poll.firstAnswerMs)))} | ${ms(median(bare.map((poll) => poll.firstAnswerMs)))} | |`)
+  console.log(`| spawn → first 200 to GET / | ${ms(serveOk)} | ${ms(bareOk)} | ${(serveOk / bareOk).toFixed(2)}× |`)
+  const serveCpu = median(serve.map((poll) => poll.cpuMs))
+  const bareCpu = median(bare.map((poll) => poll.cpuMs))
+  console.log(`| CPU time (all threads) spent by the first 200 | ${ms(serveCpu)} | ${ms(bareCpu)} | ${(serveCpu / bareCpu).toFixed(2)}× |`)
+  console.log(`| rounds with a non-200 for / once it answered | ${notOkRounds} of ${rounds} | | |`)
+}
+
 async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, 'import-runs': { type: 'string', default: '3' }, cli: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, 'import-runs': { type: 'string', default: '3' }, before: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
   if (values.help === true) {
     console.log(USAGE)
     return
@@ -117,27 +131,23 @@ async function main (): Promise<void> {
   console.log(`node ${process.version}, flags: ${[...nodeFlags, ...Object.entries(env).map(([key, value]) => `${key}=${value}`)].join(' ')}; ${rounds} rounds, serve and the bare server alternated`)
   const root = makeTempDir('evertorrent-bench-startup-')
   const serve: Round[] = []
+  const before: Round[] = []
   const bare: Round[] = []
   try {
     for (let round = 0; round < rounds; round++) {
-      serve.push(await serveRound(root, round, values.cli))
+      if (values.before !== undefined) before.push(await serveRound(root, round, values.before))
+      serve.push(await serveRound(root, round, undefined))
       bare.push(await bareRound())
       const [s, b] = [serve.at(-1)!, bare.at(-1)!]
+      const o = before.at(-1)
+      if (o !== undefined) console.log(`round ${round + 1}: before first answer ${ms(o.firstAnswerMs)} (${o.firstStatus}), first 200 ${ms(o.firstOkMs)}, before it: ${o.notOkBefore.join(' ') || 'nothing'}, CPU ${ms(o.cpuMs)}`)
       console.log(`round ${round + 1}: serve first answer ${ms(s.firstAnswerMs)} (${s.firstStatus}), first 200 ${ms(s.firstOkMs)}, before it: ${s.notOkBefore.join(' ') || 'nothing'}, CPU ${ms(s.cpuMs)}; bare first 200 ${ms(b.firstOkMs)}, CPU ${ms(b.cpuMs)}`)
     }
   } finally {
     removeTempDir(root)
   }
-  const serveOk = median(serve.map((poll) => poll.firstOkMs))
-  const bareOk = median(bare.map((poll) => poll.firstOkMs))
-  const notOkRounds = serve.filter((poll) => poll.notOkBefore.length > 0 || poll.notOkAfter.length > 0).length
-  console.log('\n| what (median of rounds) | serve | bare node server | ratio |\n|---|---|---|---|')
-  console.log(`| spawn → first answer to GET / | ${ms(median(serve.map((poll) => poll.firstAnswerMs)))} | ${ms(median(bare.map((poll) => poll.firstAnswerMs)))} | |`)
-  console.log(`| spawn → first 200 to GET / | ${ms(serveOk)} | ${ms(bareOk)} | ${(serveOk / bareOk).toFixed(2)}× |`)
-  const serveCpu = median(serve.map((poll) => poll.cpuMs))
-  const bareCpu = median(bare.map((poll) => poll.cpuMs))
-  console.log(`| CPU time (all threads) spent by the first 200 | ${ms(serveCpu)} | ${ms(bareCpu)} | ${(serveCpu / bareCpu).toFixed(2)}× |`)
-  console.log(`| rounds with a non-200 for / once it answered | ${notOkRounds} of ${rounds} | | |`)
+  if (before.length > 0) printTable('before (--before)', before, bare)
+  printTable('serve (this build)', serve, bare)
   if (importRuns === 0) return
   console.log(`\nImport cost of each module alone (fresh process, unit flags, median of ${importRuns}; modules share dependencies, so they do not add up):`)
   const costs: Array<[string, number]> = []
