@@ -249,6 +249,8 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   mountTracker(http, tracker)
   http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
   http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
+  // The status page is mounted once the views exist (startViews), after the port is known.
+  http.holdUntilMounted()
   await started.start(http)
   const urls = new TorrentUrls({ host: announceHostOf(given), trackerPort: trackerHttp.port, httpPort: http.port })
   const store = new ResumeStore(given['state.dir'], (error) => {
@@ -359,6 +361,7 @@ async function startViews (settings: Settings, logger: Logger, engines: Engines,
     ...(listenHost !== '' && { addresses: () => [listenHost] }),
     hostNames: () => ownHostNames(hostname(), ...engines.urls.hosts)
   }))
+  engines.http.mounted()
   statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))
   return { commands, hardware, statusPage }
 }

@@ -98,6 +98,8 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
   private readonly upgrades = new Map<string, UpgradeHandler>()
   private readonly upgradedSockets = new Set<Duplex>()
   private headersMs: number
+  /** Set while routes are still being mounted after listening (see `holdUntilMounted`). */
+  private mounting: { readonly done: Promise<void>, readonly release: () => void } | undefined
 
   constructor (options: HttpServerOptions) {
     super()
@@ -154,6 +156,24 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
     this.upgrades.set(path, handler)
   }
 
+  /**
+   * Until `mounted()`, a request for a path with no route yet waits for the routes instead of getting a
+   * 404: the status page is mounted after the port is listened on (the torrents' URLs name the port),
+   * and a browser that reaches the box in that moment must get the page. Each waiting request holds
+   * one connection, so the connection limits bound them.
+   */
+  holdUntilMounted (): void {
+    let release = (): void => {}
+    const done = new Promise<void>((resolve) => { release = resolve })
+    this.mounting = { done, release }
+  }
+
+  /** Every route is mounted: requests held by `holdUntilMounted` go through the router now. */
+  mounted (): void {
+    this.mounting?.release()
+    this.mounting = undefined
+  }
+
   async start (): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => {
@@ -169,6 +189,7 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
 
   /** Stops listening and ends every connection, idle keep-alive, busy or upgraded. */
   async close (): Promise<void> {
+    this.mounted()
     if (!this.server.listening) return
     const closed = new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
     this.server.closeAllConnections()
@@ -186,6 +207,7 @@ export class HttpServer extends EventEmitter<HttpServerEvents> {
       sendStatus(res, 400)
       return
     }
+    if (this.mounting !== undefined && this.find(path) === undefined) await this.mounting.done
     const found = this.find(path)
     if (found === undefined) {
       sendStatus(res, 404)

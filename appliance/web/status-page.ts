@@ -15,7 +15,6 @@ import { DiskSpace } from './disk-space.js'
 import { HashingEta } from './hashing-eta.js'
 import { sendStatus, type HttpServer, type RouteHandler, type RouteMatch } from './http-server.js'
 import { sendJson, sendJsonError } from './json-response.js'
-import { qrSvg } from './magnet-qr.js'
 import { METRICS_CONTENT_TYPE, metricsText } from './metrics.js'
 import { availableActions, statusActionsHandler, type ActionFailure, type StatusPageCommands } from './status-actions.js'
 import { buildStatusDocument, drivePathOf, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
@@ -200,7 +199,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     })
   }
 
-  private readonly handleQr = (req: IncomingMessage, res: ServerResponse, match: RouteMatch): void => {
+  private readonly handleQr = async (req: IncomingMessage, res: ServerResponse, match: RouteMatch): Promise<void> => {
     const infoHash = /^([0-9a-f]{40})\.svg$/.exec(match.rest)?.[1]
     const torrent = infoHash === undefined ? undefined : this.options.catalog.get(infoHash)
     if (torrent === undefined) {
@@ -209,6 +208,8 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     }
     let svg = this.qrCodes.get(torrent)
     if (svg === undefined) {
+      // The QR encoder is loaded by the first QR code asked for, not at start-up, before the page can answer.
+      const { qrSvg } = await import('./magnet-qr.js')
       svg = qrSvg(magnetUri(torrent.metainfo), `QR code of the magnet link of ${torrent.metainfo.name}`)
       this.qrCodes.set(torrent, svg)
     }

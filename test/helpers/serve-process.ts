@@ -125,7 +125,8 @@ export class ServeProcess {
     return serve
   }
 
-  private static spawn (options: ServeOptions): ServeProcess {
+  /** Spawns serve without waiting for it: the caller stops it (`stop`). */
+  static spawn (options: ServeOptions): ServeProcess {
     const configPath = join(dirname(options.stateDir), `${Date.now()}-${Math.random().toString(36).slice(2)}.toml`)
     mkdirSync(dirname(configPath), { recursive: true })
     writeFileSync(configPath, configText({ ...TEST_SETTINGS, ...options.settings }))

@@ -37,6 +37,25 @@ test('routes by exact path and by prefix; anything else is a 404 with safe defau
   }
 })
 
+test('held until mounted: a request for a route not mounted yet waits for it instead of a 404; mounted routes answer at once', async (t) => {
+  const server = await started(t, (s) => {
+    s.route(['GET'], '/early', (_req, res) => { res.end('early') })
+    s.holdUntilMounted()
+  })
+  t.is((await httpGet(HOST, server.port, '/early')).body.toString(), 'early')
+  let answered = false
+  const page = httpGet(HOST, server.port, '/page').finally(() => { answered = true })
+  const missing = httpGet(HOST, server.port, '/never')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.false(answered, 'answered before the route was mounted')
+  server.route(['GET'], '/page', (_req, res) => { res.end('page') })
+  server.mounted()
+  const result = await page
+  t.is(result.status, 200)
+  t.is(result.body.toString(), 'page')
+  t.is((await missing).status, 404, 'a path no route takes is still a 404 once mounted')
+})
+
 test('a method a route does not take is a 405 with Allow', async (t) => {
   const server = await started(t, (s) => { s.route(['GET', 'HEAD'], '/x', (_req, res) => { res.end('x') }) })
   const result = await httpGet(HOST, server.port, '/x', { method: 'POST' })
