@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises'
 import { EventEmitter } from 'node:events'
 import { BlockList, isIP } from 'node:net'
 import { CodedError } from '../coded-error.js'
+import { ConfigError } from '../config/settings.js'
 import type { PortPurpose } from './port-mapper.js'
 
 /** This box's own port numbers. */
@@ -76,6 +77,14 @@ function sameEndpoint (a: PublicEndpoint | undefined, b: PublicEndpoint | undefi
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
+const HOST_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i
+
+/** Refuses a `network.public_host` that is none of: empty, `auto`, an IP address, a DNS name. */
+export function checkPublicHostSetting (setting: string): void {
+  if (setting === '' || setting === PUBLIC_HOST_AUTO || isIP(setting) !== 0 || HOST_NAME.test(setting)) return
+  throw new ConfigError(`network.public_host: "${setting}" is not a DNS name, an IP address, "auto" or empty`, undefined, 'network.public_host')
+}
+
 export class PublicHostError extends CodedError<'ET_PUBLIC_HOST'> {}
 
 export interface PublicHostOptions {
@@ -113,6 +122,7 @@ export class PublicHost extends EventEmitter<PublicHostEvents> {
 
   constructor (options: PublicHostOptions) {
     super()
+    checkPublicHostSetting(options.setting)
     this.setting = options.setting
     this.ports = options.ports
     this.resolve = options.resolve ?? (async (name) => (await lookup(name)).address)
@@ -136,6 +146,7 @@ export class PublicHost extends EventEmitter<PublicHostEvents> {
 
   async setSetting (setting: string): Promise<void> {
     if (setting === this.setting) return
+    checkPublicHostSetting(setting)
     this.setting = setting
     this.resolved = undefined
     this.warned = false

@@ -69,3 +69,14 @@ test('PublicHost follows the router in auto mode and the setting on reload', asy
   await host.setSetting('2001:db8::5')
   t.deepEqual(changes, ['203.0.113.1', undefined, '2001:db8::5'], 'one change each, none for the same router view twice')
 })
+
+test('a public host that is no name, address, "auto" or empty is a config error naming the key, at start and on reload', async (t) => {
+  for (const bad of ['http://box.example.org', 'box example.org', 'box.example.org:8080', '-box.example.org', 'a'.repeat(64) + '.org', '[2001:db8::1]']) {
+    t.like(t.throws(() => new PublicHost({ setting: bad, ports: OWN })), { code: 'ET_CONFIG', key: 'network.public_host' }, bad)
+  }
+  const host = new PublicHost({ setting: 'box.example.org', ports: OWN, resolve: async () => '198.51.100.7' })
+  t.teardown(() => { host.close() })
+  await t.throwsAsync(host.setSetting('not a host'), { code: 'ET_CONFIG' })
+  await host.setSetting('2001:db8::1')
+  t.is(host.endpoint?.host, '2001:db8::1', 'a good value after a refused one applies')
+})
