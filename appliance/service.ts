@@ -3,6 +3,7 @@ import { Catalog } from './catalog/catalog.js'
 import { execFile } from 'node:child_process'
 import { hostname } from 'node:os'
 import { promisify } from 'node:util'
+import { openFrontDoor, type FrontDoor } from './front-door.js'
 import { HardwareController } from './hardware/hardware-controller.js'
 import type { Drive } from './library/drive-watcher.js'
 import type { ItemState } from './catalog/item-status.js'
@@ -13,8 +14,6 @@ import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
 import { encodeTorrent } from './metainfo/metainfo.js'
 import { Dht, dhtOptionsFrom, type DhtSnapshot } from './dht/dht.js'
-import { ConnectionGate } from './net/connection-gate.js'
-import { fitConnectionLimits, readOpenFilesLimit } from './net/descriptor-budget.js'
 import { ownHostNames } from './net/own-host.js'
 import type { PeerAddress } from './net/peer-address.js'
 import { PortMapper, type PortMapperSnapshot } from './network/port-mapper.js'
@@ -179,7 +178,7 @@ interface Views {
  * speaks, then the views (logs, status model, LED and button, status page). Library items are
  * published in the background; the returned service is already serving.
  */
-export async function startService (settings: Settings, logger: Logger): Promise<Service> {
+export async function startService (settings: Settings, logger: Logger, frontDoor?: FrontDoor): Promise<Service> {
   for (const folder of settings['library.folders']) await ensureLibraryFolder(folder)
   const status = new StatusModel()
   const started = new Started()
@@ -189,7 +188,9 @@ export async function startService (settings: Settings, logger: Logger): Promise
     status.close()
   }
   try {
-    const engines = await startEngines(settings, logger, started)
+    const door = frontDoor ?? await openFrontDoor(settings, logger)
+    started.add(door.http)
+    const engines = await startEngines(door, logger, started)
     wireFlows(engines)
     const views = await startViews(settings, logger, engines, status, started)
     const { catalog, seeder, dht, trackerHttp, http, publisher, urls } = engines
@@ -221,10 +222,8 @@ export async function startService (settings: Settings, logger: Logger): Promise
  * The engines, each from the settings through its `optionsFrom`, started in the order the ports need:
  * seeder, tracker, web server, so that the torrents made afterwards name real ports.
  */
-async function startEngines (settings: Settings, logger: Logger, started: Started): Promise<Engines> {
-  const openFilesLimit = await readOpenFilesLimit()
-  const fit = (next: Settings): Settings => fitConnectionLimits(next, openFilesLimit).settings
-  const given = fitConnections(settings, openFilesLimit, logger)
+async function startEngines (door: FrontDoor, logger: Logger, started: Started): Promise<Engines> {
+  const { http, gate, settings: given, fit } = door
   const catalog = new Catalog()
   // The tracker asks for the public endpoint from its first announce, before `publicHost` exists.
   let publicEndpoint: PublicEndpoint | undefined
@@ -236,8 +235,6 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   dht.on('warning', (event) => logger.log('warn', event.message, { code: event.code }))
   await started.start(dht)
   const httpOptions = httpServerOptionsFrom(given)
-  // One gate over both HTTP ports: their connections share one budget of descriptors.
-  const gate = new ConnectionGate(httpOptions.connections)
   const publicEverseed = (): PeerAddress | undefined => publicEndpoint?.ip !== undefined && publicEndpoint.peerPort !== undefined
     ? { ip: publicEndpoint.ip, port: publicEndpoint.peerPort }
     : undefined
@@ -245,13 +242,10 @@ async function startEngines (settings: Settings, logger: Logger, started: Starte
   started.add(trackerHttp)
   started.add(tracker)
   const webSeed = new WebSeed({ catalog })
-  const http = new HttpServer({ ...httpOptions, port: given['http.port'], gate })
   mountTracker(http, tracker)
   http.route(['GET', 'HEAD'], '/webseed/*', webSeed.handle)
   http.route(['GET', 'HEAD'], '/torrents/*', torrentDownloadHandler(catalog))
-  // The status page is mounted once the views exist (startViews), after the port is known.
-  http.holdUntilMounted()
-  await started.start(http)
+  // The status page's API is mounted once the views exist (startViews); until then the front door holds requests.
   const urls = new TorrentUrls({ host: announceHostOf(given), trackerPort: trackerHttp.port, httpPort: http.port })
   const store = new ResumeStore(given['state.dir'], (error) => {
     logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
@@ -305,23 +299,6 @@ async function retrack (catalog: Catalog, urls: TorrentUrls, store: ResumeStore,
 /** The host URLs name this box by: IPv6 literals in brackets, {hostname} replaced. */
 function announceHostOf (settings: Settings): string {
   return urlHost(settings['network.announce_host'].replaceAll('{hostname}', hostname()))
-}
-
-/** The settings with the connection limits that fit under the open-files limit; logs when they had to be lowered. */
-function fitConnections (settings: Settings, openFilesLimit: number | undefined, logger: Logger): Settings {
-  const { settings: fitted, budget, other } = fitConnectionLimits(settings, openFilesLimit)
-  if (budget.lowered) {
-    logger.log('warn', 'connection limits lowered to fit the open-files limit', {
-      open_files_limit: openFilesLimit,
-      needed: budget.needed,
-      fd_reserve: settings['system.fd_reserve'],
-      other_fds: other,
-      http_max_connections: budget.httpConnections,
-      seeder_max_connections: budget.peerConnections,
-      configured: `http.max_connections=${settings['http.max_connections']} seeder.max_connections=${settings['seeder.max_connections']}`
-    })
-  }
-  return fitted
 }
 
 /** What one engine does when another speaks. */

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
-import { startService } from '../service.js'
+import { openFrontDoor } from '../front-door.js'
 import { loadSettings, withOverrides, type Settings } from '../config/settings.js'
-import { logfmtLogger } from '../platform/logger.js'
+import { logfmtLogger, type Logger } from '../platform/logger.js'
+import type { Service } from '../service.js'
 import { reloadOnSignal } from '../config/reload.js'
 import { statusLine } from '../status/status-line.js'
 import { SystemdNotify } from '../platform/systemd-notify.js'
@@ -79,7 +80,7 @@ export async function runServe (args: string[], stdout: NodeJS.WriteStream): Pro
   })
   // Before start-up, so the watchdog pings already run while the ports open.
   const systemd = SystemdNotify.fromEnvironment(process.env, (message) => logger.log('warn', message))
-  const service = await startService(settings, logger).catch(async (error: unknown) => {
+  const service = await startServiceBehindFrontDoor(settings, logger).catch(async (error: unknown) => {
     await systemd?.close()
     throw error
   })
@@ -92,4 +93,19 @@ export async function runServe (args: string[], stdout: NodeJS.WriteStream): Pro
   await service.close()
   logger.log('info', 'stopped')
   await systemd?.close()
+}
+
+/**
+ * The page's web server listens first, serving the page while the rest of the service (several times
+ * Node's own start-up to import) loads; see front-door.ts.
+ */
+async function startServiceBehindFrontDoor (settings: Settings, logger: Logger): Promise<Service> {
+  const door = await openFrontDoor(settings, logger)
+  try {
+    const { startService } = await import('../service.js')
+    return await startService(settings, logger, door)
+  } catch (error) {
+    await door.http.close()
+    throw error
+  }
 }

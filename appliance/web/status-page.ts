@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { hostname, networkInterfaces, uptime } from 'node:os'
 import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
@@ -19,9 +17,7 @@ import { METRICS_CONTENT_TYPE, metricsText } from './metrics.js'
 import { availableActions, statusActionsHandler, type ActionFailure, type StatusPageCommands } from './status-actions.js'
 import { buildStatusDocument, drivePathOf, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
 import { StatusEvents, type StatusEventsOptions } from './status-events.js'
-import { FAVICON_SVG } from './status-page/favicon-svg.js'
-import { PAGE_CSS } from './status-page/page-css.js'
-import { PAGE_HTML } from './status-page/page-html.js'
+import { mountStatusPageAssets, send, sendCached } from './status-page-assets.js'
 
 /** The status LED as the hardware controller drives it (`HardwareController` is one); the page redraws on `pattern`. */
 export interface LedSource {
@@ -80,15 +76,6 @@ export interface StatusPageEvents {
 
 /** Free space changes slowly, and a statfs of a drive can be slow: look again this often. */
 const SPACE_REFRESH_MS = 10_000
-
-/** Where the browser finds the page's files; `/` is the page itself. */
-export const STATUS_PAGE_ASSETS = ['/', '/assets/status-page.css', '/assets/status-page.js', '/favicon.svg'] as const
-
-/**
- * The page's own files may come only from the box; data comes from the JSON API and the event stream.
- * Inline scripts and styles are refused, so markup injected through an item's name cannot run.
- */
-const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /**
  * The LAN status page, its JSON API, live events, actions and Prometheus metrics, on `http`:
@@ -173,11 +160,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
   }
 
   private route (http: HttpServer): void {
-    const clientScript = readFileSync(new URL('./status-page/client.js', import.meta.url), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
-    http.route(['GET', 'HEAD'], '/', asset(PAGE_HTML, 'text/html; charset=utf-8', { 'Content-Security-Policy': PAGE_POLICY }))
-    http.route(['GET', 'HEAD'], '/assets/status-page.css', asset(PAGE_CSS, 'text/css; charset=utf-8'))
-    http.route(['GET', 'HEAD'], '/assets/status-page.js', asset(clientScript, 'text/javascript; charset=utf-8'))
-    http.route(['GET', 'HEAD'], '/favicon.svg', asset(FAVICON_SVG, 'image/svg+xml'))
+    mountStatusPageAssets(http)
     const ownHost = ownHostOnly(this.options.hostNames ?? (() => ownHostNames(hostname(), hostname())))
     http.route(['GET', 'HEAD'], '/api/status', ownHost((_req, res) => { sendJson(res, 200, this.document()) }))
     http.route(['GET'], '/api/events', ownHost(this.events.handle))
@@ -259,28 +242,6 @@ function ownHostOnly (hostNames: () => ReadonlySet<string>): (handler: RouteHand
     }
     sendJsonError(res, 421, 'ET_HOST', `this box does not answer to the host "${req.headers.host ?? ''}": reach it by its IP address, ${[...names].map((name) => `"${name}"`).join(', ')} (set network.announce_host for another name)`)
   }
-}
-
-/** A fixed file of the page, revalidated by ETag: a reload after an upgrade never runs old code. */
-function asset (body: string, type: string, headers: Readonly<Record<string, string>> = {}): RouteHandler {
-  const bytes = Buffer.from(body, 'utf8')
-  const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 22)}"`
-  return (req, res) => { sendCached(req, res, bytes, type, headers, etag) }
-}
-
-function sendCached (req: IncomingMessage, res: ServerResponse, body: string | Buffer, type: string, headers: Readonly<Record<string, string>> = {}, knownEtag?: string): void {
-  const etag = knownEtag ?? `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
-  if (req.headers['if-none-match'] === etag) {
-    res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' })
-    res.end()
-    return
-  }
-  send(req, res, 200, body, { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: etag, ...headers })
-}
-
-function send (req: IncomingMessage, res: ServerResponse, status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
-  res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) })
-  res.end(req.method === 'HEAD' ? undefined : body)
 }
 
 /** Addresses a person on the LAN could type: no loopback, no link-local IPv6 (it needs a zone). */
