@@ -75,6 +75,8 @@ interface Files {
   /** The load's and the 100,000 peers' swarms, hex, one a line. */
   readonly loadHashes: string
   readonly oneSwarmHash: string
+  /** The swarm of the announce that checks a tracker takes announces, outside every measure's swarms. */
+  readonly checkHash: Buffer
   readonly hashes: Buffer[]
 }
 
@@ -134,9 +136,9 @@ function requireWrk (): void {
 async function start (name: TrackerName, files: Files, dir: string, settings: Readonly<Record<string, unknown>> = {}): Promise<RunningTracker> {
   const tracker = name === 'evertorrent'
     ? await startEvertorrent({ dir, settings })
-    : await startOpentracker(dir, [...files.hashes.map((hash) => hash.toString('hex')), files.oneSwarmHash])
+    : await startOpentracker(dir, [...files.hashes, files.checkHash].map((hash) => hash.toString('hex')).concat(files.oneSwarmHash))
   try {
-    await checkAnnounce(tracker, files.hashes[0]!)
+    await checkAnnounce(tracker, files.checkHash)
   } catch (error) {
     await tracker.stop()
     throw error
@@ -328,7 +330,7 @@ function udpLine (name: string, figures: UdpFigures): string {
 function httpLine (name: string, figures: HttpFigures): string {
   const w = figures.wrk
   return `${name}: ${int(figures.requestsPerSecond)} req/s, p50 ${ms(w.p50Us)}, p99 ${ms(w.p99Us)}, max ${ms(w.maxUs)}, errors ${figures.errors} ` +
-    `(connect ${w.connectErrors}, read ${w.readErrors}, write ${w.writeErrors}, timeout ${w.timeouts}, failed announces ${w.failures}), ` +
+    `(connect ${w.connectErrors}, write ${w.writeErrors}, timeout ${w.timeouts}, failed announces ${w.failures}), connections closed after an answer (wrk's read errors) ${w.readErrors}, ` +
     `CPU ${figures.cpuPerThousand.toFixed(3)} s per 1,000, RSS ${mb(figures.rssBefore)} → peak ${mb(figures.rssPeak)}`
 }
 
@@ -359,7 +361,8 @@ function printSummary (plan: Plan, udp: Map<number, Results<UdpFigures>>, http: 
     console.log(row('HTTP latency p50', e.map((f) => f.wrk.p50Us), o.map((f) => f.wrk.p50Us), ms))
     console.log(row('HTTP latency p99', e.map((f) => f.wrk.p99Us), o.map((f) => f.wrk.p99Us), ms))
     console.log(row('HTTP latency max', e.map((f) => f.wrk.maxUs), o.map((f) => f.wrk.maxUs), ms))
-    console.log(row('HTTP errors', e.map((f) => f.errors), o.map((f) => f.errors), int, false))
+    console.log(row('HTTP errors and failed announces', e.map((f) => f.errors), o.map((f) => f.errors), int, false))
+    console.log(row('HTTP connections the tracker closed (wrk\'s read errors)', e.map((f) => f.wrk.readErrors), o.map((f) => f.wrk.readErrors), int, false))
     console.log(row('HTTP CPU s per 1,000 requests', e.map((f) => f.cpuPerThousand), o.map((f) => f.cpuPerThousand), (v) => v.toFixed(3)))
     console.log(row('HTTP RSS before load', e.map((f) => f.rssBefore), o.map((f) => f.rssBefore), mb))
     console.log(row('HTTP RSS peak during load', e.map((f) => f.rssPeak), o.map((f) => f.rssPeak), mb))
@@ -392,8 +395,9 @@ async function main (): Promise<void> {
   }
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
-  const all = swarmHashes(LOAD_POPULATION.swarms + 1)
-  const files: Files = { root, loadHashes: join(root, 'swarms.txt'), oneSwarmHash: all.pop()!.toString('hex'), hashes: all }
+  const all = swarmHashes(LOAD_POPULATION.swarms + 2)
+  const checkHash = all.pop()!
+  const files: Files = { root, loadHashes: join(root, 'swarms.txt'), oneSwarmHash: all.pop()!.toString('hex'), checkHash, hashes: all }
   writeFileSync(files.loadHashes, all.map((hash) => `${hash.toString('hex')}\n`).join(''))
   const udp = new Map<number, Results<UdpFigures>>(UDP_RATES.map((rate) => [rate, { evertorrent: [], opentracker: [] }]))
   const http: Results<HttpFigures> = { evertorrent: [], opentracker: [] }
