@@ -20,6 +20,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { writeFileSync, readFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -89,6 +90,8 @@ interface UdpFigures {
   readonly trackerDrops: number
   readonly generatorDrops: number
   readonly generatorCpuSeconds: number
+  /** Announces the generators skipped, being late (a loaded machine). */
+  readonly skipped: number
   readonly errors: number
   readonly firstError?: string
 }
@@ -236,6 +239,7 @@ async function measureUdp (tracker: RunningTracker, files: Files, rate: number, 
     trackerDrops: udpDrops(readFileSync('/proc/net/udp', 'utf8'), trackerSocket) - dropsBefore,
     generatorDrops: sum((result) => result.drops),
     generatorCpuSeconds: sum((result) => result.cpuSeconds),
+    skipped: sum((result) => result.skipped),
     errors: sum((result) => result.errors),
     ...(firstError !== undefined && { firstError })
   }
@@ -322,7 +326,7 @@ const int = (value: number): string => Math.round(value).toLocaleString('en-US')
 const ms = (us: number): string => `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`
 
 function udpLine (name: string, figures: UdpFigures): string {
-  return `${name}: sent ${int(figures.sentPerSecond)}/s, answered ${int(figures.answeredPerSecond)}/s, loss ${figures.lossPercent.toFixed(2)} % ` +
+  return `${name}: sent ${int(figures.sentPerSecond)}/s (${int(figures.skipped)} skipped, the generators late), answered ${int(figures.answeredPerSecond)}/s, loss ${figures.lossPercent.toFixed(2)} % ` +
     `(tracker socket drops ${int(figures.trackerDrops)}, generator socket drops ${int(figures.generatorDrops)}), ` +
     `CPU ${figures.cpuPerThousand.toFixed(3)} s per 1,000, errors ${figures.errors}${figures.firstError !== undefined ? ` ("${figures.firstError}")` : ''}, generators' CPU ${figures.generatorCpuSeconds.toFixed(1)} s`
 }
@@ -377,6 +381,15 @@ function printSummary (plan: Plan, udp: Map<number, Results<UdpFigures>>, http: 
   }
 }
 
+/** The CPU and the load average, as the README's tables name them (the machine is shared). */
+function machine (): string {
+  return `${cpus()[0]?.model ?? 'unknown CPU'} × ${availableParallelism()}, load average ${loadAverage()}`
+}
+
+function loadAverage (): string {
+  return loadavg().map((load) => load.toFixed(2)).join(' ')
+}
+
 // ---------------------------------------------------------------- main
 
 async function main (): Promise<void> {
@@ -402,7 +415,7 @@ async function main (): Promise<void> {
   const udp = new Map<number, Results<UdpFigures>>(UDP_RATES.map((rate) => [rate, { evertorrent: [], opentracker: [] }]))
   const http: Results<HttpFigures> = { evertorrent: [], opentracker: [] }
   const memory: Results<MemoryFigures> = { evertorrent: [], opentracker: [] }
-  console.log(`node ${process.version}; ${plan.rounds} round(s), the trackers' order swapped each round; evertorrent settings: ${JSON.stringify(EVERTORRENT_SETTINGS)}, memory measures add ${JSON.stringify(MEMORY_SETTINGS)}; ` +
+  console.log(`${machine()}; node ${process.version}; ${plan.rounds} round(s), the trackers' order swapped each round; evertorrent settings: ${JSON.stringify(EVERTORRENT_SETTINGS)}, memory measures add ${JSON.stringify(MEMORY_SETTINGS)}; ` +
     `load population ${int(LOAD_POPULATION.peers)} peers over ${int(LOAD_POPULATION.swarms)} swarms, numwant ${NUMWANT}`)
   let started = 0
   try {
@@ -447,6 +460,7 @@ async function main (): Promise<void> {
       }
     }
     printSummary(plan, udp, http, memory)
+    console.log(`\nload average at the end: ${loadAverage()}`)
   } finally {
     killAllChildren()
     removeTempDir(root)
