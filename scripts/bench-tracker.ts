@@ -355,6 +355,7 @@ function printSummary (plan: Plan, udp: Map<number, Results<UdpFigures>>, http: 
   for (const [rate, results] of udp) {
     const [e, o] = [results.evertorrent, results.opentracker]
     if (e.length === 0) continue
+    console.log(row(`UDP ${int(rate)}/s offered: sent/s (the rest skipped, generators late)`, e.map((f) => f.sentPerSecond), o.map((f) => f.sentPerSecond), int, false))
     console.log(row(`UDP ${int(rate)}/s offered: answered/s`, e.map((f) => f.answeredPerSecond), o.map((f) => f.answeredPerSecond), int))
     console.log(row(`UDP ${int(rate)}/s offered: loss %`, e.map((f) => f.lossPercent), o.map((f) => f.lossPercent), (v) => v.toFixed(2), false))
     console.log(row(`UDP ${int(rate)}/s offered: CPU s per 1,000 announces`, e.map((f) => f.cpuPerThousand), o.map((f) => f.cpuPerThousand), (v) => v.toFixed(3)))
