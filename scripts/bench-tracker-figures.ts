@@ -1,3 +1,5 @@
+import { endianness } from 'node:os'
+
 /** bench-tracker's arithmetic and the outputs it reads (wrk's JSON line, /proc/net/udp), kept pure. */
 
 export function median (values: readonly number[]): number {
@@ -63,7 +65,7 @@ export function wrkErrors (figures: WrkFigures): number {
  * /proc/net/udp whose local address and port `matches`. Addresses there are hex in host byte order
  * (`0100007F:1A0B` is 127.0.0.1:6667 on a little-endian machine).
  */
-export function udpDrops (procNetUdp: string, matches: (address: string, port: number) => boolean, littleEndian = true): number {
+export function udpDrops (procNetUdp: string, matches: (address: string, port: number) => boolean, littleEndian = endianness() === 'LE'): number {
   let drops = 0
   for (const line of procNetUdp.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/)
