@@ -63,7 +63,7 @@ const IN_FLIGHT_PER_SOCKET = 8
 const RESEND_AFTER_MS = 1000
 const TRIES = 5
 const TICK_MS = 2
-/** Behind by more than this, the generator skips what it missed (a 10,000/s share: 100 announces). */
+/** Behind by more than this, the generator skips what it missed (100 announces for a process sending 10,000/s). */
 const MAX_LATE_MS = 10
 
 interface Source {
