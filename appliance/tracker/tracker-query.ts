@@ -21,15 +21,27 @@ export function parseTrackerQuery (url: string): Map<string, Buffer[]> {
 
 /** Only `%XX` is decoded; `+` stays `+`, as BitTorrent clients percent-encode every byte that matters. */
 function percentDecode (text: string): Buffer {
-  const bytes: number[] = []
+  if (!text.includes('%')) return Buffer.from(text, 'latin1')
+  const out = Buffer.allocUnsafe(text.length)
+  let length = 0
   for (let index = 0; index < text.length; index++) {
-    const hex = text[index] === '%' ? text.slice(index + 1, index + 3) : ''
-    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16))
-      index += 2
+    const code = text.charCodeAt(index)
+    const high = code === 37 ? hexValue(text.charCodeAt(index + 1)) : -1
+    const low = high === -1 ? -1 : hexValue(text.charCodeAt(index + 2))
+    if (low === -1) {
+      out[length++] = code & 0xff
     } else {
-      bytes.push(text.charCodeAt(index) & 0xff)
+      out[length++] = high * 16 + low
+      index += 2
     }
   }
-  return Buffer.from(bytes)
+  return out.subarray(0, length)
+}
+
+/** 0-15 for a hex digit's char code, -1 for anything else (NaN past the end included). */
+function hexValue (code: number): number {
+  if (code >= 48 && code <= 57) return code - 48
+  if (code >= 65 && code <= 70) return code - 55
+  if (code >= 97 && code <= 102) return code - 87
+  return -1
 }
