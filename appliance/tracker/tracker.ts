@@ -25,7 +25,7 @@ import { encodeHttpScrapeResponse, parseHttpScrape, type ScrapeCounts } from './
 import { listLocalAddresses } from './local-address.js'
 import { SwarmBudget } from './swarm-budget.js'
 import { NO_SLOT, SwarmPeers } from './swarm-peers.js'
-import { SwarmServer, type AcceptedAnnounce, type TrackedSwarm, type WebSocketClient } from './swarm-server.js'
+import type { AcceptedAnnounce, SwarmServer, SwarmServerOptions, TrackedSwarm, WebSocketClient } from './swarm-server.js'
 import { UdpEndpoints, type UdpEndpoint } from './udp-endpoints.js'
 import {
   ANNOUNCE_HEAD_BYTES,
@@ -160,8 +160,9 @@ const SWEEP_MS = 30_000
 const EXPIRED_PER_ANNOUNCE = 4
 
 /**
- * The appliance's tracker: HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) announces and scrapes, and
- * WebTorrent's WebSocket tracker, over bittorrent-tracker's swarms and WebSocket signalling.
+ * The appliance's tracker: HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) announces and scrapes over its
+ * own packed peer store (SwarmPeers), and WebTorrent's WebSocket tracker over bittorrent-tracker's
+ * swarms and signalling; a torrent's counts add both kinds of peers.
  *
  * The everseed is in every published swarm, handed out at the local address the asking client's
  * request arrived at (HTTP: its TCP socket's local address; UDP: the address of the socket, one per
@@ -182,7 +183,13 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly host: string | undefined
   private readonly listAddresses: () => readonly string[]
   private readonly addressRefreshMs: number
-  private readonly server: SwarmServer
+  /**
+   * bittorrent-tracker's server, for WebSocket peers only, loaded at the first WebSocket upgrade: its
+   * import costs more time and memory than the whole HTTP/UDP tracker (see docs/architecture.md).
+   */
+  private server: SwarmServer | undefined
+  private loadingServer: Promise<SwarmServer> | undefined
+  private readonly serverOptions: SwarmServerOptions
   /** HTTP and UDP peers, packed, by infohash; WebSocket peers stay in `server`'s swarms. */
   private readonly swarms = new Map<string, SwarmPeers>()
   private readonly maxPeersPerSwarm: number
@@ -224,7 +231,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.sweepTimer = setInterval(() => { this.sweep() }, SWEEP_MS).unref()
-    this.server = new SwarmServer({
+    this.serverOptions = {
       intervalMs: ANNOUNCE_INTERVAL_S * 1000,
       maxFrameBytes: options.maxFrameBytes,
       maxPeersPerSwarm: options.maxPeersPerSwarm,
@@ -232,7 +239,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       onAnnounce: (swarm, announce) => { this.onAnnounce(swarm, announce) },
       onWarning: (error) => { this.warn(asTrackerError(error)) },
       onError: (error) => { this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${error.message}`, { cause: error })) }
-    })
+    }
     this.bounds = { maxSwarms: options.maxSwarms, maxPeers: options.maxPeers }
     const bounds = (): { maxSwarms: number, maxPeers: number } => this.bounds
     this.budget = new SwarmBudget({
@@ -276,7 +283,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     for (const socket of this.webSockets) socket.terminate()
     this.webSockets.clear()
     await this.udp?.close()
-    await this.server.close()
+    await this.loadingServer?.catch(() => undefined)
+    await this.server?.close()
   }
 
   /**
@@ -311,7 +319,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   /** The swarm's counts; undefined for an infohash that is neither published nor tracked. */
   stats (infoHash: string): SwarmStats | undefined {
     const peers = this.swarms.get(infoHash)
-    const webSocketPeers = this.server.get(infoHash)
+    const webSocketPeers = this.server?.get(infoHash)
     if (peers === undefined && webSocketPeers === undefined && !this.catalog.has(infoHash)) return undefined
     return {
       seeders: (peers?.seeders ?? 0) + (webSocketPeers?.complete ?? 0),
@@ -349,7 +357,27 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       socket.destroy()
       return
     }
-    this.server.acceptWebSocket(req, socket, head, (client) => {
+    // The client sends no frame before our handshake answer, so nothing is lost while the server loads.
+    this.webSocketServer().then((server) => { this.acceptWebSocket(server, req, socket, head) }, (error: unknown) => {
+      socket.destroy()
+      this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${(error as Error).message}`, { cause: error }))
+    })
+  }
+
+  private async webSocketServer (): Promise<SwarmServer> {
+    this.loadingServer ??= import('./swarm-server.js').then(({ SwarmServer }) => {
+      this.server = new SwarmServer(this.serverOptions)
+      return this.server
+    })
+    return await this.loadingServer
+  }
+
+  private acceptWebSocket (server: SwarmServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) {
+      socket.destroy()
+      return
+    }
+    server.acceptWebSocket(req, socket, head, (client) => {
       if (this.closed) {
         client.terminate()
         return false
@@ -556,7 +584,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** Infohashes with a swarm held, of either kind of peer. */
   private heldInfoHashes (): string[] {
-    return [...new Set([...this.swarms.keys(), ...this.server.infoHashes()])]
+    return [...new Set([...this.swarms.keys(), ...(this.server?.infoHashes() ?? [])])]
   }
 
   private swarmOf (infoHash: string): SwarmPeers {
@@ -570,7 +598,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** Peers of both kinds held for `infoHash`. */
   private peerCount (infoHash: string): number {
-    return (this.swarms.get(infoHash)?.count ?? 0) + (this.server.get(infoHash)?.peerCount ?? 0)
+    return (this.swarms.get(infoHash)?.count ?? 0) + (this.server?.get(infoHash)?.peerCount ?? 0)
   }
 
   /** Counts an accepted announce against the bounds, dropping the swarms they leave no room for. */
@@ -590,7 +618,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     const beforeS = this.nowS() - PEER_TTL_S
     for (const [infoHash, swarm] of this.swarms) {
       if (swarm.expire(beforeS) === 0 && swarm.count > 0) continue
-      if (swarm.count === 0 && this.server.get(infoHash) === undefined) this.drop(infoHash)
+      if (swarm.count === 0 && this.server?.get(infoHash) === undefined) this.drop(infoHash)
       else this.budget.recount(infoHash, this.peerCount(infoHash))
     }
   }
@@ -604,7 +632,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   /** A WebSocket announce bittorrent-tracker's swarm accepted. */
   private onAnnounce (swarm: TrackedSwarm, announce: AcceptedAnnounce): void {
     // A swarm dropped meanwhile (a WebSocket's goodbye after eviction) is no longer counted.
-    if (this.server.holds(swarm)) this.counted(swarm.infoHash)
+    if (this.server?.holds(swarm) === true) this.counted(swarm.infoHash)
     this.emitAnnounce(swarm.infoHash, announce)
   }
 
@@ -649,7 +677,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   /** Forgets the swarm of `infoHash` and its peers. */
   private drop (infoHash: string): void {
     this.swarms.delete(infoHash)
-    this.server.drop(infoHash)
+    this.server?.drop(infoHash)
     this.budget.forget(infoHash)
   }
 }
