@@ -7,14 +7,20 @@ export function parseTrackerQuery (url: string): Map<string, Buffer[]> {
   const query = new Map<string, Buffer[]>()
   const start = url.indexOf('?')
   if (start === -1) return query
-  for (const pair of url.slice(start + 1).split('&')) {
-    if (pair === '') continue
-    const equals = pair.indexOf('=')
-    const key = percentDecode(equals === -1 ? pair : pair.slice(0, equals)).toString('latin1')
-    const value = percentDecode(equals === -1 ? '' : pair.slice(equals + 1))
-    const values = query.get(key)
-    if (values === undefined) query.set(key, [value])
-    else values.push(value)
+  for (let from = start + 1; from <= url.length;) {
+    const ampersand = url.indexOf('&', from)
+    const end = ampersand === -1 ? url.length : ampersand
+    if (end > from) {
+      const equals = url.indexOf('=', from)
+      const keyEnd = equals === -1 || equals > end ? end : equals
+      const rawKey = url.slice(from, keyEnd)
+      const key = rawKey.includes('%') ? percentDecode(rawKey).toString('latin1') : rawKey
+      const value = percentDecode(keyEnd === end ? '' : url.slice(keyEnd + 1, end))
+      const values = query.get(key)
+      if (values === undefined) query.set(key, [value])
+      else values.push(value)
+    }
+    from = end + 1
   }
   return query
 }
