@@ -445,8 +445,9 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     const out = Buffer.allocUnsafe(ANNOUNCE_HEAD_BYTES + wanted * recordBytes)
     writeAnnounceHead(out, udpTransactionId(msg), counts.interval, counts.incomplete, counts.complete)
     let length = ANNOUNCE_HEAD_BYTES
-    if (everseed !== undefined && wanted > 0 && writeCompactPeer(everseed.ip, everseed.port, out, length) === endpoint.family) {
-      length += recordBytes
+    // Written aside first: an everseed of the other family (a public one) is longer than a slot of `out`.
+    if (everseed !== undefined && wanted > 0 && writeCompactPeer(everseed.ip, everseed.port, this.compact[6], 0) === endpoint.family) {
+      length += this.compact[6].copy(out, length, 0, recordBytes)
       wanted -= 1
     }
     const swarm = this.swarms.get(infoHash)

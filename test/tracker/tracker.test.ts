@@ -378,3 +378,19 @@ test('counts add HTTP/UDP peers and WebSocket peers of one torrent, in answers, 
   t.like(await httpAnnounce(BOX, httpPort, { infoHash, port: 3 }, CLIENT), { complete: 2, incomplete: 3 })
   t.is(tracker.size.peers, 4)
 })
+
+test('a public everseed of the other family is left out of a UDP answer and put in peers6 over HTTP, whatever numwant', async (t) => {
+  const { infoHash, httpPort, udpPort } = await startTracker(t, BOX, {
+    publicEverseed: () => ({ ip: '2001:db8::1', port: 16881 }),
+    localNetworks: { contains: () => false }
+  })
+  const socket = await udpClient(t, CLIENT)
+  for (const numwant of [1, 2, 50]) {
+    const udp = await udpAnnounce(socket, BOX, udpPort, { infoHash, port: 51413, numwant })
+    t.like(udp, { action: 1, seeders: 1, peers: [] })
+  }
+  const http = await httpGet(BOX, httpPort, announcePath({ infoHash, port: 51414, numwant: 1 }), { localAddress: CLIENT })
+  const decoded = bencode.decode(http.body)
+  t.is(Buffer.from(decoded.peers6).toString('hex'), '20010db8000000000000000000000001' + (16881).toString(16).padStart(4, '0'))
+  t.is(decoded.peers.length, 0)
+})
