@@ -685,9 +685,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
 function sendBencoded (res: ServerResponse, body: Buffer): void {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length })
-  // As a latin1 string (byte for byte), Node sends the body in the same write as the head; a Buffer
-  // would take a second one (writev).
-  res.end(body.toString('latin1'), 'latin1')
+  res.end(body)
 }
 
 function asTrackerError (error: unknown, where?: string): TrackerError {
