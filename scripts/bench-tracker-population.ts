@@ -53,11 +53,6 @@ export function portOf (peer: number, share: Share): number {
   return FIRST_PORT + (Math.floor(peer / (share.slices * share.sources)) % PORTS)
 }
 
-/** Peers that can announce before two of them share an (address, port). */
-export function distinctPeers (share: Share): number {
-  return share.slices * share.sources * PORTS
-}
-
 /** One peer in ten is a seed. */
 export function leftOf (peer: number): number {
   return peer % 10 === 0 ? 0 : 1_000_000

@@ -41,6 +41,8 @@ export interface EvertorrentOptions {
   readonly settings?: Readonly<Record<string, unknown>>
   /** Another build's cli.js; default: this build's. */
   readonly cli?: string
+  /** Default: evertorrent. */
+  readonly name?: string
 }
 
 export async function startEvertorrent (options: EvertorrentOptions): Promise<RunningTracker> {
@@ -53,7 +55,7 @@ export async function startEvertorrent (options: EvertorrentOptions): Promise<Ru
     settings: { ...EVERTORRENT_SETTINGS, ...options.settings },
     ...(options.cli !== undefined && { cli: options.cli })
   })
-  return { name: 'evertorrent', pid: serve.pid, host: '127.0.0.1', udpPort: serve.trackerPort, httpPort: serve.trackerPort, stop: async () => { await serve.stop() } }
+  return { name: options.name ?? 'evertorrent', pid: serve.pid, host: '127.0.0.1', udpPort: serve.trackerPort, httpPort: serve.trackerPort, stop: async () => { await serve.stop() } }
 }
 
 /** Throws, naming the Debian package, where opentracker is not installed. */

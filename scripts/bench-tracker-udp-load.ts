@@ -3,8 +3,8 @@
  * sockets bound to source addresses of its own on loopback, each connected once (and again every
  * 50 s, as a connection id is good for a minute), announcing the peers of its slice of the population.
  *
- * - `rate`: announces at a fixed offered rate for a number of seconds, each sent once; answers are
- *   counted until a second after the last send.
+ * - `rate`: announces at a fixed offered rate for a number of seconds, each sent once (those it was
+ *   too late for skipped, see bench-tracker-pace.ts); answers are counted until a second after the last send.
  * - `all`: every peer of the slice announces once, a few in flight per socket, resent until answered
  *   (up to 5 tries), to fill the tracker with a known population.
  *
@@ -19,6 +19,7 @@ import {
   connectionIdOf, encodeConnect, errorMessageOf, responseHead, writeAnnounce
 } from './bench-tracker-datagrams.js'
 import { udpDrops } from './bench-tracker-figures.js'
+import { announcesDue } from './bench-tracker-pace.js'
 import { leftOf, peerOfAnnounce, peersOfSlice, portOf, sourceOf, swarmOf, writePeerId, type Population, type Share } from './bench-tracker-population.js'
 
 export interface LoadConfig {
@@ -45,6 +46,8 @@ export interface LoadResult {
   readonly firstError?: string
   /** `all`: peers never answered after 5 tries. */
   readonly gaveUp: number
+  /** `rate`: announces not sent because the generator was late (see bench-tracker-pace.ts). */
+  readonly skipped: number
   /** From the first send to the last (rate) or to the last answer (all). */
   readonly seconds: number
   /** This process's own CPU seconds while it ran the load. */
@@ -60,6 +63,8 @@ const IN_FLIGHT_PER_SOCKET = 8
 const RESEND_AFTER_MS = 1000
 const TRIES = 5
 const TICK_MS = 2
+/** Behind by more than this, the generator skips what it missed (100 announces for a process sending 10,000/s). */
+const MAX_LATE_MS = 10
 
 interface Source {
   readonly socket: Socket
@@ -168,14 +173,17 @@ class Generator {
     const cpuBefore = process.cpuUsage()
     const started = performance.now()
     try {
-      while (this.sent < total) {
-        const due = Math.min(total, Math.floor((performance.now() - started) / 1000 * this.config.rate))
-        while (this.sent < due) this.announce(this.sent, Math.floor(this.sent / perPass))
+      let next = 0
+      let skipped = 0
+      while (next < total) {
+        const due = announcesDue(performance.now() - started, this.config.rate, next, total, MAX_LATE_MS)
+        skipped += due.skipped
+        for (next = due.from; next < due.until; next++) this.announce(next, Math.floor(next / perPass))
         await sleep(TICK_MS)
       }
       const seconds = (performance.now() - started) / 1000
       await sleep(DRAIN_MS)
-      return this.result(seconds, 0, cpuBefore)
+      return this.result(seconds, 0, cpuBefore, skipped)
     } finally {
       clearInterval(refresh)
     }
@@ -217,7 +225,7 @@ class Generator {
     }
   }
 
-  private result (seconds: number, gaveUp: number, cpuBefore: NodeJS.CpuUsage): LoadResult {
+  private result (seconds: number, gaveUp: number, cpuBefore: NodeJS.CpuUsage, skipped = 0): LoadResult {
     const cpu = process.cpuUsage(cpuBefore)
     return {
       sent: this.sent,
@@ -225,6 +233,7 @@ class Generator {
       errors: this.errors,
       ...(this.firstError !== undefined && { firstError: this.firstError }),
       gaveUp,
+      skipped,
       seconds,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       drops: udpDrops(readFileSync('/proc/net/udp', 'utf8'), (address) => this.config.sources.includes(address))

@@ -16,10 +16,13 @@
  * trackers hold the same peers; the memory measures raise it (MEMORY_SETTINGS). Prints the figures,
  * medians over rounds and the ratio evertorrent / opentracker; asserts nothing.
  *
- * Usage: node dist/scripts/bench-tracker.js [--rounds N] [--quick] [--only udp,http,memory]
+ * With `--before PATH` (another build's cli.js), that build runs every measure in every round too.
+ *
+ * Usage: node dist/scripts/bench-tracker.js [--rounds N] [--quick] [--only udp,http,memory] [--before PATH]
  */
 import { spawnSync } from 'node:child_process'
-import { writeFileSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -40,12 +43,13 @@ Options:
   --rounds N      rounds, each running every measure on both trackers (default: 3; --quick: 1)
   --quick         1 round, UDP loads of 4 s, HTTP loads of 5 s
   --only LIST     measures to run, of udp,http,memory (default: all)
+  --before PATH   another build's cli.js (e.g. the code before a change), measured in every round too
   -h, --help      this help`
 
 const MEASURES = ['udp', 'http', 'memory'] as const
 type Measure = typeof MEASURES[number]
-type TrackerName = 'evertorrent' | 'opentracker'
-const TRACKERS: readonly TrackerName[] = ['evertorrent', 'opentracker']
+/** `before`: another build of evertorrent (`--before`), e.g. the code before a change. */
+type TrackerName = 'evertorrent' | 'before' | 'opentracker'
 
 const LOAD_POPULATION: Population = { peers: 16_000, swarms: 1000 }
 const MEMORY_POPULATION: Population = { peers: 100_000, swarms: 1000 }
@@ -65,6 +69,10 @@ const MB = 1e6
 
 interface Plan {
   readonly rounds: number
+  /** The trackers of each round, in the first round's order. */
+  readonly trackers: readonly TrackerName[]
+  /** `--before`: the other build's cli.js. */
+  readonly beforeCli?: string
   readonly measures: ReadonlySet<Measure>
   readonly udpSeconds: number
   readonly httpSeconds: number
@@ -75,6 +83,8 @@ interface Files {
   /** The load's and the 100,000 peers' swarms, hex, one a line. */
   readonly loadHashes: string
   readonly oneSwarmHash: string
+  /** The swarm of the announce that checks a tracker takes announces, outside every measure's swarms. */
+  readonly checkHash: Buffer
   readonly hashes: Buffer[]
 }
 
@@ -87,6 +97,8 @@ interface UdpFigures {
   readonly trackerDrops: number
   readonly generatorDrops: number
   readonly generatorCpuSeconds: number
+  /** Announces the generators skipped, being late (a loaded machine). */
+  readonly skipped: number
   readonly errors: number
   readonly firstError?: string
 }
@@ -116,7 +128,7 @@ function progress (message: string): void {
 }
 
 function parsePlan (): Plan | undefined {
-  const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+  const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' }, before: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
   if (values.help === true) return undefined
   const quick = values.quick === true
   const rounds = Number(values.rounds ?? (quick ? 1 : 3))
@@ -124,19 +136,29 @@ function parsePlan (): Plan | undefined {
   const only = (values.only ?? MEASURES.join(',')).split(',').map((name) => name.trim())
   const unknown = only.filter((name) => !(MEASURES as readonly string[]).includes(name))
   if (unknown.length > 0) throw new Error(`--only: unknown measure ${unknown.join(', ')} (known: ${MEASURES.join(', ')})`)
-  return { rounds, measures: new Set(only as Measure[]), udpSeconds: quick ? 4 : 10, httpSeconds: quick ? 5 : 20 }
+  if (values.before !== undefined && !existsSync(values.before)) throw new Error(`--before: no ${values.before}`)
+  return {
+    rounds,
+    trackers: values.before !== undefined ? ['evertorrent', 'before', 'opentracker'] : ['evertorrent', 'opentracker'],
+    ...(values.before !== undefined && { beforeCli: values.before }),
+    measures: new Set(only as Measure[]),
+    udpSeconds: quick ? 4 : 10,
+    httpSeconds: quick ? 5 : 20
+  }
 }
 
 function requireWrk (): void {
   if (spawnSync(WRK, ['--version']).error !== undefined) throw new Error(`${WRK} is missing: install Debian's wrk package (apt-get install wrk)`)
 }
 
-async function start (name: TrackerName, files: Files, dir: string, settings: Readonly<Record<string, unknown>> = {}): Promise<RunningTracker> {
+async function start (name: TrackerName, plan: Plan, files: Files, dir: string, settings: Readonly<Record<string, unknown>> = {}): Promise<RunningTracker> {
   const tracker = name === 'evertorrent'
     ? await startEvertorrent({ dir, settings })
-    : await startOpentracker(dir, [...files.hashes.map((hash) => hash.toString('hex')), files.oneSwarmHash])
+    : name === 'before'
+      ? await startEvertorrent({ dir, settings, cli: plan.beforeCli!, name })
+      : await startOpentracker(dir, [...files.hashes, files.checkHash].map((hash) => hash.toString('hex')).concat(files.oneSwarmHash))
   try {
-    await checkAnnounce(tracker, files.hashes[0]!)
+    await checkAnnounce(tracker, files.checkHash)
   } catch (error) {
     await tracker.stop()
     throw error
@@ -234,6 +256,7 @@ async function measureUdp (tracker: RunningTracker, files: Files, rate: number, 
     trackerDrops: udpDrops(readFileSync('/proc/net/udp', 'utf8'), trackerSocket) - dropsBefore,
     generatorDrops: sum((result) => result.drops),
     generatorCpuSeconds: sum((result) => result.cpuSeconds),
+    skipped: sum((result) => result.skipped),
     errors: sum((result) => result.errors),
     ...(firstError !== undefined && { firstError })
   }
@@ -267,8 +290,8 @@ async function measureHttp (tracker: RunningTracker, files: Files, seconds: numb
   }
 }
 
-async function measureMemory (name: TrackerName, files: Files, dir: string): Promise<MemoryFigures> {
-  const many = await start(name, files, join(dir, 'many'), MEMORY_SETTINGS)
+async function measureMemory (name: TrackerName, plan: Plan, files: Files, dir: string): Promise<MemoryFigures> {
+  const many = await start(name, plan, files, join(dir, 'many'), MEMORY_SETTINGS)
   let figures: Pick<MemoryFigures, 'rssBefore' | 'rssAfter' | 'peakAfter' | 'held' | 'gaveUp'>
   try {
     const rssBefore = memoryOf(many.pid).rssBytes
@@ -279,7 +302,7 @@ async function measureMemory (name: TrackerName, files: Files, dir: string): Pro
   } finally {
     await many.stop()
   }
-  const one = await start(name, files, join(dir, 'one'), MEMORY_SETTINGS)
+  const one = await start(name, plan, files, join(dir, 'one'), MEMORY_SETTINGS)
   try {
     const oneHashFile = join(dir, 'one-swarm.txt')
     writeFileSync(oneHashFile, `${files.oneSwarmHash}\n`)
@@ -320,7 +343,7 @@ const int = (value: number): string => Math.round(value).toLocaleString('en-US')
 const ms = (us: number): string => `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`
 
 function udpLine (name: string, figures: UdpFigures): string {
-  return `${name}: sent ${int(figures.sentPerSecond)}/s, answered ${int(figures.answeredPerSecond)}/s, loss ${figures.lossPercent.toFixed(2)} % ` +
+  return `${name}: sent ${int(figures.sentPerSecond)}/s (${int(figures.skipped)} skipped, the generators late), answered ${int(figures.answeredPerSecond)}/s, loss ${figures.lossPercent.toFixed(2)} % ` +
     `(tracker socket drops ${int(figures.trackerDrops)}, generator socket drops ${int(figures.generatorDrops)}), ` +
     `CPU ${figures.cpuPerThousand.toFixed(3)} s per 1,000, errors ${figures.errors}${figures.firstError !== undefined ? ` ("${figures.firstError}")` : ''}, generators' CPU ${figures.generatorCpuSeconds.toFixed(1)} s`
 }
@@ -328,7 +351,7 @@ function udpLine (name: string, figures: UdpFigures): string {
 function httpLine (name: string, figures: HttpFigures): string {
   const w = figures.wrk
   return `${name}: ${int(figures.requestsPerSecond)} req/s, p50 ${ms(w.p50Us)}, p99 ${ms(w.p99Us)}, max ${ms(w.maxUs)}, errors ${figures.errors} ` +
-    `(connect ${w.connectErrors}, read ${w.readErrors}, write ${w.writeErrors}, timeout ${w.timeouts}, failed announces ${w.failures}), ` +
+    `(connect ${w.connectErrors}, write ${w.writeErrors}, timeout ${w.timeouts}, failed announces ${w.failures}), connections closed after an answer (wrk's read errors) ${w.readErrors}, ` +
     `CPU ${figures.cpuPerThousand.toFixed(3)} s per 1,000, RSS ${mb(figures.rssBefore)} → peak ${mb(figures.rssPeak)}`
 }
 
@@ -337,41 +360,69 @@ function memoryLine (name: string, figures: MemoryFigures): string {
     `held ${int(figures.held)} of ${int(MEMORY_POPULATION.peers)} (${figures.gaveUp} never answered); one swarm holds ${int(figures.oneSwarmHeld)} of ${int(ONE_SWARM_PEERS)}, numwant=200 gets ${figures.oneSwarmReturned}`
 }
 
-type Results<T> = Record<TrackerName, T[]>
+type Results<T> = Partial<Record<TrackerName, T[]>>
 
-function row (what: string, ours: readonly number[], theirs: readonly number[], format: (value: number) => string, ratio = true): string {
-  const [a, b] = [median(ours), median(theirs)]
-  return `| ${what} | ${format(a)} | ${format(b)} | ${ratio ? ratioText(a, b) : ''} |`
+/** A summary table: medians over the rounds for each tracker that ran, and the ratios to evertorrent. */
+class Summary {
+  constructor (private readonly names: readonly TrackerName[]) {}
+
+  header (rounds: number): string {
+    const ratios = this.names.includes('before') ? ' evertorrent / opentracker | evertorrent / before |' : ' evertorrent / opentracker |'
+    return `| median of ${rounds} round(s) |${this.names.map((name) => ` ${name} |`).join('')}${ratios}\n|---|${this.names.map(() => '---|').join('')}---|${this.names.includes('before') ? '---|' : ''}`
+  }
+
+  row<T> (what: string, results: Results<T>, pick: (figures: T) => number, format: (value: number) => string, ratio = true): string {
+    const medians = new Map(this.names.map((name) => [name, median((results[name] ?? []).map(pick))]))
+    const ratioTo = (other: TrackerName): string => ratio ? ratioText(medians.get('evertorrent')!, medians.get(other)!) : ''
+    const ratios = this.names.includes('before') ? [ratioTo('opentracker'), ratioTo('before')] : [ratioTo('opentracker')]
+    return `| ${what} |${this.names.map((name) => ` ${format(medians.get(name)!)} |`).join('')}${ratios.map((text) => ` ${text} |`).join('')}`
+  }
 }
 
 function printSummary (plan: Plan, udp: Map<number, Results<UdpFigures>>, http: Results<HttpFigures>, memory: Results<MemoryFigures>): void {
-  console.log(`\n| median of ${plan.rounds} round(s) | evertorrent | opentracker | ratio |\n|---|---|---|---|`)
-  for (const [rate, results] of udp) {
-    const [e, o] = [results.evertorrent, results.opentracker]
-    if (e.length === 0) continue
-    console.log(row(`UDP ${int(rate)}/s offered: answered/s`, e.map((f) => f.answeredPerSecond), o.map((f) => f.answeredPerSecond), int))
-    console.log(row(`UDP ${int(rate)}/s offered: loss %`, e.map((f) => f.lossPercent), o.map((f) => f.lossPercent), (v) => v.toFixed(2), false))
-    console.log(row(`UDP ${int(rate)}/s offered: CPU s per 1,000 announces`, e.map((f) => f.cpuPerThousand), o.map((f) => f.cpuPerThousand), (v) => v.toFixed(3)))
+  const table = new Summary(plan.trackers)
+  const lines = [table.header(plan.rounds)]
+  const fixed = (digits: number) => (value: number): string => value.toFixed(digits)
+  if (plan.measures.has('udp')) {
+    for (const [rate, results] of udp) {
+      const offered = `UDP ${int(rate)}/s offered`
+      lines.push(
+        table.row(`${offered}: sent/s (the rest skipped, generators late)`, results, (f) => f.sentPerSecond, int, false),
+        table.row(`${offered}: answered/s`, results, (f) => f.answeredPerSecond, int),
+        table.row(`${offered}: loss %`, results, (f) => f.lossPercent, fixed(2), false),
+        table.row(`${offered}: CPU s per 1,000 announces`, results, (f) => f.cpuPerThousand, fixed(3)))
+    }
   }
-  if (http.evertorrent.length > 0) {
-    const [e, o] = [http.evertorrent, http.opentracker]
-    console.log(row(`HTTP (wrk ${WRK_THREADS} threads × ${WRK_CONNECTIONS / WRK_THREADS} connections, ${plan.httpSeconds} s): req/s`, e.map((f) => f.requestsPerSecond), o.map((f) => f.requestsPerSecond), int))
-    console.log(row('HTTP latency p50', e.map((f) => f.wrk.p50Us), o.map((f) => f.wrk.p50Us), ms))
-    console.log(row('HTTP latency p99', e.map((f) => f.wrk.p99Us), o.map((f) => f.wrk.p99Us), ms))
-    console.log(row('HTTP latency max', e.map((f) => f.wrk.maxUs), o.map((f) => f.wrk.maxUs), ms))
-    console.log(row('HTTP errors', e.map((f) => f.errors), o.map((f) => f.errors), int, false))
-    console.log(row('HTTP CPU s per 1,000 requests', e.map((f) => f.cpuPerThousand), o.map((f) => f.cpuPerThousand), (v) => v.toFixed(3)))
-    console.log(row('HTTP RSS before load', e.map((f) => f.rssBefore), o.map((f) => f.rssBefore), mb))
-    console.log(row('HTTP RSS peak during load', e.map((f) => f.rssPeak), o.map((f) => f.rssPeak), mb))
+  if (plan.measures.has('http')) {
+    lines.push(
+      table.row(`HTTP (wrk ${WRK_THREADS} threads × ${WRK_CONNECTIONS / WRK_THREADS} connections, ${plan.httpSeconds} s): req/s`, http, (f) => f.requestsPerSecond, int),
+      table.row('HTTP latency p50', http, (f) => f.wrk.p50Us, ms),
+      table.row('HTTP latency p99', http, (f) => f.wrk.p99Us, ms),
+      table.row('HTTP latency max', http, (f) => f.wrk.maxUs, ms),
+      table.row('HTTP errors and failed announces', http, (f) => f.errors, int, false),
+      table.row('HTTP connections the tracker closed (wrk\'s read errors)', http, (f) => f.wrk.readErrors, int, false),
+      table.row('HTTP CPU s per 1,000 requests', http, (f) => f.cpuPerThousand, fixed(3)),
+      table.row('HTTP RSS before load', http, (f) => f.rssBefore, mb),
+      table.row('HTTP RSS peak during load', http, (f) => f.rssPeak, mb))
   }
-  if (memory.evertorrent.length > 0) {
-    const [e, o] = [memory.evertorrent, memory.opentracker]
-    console.log(row('RSS added by 100,000 peers over 1,000 swarms', e.map((f) => f.rssAfter - f.rssBefore), o.map((f) => f.rssAfter - f.rssBefore), mb))
-    console.log(row('peak RSS (VmHWM) after them', e.map((f) => f.peakAfter), o.map((f) => f.peakAfter), mb))
-    console.log(row('peers held of the 100,000 (scrapes)', e.map((f) => f.held), o.map((f) => f.held), int, false))
-    console.log(row(`one swarm fed ${int(ONE_SWARM_PEERS)} peers: holds`, e.map((f) => f.oneSwarmHeld), o.map((f) => f.oneSwarmHeld), int, false))
-    console.log(row('one swarm: peers a numwant=200 announce gets', e.map((f) => f.oneSwarmReturned), o.map((f) => f.oneSwarmReturned), int, false))
+  if (plan.measures.has('memory')) {
+    lines.push(
+      table.row('RSS added by 100,000 peers over 1,000 swarms', memory, (f) => f.rssAfter - f.rssBefore, mb),
+      table.row('peak RSS (VmHWM) after them', memory, (f) => f.peakAfter, mb),
+      table.row('peers held of the 100,000 (scrapes)', memory, (f) => f.held, int, false),
+      table.row(`one swarm fed ${int(ONE_SWARM_PEERS)} peers: holds`, memory, (f) => f.oneSwarmHeld, int, false),
+      table.row('one swarm: peers a numwant=200 announce gets', memory, (f) => f.oneSwarmReturned, int, false))
   }
+  console.log(`\n${lines.join('\n')}`)
+}
+
+/** The CPU and the load average, as the README's tables name them (the machine is shared). */
+function machine (): string {
+  return `${cpus()[0]?.model ?? 'unknown CPU'} × ${availableParallelism()}, load average ${loadAverage()}`
+}
+
+function loadAverage (): string {
+  return loadavg().map((load) => load.toFixed(2)).join(' ')
 }
 
 // ---------------------------------------------------------------- main
@@ -392,27 +443,29 @@ async function main (): Promise<void> {
   }
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
-  const all = swarmHashes(LOAD_POPULATION.swarms + 1)
-  const files: Files = { root, loadHashes: join(root, 'swarms.txt'), oneSwarmHash: all.pop()!.toString('hex'), hashes: all }
+  const all = swarmHashes(LOAD_POPULATION.swarms + 2)
+  const checkHash = all.pop()!
+  const files: Files = { root, loadHashes: join(root, 'swarms.txt'), oneSwarmHash: all.pop()!.toString('hex'), checkHash, hashes: all }
   writeFileSync(files.loadHashes, all.map((hash) => `${hash.toString('hex')}\n`).join(''))
-  const udp = new Map<number, Results<UdpFigures>>(UDP_RATES.map((rate) => [rate, { evertorrent: [], opentracker: [] }]))
-  const http: Results<HttpFigures> = { evertorrent: [], opentracker: [] }
-  const memory: Results<MemoryFigures> = { evertorrent: [], opentracker: [] }
-  console.log(`node ${process.version}; ${plan.rounds} round(s), the trackers' order swapped each round; evertorrent settings: ${JSON.stringify(EVERTORRENT_SETTINGS)}, memory measures add ${JSON.stringify(MEMORY_SETTINGS)}; ` +
+  const udp = new Map<number, Results<UdpFigures>>(UDP_RATES.map((rate) => [rate, {}]))
+  const http: Results<HttpFigures> = {}
+  const memory: Results<MemoryFigures> = {}
+  const record = <T>(results: Results<T>, name: TrackerName, figures: T): void => { (results[name] ??= []).push(figures) }
+  console.log(`${machine()}; node ${process.version}; ${plan.rounds} round(s), the trackers' order swapped each round; evertorrent settings: ${JSON.stringify(EVERTORRENT_SETTINGS)}, memory measures add ${JSON.stringify(MEMORY_SETTINGS)}; ` +
     `load population ${int(LOAD_POPULATION.peers)} peers over ${int(LOAD_POPULATION.swarms)} swarms, numwant ${NUMWANT}`)
   let started = 0
   try {
     for (let round = 0; round < plan.rounds; round++) {
-      const order = round % 2 === 0 ? TRACKERS : [...TRACKERS].reverse()
+      const order = round % 2 === 0 ? plan.trackers : [...plan.trackers].reverse()
       const dirOf = (name: string): string => join(root, `run-${++started}-${name}`)
       if (plan.measures.has('udp')) {
         for (const rate of UDP_RATES) {
           for (const name of order) {
             progress(`round ${round + 1}: UDP at ${int(rate)}/s on ${name}`)
-            const tracker = await start(name, files, dirOf(name))
+            const tracker = await start(name, plan, files, dirOf(name))
             try {
               const figures = await measureUdp(tracker, files, rate, plan.udpSeconds)
-              udp.get(rate)![name].push(figures)
+              record(udp.get(rate)!, name, figures)
               console.log(`round ${round + 1} UDP ${int(rate)}/s offered, ${udpLine(name, figures)}`)
             } finally {
               await tracker.stop()
@@ -423,10 +476,10 @@ async function main (): Promise<void> {
       if (plan.measures.has('http')) {
         for (const name of order) {
           progress(`round ${round + 1}: HTTP on ${name}`)
-          const tracker = await start(name, files, dirOf(name))
+          const tracker = await start(name, plan, files, dirOf(name))
           try {
             const figures = await measureHttp(tracker, files, plan.httpSeconds)
-            http[name].push(figures)
+            record(http, name, figures)
             console.log(`round ${round + 1} HTTP, ${httpLine(name, figures)}`)
           } finally {
             await tracker.stop()
@@ -436,13 +489,14 @@ async function main (): Promise<void> {
       if (plan.measures.has('memory')) {
         for (const name of order) {
           progress(`round ${round + 1}: memory on ${name}`)
-          const figures = await measureMemory(name, files, dirOf(name))
-          memory[name].push(figures)
+          const figures = await measureMemory(name, plan, files, dirOf(name))
+          record(memory, name, figures)
           console.log(`round ${round + 1} memory, ${memoryLine(name, figures)}`)
         }
       }
     }
     printSummary(plan, udp, http, memory)
+    console.log(`\nload average at the end: ${loadAverage()}`)
   } finally {
     killAllChildren()
     removeTempDir(root)
