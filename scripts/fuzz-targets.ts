@@ -119,7 +119,7 @@ const announce: FuzzTarget = {
   ].map((url) => Buffer.from(url, 'latin1')),
   run: (input) => {
     const request = parseHttpAnnounce(input.toString('latin1'))
-    check(/^[0-9a-f]{40}$/.test(request.infoHash) && /^[0-9a-f]{40}$/.test(request.peerId), '20-byte info_hash and peer_id')
+    check(/^[0-9a-f]{40}$/.test(request.infoHash) && request.peerId.length === 20, '20-byte info_hash and peer_id')
     check(Number.isInteger(request.port) && request.port >= 1 && request.port <= 65535, 'a port')
     check(Number.isInteger(request.numwant) && request.numwant >= 0 && request.numwant <= MAX_NUMWANT, 'numwant within bounds')
     check(request.left === Infinity || (Number.isSafeInteger(request.left) && request.left >= 0), 'left a count of bytes')

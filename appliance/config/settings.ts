@@ -187,16 +187,22 @@ export const SETTINGS = {
   } satisfies Spec<number>,
   'tracker.max_peers': {
     kind: count(100, 10_000_000),
-    default: () => 20_000,
+    default: () => 200_000,
     live: true,
-    doc: 'Peers held by the tracker at most, over all swarms (about 1.7 KB each); beyond it the least recently announced swarm of a torrent this box does not publish is dropped.',
+    doc: 'Peers held by the tracker at most, over all swarms (an HTTP or UDP peer takes 50 to 120 bytes, so 200,000 take at most 24 MB); beyond it the least recently announced swarm of a torrent this box does not publish is dropped.',
     bound: 'peers in all swarms'
   } satisfies Spec<number>,
   'tracker.max_peers_per_swarm': {
     kind: count(10, 1_000_000),
-    default: () => 1000,
-    doc: 'Peers held per swarm at most; beyond it the peer announced least recently is dropped.',
+    default: () => 100_000,
+    doc: 'Peers held per swarm at most; beyond it the peer announced least recently is dropped. HTTP and UDP peers are packed (address, peer id, seed flag, time, index: about 60 bytes each), and a swarm never takes more than 150 bytes per peer of this cap (15 MB at 100,000); WebSocket peers are bounded by http.max_connections as well.',
     bound: 'peers in one swarm'
+  } satisfies Spec<number>,
+  'tracker.udp_receive_buffer_bytes': {
+    kind: count(65_536, 64 * 1024 * 1024),
+    default: () => 4 * 1024 * 1024,
+    doc: 'Receive buffer of each UDP tracker socket (SO_RCVBUF), so that a burst of announces waits in the kernel while a garbage collection runs instead of being dropped; the kernel grants at most net.core.rmem_max.',
+    bound: 'queued UDP tracker requests per socket'
   } satisfies Spec<number>,
   'tracker.max_ws_frame_bytes': {
     kind: count(1024, 16 * 1024 * 1024),

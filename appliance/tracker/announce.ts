@@ -8,8 +8,8 @@ export type AnnounceEventName = 'started' | 'completed' | 'stopped' | 'update'
 export interface AnnounceRequest {
   /** Hex. */
   readonly infoHash: string
-  /** Hex. */
-  readonly peerId: string
+  /** 20 bytes. */
+  readonly peerId: Buffer
   /** The port the peer listens on; its address is always the request's source address. */
   readonly port: number
   /** Bytes the peer still needs; `Infinity` when it did not say. */
@@ -36,17 +36,4 @@ export function clampNumwant (requested: number | undefined): number {
  */
 export function isEverseedItself (requester: PeerAddress, everseed: PeerAddress): boolean {
   return requester.port === everseed.port && (requester.ip === everseed.ip || isLoopback(requester.ip))
-}
-
-/**
- * The peer list for one announce: the everseed first, so it survives any `numwant` above 0, then the
- * swarm's other peers, never the requester itself, at most `numwant` in all.
- */
-export function peersToHandOut<P extends PeerAddress> (
-  swarmPeers: readonly P[],
-  options: { readonly requester: PeerAddress, readonly everseed: P | undefined, readonly numwant: number }
-): P[] {
-  const others = swarmPeers.filter((peer) => peer.ip !== options.requester.ip || peer.port !== options.requester.port)
-  const all = options.everseed === undefined ? others : [options.everseed, ...others]
-  return all.slice(0, options.numwant)
 }

@@ -49,7 +49,7 @@ export function parseHttpAnnounce (url: string): HttpAnnounceRequest {
   if (event === undefined) throw bad(`unknown event "${eventText}"`)
   return {
     infoHash: infoHash.toString('hex'),
-    peerId: peerId.toString('hex'),
+    peerId,
     port,
     left: integer(single('left'), 'left') ?? Infinity,
     event,
@@ -57,6 +57,22 @@ export function parseHttpAnnounce (url: string): HttpAnnounceRequest {
     compact: single('compact')?.toString('latin1') !== '0',
     noPeerId: single('no_peer_id')?.toString('latin1') === '1'
   }
+}
+
+/**
+ * A compact response (BEP 23, BEP 7) around compact peer lists already written, bencoded by hand
+ * straight into the one buffer sent: keys in sorted order, as bencode requires.
+ */
+export function encodeCompactAnnounceResponse (counts: { readonly interval: number, readonly complete: number, readonly incomplete: number }, peers4: Buffer, peers6: Buffer): Buffer {
+  const head = `d8:completei${counts.complete}e10:incompletei${counts.incomplete}e8:intervali${counts.interval}e5:peers${peers4.length}:`
+  const middle = `6:peers6${peers6.length}:`
+  const out = Buffer.allocUnsafe(head.length + peers4.length + middle.length + peers6.length + 1)
+  let offset = out.write(head, 0, 'latin1')
+  offset += peers4.copy(out, offset)
+  offset += out.write(middle, offset, 'latin1')
+  offset += peers6.copy(out, offset)
+  out[offset] = 0x65 // e
+  return out
 }
 
 export function encodeHttpAnnounceResponse (request: HttpAnnounceRequest, response: HttpAnnounceResponse): Buffer {

@@ -42,6 +42,13 @@ export class SwarmBudget {
     return this.overflow()
   }
 
+  /** The swarm of `infoHash` now holds `peers` peers, fewer after expiry; its place in line stays. */
+  recount (infoHash: string, peers: number): void {
+    if (!this.counted.has(infoHash)) return
+    this.peers += peers - this.counted.get(infoHash)!
+    this.counted.set(infoHash, peers)
+  }
+
   /** Forgets the swarm of `infoHash`, dropped for another reason. */
   forget (infoHash: string): void {
     this.peers -= this.counted.get(infoHash) ?? 0

@@ -7,29 +7,47 @@ export function parseTrackerQuery (url: string): Map<string, Buffer[]> {
   const query = new Map<string, Buffer[]>()
   const start = url.indexOf('?')
   if (start === -1) return query
-  for (const pair of url.slice(start + 1).split('&')) {
-    if (pair === '') continue
-    const equals = pair.indexOf('=')
-    const key = percentDecode(equals === -1 ? pair : pair.slice(0, equals)).toString('latin1')
-    const value = percentDecode(equals === -1 ? '' : pair.slice(equals + 1))
-    const values = query.get(key)
-    if (values === undefined) query.set(key, [value])
-    else values.push(value)
+  for (let from = start + 1; from <= url.length;) {
+    const ampersand = url.indexOf('&', from)
+    const end = ampersand === -1 ? url.length : ampersand
+    if (end > from) {
+      const equals = url.indexOf('=', from)
+      const keyEnd = equals === -1 || equals > end ? end : equals
+      const rawKey = url.slice(from, keyEnd)
+      const key = rawKey.includes('%') ? percentDecode(rawKey).toString('latin1') : rawKey
+      const value = percentDecode(keyEnd === end ? '' : url.slice(keyEnd + 1, end))
+      const values = query.get(key)
+      if (values === undefined) query.set(key, [value])
+      else values.push(value)
+    }
+    from = end + 1
   }
   return query
 }
 
 /** Only `%XX` is decoded; `+` stays `+`, as BitTorrent clients percent-encode every byte that matters. */
 function percentDecode (text: string): Buffer {
-  const bytes: number[] = []
+  if (!text.includes('%')) return Buffer.from(text, 'latin1')
+  const out = Buffer.allocUnsafe(text.length)
+  let length = 0
   for (let index = 0; index < text.length; index++) {
-    const hex = text[index] === '%' ? text.slice(index + 1, index + 3) : ''
-    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16))
-      index += 2
+    const code = text.charCodeAt(index)
+    const high = code === 37 ? hexValue(text.charCodeAt(index + 1)) : -1
+    const low = high === -1 ? -1 : hexValue(text.charCodeAt(index + 2))
+    if (low === -1) {
+      out[length++] = code & 0xff
     } else {
-      bytes.push(text.charCodeAt(index) & 0xff)
+      out[length++] = high * 16 + low
+      index += 2
     }
   }
-  return Buffer.from(bytes)
+  return out.subarray(0, length)
+}
+
+/** 0-15 for a hex digit's char code, -1 for anything else (NaN past the end included). */
+function hexValue (code: number): number {
+  if (code >= 48 && code <= 57) return code - 48
+  if (code >= 65 && code <= 70) return code - 55
+  if (code >= 97 && code <= 102) return code - 87
+  return -1
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { RemoteInfo } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -8,24 +9,40 @@ import type { Settings } from '../config/settings.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { LocalNetworks } from '../net/local-networks.js'
 import { formatPeerAddress, normalizeAddress, type PeerAddress } from '../net/peer-address.js'
-import { isEverseedItself, peersToHandOut, clampNumwant, type AnnounceRequest } from './announce.js'
-import { compactPeers } from '../net/compact-peers.js'
+import { isEverseedItself, clampNumwant, MAX_NUMWANT, type AnnounceEventName } from './announce.js'
+import { COMPACT_BYTES, readCompactPeer, writeCompactPeer } from '../net/compact-peers.js'
 import { ConnectionIds } from './connection-ids.js'
 import { TrackerError } from './errors.js'
-import { encodeHttpAnnounceResponse, encodeTrackerFailure, parseHttpAnnounce, type HandedOutPeer } from './http-announce.js'
+import {
+  encodeCompactAnnounceResponse,
+  encodeHttpAnnounceResponse,
+  encodeTrackerFailure,
+  parseHttpAnnounce,
+  type HandedOutPeer,
+  type HttpAnnounceRequest
+} from './http-announce.js'
 import { encodeHttpScrapeResponse, parseHttpScrape, type ScrapeCounts } from './http-scrape.js'
 import { listLocalAddresses } from './local-address.js'
 import { SwarmBudget } from './swarm-budget.js'
-import { SwarmServer, type AcceptedAnnounce, type TrackedSwarm, type WebSocketClient } from './swarm-server.js'
+import { NO_SLOT, SwarmPeers } from './swarm-peers.js'
+import type { AcceptedAnnounce, SwarmServer, SwarmServerOptions, TrackedSwarm, WebSocketClient } from './swarm-server.js'
 import { UdpEndpoints, type UdpEndpoint } from './udp-endpoints.js'
 import {
-  encodeAnnounceResponse,
+  ANNOUNCE_HEAD_BYTES,
+  writeAnnounceHead,
   encodeConnectResponse,
   encodeErrorResponse,
   encodeScrapeResponse,
   parseUdpRequest,
-  type UdpAnnounceRequest,
-  type UdpRequest
+  udpAnnounceEvent,
+  udpAnnounceInfoHash,
+  udpAnnounceLeft,
+  udpAnnounceNumwant,
+  udpAnnouncePort,
+  udpConnectionId,
+  udpRequestAction,
+  udpTransactionId,
+  UDP_PEER_ID_OFFSET
 } from './udp-protocol.js'
 
 /** `published-only` answers announces for the Catalog's torrents only; `open` tracks any infohash. */
@@ -85,6 +102,8 @@ export interface SettingsOptions {
   readonly maxPeers: number
   /** `tracker.max_peers_per_swarm`: beyond it a swarm forgets the peer announced least recently. */
   readonly maxPeersPerSwarm: number
+  /** `tracker.udp_receive_buffer_bytes`: each UDP socket's receive buffer. */
+  readonly udpReceiveBufferBytes: number
   /** `tracker.max_ws_frame_bytes`: a longer WebSocket message closes its connection before it is read. */
   readonly maxFrameBytes: number
   /** `http.headers_seconds` in ms: a WebSocket must send its first message this soon. */
@@ -103,6 +122,7 @@ export function trackerOptionsFrom (settings: Settings): SettingsOptions & { rea
     maxSwarms: settings['tracker.max_swarms'],
     maxPeers: settings['tracker.max_peers'],
     maxPeersPerSwarm: settings['tracker.max_peers_per_swarm'],
+    udpReceiveBufferBytes: settings['tracker.udp_receive_buffer_bytes'],
     maxFrameBytes: settings['tracker.max_ws_frame_bytes'],
     firstMessageMs: settings['http.headers_seconds'] * 1000,
     wsIdleMs: settings['tracker.ws_idle_seconds'] * 1000
@@ -125,14 +145,24 @@ export interface TrackerOptions extends SettingsOptions {
   readonly publicEverseed?: () => PeerAddress | undefined
   /** Which addresses are on this machine's own networks; default: its interfaces' subnets. */
   readonly localNetworks?: { contains: (address: string) => boolean }
+  /** The clock, in ms (peers expire by it); default `Date.now`. */
+  readonly now?: () => number
+  /** Picks peers to hand out; default `Math.random`. */
+  readonly random?: () => number
 }
 
 /** bittorrent-tracker's own default, 10 minutes. */
 const ANNOUNCE_INTERVAL_S = 600
+/** A peer that has not announced for two intervals is forgotten (bittorrent-tracker's 20 minutes). */
+const PEER_TTL_S = 2 * ANNOUNCE_INTERVAL_S
+/** How often every swarm is swept of expired peers; announces also sweep a few in their own swarm. */
+const SWEEP_MS = 30_000
+const EXPIRED_PER_ANNOUNCE = 4
 
 /**
- * The appliance's tracker: HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) announces and scrapes, and
- * WebTorrent's WebSocket tracker, over bittorrent-tracker's swarms and WebSocket signalling.
+ * The appliance's tracker: HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) announces and scrapes over its
+ * own packed peer store (SwarmPeers), and WebTorrent's WebSocket tracker over bittorrent-tracker's
+ * swarms and signalling; a torrent's counts add both kinds of peers.
  *
  * The everseed is in every published swarm, handed out at the local address the asking client's
  * request arrived at (HTTP: its TCP socket's local address; UDP: the address of the socket, one per
@@ -153,7 +183,19 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly host: string | undefined
   private readonly listAddresses: () => readonly string[]
   private readonly addressRefreshMs: number
-  private readonly server: SwarmServer
+  /**
+   * bittorrent-tracker's server, for WebSocket peers only, loaded at the first WebSocket upgrade: its
+   * import costs more time and memory than the whole HTTP/UDP tracker (see docs/architecture.md).
+   */
+  private server: SwarmServer | undefined
+  private loadingServer: Promise<SwarmServer> | undefined
+  private readonly serverOptions: SwarmServerOptions
+  /** HTTP and UDP peers, packed, by infohash; WebSocket peers stay in `server`'s swarms. */
+  private readonly swarms = new Map<string, SwarmPeers>()
+  private readonly maxPeersPerSwarm: number
+  private readonly hashSeed = randomBytes(4).readInt32LE()
+  private readonly now: () => number
+  private readonly random: () => number
   private readonly budget: SwarmBudget
   private readonly udp: UdpEndpoints | undefined
   private readonly connectionIds = new ConnectionIds()
@@ -163,7 +205,15 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private firstMessageMs: number
   private wsIdleMs: number
   private refreshTimer: NodeJS.Timeout | undefined
+  private readonly sweepTimer: NodeJS.Timeout
   private closed = false
+  // Scratch space of the announce path, which is synchronous: reused by every announce.
+  /** The requester's compact address. */
+  private readonly requesterKey = Buffer.alloc(COMPACT_BYTES[6])
+  /** Slots picked to hand out. */
+  private readonly picked = new Int32Array(MAX_NUMWANT)
+  /** Compact peer lists being put together, per family. */
+  private readonly compact = { 4: Buffer.alloc(MAX_NUMWANT * COMPACT_BYTES[4]), 6: Buffer.alloc(MAX_NUMWANT * COMPACT_BYTES[6]) }
 
   constructor (options: TrackerOptions) {
     super()
@@ -177,7 +227,11 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.addressRefreshMs = options.addressRefreshMs ?? 30_000
     this.firstMessageMs = options.firstMessageMs
     this.wsIdleMs = options.wsIdleMs
-    this.server = new SwarmServer({
+    this.maxPeersPerSwarm = options.maxPeersPerSwarm
+    this.now = options.now ?? Date.now
+    this.random = options.random ?? Math.random
+    this.sweepTimer = setInterval(() => { this.sweep() }, SWEEP_MS).unref()
+    this.serverOptions = {
       intervalMs: ANNOUNCE_INTERVAL_S * 1000,
       maxFrameBytes: options.maxFrameBytes,
       maxPeersPerSwarm: options.maxPeersPerSwarm,
@@ -185,7 +239,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       onAnnounce: (swarm, announce) => { this.onAnnounce(swarm, announce) },
       onWarning: (error) => { this.warn(asTrackerError(error)) },
       onError: (error) => { this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${error.message}`, { cause: error })) }
-    })
+    }
     this.bounds = { maxSwarms: options.maxSwarms, maxPeers: options.maxPeers }
     const bounds = (): { maxSwarms: number, maxPeers: number } => this.bounds
     this.budget = new SwarmBudget({
@@ -197,6 +251,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       ? undefined
       : new UdpEndpoints({
         port: options.udpPort,
+        receiveBufferBytes: options.udpReceiveBufferBytes,
         addresses: () => this.udpAddresses(),
         onMessage: (msg, from, endpoint) => { this.onUdpMessage(msg, from, endpoint) },
         onWarning: (error) => { this.warn(error) }
@@ -223,11 +278,13 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   async close (): Promise<void> {
     this.closed = true
     clearInterval(this.refreshTimer)
+    clearInterval(this.sweepTimer)
     this.catalog.off('removed', this.onRemoved)
     for (const socket of this.webSockets) socket.terminate()
     this.webSockets.clear()
     await this.udp?.close()
-    await this.server.close()
+    await this.loadingServer?.catch(() => undefined)
+    await this.server?.close()
   }
 
   /**
@@ -248,7 +305,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     if (mode === this.mode) return
     this.mode = mode
     if (mode === 'open') return
-    for (const infoHash of this.server.infoHashes()) {
+    for (const infoHash of this.heldInfoHashes()) {
       if (!this.catalog.has(infoHash)) this.drop(infoHash)
     }
   }
@@ -261,21 +318,23 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** The swarm's counts; undefined for an infohash that is neither published nor tracked. */
   stats (infoHash: string): SwarmStats | undefined {
-    const swarm = this.server.get(infoHash)
-    if (swarm !== undefined) return statsOf(swarm)
-    return this.catalog.has(infoHash) ? { seeders: 0, leechers: 0, completed: 0 } : undefined
+    const peers = this.swarms.get(infoHash)
+    const webSocketPeers = this.server?.get(infoHash)
+    if (peers === undefined && webSocketPeers === undefined && !this.catalog.has(infoHash)) return undefined
+    return {
+      seeders: (peers?.seeders ?? 0) + (webSocketPeers?.complete ?? 0),
+      leechers: (peers?.leechers ?? 0) + (webSocketPeers?.incomplete ?? 0),
+      completed: (peers?.completed ?? 0) + (webSocketPeers?.completed ?? 0)
+    }
   }
 
   /** Route handler for `GET /announce`. */
-  readonly handleAnnounce = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  readonly handleAnnounce = (req: IncomingMessage, res: ServerResponse): void => {
     const remoteAddress = req.socket.remoteAddress
     const localAddress = req.socket.localAddress
     if (remoteAddress === undefined || localAddress === undefined) return // the connection is already gone
     try {
-      const request = parseHttpAnnounce(req.url ?? '')
-      const requester = { ip: normalizeAddress(remoteAddress), port: request.port }
-      const answer = await this.announce(request, 'http', requester, localAddress)
-      sendBencoded(res, encodeHttpAnnounceResponse(request, answer))
+      sendBencoded(res, this.answerHttpAnnounce(parseHttpAnnounce(req.url ?? ''), normalizeAddress(remoteAddress), localAddress))
     } catch (error) {
       this.sendHttpFailure(res, error)
     }
@@ -298,7 +357,27 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       socket.destroy()
       return
     }
-    this.server.acceptWebSocket(req, socket, head, (client) => {
+    // The client sends no frame before our handshake answer, so nothing is lost while the server loads.
+    this.webSocketServer().then((server) => { this.acceptWebSocket(server, req, socket, head) }, (error: unknown) => {
+      socket.destroy()
+      this.warn(new TrackerError('ET_LISTEN', `WebSocket tracker: ${(error as Error).message}`, { cause: error }))
+    })
+  }
+
+  private async webSocketServer (): Promise<SwarmServer> {
+    this.loadingServer ??= import('./swarm-server.js').then(({ SwarmServer }) => {
+      this.server = new SwarmServer(this.serverOptions)
+      return this.server
+    })
+    return await this.loadingServer
+  }
+
+  private acceptWebSocket (server: SwarmServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) {
+      socket.destroy()
+      return
+    }
+    server.acceptWebSocket(req, socket, head, (client) => {
       if (this.closed) {
         client.terminate()
         return false
@@ -318,93 +397,167 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     return this.budget.size
   }
 
-  /** The answer to an HTTP or UDP announce: the swarm's counts and peers, with the everseed. */
-  private async announce (request: AnnounceRequest, transport: 'http' | 'udp', requester: PeerAddress, localAddress: string): Promise<{
-    interval: number
-    complete: number
-    incomplete: number
-    peers: HandedOutPeer[]
-  }> {
-    const refusal = this.refusal(request.infoHash)
+  private answerHttpAnnounce (request: HttpAnnounceRequest, requesterIp: string, localAddress: string): Buffer {
+    const family = writeCompactPeer(requesterIp, request.port, this.requesterKey, 0)
+    if (family === 0) throw new TrackerError('ET_BAD_REQUEST', `bad announce: the source address ${requesterIp} is not an IP address`)
+    const everseed = this.everseedOf(request.infoHash, requesterIp, localAddress)
+    const slot = this.record(request.infoHash, family, request.peerId, 0, request.event, request.left, 'http', requesterIp, request.port, everseed)
+    const swarm = this.swarms.get(request.infoHash)
+    const counts = this.countsFor(request.infoHash, everseed)
+    const numwant = slot === NO_SLOT ? 0 : request.numwant
+    if (!request.compact) return encodeHttpAnnounceResponse(request, { ...counts, peers: this.handedOut(swarm, family, slot, everseed, numwant) })
+    // The everseed first, so it survives any numwant above 0; then the other peers, each family in
+    // proportion to its share of the swarm.
+    let wanted = numwant
+    let written4 = 0
+    let written6 = 0
+    if (everseed !== undefined && wanted > 0) {
+      // Written to the IPv4 list first; an IPv6 everseed is written again where it belongs, and the
+      // IPv4 list starts over it.
+      const everseedFamily = writeCompactPeer(everseed.ip, everseed.port, this.compact[4], 0)
+      if (everseedFamily === 4) written4 = COMPACT_BYTES[4]
+      if (everseedFamily === 6) {
+        writeCompactPeer(everseed.ip, everseed.port, this.compact[6], 0)
+        written6 = COMPACT_BYTES[6]
+      }
+      if (everseedFamily !== 0) wanted -= 1
+    }
+    if (swarm !== undefined && wanted > 0) {
+      const others = swarm.count - 1
+      const fromV6 = others <= 0 ? 0 : Math.round(wanted * (swarm.v6.count - (family === 6 ? 1 : 0)) / others)
+      written4 += this.writePicked(swarm, 4, family === 4 ? slot : NO_SLOT, wanted - fromV6, this.compact[4], written4)
+      written6 += this.writePicked(swarm, 6, family === 6 ? slot : NO_SLOT, fromV6, this.compact[6], written6)
+    }
+    return encodeCompactAnnounceResponse(counts, this.compact[4].subarray(0, written4), this.compact[6].subarray(0, written6))
+  }
+
+  private answerUdpAnnounce (msg: Buffer, requesterIp: string, endpoint: UdpEndpoint): Buffer {
+    const infoHash = udpAnnounceInfoHash(msg)
+    const port = udpAnnouncePort(msg)
+    const family = writeCompactPeer(requesterIp, port, this.requesterKey, 0)
+    if (family === 0) throw new TrackerError('ET_BAD_REQUEST', `bad UDP tracker request: the source address ${requesterIp} is not an IP address`)
+    const everseed = this.everseedOf(infoHash, requesterIp, endpoint.address)
+    const slot = this.record(infoHash, family, msg, UDP_PEER_ID_OFFSET, udpAnnounceEvent(msg), udpAnnounceLeft(msg), 'udp', requesterIp, port, everseed)
+    const counts = this.countsFor(infoHash, everseed)
+    let wanted = slot === NO_SLOT ? 0 : clampNumwant(udpAnnounceNumwant(msg))
+    // BEP 15: the response holds peers of the family the request came over.
+    const recordBytes = COMPACT_BYTES[endpoint.family]
+    const out = Buffer.allocUnsafe(ANNOUNCE_HEAD_BYTES + wanted * recordBytes)
+    writeAnnounceHead(out, udpTransactionId(msg), counts.interval, counts.incomplete, counts.complete)
+    let length = ANNOUNCE_HEAD_BYTES
+    // Written aside first: an everseed of the other family (a public one) is longer than a slot of `out`.
+    if (everseed !== undefined && wanted > 0 && writeCompactPeer(everseed.ip, everseed.port, this.compact[6], 0) === endpoint.family) {
+      length += this.compact[6].copy(out, length, 0, recordBytes)
+      wanted -= 1
+    }
+    const swarm = this.swarms.get(infoHash)
+    if (swarm !== undefined) length += this.writePicked(swarm, endpoint.family, family === endpoint.family ? slot : NO_SLOT, wanted, out, length)
+    return out.subarray(0, length)
+  }
+
+  /**
+   * Records an HTTP or UDP announce in its swarm (after the refusal check) and returns the
+   * requester's slot in its family's slots, NO_SLOT when it left or is the everseed itself (which
+   * is in every published swarm already and must not be recorded twice).
+   */
+  private record (infoHash: string, family: 4 | 6, peerId: Buffer, peerIdOffset: number, event: AnnounceEventName, left: number, transport: 'http' | 'udp', ip: string, port: number, everseed: PeerAddress | undefined): number {
+    const refusal = this.refusal(infoHash)
     if (refusal !== undefined) throw refusal
-    const everseed = this.catalog.has(request.infoHash) ? this.everseedFor(requester, localAddress) : undefined
-    const everseeds = everseed === undefined ? 0 : 1
-    const swarm = this.server.swarm(request.infoHash)
-    if (everseed !== undefined && isEverseedItself(requester, everseed)) {
-      return { interval: ANNOUNCE_INTERVAL_S, complete: swarm.complete + everseeds, incomplete: swarm.incomplete, peers: [] }
+    if (everseed !== undefined && isEverseedItself({ ip, port }, everseed)) return NO_SLOT
+    const swarm = this.swarmOf(infoHash)
+    const nowS = this.nowS()
+    swarm.expire(nowS - PEER_TTL_S, EXPIRED_PER_ANNOUNCE)
+    const slot = swarm.announce(family, this.requesterKey, 0, peerId, peerIdOffset, event, left === 0, nowS)
+    this.counted(infoHash)
+    if (this.listenerCount('announce') > 0) {
+      this.emitAnnounce(infoHash, { transport, event, peer: { ip, port }, left })
     }
-    const result = await swarm.record({ transport, event: request.event, peerId: request.peerId, peer: requester, left: request.left, numwant: request.numwant })
-    return {
-      interval: ANNOUNCE_INTERVAL_S,
-      complete: result.complete + everseeds,
-      incomplete: result.incomplete,
-      peers: peersToHandOut<HandedOutPeer>(result.peers, { requester, everseed, numwant: request.numwant })
+    return slot
+  }
+
+  /** Writes up to `max` picked peers of `family` (never `skip`) at `out[offset …]`; returns the bytes written. */
+  private writePicked (swarm: SwarmPeers, family: 4 | 6, skip: number, max: number, out: Buffer, offset: number): number {
+    const slots = swarm.slotsOf(family)
+    const picked = slots.pick(skip, this.random, this.picked, Math.min(max, MAX_NUMWANT))
+    let at = offset
+    for (let index = 0; index < picked; index++) at += slots.writeRecord(this.picked[index]!, out, at)
+    return at - offset
+  }
+
+  /** A non-compact answer's peers (BEP 3 dictionaries): rare, so plain objects. */
+  private handedOut (swarm: SwarmPeers | undefined, family: 4 | 6, slot: number, everseed: PeerAddress | undefined, numwant: number): HandedOutPeer[] {
+    const peers: HandedOutPeer[] = everseed === undefined || numwant === 0 ? [] : [everseed]
+    if (swarm === undefined) return peers
+    for (const each of [4, 6] as const) {
+      const slots = swarm.slotsOf(each)
+      const picked = slots.pick(each === family ? slot : NO_SLOT, this.random, this.picked, numwant - peers.length)
+      for (let index = 0; index < picked; index++) {
+        const at = this.picked[index]!
+        slots.writeRecord(at, this.compact[6], 0)
+        peers.push({ ...readCompactPeer(this.compact[6], 0, each), peerId: slots.peerIdOf(at).toString('hex') })
+      }
     }
+    return peers
+  }
+
+  /** The counts an announce of `infoHash` is answered with: both kinds of peers, and the everseed as a seeder. */
+  private countsFor (infoHash: string, everseed: PeerAddress | undefined): { interval: number, complete: number, incomplete: number } {
+    const stats = this.stats(infoHash) ?? { seeders: 0, leechers: 0 }
+    return { interval: ANNOUNCE_INTERVAL_S, complete: stats.seeders + (everseed === undefined ? 0 : 1), incomplete: stats.leechers }
+  }
+
+  /** For a published torrent, the everseed as this requester is handed it; undefined otherwise. */
+  private everseedOf (infoHash: string, requesterIp: string, localAddress: string): PeerAddress | undefined {
+    return this.catalog.has(infoHash) ? this.everseedFor(requesterIp, localAddress) : undefined
   }
 
   /** The everseed at the address this client can reach: the one its request came to, or the public one from outside. */
-  private everseedFor (requester: PeerAddress, localAddress: string): PeerAddress {
+  private everseedFor (requesterIp: string, localAddress: string): PeerAddress {
     const outside = this.publicEverseed()
-    if (outside !== undefined && !this.localNetworks.contains(requester.ip)) return outside
+    if (outside !== undefined && !this.localNetworks.contains(requesterIp)) return outside
     return { ip: normalizeAddress(localAddress), port: this.everseedPort }
   }
 
   private onUdpMessage (msg: Buffer, from: RemoteInfo, endpoint: UdpEndpoint): void {
     if (this.closed) return
-    let request: UdpRequest
+    let action
     try {
-      request = parseUdpRequest(msg)
+      action = udpRequestAction(msg)
     } catch (error) {
       // BEP 15 has no reply for a packet that is not a request; answering garbage would only help spoofers.
       this.warn(asTrackerError(error, `from ${from.address}:${from.port}`))
       return
     }
     const client = normalizeAddress(from.address)
-    if (request.action === 'connect') {
-      this.sendUdp(endpoint, from, encodeConnectResponse(request.transactionId, this.connectionIds.issue(client, from.port)))
+    if (action === 'connect') {
+      this.sendUdp(endpoint, from, encodeConnectResponse(udpTransactionId(msg), this.connectionIds.issue(client, from.port)))
       return
     }
-    if (!this.connectionIds.verify(request.connectionId, client, from.port)) {
-      this.warn(new TrackerError('ET_BAD_REQUEST', `UDP ${request.action} from ${from.address}:${from.port} with a connection id it was not given (BEP 15)`))
+    if (!this.connectionIds.verify(udpConnectionId(msg), client, from.port)) {
+      this.warn(new TrackerError('ET_BAD_REQUEST', `UDP ${action} from ${from.address}:${from.port} with a connection id it was not given (BEP 15)`))
       return
     }
-    if (request.action === 'scrape') {
-      const counts = request.infoHashes.map((infoHash) => this.scrapeCounts(infoHash))
-      this.sendUdp(endpoint, from, encodeScrapeResponse(request.transactionId, counts.map((count) => ({
-        seeders: count.complete,
-        completed: count.downloaded,
-        leechers: count.incomplete
-      }))))
-      return
-    }
-    void this.answerUdpAnnounce(request, from, endpoint)
-  }
-
-  private async answerUdpAnnounce (request: UdpAnnounceRequest, from: RemoteInfo, endpoint: UdpEndpoint): Promise<void> {
-    const requester = { ip: normalizeAddress(from.address), port: request.port }
     try {
-      const announce = { ...request, numwant: clampNumwant(request.numwant) }
-      const answer = await this.announce(announce, 'udp', requester, endpoint.address)
-      this.sendUdp(endpoint, from, encodeAnnounceResponse({
-        transactionId: request.transactionId,
-        interval: answer.interval,
-        leechers: answer.incomplete,
-        seeders: answer.complete,
-        // BEP 15: the response holds peers of the family the request came over.
-        peers: compactPeers(answer.peers, endpoint.family)
-      }))
+      this.sendUdp(endpoint, from, action === 'announce' ? this.answerUdpAnnounce(msg, client, endpoint) : this.answerUdpScrape(msg))
     } catch (error) {
       const failure = asTrackerError(error)
       this.warn(failure)
-      this.sendUdp(endpoint, from, encodeErrorResponse(request.transactionId, failure.message))
+      this.sendUdp(endpoint, from, encodeErrorResponse(udpTransactionId(msg), failure.message))
     }
+  }
+
+  private answerUdpScrape (msg: Buffer): Buffer {
+    const request = parseUdpRequest(msg)
+    if (request.action !== 'scrape') throw new TrackerError('ET_BAD_REQUEST', 'bad UDP tracker request: not a scrape')
+    return encodeScrapeResponse(request.transactionId, request.infoHashes.map((infoHash) => {
+      const count = this.scrapeCounts(infoHash)
+      return { seeders: count.complete, completed: count.downloaded, leechers: count.incomplete }
+    }))
   }
 
   private sendUdp (endpoint: UdpEndpoint, to: RemoteInfo, packet: Buffer): void {
     if (this.closed) return
-    endpoint.socket.send(packet, to.port, to.address, (error) => {
-      if (error !== null) this.warn(new TrackerError('ET_LISTEN', `cannot send a UDP tracker response to ${to.address}:${to.port}: ${error.message}`, { cause: error }))
-    })
+    endpoint.send(packet, to.port, to.address)
   }
 
   private sendHttpFailure (res: ServerResponse, error: unknown): void {
@@ -427,7 +580,48 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   private trackedInfoHashes (): string[] {
     const published: string[] = [...this.catalog.all()].map((torrent) => torrent.metainfo.infoHash)
-    return [...new Set([...published, ...this.server.infoHashes()])]
+    return [...new Set([...published, ...this.heldInfoHashes()])]
+  }
+
+  /** Infohashes with a swarm held, of either kind of peer. */
+  private heldInfoHashes (): string[] {
+    return [...new Set([...this.swarms.keys(), ...(this.server?.infoHashes() ?? [])])]
+  }
+
+  private swarmOf (infoHash: string): SwarmPeers {
+    let swarm = this.swarms.get(infoHash)
+    if (swarm === undefined) {
+      swarm = new SwarmPeers({ maxPeers: this.maxPeersPerSwarm, hashSeed: this.hashSeed })
+      this.swarms.set(infoHash, swarm)
+    }
+    return swarm
+  }
+
+  /** Peers of both kinds held for `infoHash`. */
+  private peerCount (infoHash: string): number {
+    return (this.swarms.get(infoHash)?.count ?? 0) + (this.server?.get(infoHash)?.peerCount ?? 0)
+  }
+
+  /** Counts an accepted announce against the bounds, dropping the swarms they leave no room for. */
+  private counted (infoHash: string): void {
+    for (const dropped of this.budget.announced(infoHash, this.peerCount(infoHash))) this.drop(dropped)
+  }
+
+  private nowS (): number {
+    return Math.floor(this.now() / 1000)
+  }
+
+  /**
+   * Forgets peers that stopped announcing, in every swarm, and swarms left with no peer of either
+   * kind (a published torrent's swarm counts its everseed without one).
+   */
+  private sweep (): void {
+    const beforeS = this.nowS() - PEER_TTL_S
+    for (const [infoHash, swarm] of this.swarms) {
+      if (swarm.expire(beforeS) === 0 && swarm.count > 0) continue
+      if (swarm.count === 0 && this.server?.get(infoHash) === undefined) this.drop(infoHash)
+      else this.budget.recount(infoHash, this.peerCount(infoHash))
+    }
   }
 
   private udpAddresses (): readonly string[] {
@@ -436,21 +630,24 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     return [this.host]
   }
 
+  /** A WebSocket announce bittorrent-tracker's swarm accepted. */
   private onAnnounce (swarm: TrackedSwarm, announce: AcceptedAnnounce): void {
     // A swarm dropped meanwhile (a WebSocket's goodbye after eviction) is no longer counted.
-    if (this.server.holds(swarm)) {
-      for (const infoHash of this.budget.announced(swarm.infoHash, swarm.peerCount)) this.server.drop(infoHash)
-    }
+    if (this.server?.holds(swarm) === true) this.counted(swarm.infoHash)
+    this.emitAnnounce(swarm.infoHash, announce)
+  }
+
+  private emitAnnounce (infoHash: string, announce: AcceptedAnnounce): void {
     const { peer } = announce
     this.emit('announce', {
-      infoHash: swarm.infoHash as InfoHash, // lower-case hex, as every parser here and in bittorrent-tracker writes it
-      published: this.catalog.has(swarm.infoHash),
+      infoHash: infoHash as InfoHash, // lower-case hex, as every parser here and in bittorrent-tracker writes it
+      published: this.catalog.has(infoHash),
       event: announce.event,
       transport: announce.transport,
       peer: peer === undefined ? undefined : formatPeerAddress(peer.ip, peer.port),
       ...(announce.transport !== 'ws' && peer !== undefined && { peerAddress: peer }),
       left: announce.left,
-      swarm: statsOf(swarm)
+      swarm: this.stats(infoHash) ?? { seeders: 0, leechers: 0, completed: 0 }
     })
   }
 
@@ -480,13 +677,10 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** Forgets the swarm of `infoHash` and its peers. */
   private drop (infoHash: string): void {
-    this.server.drop(infoHash)
+    this.swarms.delete(infoHash)
+    this.server?.drop(infoHash)
     this.budget.forget(infoHash)
   }
-}
-
-function statsOf (swarm: TrackedSwarm): SwarmStats {
-  return { seeders: swarm.complete, leechers: swarm.incomplete, completed: swarm.completed }
 }
 
 function sendBencoded (res: ServerResponse, body: Buffer): void {

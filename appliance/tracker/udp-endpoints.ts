@@ -8,11 +8,15 @@ export interface UdpEndpoint {
   readonly address: string
   readonly family: 4 | 6
   readonly socket: Socket
+  /** Sends one datagram; a failure becomes a warning. */
+  readonly send: (packet: Buffer, port: number, address: string) => void
 }
 
 export interface UdpEndpointsOptions {
   /** 0 picks a free port once; every other address is then bound to that same port. */
   readonly port: number
+  /** Each socket's receive buffer (SO_RCVBUF; the kernel caps it at net.core.rmem_max). */
+  readonly receiveBufferBytes: number
   /** The addresses to bind, asked again on every `refresh()`. */
   readonly addresses: () => readonly string[]
   readonly onMessage: (msg: Buffer, from: RemoteInfo, endpoint: UdpEndpoint) => void
@@ -59,7 +63,7 @@ export class UdpEndpoints {
     await this.refreshing
     const endpoints = [...this.endpoints.values()]
     this.endpoints.clear()
-    await Promise.all(endpoints.map(closeSocket))
+    await Promise.all(endpoints.map(async (endpoint) => { await closeSocket(endpoint.socket) }))
   }
 
   private async reconcile (): Promise<void> {
@@ -67,7 +71,7 @@ export class UdpEndpoints {
     for (const [bindAddress, endpoint] of this.endpoints) {
       if (wanted.has(bindAddress)) continue
       this.endpoints.delete(bindAddress)
-      await closeSocket(endpoint)
+      await closeSocket(endpoint.socket)
     }
     for (const bindAddress of this.failing) {
       if (!wanted.has(bindAddress)) this.failing.delete(bindAddress)
@@ -89,7 +93,7 @@ export class UdpEndpoints {
   private async open (bindAddress: string): Promise<UdpEndpoint> {
     const address = normalizeAddress(bindAddress)
     const family = isIPv4(address) ? 4 : 6
-    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 })
+    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6, recvBufferSize: this.options.receiveBufferBytes })
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject)
       socket.bind(this.boundPort, bindAddress, () => {
@@ -97,25 +101,29 @@ export class UdpEndpoints {
         resolve()
       })
     }).catch(async (error: unknown) => {
-      await closeSocket({ address, family, socket })
+      await closeSocket(socket)
       throw error
     })
     this.boundPort = socket.address().port
-    const endpoint: UdpEndpoint = { address, family, socket }
+    // One callback per socket, not one per datagram sent.
+    const sent = (error: Error | null): void => {
+      if (error !== null) this.options.onWarning(new TrackerError('ET_LISTEN', `cannot send a UDP tracker response from ${address}: ${error.message}`, { cause: error }))
+    }
+    const endpoint: UdpEndpoint = { address, family, socket, send: (packet, port, to) => { socket.send(packet, port, to, sent) } }
     socket.on('message', (msg, from) => { this.options.onMessage(msg, from, endpoint) })
     socket.on('error', (error) => {
       this.options.onWarning(new TrackerError('ET_LISTEN', `UDP tracker socket on ${address} failed, rebinding at the next refresh: ${error.message}`, { cause: error }))
       if (this.endpoints.get(bindAddress) === endpoint) this.endpoints.delete(bindAddress)
-      void closeSocket(endpoint)
+      void closeSocket(socket)
     })
     return endpoint
   }
 }
 
-async function closeSocket (endpoint: UdpEndpoint): Promise<void> {
+async function closeSocket (socket: Socket): Promise<void> {
   await new Promise<void>((resolve) => {
     try {
-      endpoint.socket.close(() => { resolve() })
+      socket.close(() => { resolve() })
     } catch {
       resolve() // already closed
     }

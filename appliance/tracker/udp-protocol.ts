@@ -49,52 +49,98 @@ export interface UdpScrapeRequest {
 
 export type UdpRequest = UdpConnectRequest | UdpAnnounceRequest | UdpScrapeRequest
 
+export type UdpAction = UdpRequest['action']
+
 /**
- * Reads one datagram. The announce's IP field is ignored on purpose: honouring it would let anyone
- * put a third party's address into swarms, so peers are always recorded at the datagram's source.
+ * Checks one datagram and tells its action, reading nothing else: the tracker then reads an
+ * announce's fields in place (`udpAnnounce*`), without an object per request. Throws ET_BAD_REQUEST
+ * for anything that is not a well-formed BEP 15 request.
  */
-export function parseUdpRequest (msg: Buffer): UdpRequest {
+export function udpRequestAction (msg: Buffer): UdpAction {
   if (msg.length < 16) throw bad(`a ${msg.length}-byte packet is too short`)
   const action = msg.readUInt32BE(8)
-  const transactionId = msg.readUInt32BE(12)
   if (action === ACTION_CONNECT) {
     if (msg.readBigUInt64BE(0) !== PROTOCOL_ID) throw bad('a connect request without the protocol id')
-    return { action: 'connect', transactionId }
+    return 'connect'
   }
-  const connectionId = Buffer.from(msg.subarray(0, 8))
-  if (action === ACTION_ANNOUNCE) return parseAnnounce(msg, connectionId, transactionId)
-  if (action === ACTION_SCRAPE) return parseScrape(msg, connectionId, transactionId)
+  if (action === ACTION_ANNOUNCE) {
+    // Longer packets may carry BEP 41 options, which this tracker does not use.
+    if (msg.length < ANNOUNCE_LENGTH) throw bad(`a ${msg.length}-byte announce is shorter than ${ANNOUNCE_LENGTH} bytes`)
+    if (msg.readUInt32BE(80) >= EVENTS.length) throw bad(`unknown announce event ${msg.readUInt32BE(80)}`)
+    if (udpAnnouncePort(msg) === 0) throw bad('announce with port 0')
+    return 'announce'
+  }
+  if (action === ACTION_SCRAPE) {
+    const hashBytes = msg.length - 16
+    if (hashBytes === 0 || hashBytes % 20 !== 0) throw bad('a scrape request that is not a list of 20-byte infohashes')
+    if (hashBytes / 20 > MAX_SCRAPE_HASHES) throw bad(`a scrape for more than ${MAX_SCRAPE_HASHES} infohashes`)
+    return 'scrape'
+  }
   throw bad(`unknown action ${action}`)
 }
 
-function parseAnnounce (msg: Buffer, connectionId: Buffer, transactionId: number): UdpAnnounceRequest {
-  // Longer packets may carry BEP 41 options, which this tracker does not use.
-  if (msg.length < ANNOUNCE_LENGTH) throw bad(`a ${msg.length}-byte announce is shorter than ${ANNOUNCE_LENGTH} bytes`)
-  const event = EVENTS[msg.readUInt32BE(80)]
-  if (event === undefined) throw bad(`unknown announce event ${msg.readUInt32BE(80)}`)
-  const numwant = msg.readInt32BE(92)
-  const port = msg.readUInt16BE(96)
-  if (port === 0) throw bad('announce with port 0')
+/**
+ * Reads one datagram whole. The announce's IP field is ignored on purpose: honouring it would let
+ * anyone put a third party's address into swarms, so peers are always recorded at the datagram's source.
+ */
+export function parseUdpRequest (msg: Buffer): UdpRequest {
+  const action = udpRequestAction(msg)
+  const transactionId = udpTransactionId(msg)
+  if (action === 'connect') return { action, transactionId }
+  const connectionId = Buffer.from(udpConnectionId(msg))
+  if (action === 'scrape') {
+    const infoHashes: string[] = []
+    for (let offset = 16; offset < msg.length; offset += 20) infoHashes.push(msg.toString('hex', offset, offset + 20))
+    return { action, connectionId, transactionId, infoHashes }
+  }
   return {
-    action: 'announce',
+    action,
     connectionId,
     transactionId,
-    infoHash: msg.toString('hex', 16, 36),
-    peerId: msg.toString('hex', 36, 56),
-    left: Number(msg.readBigUInt64BE(64)),
-    event,
-    numwant: numwant < 0 ? undefined : numwant,
-    port
+    infoHash: udpAnnounceInfoHash(msg),
+    peerId: msg.toString('hex', UDP_PEER_ID_OFFSET, UDP_PEER_ID_OFFSET + 20),
+    left: udpAnnounceLeft(msg),
+    event: udpAnnounceEvent(msg),
+    numwant: udpAnnounceNumwant(msg),
+    port: udpAnnouncePort(msg)
   }
 }
 
-function parseScrape (msg: Buffer, connectionId: Buffer, transactionId: number): UdpScrapeRequest {
-  const hashBytes = msg.length - 16
-  if (hashBytes === 0 || hashBytes % 20 !== 0) throw bad('a scrape request that is not a list of 20-byte infohashes')
-  if (hashBytes / 20 > MAX_SCRAPE_HASHES) throw bad(`a scrape for more than ${MAX_SCRAPE_HASHES} infohashes`)
-  const infoHashes: string[] = []
-  for (let offset = 16; offset < msg.length; offset += 20) infoHashes.push(msg.toString('hex', offset, offset + 20))
-  return { action: 'scrape', connectionId, transactionId, infoHashes }
+// Readers of a request `udpRequestAction` accepted; each reads its field in place.
+
+export function udpTransactionId (msg: Buffer): number {
+  return msg.readUInt32BE(12)
+}
+
+/** A view of the 8-byte connection id (not a copy). */
+export function udpConnectionId (msg: Buffer): Buffer {
+  return msg.subarray(0, 8)
+}
+
+/** Hex. */
+export function udpAnnounceInfoHash (msg: Buffer): string {
+  return msg.toString('hex', 16, 36)
+}
+
+/** Where an announce's 20-byte peer id starts. */
+export const UDP_PEER_ID_OFFSET = 36
+
+export function udpAnnounceLeft (msg: Buffer): number {
+  return Number(msg.readBigUInt64BE(64))
+}
+
+export function udpAnnounceEvent (msg: Buffer): UdpAnnounceEvent {
+  return EVENTS[msg.readUInt32BE(80)]!
+}
+
+/** `undefined` when the client left it to the tracker (-1, or any negative number). */
+export function udpAnnounceNumwant (msg: Buffer): number | undefined {
+  const numwant = msg.readInt32BE(92)
+  return numwant < 0 ? undefined : numwant
+}
+
+export function udpAnnouncePort (msg: Buffer): number {
+  return msg.readUInt16BE(96)
 }
 
 export function encodeConnectResponse (transactionId: number, connectionId: Buffer): Buffer {
@@ -116,13 +162,22 @@ export interface UdpAnnounceResponse {
 }
 
 export function encodeAnnounceResponse (response: UdpAnnounceResponse): Buffer {
-  const head = Buffer.alloc(20)
-  head.writeUInt32BE(ACTION_ANNOUNCE, 0)
-  head.writeUInt32BE(response.transactionId, 4)
-  head.writeUInt32BE(response.interval, 8)
-  head.writeUInt32BE(response.leechers, 12)
-  head.writeUInt32BE(response.seeders, 16)
-  return Buffer.concat([head, response.peers])
+  const out = Buffer.alloc(ANNOUNCE_HEAD_BYTES + response.peers.length)
+  writeAnnounceHead(out, response.transactionId, response.interval, response.leechers, response.seeders)
+  response.peers.copy(out, ANNOUNCE_HEAD_BYTES)
+  return out
+}
+
+/** Bytes of an announce response before its compact peers. */
+export const ANNOUNCE_HEAD_BYTES = 20
+
+/** Writes an announce response's head at the start of `out`; the compact peers follow it. */
+export function writeAnnounceHead (out: Buffer, transactionId: number, interval: number, leechers: number, seeders: number): void {
+  out.writeUInt32BE(ACTION_ANNOUNCE, 0)
+  out.writeUInt32BE(transactionId, 4)
+  out.writeUInt32BE(interval, 8)
+  out.writeUInt32BE(Math.min(leechers, 0xffffffff), 12)
+  out.writeUInt32BE(Math.min(seeders, 0xffffffff), 16)
 }
 
 export interface UdpScrapeCounts {

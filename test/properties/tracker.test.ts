@@ -72,7 +72,7 @@ test('an HTTP announce parses back to what the client sent, however it encoded i
   fc.assert(fc.property(announces, ({ request, url }) => {
     assert.deepEqual(parseHttpAnnounce(url), {
       infoHash: request.infoHash.toString('hex'),
-      peerId: request.peerId.toString('hex'),
+      peerId: request.peerId,
       port: request.port,
       left: request.left ?? Infinity,
       event: EVENTS[request.event ?? ''],

@@ -1,6 +1,6 @@
 import test from 'ava'
 import bencode from 'bencode'
-import { clampNumwant, isEverseedItself, MAX_NUMWANT, peersToHandOut } from '../../appliance/tracker/announce.js'
+import { clampNumwant, isEverseedItself, MAX_NUMWANT } from '../../appliance/tracker/announce.js'
 import { compactPeers } from '../../appliance/net/compact-peers.js'
 import { ConnectionIds } from '../../appliance/tracker/connection-ids.js'
 import { encodeHttpAnnounceResponse, parseHttpAnnounce } from '../../appliance/tracker/http-announce.js'
@@ -34,14 +34,11 @@ test('compact peers: 6 bytes per IPv4 peer, 18 per IPv6 peer, each family on its
   ].join(''))
 })
 
-test('the everseed comes first and counts against numwant; the requester never gets itself', (t) => {
+test('numwant is clamped; the everseed is recognised by its port from this host only', (t) => {
   const everseed = { ip: '192.168.1.20', port: 6881 }
-  const requester = { ip: '192.168.1.50', port: 51413 }
-  const swarm = [{ ip: '192.168.1.50', port: 51413 }, { ip: '192.168.1.51', port: 1 }, { ip: '192.168.1.52', port: 2 }]
-  t.deepEqual(peersToHandOut(swarm, { requester, everseed, numwant: 2 }), [everseed, swarm[1]])
-  t.deepEqual(peersToHandOut([], { requester, everseed, numwant: 50 }), [everseed])
-  t.deepEqual(peersToHandOut(swarm, { requester, everseed: undefined, numwant: 50 }), [swarm[1], swarm[2]])
-  t.deepEqual(peersToHandOut(swarm, { requester, everseed, numwant: 0 }), [])
+  t.true(isEverseedItself({ ip: '127.0.0.1', port: 6881 }, everseed))
+  t.true(isEverseedItself({ ip: '192.168.1.20', port: 6881 }, everseed))
+  t.false(isEverseedItself({ ip: '192.168.1.21', port: 6881 }, everseed))
   t.is(clampNumwant(undefined), 50)
   t.is(clampNumwant(1_000_000), MAX_NUMWANT)
 })
@@ -57,7 +54,7 @@ test('the seeder announcing to its own tracker is recognised as the everseed', (
 
 test('HTTP announce: binary info_hash and peer_id are read byte for byte', (t) => {
   const request = parseHttpAnnounce(announceUrl('&left=0&event=completed&numwant=5&compact=0&no_peer_id=1&ip=6.6.6.6'))
-  t.like(request, { infoHash: infoHash.toString('hex'), peerId: peerId.toString('hex'), port: 6881, left: 0, event: 'completed', numwant: 5, compact: false, noPeerId: true })
+  t.like(request, { infoHash: infoHash.toString('hex'), peerId, port: 6881, left: 0, event: 'completed', numwant: 5, compact: false, noPeerId: true })
   t.like(parseHttpAnnounce(announceUrl('')), { left: Infinity, event: 'update', numwant: 50, compact: true })
   t.is(parseHttpAnnounce(announceUrl('&numwant=99999999')).numwant, MAX_NUMWANT)
 })

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { Tracker, trackerOptionsFrom, UNPUBLISHED_REASON, type AnnounceEvent } from '../../appliance/tracker/tracker.js'
 import type { TrackerError } from '../../appliance/tracker/errors.js'
 import { Catalog } from '../../appliance/catalog/catalog.js'
+import { MAX_NUMWANT } from '../../appliance/tracker/announce.js'
 import { DEFAULTS } from '../helpers/defaults.js'
 import { EVERSEED_PORT, fakePublished, mountTracker, startTracker } from './fixture.js'
 import {
@@ -18,6 +19,7 @@ import {
   udpAnnounce,
   udpAnnouncePacket,
   udpClient,
+  udpConnect,
   udpExchange,
   udpScrape,
   webSocketExchange
@@ -314,4 +316,81 @@ test('a client from outside the box\'s networks is handed the public everseed (r
   t.deepEqual((await udpAnnounce(socket, BOX, udpPort, { infoHash, port: 51414 })).peers.filter((peer) => !peer.endsWith(':51413')), ['203.0.113.1:16881'])
   outsiders.clear()
   t.deepEqual((await httpAnnounce(BOX, httpPort, { infoHash, port: 51415, compact: 0 }, CLIENT)).peers.filter((peer) => !peer.startsWith(CLIENT)), [`${BOX}:${EVERSEED_PORT}`])
+})
+
+test('one swarm holds 50,000 peers announced over UDP and hands out a full numwant of distinct ones', async (t) => {
+  const { tracker, infoHash, udpPort } = await startTracker(t, BOX, { maxPeers: 100_000 })
+  const socket = await udpClient(t, CLIENT)
+  const connectionId = await udpConnect(socket, BOX, udpPort)
+  const total = 50_000
+  const answered = await new Promise<number>((resolve, reject) => {
+    // A window of announces in flight, each answer letting the next one go, so none is lost to a full buffer.
+    let sent = 0
+    let received = 0
+    const timer = setTimeout(() => { reject(new Error(`only ${received} of ${total} announces answered`)) }, 120_000)
+    const send = (): void => {
+      if (sent < total) socket.send(udpAnnouncePacket(connectionId, { infoHash, port: 10_000 + sent++ }), udpPort, BOX)
+    }
+    socket.on('message', () => {
+      if (++received < total) send()
+      else {
+        clearTimeout(timer)
+        resolve(received)
+      }
+    })
+    for (let window = 0; window < 32; window++) send()
+  })
+  socket.removeAllListeners('message')
+  t.is(answered, total)
+  t.like(tracker.stats(infoHash.toString('hex')), { leechers: total, seeders: 0 })
+  t.is(tracker.size.peers, total)
+  const answer = await udpAnnounce(socket, BOX, udpPort, { infoHash, port: 10_000, numwant: 1000 })
+  t.is(answer.peers.length, MAX_NUMWANT)
+  t.is(answer.peers[0], `${BOX}:${EVERSEED_PORT}`)
+  t.is(new Set(answer.peers).size, MAX_NUMWANT, 'distinct peers')
+  t.false(answer.peers.includes(`${CLIENT}:10000`), 'never the requester')
+  t.like(answer, { leechers: total, seeders: 1 })
+})
+
+test('a peer that stops announcing is forgotten after two intervals, at the next announce to its swarm', async (t) => {
+  let now = 1_000_000_000_000
+  const { tracker, infoHash, httpPort } = await startTracker(t, BOX, { mode: 'open', now: () => now })
+  const hex = infoHash.toString('hex')
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 1 }, CLIENT)
+  now += 600_000
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 2 }, CLIENT)
+  now += 601_000 // peer 1 is 1,201 s old, peer 2 601 s
+  const answer = await httpAnnounce(BOX, httpPort, { infoHash, port: 3 }, CLIENT)
+  t.deepEqual(answer.peers.filter((peer) => peer.startsWith(CLIENT)), [`${CLIENT}:2`])
+  t.like(tracker.stats(hex), { leechers: 2 })
+  t.is(tracker.size.peers, 2)
+})
+
+test('counts add HTTP/UDP peers and WebSocket peers of one torrent, in answers, scrapes and stats', async (t) => {
+  const { tracker, infoHash, httpPort } = await startTracker(t, BOX)
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 1, left: 0 }, CLIENT)
+  await httpAnnounce(BOX, httpPort, { infoHash, port: 2 }, CLIENT)
+  const ws = await openWebSocket(BOX, httpPort, '/announce', CLIENT)
+  t.teardown(() => { ws.destroy() })
+  ws.write(maskedTextFrame(JSON.stringify({ action: 'announce', info_hash: infoHash.toString('latin1'), peer_id: randomBytes(20).toString('latin1'), numwant: 0, offers: [], event: 'started', left: 5 })))
+  for (let wait = 0; wait < 100 && tracker.stats(infoHash.toString('hex'))!.leechers < 2; wait++) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.deepEqual(tracker.stats(infoHash.toString('hex')), { seeders: 1, leechers: 2, completed: 0 })
+  t.like(await httpAnnounce(BOX, httpPort, { infoHash, port: 3 }, CLIENT), { complete: 2, incomplete: 3 })
+  t.is(tracker.size.peers, 4)
+})
+
+test('a public everseed of the other family is left out of a UDP answer and put in peers6 over HTTP, whatever numwant', async (t) => {
+  const { infoHash, httpPort, udpPort } = await startTracker(t, BOX, {
+    publicEverseed: () => ({ ip: '2001:db8::1', port: 16881 }),
+    localNetworks: { contains: () => false }
+  })
+  const socket = await udpClient(t, CLIENT)
+  for (const numwant of [1, 2, 50]) {
+    const udp = await udpAnnounce(socket, BOX, udpPort, { infoHash, port: 51413, numwant })
+    t.like(udp, { action: 1, seeders: 1, peers: [] })
+  }
+  const http = await httpGet(BOX, httpPort, announcePath({ infoHash, port: 51414, numwant: 1 }), { localAddress: CLIENT })
+  const decoded = bencode.decode(http.body)
+  t.is(Buffer.from(decoded.peers6).toString('hex'), '20010db8000000000000000000000001' + (16881).toString(16).padStart(4, '0'))
+  t.is(decoded.peers.length, 0)
 })
