@@ -379,7 +379,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       }
       const published: PublishedTorrent = {
         metainfo,
-        files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }))
+        files: content.files
       }
       this.options.catalog.add(published)
       const status = this.setStatus(item, { state: 'seeding', infoHash: metainfo.infoHash, totalBytes: content.totalBytes, resumed: resumed !== undefined }).status

@@ -20,7 +20,7 @@ test('every top-level entry becomes one torrent with our trackers and web seed; 
   const photos = [...catalog.all()].find((torrent) => torrent.metainfo.name === 'photos')!
   t.is(photos.metainfo.infoHash, (await createTorrent(join(library, 'photos'))).metainfo.infoHash)
   t.deepEqual(photos.metainfo.urlList, [`http://box:8080/webseed/${photos.metainfo.infoHash}/`])
-  t.deepEqual(photos.files.map((file) => file.absolutePath), [join(library, 'photos/a.jpg'), join(library, 'photos/b/c.jpg')])
+  t.deepEqual([...photos.files].map((file) => file.absolutePath), [join(library, 'photos/a.jpg'), join(library, 'photos/b/c.jpg')])
 })
 
 test('a restart resumes unchanged items without hashing them', async (t) => {

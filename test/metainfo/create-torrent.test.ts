@@ -37,7 +37,7 @@ test('describes the content: name, files in order with offsets, default piece le
   t.is(metainfo.totalBytes, 5_400_001)
   t.is(metainfo.pieceLength, pieceLengthFor(5_400_001))
   t.is(metainfo.pieceCount, Math.ceil(5_400_001 / metainfo.pieceLength))
-  t.deepEqual(metainfo.files.map((file) => [file.path.join('/'), file.length, file.offset]), [
+  t.deepEqual([...metainfo.files].map((file) => [file.path.join('/'), file.length, file.offset]), [
     ['cover.jpg', 300_000, 0],
     ['disc 1/01.flac', 2_500_000, 300_000],
     ['disc 1/02.flac', 1_700_001, 2_800_000],
