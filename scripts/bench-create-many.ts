@@ -6,7 +6,7 @@
  * Prints wall time and peak RSS of every run, the medians and the ratios; and the infohashes, which
  * must agree between evertorrent and mktorrent.
  *
- * Usage: node dist/scripts/bench-create-many.js [--files N] [--rounds N] [--threads N] [--settle S] [--quick] [--no-serve]
+ * Usage: node dist/scripts/bench-create-many.js [--files N] [--rounds N] [--threads N] [--settle S] [--quick] [--no-serve] [--no-create]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -35,6 +35,7 @@ Options:
   --settle S    seconds serve runs before its RSS is read (default: 10)
   --quick       10,000 files, one round, 3 s settle
   --no-serve    only the create tools
+  --no-create   only serve
   -h, --help    this help`
 
 interface Settings {
@@ -43,6 +44,7 @@ interface Settings {
   readonly threads: number
   readonly settleSeconds: number
   readonly serve: boolean
+  readonly create: boolean
 }
 
 type ToolName = 'evertorrent' | 'transmission-create' | 'mktorrent'
@@ -141,6 +143,10 @@ async function benchServe (work: string, item: string, settings: Settings): Prom
 }
 
 function report (settings: Settings, totalBytes: number, runs: readonly Run[], serveRuns: readonly ServeRun[], load: readonly number[]): string {
+  return [...(runs.length > 0 ? [createReport(settings, totalBytes, runs, load)] : []), ...(serveRuns.length > 0 ? [serveReport(settings, serveRuns)] : [])].join('\n\n')
+}
+
+function createReport (settings: Settings, totalBytes: number, runs: readonly Run[], load: readonly number[]): string {
   const byTool = (name: ToolName): Run[] => runs.filter((run) => run.tool === name)
   const medians = new Map(TOOLS.map((tool) => [tool.name, {
     seconds: median(byTool(tool.name).map((run) => run.seconds)),
@@ -171,11 +177,15 @@ function report (settings: Settings, totalBytes: number, runs: readonly Run[], s
   const hashes = (name: ToolName): Set<string> => new Set(byTool(name).map((run) => run.infoHash))
   const agree = hashes('evertorrent').size === 1 && [...hashes('evertorrent')][0] === [...hashes('mktorrent')][0] && hashes('mktorrent').size === 1
   lines.push('', `Infohashes: evertorrent and mktorrent ${agree ? 'agree on every run' : '**differ**'}; transmission-create: ${[...hashes('transmission-create')].join(', ')}.`)
-  if (serveRuns.length > 0) {
+  return lines.join('\n')
+}
+
+function serveReport (settings: Settings, serveRuns: readonly ServeRun[]): string {
+  const lines: string[] = []
+  {
     const empty = median(serveRuns.filter((run) => run.label === 'empty library').map((run) => run.rssBytes))
     const full = median(serveRuns.filter((run) => run.label.startsWith('the folder')).map((run) => run.rssBytes))
     lines.push(
-      '',
       `### evertorrent serve with the ${settings.files.toLocaleString('en-US')}-file folder published (as the unit runs it; RSS ${settings.settleSeconds} s after publishing)`,
       '',
       '| serve | RSS (MB) | peak RSS (MB) |',
@@ -197,6 +207,7 @@ function parseSettings (): Settings | undefined {
       settle: { type: 'string' },
       quick: { type: 'boolean' },
       'no-serve': { type: 'boolean' },
+      'no-create': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -212,7 +223,8 @@ function parseSettings (): Settings | undefined {
     rounds: positive(values.rounds, quick ? 1 : 3, '--rounds'),
     threads: positive(values.threads, availableParallelism(), '--threads'),
     settleSeconds: positive(values.settle, quick ? 3 : 10, '--settle'),
-    serve: values['no-serve'] !== true
+    serve: values['no-serve'] !== true,
+    create: values['no-create'] !== true
   }
 }
 
@@ -236,10 +248,10 @@ async function main (): Promise<number> {
     progress(`writing ${settings.files} files in ${item}`)
     const totalBytes = await writeManyFiles(item, settings.files)
     const loadBefore = loadavg()[0]!
-    // The first round of the first tool would otherwise read from disk what the others read from memory.
-    await measure(TOOLS[0]!, item, work, settings, 0)
     const runs: Run[] = []
-    for (let round = 1; round <= settings.rounds; round++) {
+    // The first round of the first tool would otherwise read from disk what the others read from memory.
+    if (settings.create) await measure(TOOLS[0]!, item, work, settings, 0)
+    for (let round = 1; round <= settings.rounds && settings.create; round++) {
       for (const tool of TOOLS) {
         const run = await measure(tool, item, work, settings, round)
         runs.push(run)

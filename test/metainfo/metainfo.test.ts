@@ -260,3 +260,23 @@ test('parseTorrent never throws anything but ET_BAD_TORRENT on corrupted bytes',
   }
   t.true(rejected > 1000)
 })
+
+test('a file list written by another tool, with keys of its own around length and path, reads the same files', (t) => {
+  const info = {
+    files: [
+      { attr: 'x', length: 5, md5sum: 'f'.repeat(32), path: [Buffer.from('dir'), Buffer.from('a.bin')], 'path.utf-8': [Buffer.from('dir'), Buffer.from('a.bin')] },
+      { 'a deep key': [[[[1]]], { nested: [2] }], length: 16_000, path: [Buffer.from('b')] }
+    ],
+    name: 'other',
+    'piece length': 16_384,
+    pieces: digests(1)
+  }
+  const parsed = parseTorrent(bencode.encode({ info }))
+  t.deepEqual([...parsed.files], [{ path: ['dir', 'a.bin'], length: 5, offset: 0 }, { path: ['b'], length: 16_000, offset: 5 }])
+  t.is(parsed.files.length, 2)
+  t.is(parsed.files.offsetOf(1), 5)
+  t.is(parsed.files.lengthOf(1), 16_000)
+  t.deepEqual(parsed.files.pathOf(0), ['dir', 'a.bin'])
+  t.is(parsed.files.at(2), undefined)
+  t.is(parsed.totalBytes, 16_005)
+})
