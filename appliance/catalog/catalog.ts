@@ -13,10 +13,19 @@ export interface PublishedFile {
   readonly ino?: number
 }
 
-/** A torrent this box publishes: `files[i]` holds the bytes of `metainfo.files[i]`. */
+/**
+ * The files of a published torrent: the library's packed listing (`FileListing`), which makes one
+ * `PublishedFile` when asked rather than keeping one per file; an array will do as well.
+ */
+export interface PublishedFiles extends Iterable<PublishedFile> {
+  readonly length: number
+  at (index: number): PublishedFile | undefined
+}
+
+/** A torrent this box publishes: `files.at(i)` holds the bytes of `metainfo.files.at(i)`. */
 export interface PublishedTorrent {
   readonly metainfo: Metainfo
-  readonly files: readonly PublishedFile[]
+  readonly files: PublishedFiles
 }
 
 export interface CatalogEvents {

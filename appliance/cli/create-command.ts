@@ -77,6 +77,7 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
       createdBy: `evertorrent/${VERSION}`,
       creationDate: Math.floor(Date.now() / 1000),
       signal: controller.signal,
+      blockingScan: true,
       ...(bar !== undefined && { onProgress: (progress) => bar.update(progress) })
     })
     bar?.finish()

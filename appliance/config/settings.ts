@@ -78,6 +78,12 @@ export const SETTINGS = {
     live: true,
     doc: 'New or changed content is published only once none of its files has changed for this many seconds (and, where Linux lets the service see it, no process has one open for writing): a file being copied in is never published half-written. 0 publishes at once.'
   } satisfies Spec<number>,
+  'library.max_files_per_item': {
+    kind: count(1, 10_000_000),
+    default: () => 1_000_000,
+    bound: 'files listed in one library item',
+    doc: 'An item (a top-level file or folder of a library) with more files than this is shown in error, not hashed: the service keeps every item\'s file list in memory, about 75 bytes per file plus twice the bytes of its path (measured: 100,000 files with 24-byte paths, 12 MB).'
+  } satisfies Spec<number>,
   'state.dir': {
     kind: { type: 'string' },
     default: (env) => join(env.stateHome, 'evertorrent'),

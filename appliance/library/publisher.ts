@@ -46,13 +46,16 @@ export interface PublisherOptions {
   readonly settleMs: number
   /** Items a person paused (`pause`), kept across restarts; read before `start`. Without it, nothing can be paused. */
   readonly paused?: PausedItems
+  /** An item with more files is in error (`ET_TOO_MANY_FILES`); default: `DEFAULT_MAX_FILES`. */
+  readonly maxFilesPerItem?: number
 }
 
 /** The publisher's options from the settings table; the one place its keys are read (at start and on reload, see `Publisher.apply`). */
-export function publisherOptionsFrom (settings: Settings): Pick<PublisherOptions, 'threads' | 'rescanIntervalMs' | 'settleMs'> {
+export function publisherOptionsFrom (settings: Settings): Pick<PublisherOptions, 'threads' | 'rescanIntervalMs' | 'settleMs' | 'maxFilesPerItem'> {
   const threads = settings['hashing.threads']
   return {
     ...(threads > 0 && { threads }),
+    maxFilesPerItem: settings['library.max_files_per_item'],
     rescanIntervalMs: settings['library.rescan_interval'] * 1000,
     settleMs: settings['library.settle_seconds'] * 1000
   }
@@ -308,7 +311,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     let content: Content
     try {
-      content = await listContent(item.path)
+      content = await listContent(item.path, { ...(this.options.maxFilesPerItem !== undefined && { maxFiles: this.options.maxFilesPerItem }) })
     } catch (error) {
       if (isTransient(error)) throw error
       this.unpublish(record)
@@ -379,7 +382,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       }
       const published: PublishedTorrent = {
         metainfo,
-        files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }))
+        files: content.files
       }
       this.options.catalog.add(published)
       const status = this.setStatus(item, { state: 'seeding', infoHash: metainfo.infoHash, totalBytes: content.totalBytes, resumed: resumed !== undefined }).status

@@ -1,3 +1,4 @@
+import { createHash, hash } from 'node:crypto'
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Content } from '../metainfo/content.js'
@@ -5,8 +6,16 @@ import { parseTorrent, type InfoHash, type Metainfo } from '../metainfo/metainfo
 import { removeStaleTemporaries, writeFileAtomic } from '../platform/atomic-write.js'
 import { isTransient } from './transient.js'
 
-/** What an item looked like when it was hashed: every file's path, size, mtime and inode. */
+/**
+ * What an item looked like when it was hashed: a digest of every file's path, size, mtime and inode
+ * (`sha1:` and hex). Earlier versions kept the text itself (for 100,000 files, megabytes per item
+ * in memory and in `resume.json`); such an entry still matches the digest of its text.
+ */
 export type ContentSignature = string
+
+const DIGEST_PREFIX = 'sha1:'
+/** Text hashed at once by `contentSignature`. */
+const SIGNATURE_BATCH = 64 * 1024
 
 interface ResumeEntry {
   readonly infoHash: InfoHash
@@ -28,8 +37,23 @@ export class StateDirError extends Error {
   }
 }
 
+/** The digest of the text earlier versions kept: `JSON.stringify` of `[path, size, mtimeMs, ino]` per file, written out in batches. */
 export function contentSignature (content: Content): ContentSignature {
-  return JSON.stringify(content.files.map((file) => [file.segments.join('/'), file.size, file.mtimeMs, file.ino]))
+  const { files } = content
+  const digest = createHash('sha1')
+  let text = '['
+  for (let index = 0; index < files.length; index++) {
+    if (index > 0) text += ','
+    text += `[${JSON.stringify(files.relativePath(index))},${files.size(index)},${files.mtimeMs(index)},${files.ino(index) ?? 'null'}]`
+    if (text.length < SIGNATURE_BATCH) continue
+    digest.update(text)
+    text = ''
+  }
+  return DIGEST_PREFIX + digest.update(`${text}]`).digest('hex')
+}
+
+function sameSignature (remembered: ContentSignature, signature: ContentSignature): boolean {
+  return remembered.startsWith(DIGEST_PREFIX) ? remembered === signature : DIGEST_PREFIX + hash('sha1', remembered) === signature
 }
 
 /**
@@ -84,7 +108,7 @@ export class ResumeStore {
   /** The torrent made earlier from exactly this content, if there is one and it reads back intact. */
   async lookup (itemPath: string, signature: ContentSignature): Promise<Metainfo | undefined> {
     const entry = this.entries.get(itemPath)
-    if (entry === undefined || entry.signature !== signature) return undefined
+    if (entry === undefined || !sameSignature(entry.signature, signature)) return undefined
     try {
       const metainfo = parseTorrent(await readFile(this.torrentPath(entry.infoHash)))
       return metainfo.infoHash === entry.infoHash ? metainfo : undefined

@@ -19,6 +19,8 @@ export interface CreateOptions {
   /** Seconds since the epoch; left out when undefined. It is outside the info dictionary, so it never changes the infohash. */
   readonly creationDate?: number
   readonly threads?: number
+  /** See `ListOptions.blocking`: for a caller with nothing else to do. */
+  readonly blockingScan?: boolean
   /** Threads kept between torrents (the service hashes many items); otherwise a pool is made for this one. */
   readonly pool?: HashPool
   readonly signal?: AbortSignal
@@ -33,27 +35,26 @@ export interface CreatedTorrent {
 /** Scans and hashes `path` and describes it as a torrent. */
 export async function createTorrent (path: string, options: CreateOptions = {}): Promise<CreatedTorrent> {
   checkOptions(options)
-  return await createTorrentOf(await scanContent(path), options)
+  return await createTorrentOf(await scanContent(path, { blocking: options.blockingScan === true }), options)
 }
 
 /** Hashes content already listed by `scanContent` and describes it as a torrent. */
 export async function createTorrentOf (content: Content, options: CreateOptions = {}): Promise<CreatedTorrent> {
   checkOptions(options)
   const pieceLength = options.pieceLength ?? pieceLengthFor(content.totalBytes)
-  const files = content.files.map((file) => ({ path: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }))
   const job = {
     pieceLength,
     ...(options.signal !== undefined && { signal: options.signal }),
     ...(options.onProgress !== undefined && { onProgress: options.onProgress })
   }
   const pieces = options.pool !== undefined
-    ? await options.pool.hash(files, job)
-    : await hashPieces(files, { ...job, ...(options.threads !== undefined && { threads: options.threads }) })
+    ? await options.pool.hash(content.files, job)
+    : await hashPieces(content.files, { ...job, ...(options.threads !== undefined && { threads: options.threads }) })
   const metainfo = buildMetainfo({
     name: options.name ?? content.name,
     pieceLength,
     pieces,
-    files: content.files.map((file) => ({ path: file.segments, length: file.size })),
+    files: content.files,
     announceList: options.announceList ?? [],
     urlList: options.urlList ?? [],
     private: options.private === true,

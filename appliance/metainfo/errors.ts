@@ -11,6 +11,7 @@ export type MetainfoErrorCode =
   | 'ET_BAD_OPTION'
   | 'ET_BAD_TORRENT'
   | 'ET_ABORTED'
+  | 'ET_TOO_MANY_FILES'
 
 export class MetainfoError extends CodedError<MetainfoErrorCode> {}
 

@@ -1,5 +1,6 @@
 /** What the piece hasher and its hashing threads share about one job. */
 import type { ListedFile } from './file-change.js'
+import type { FileListingData } from './file-listing.js'
 
 /** Bytes read at once: a power of two, so a unit of work either holds whole pieces or lies inside one. */
 export const CHUNK_BYTES = 1 << 20
@@ -25,7 +26,8 @@ export const BYTES_HASHED = 1
  * straight into `pieces` (20 bytes per piece), so nothing but "done" travels back.
  */
 export interface JobMessage {
-  readonly files: readonly HashFile[]
+  /** Packed, in shared memory: a thread reads it where it is, 100,000 files or one. */
+  readonly files: FileListingData
   readonly pieceLength: number
   readonly totalBytes: number
   readonly control: SharedArrayBuffer

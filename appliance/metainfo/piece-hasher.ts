@@ -5,6 +5,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { changedWhileHashing, fsError, MetainfoError } from './errors.js'
 import { howFileChanged } from './file-change.js'
+import { FileListing } from './file-listing.js'
 import { ABORT, BYTES_HASHED, CONTROL_BYTES, unitBytesFor, type HashFile, type JobMessage, type JobReply } from './hash-protocol.js'
 import { chunkBuffer, hashUnits } from './unit-hasher.js'
 
@@ -76,10 +77,11 @@ export class HashPool {
    * SHA-1 of every piece of the files laid end to end (BEP 3), as one buffer of 20-byte digests.
    * Rejects with ET_ABORTED as soon as `signal` aborts, with every file closed.
    */
-  async hash (files: readonly HashFile[], options: HashJobOptions): Promise<Buffer> {
+  async hash (files: FileListing | readonly HashFile[], options: HashJobOptions): Promise<Buffer> {
+    const listing = files instanceof FileListing ? files : FileListing.ofFiles(files)
     clearTimeout(this.idleTimer)
     this.pending += 1
-    const run = this.queue.then(async () => await this.run(files, options))
+    const run = this.queue.then(async () => await this.run(listing, options))
     this.queue = run.catch(() => {}).finally(() => {
       this.pending -= 1
       // Idle threads cost megabytes on a 512 MB board: let them go until the next drive comes.
@@ -119,12 +121,12 @@ export class HashPool {
     }
   }
 
-  private async run (files: readonly HashFile[], { pieceLength, signal, onProgress }: HashJobOptions): Promise<Buffer> {
+  private async run (files: FileListing, { pieceLength, signal, onProgress }: HashJobOptions): Promise<Buffer> {
     if (signal?.aborted === true) throw aborted()
-    const totalBytes = files.reduce((sum, file) => sum + file.size, 0)
+    const { totalBytes } = files
     const pieceCount = Math.ceil(totalBytes / pieceLength)
     const job: JobMessage = {
-      files: files.map(({ path, size, mtimeMs, ino }) => ({ path, size, mtimeMs, ino })),
+      files: files.data,
       pieceLength,
       totalBytes,
       control: new SharedArrayBuffer(CONTROL_BYTES),
@@ -215,16 +217,17 @@ async function runOn (worker: Worker, job: JobMessage, signal: AbortSignal | und
 }
 
 /** Zero-length files hold no bytes to read, but must still be there, and still the files listed, once the rest is hashed. */
-async function checkEmptyFiles (files: readonly HashFile[]): Promise<void> {
-  for (const file of files) {
-    if (file.size !== 0) continue
+async function checkEmptyFiles (files: FileListing): Promise<void> {
+  for (let index = 0; index < files.length; index++) {
+    if (files.size(index) !== 0) continue
+    const file = files.at(index)!
     let change: string | undefined
     try {
-      change = howFileChanged(file, await stat(file.path))
+      change = howFileChanged(file, await stat(file.absolutePath))
     } catch (error) {
-      throw fsError(error, file.path)
+      throw fsError(error, file.absolutePath)
     }
-    if (change !== undefined) throw changedWhileHashing(file.path, change)
+    if (change !== undefined) throw changedWhileHashing(file.absolutePath, change)
   }
 }
 
@@ -232,7 +235,7 @@ async function checkEmptyFiles (files: readonly HashFile[]): Promise<void> {
  * Hashes one set of files on a pool of its own, closed afterwards (see `HashPool.hash`); the caller
  * waits for it, so the calling thread is one of the hashing threads.
  */
-export async function hashPieces (files: readonly HashFile[], options: HashOptions): Promise<Buffer> {
+export async function hashPieces (files: FileListing | readonly HashFile[], options: HashOptions): Promise<Buffer> {
   const pool = new HashPool(options.threads, { useCallingThread: true })
   try {
     return await pool.hash(files, options)

@@ -1,7 +1,8 @@
 import { createHash, hash as digestOf } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { howFileChanged } from './file-change.js'
-import { ABORT, BYTES_HASHED, CHUNK_BYTES, NEXT_UNIT, unitBytesFor, type HashFile, type JobMessage, type JobReply } from './hash-protocol.js'
+import { FileListing, type ListedContentFile } from './file-listing.js'
+import { ABORT, BYTES_HASHED, CHUNK_BYTES, NEXT_UNIT, unitBytesFor, type JobMessage, type JobReply } from './hash-protocol.js'
 
 /*
  * One thread's share of a hashing job: claim the next unit of work from the job's shared counter,
@@ -43,6 +44,7 @@ class Stop extends Error {
 }
 
 class UnitHasher {
+  private readonly files: FileListing
   private readonly starts: Float64Array
   private readonly unitBytes: number
   private readonly control: Int32Array
@@ -50,11 +52,12 @@ class UnitHasher {
   private readonly pieces: Uint8Array
 
   constructor (private readonly job: JobMessage, private readonly chunk: Uint8Array) {
-    this.starts = new Float64Array(job.files.length)
+    this.files = new FileListing(job.files)
+    this.starts = new Float64Array(this.files.length)
     let offset = 0
-    for (const [index, file] of job.files.entries()) {
+    for (let index = 0; index < this.files.length; index++) {
       this.starts[index] = offset
-      offset += file.size
+      offset += this.files.size(index)
     }
     this.unitBytes = unitBytesFor(job.pieceLength)
     this.control = new Int32Array(job.control)
@@ -105,10 +108,9 @@ class UnitHasher {
     let index = this.fileAt(start)
     let filled = 0
     while (filled < length) {
-      const file = this.job.files[index]!
       const offset = start + filled - this.starts[index]!
-      const take = Math.min(length - filled, file.size - offset)
-      if (take > 0) readExactly(file, offset, this.chunk.subarray(filled, filled + take))
+      const take = Math.min(length - filled, this.files.size(index) - offset)
+      if (take > 0) readExactly(this.files.at(index)!, offset, this.chunk.subarray(filled, filled + take))
       filled += take
       index += 1
     }
@@ -132,10 +134,10 @@ class UnitHasher {
  * after the read: one check covers a change before it (the listing's values differ) and during it
  * (the mtime moves).
  */
-function readExactly (file: HashFile, offset: number, target: Uint8Array): void {
+function readExactly (file: ListedContentFile, offset: number, target: Uint8Array): void {
   let fd: number
   try {
-    fd = openSync(file.path, 'r')
+    fd = openSync(file.absolutePath, 'r')
   } catch (error) {
     throw fsFailure(error, file)
   }
@@ -143,11 +145,11 @@ function readExactly (file: HashFile, offset: number, target: Uint8Array): void 
     let filled = 0
     while (filled < target.length) {
       const read = readSync(fd, target, filled, target.length - filled, offset + filled)
-      if (read === 0) throw new Stop({ type: 'changed', path: file.path, detail: 'it came up short while being read' })
+      if (read === 0) throw new Stop({ type: 'changed', path: file.absolutePath, detail: 'it came up short while being read' })
       filled += read
     }
     const change = howFileChanged(file, fstatSync(fd))
-    if (change !== undefined) throw new Stop({ type: 'changed', path: file.path, detail: change })
+    if (change !== undefined) throw new Stop({ type: 'changed', path: file.absolutePath, detail: change })
   } catch (error) {
     throw error instanceof Stop ? error : fsFailure(error, file)
   } finally {
@@ -155,6 +157,6 @@ function readExactly (file: HashFile, offset: number, target: Uint8Array): void 
   }
 }
 
-function fsFailure (error: unknown, file: HashFile): Stop {
-  return new Stop({ type: 'fs-error', path: file.path, code: (error as NodeJS.ErrnoException).code, message: error instanceof Error ? error.message : String(error) })
+function fsFailure (error: unknown, file: ListedContentFile): Stop {
+  return new Stop({ type: 'fs-error', path: file.absolutePath, code: (error as NodeJS.ErrnoException).code, message: error instanceof Error ? error.message : String(error) })
 }

@@ -59,7 +59,7 @@ export class ContentReader {
   /** Drops the cached spans and open files of a torrent that changed or went away. */
   forget (torrent: PublishedTorrent): void {
     this.cache.forget(torrent.metainfo.infoHash)
-    this.files.forget(torrent.files.map((file) => file.absolutePath))
+    this.files.forget(Array.from(torrent.files, (file) => file.absolutePath))
   }
 
   async close (): Promise<void> {
@@ -87,7 +87,7 @@ export class ContentReader {
     // Every span of this size in the same memory size, the torrent's shorter last one too, so that it is reused.
     const bytes = this.cache.allocate(spanBytes).subarray(0, length)
     for (const range of fileRangesFor(torrent.metainfo.files, start, length)) {
-      await this.files.read(torrent.files[range.fileIndex]!, bytes, range.spanOffset, range.length, range.fileOffset)
+      await this.files.read(torrent.files.at(range.fileIndex)!, bytes, range.spanOffset, range.length, range.fileOffset)
     }
     return bytes
   }

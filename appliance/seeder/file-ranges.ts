@@ -1,4 +1,9 @@
-import type { TorrentFileEntry } from '../metainfo/metainfo.js'
+/** Where each file of a torrent lies in its content (`Metainfo.files`, a `TorrentFiles`). */
+export interface FileLayout {
+  readonly length: number
+  offsetOf (index: number): number
+  lengthOf (index: number): number
+}
 
 /** A run of bytes of one file that holds part of a span of the torrent's concatenated content. */
 export interface FileRange {
@@ -15,28 +20,28 @@ export interface FileRange {
  * to runs of file bytes. Empty files take no bytes and never appear. `files` must be sorted by offset,
  * as `Metainfo.files` is; the span must lie within the content.
  */
-export function fileRangesFor (files: readonly TorrentFileEntry[], offset: number, length: number): FileRange[] {
+export function fileRangesFor (files: FileLayout, offset: number, length: number): FileRange[] {
   const ranges: FileRange[] = []
   const end = offset + length
   for (let index = firstFileAt(files, offset); index < files.length; index++) {
-    const file = files[index]!
-    if (file.offset >= end) break
-    const start = Math.max(offset, file.offset)
-    const stop = Math.min(end, file.offset + file.length)
+    const fileOffset = files.offsetOf(index)
+    if (fileOffset >= end) break
+    const start = Math.max(offset, fileOffset)
+    const stop = Math.min(end, fileOffset + files.lengthOf(index))
     if (stop <= start) continue
-    ranges.push({ fileIndex: index, fileOffset: start - file.offset, spanOffset: start - offset, length: stop - start })
+    ranges.push({ fileIndex: index, fileOffset: start - fileOffset, spanOffset: start - offset, length: stop - start })
   }
   return ranges
 }
 
 /** Binary search for the last file starting at or before `offset` (a torrent can have thousands of files). */
-function firstFileAt (files: readonly TorrentFileEntry[], offset: number): number {
+function firstFileAt (files: FileLayout, offset: number): number {
   let low = 0
   let high = files.length - 1
   let found = 0
   while (low <= high) {
     const middle = (low + high) >> 1
-    if (files[middle]!.offset <= offset) {
+    if (files.offsetOf(middle) <= offset) {
       found = middle
       low = middle + 1
     } else {

@@ -200,7 +200,7 @@ function linksOf (torrent: PublishedTorrent): ItemLinks {
     torrent: `/torrents/${metainfo.infoHash}.torrent`,
     qr: `/qr/${metainfo.infoHash}.svg`,
     webSeed: webSeed ?? '',
-    ...(metainfo.files.length === 1 && metainfo.files[0]!.path.length === 1 && { download: `/webseed/${metainfo.infoHash}/${encodeURIComponent(metainfo.name)}` })
+    ...(metainfo.files.length === 1 && metainfo.files.pathOf(0).length === 1 && { download: `/webseed/${metainfo.infoHash}/${encodeURIComponent(metainfo.name)}` })
   }
   linkCache.set(metainfo, links)
   return links

@@ -1,4 +1,5 @@
 import type { PublishedTorrent } from '../catalog/catalog.js'
+import { compareCodePoints } from '../metainfo/content.js'
 
 /** A web seed request path, split and decoded, or the status that refuses it. */
 export type WebSeedTarget =
@@ -29,23 +30,40 @@ export function parseWebSeedPath (rest: string): WebSeedTarget {
   return { infoHash: infoHash.toLowerCase(), segments }
 }
 
-const fileIndexes = new WeakMap<PublishedTorrent, Map<string, number>>()
+/** Whether a torrent's files are in byte-wise order of their paths (every torrent evertorrent makes), so that a search can halve. */
+const sortedTorrents = new WeakMap<PublishedTorrent, boolean>()
 
-/** The index in `torrent.files` of the file the segments name exactly, if any. */
+/**
+ * The index in `torrent.files` of the file the segments name exactly, if any: a binary search over
+ * the torrent's paths where they are sorted, so a torrent of 100,000 files needs no index of its
+ * own; a scan where they are not.
+ */
 export function findWebSeedFile (torrent: PublishedTorrent, segments: readonly string[]): number | undefined {
-  let indexes = fileIndexes.get(torrent)
-  if (indexes === undefined) {
-    const { metainfo } = torrent
-    indexes = new Map(metainfo.files.map((file, index) => [
-      segmentsKey(metainfo.isMultiFile ? [metainfo.name, ...file.path] : file.path),
-      index
-    ]))
-    fileIndexes.set(torrent, indexes)
+  const { metainfo } = torrent
+  const { files } = metainfo
+  if (!metainfo.isMultiFile) return segments.length === 1 && segments[0] === metainfo.name ? 0 : undefined
+  // A `/` inside a segment would make two segments of the joined path.
+  if (segments.length < 2 || segments[0] !== metainfo.name || segments.some((segment) => segment.includes('/'))) return undefined
+  const wanted = segments.slice(1).join('/')
+  const pathAt = (index: number): string => files.pathOf(index).join('/')
+  let sorted = sortedTorrents.get(torrent)
+  if (sorted === undefined) {
+    sorted = true
+    for (let index = 1; index < files.length && sorted; index++) sorted = compareCodePoints(pathAt(index - 1), pathAt(index)) < 0
+    sortedTorrents.set(torrent, sorted)
   }
-  return indexes.get(segmentsKey(segments))
-}
-
-/** One string per list of segments, whatever characters they hold. */
-function segmentsKey (segments: readonly string[]): string {
-  return JSON.stringify(segments)
+  if (!sorted) {
+    for (let index = 0; index < files.length; index++) if (pathAt(index) === wanted) return index
+    return undefined
+  }
+  let low = 0
+  let high = files.length - 1
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    const order = compareCodePoints(pathAt(middle), wanted)
+    if (order === 0) return middle
+    if (order < 0) low = middle + 1
+    else high = middle - 1
+  }
+  return undefined
 }

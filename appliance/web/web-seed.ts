@@ -104,7 +104,7 @@ export class WebSeed extends EventEmitter<WebSeedEvents> {
       return
     }
     const { infoHash } = torrent.metainfo
-    const published = torrent.files[fileIndex]!
+    const published = torrent.files.at(fileIndex)!
     const report = (error: WebError): void => {
       if (error.code === 'ET_RESOURCE') this.emit('warning', error)
       else this.emit('fileError', { infoHash, fileIndex, error })

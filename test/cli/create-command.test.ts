@@ -36,7 +36,7 @@ test('prints the .torrent path, infohash and magnet link, and writes nothing els
   const metainfo = parseTorrent(readFileSync(printed.torrent))
   t.is(printed.infoHash, metainfo.infoHash)
   t.is(metainfo.name, 'photos')
-  t.deepEqual(metainfo.files.map((file) => [file.path.join('/'), file.length]), [['a.jpg', 70_000], ['b/c.jpg', 33_333], ['b/empty.txt', 0]])
+  t.deepEqual([...metainfo.files].map((file) => [file.path.join('/'), file.length]), [['a.jpg', 70_000], ['b/c.jpg', 33_333], ['b/empty.txt', 0]])
   t.is(metainfo.createdBy, `evertorrent/${VERSION}`)
   t.true(metainfo.creationDate! >= before && metainfo.creationDate! <= Math.ceil(Date.now() / 1000))
   t.deepEqual(metainfo.announceList, [])
@@ -121,7 +121,7 @@ test('junk and links leaving the folder are reported on stderr and left out', as
   t.true(lines[1]!.startsWith(`evertorrent: skipped ${join(content, 'b', 'Thumbs.db')}: `))
   t.true(lines[2]!.startsWith(`evertorrent: skipped ${join(content, 'b', 'escape')}: `))
   const metainfo = parseTorrent(readFileSync(parseCreateOutput(result.stdout).torrent))
-  t.deepEqual(metainfo.files.map((file) => file.path.join('/')), ['a.jpg', 'b/c.jpg', 'b/empty.txt'])
+  t.deepEqual([...metainfo.files].map((file) => file.path.join('/')), ['a.jpg', 'b/c.jpg', 'b/empty.txt'])
 })
 
 test('create --help prints the options and exits 0', async (t) => {

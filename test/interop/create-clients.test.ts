@@ -108,7 +108,7 @@ for (const [description, c] of Object.entries(cases)) {
 
     const ours = parseTorrent(readFileSync(printed.torrent))
     t.is(String(ours.infoHash), printed.infoHash)
-    t.deepEqual(ours.files.map((file) => ({ path: c.files === undefined ? file.path.join('/') : `${c.name}/${file.path.join('/')}`, size: file.length })), files)
+    t.deepEqual([...ours.files].map((file) => ({ path: c.files === undefined ? file.path.join('/') : `${c.name}/${file.path.join('/')}`, size: file.length })), files)
   })
 }
 

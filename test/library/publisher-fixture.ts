@@ -27,6 +27,7 @@ export interface TestPublisherOptions {
   readonly waitForFirstPass?: boolean
   /** Opened by the test. Default: none, nothing can be paused. */
   readonly paused?: PausedItems
+  readonly maxFilesPerItem?: number
 }
 
 /** A publisher of `library` with its own resume store, closed when the test ends. */
@@ -43,7 +44,8 @@ export async function startPublisher (t: ExecutionContext, library: string, opti
     threads: options.threads ?? 2,
     rescanIntervalMs: 3_600_000,
     settleMs: options.settleMs ?? 0,
-    ...(options.paused !== undefined && { paused: options.paused })
+    ...(options.paused !== undefined && { paused: options.paused }),
+    ...(options.maxFilesPerItem !== undefined && { maxFilesPerItem: options.maxFilesPerItem })
   })
   const statuses: ItemStatus[] = []
   const published: string[] = []

@@ -20,7 +20,7 @@ test('every top-level entry becomes one torrent with our trackers and web seed; 
   const photos = [...catalog.all()].find((torrent) => torrent.metainfo.name === 'photos')!
   t.is(photos.metainfo.infoHash, (await createTorrent(join(library, 'photos'))).metainfo.infoHash)
   t.deepEqual(photos.metainfo.urlList, [`http://box:8080/webseed/${photos.metainfo.infoHash}/`])
-  t.deepEqual(photos.files.map((file) => file.absolutePath), [join(library, 'photos/a.jpg'), join(library, 'photos/b/c.jpg')])
+  t.deepEqual([...photos.files].map((file) => file.absolutePath), [join(library, 'photos/a.jpg'), join(library, 'photos/b/c.jpg')])
 })
 
 test('a restart resumes unchanged items without hashing them', async (t) => {
@@ -146,4 +146,18 @@ test('a resume index with a broken entry rehashes that item and publishes it', a
   const second = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS })
   t.deepEqual([...second.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort(), before)
   t.deepEqual(second.publisher.statuses().map((status) => [status.name, status.state, status.resumed]), [['one.bin', 'seeding', false], ['two.bin', 'seeding', false]])
+})
+
+test('an item with more files than library.max_files_per_item is in error, the others published; published files read back from the packed listing', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'small/a.bin': 10_000, 'small/b/c.bin': 20_000, 'large/1': 1, 'large/2': 1, 'large/3': 1 })
+  const { catalog, publisher } = await startPublisher(t, library, { stateDir: join(root, 'state'), trackersFor: TRACKERS, maxFilesPerItem: 2 })
+  t.is(catalog.size, 1)
+  const failed = publisher.statuses().find((status) => status.name === 'large')
+  t.is(failed?.state, 'error')
+  t.is(failed?.error?.code, 'ET_TOO_MANY_FILES')
+  const [small] = [...catalog.all()]
+  t.deepEqual([...small!.files].map((file) => [file.absolutePath, file.size]), [[join(library, 'small/a.bin'), 10_000], [join(library, 'small/b/c.bin'), 20_000]])
+  t.deepEqual(small!.files.at(1), [...small!.files][1])
 })

@@ -90,3 +90,18 @@ test('index entries that are not what the store writes are dropped, the others k
   t.is((await reopened.lookup(item, contentSignature(content)))?.infoHash, metainfo.infoHash)
   for (const path of ['/a', '/b', '/c', '/d']) t.is(await reopened.lookup(path, '[]'), undefined)
 })
+
+test('a signature is a digest; a text signature remembered by an earlier version still matches its content', async (t) => {
+  const { item, state, store, content, metainfo } = await setUp(t)
+  const signature = contentSignature(content)
+  t.regex(signature, /^sha1:[0-9a-f]{40}$/)
+  // What earlier versions remembered: the text itself.
+  const text = JSON.stringify([...content.files].map((file, index) => [content.files.relativePath(index), file.size, file.mtimeMs, file.ino]))
+  await store.flush()
+  const index = JSON.parse(await readFile(join(state, 'resume.json'), 'utf8')) as { items: Record<string, { signature: string }> }
+  index.items[item]!.signature = text
+  await writeFile(join(state, 'resume.json'), JSON.stringify(index))
+  const reopened = await openStore(t, state)
+  t.is((await reopened.lookup(item, signature))?.infoHash, metainfo.infoHash)
+  t.is(await reopened.lookup(item, contentSignature(await scanContent(join(item, 'b')))), undefined, 'another content does not match it')
+})

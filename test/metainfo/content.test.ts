@@ -1,13 +1,13 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
-import { hasStableInodes, listContent, scanContent } from '../../appliance/metainfo/content.js'
+import { compareCodePoints, hasStableInodes, listContent, scanContent } from '../../appliance/metainfo/content.js'
 import { MetainfoError } from '../../appliance/metainfo/errors.js'
 import { sparseFile, writeTree } from '../helpers/content.js'
 import { runOk } from '../helpers/run.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
-const paths = (content: Awaited<ReturnType<typeof scanContent>>): string[] => content.files.map((file) => file.segments.join('/'))
+const paths = (content: Awaited<ReturnType<typeof scanContent>>): string[] => Array.from({ length: content.files.length }, (_, index) => content.files.relativePath(index))
 
 test('a single file is its own content, with no path segments', async (t) => {
   const root = tempDir(t)
@@ -16,7 +16,7 @@ test('a single file is its own content, with no path segments', async (t) => {
   t.false(content.isDirectory)
   t.is(content.name, 'movie.mkv')
   t.is(content.totalBytes, 1234)
-  t.deepEqual(content.files.map((file) => [file.segments, file.absolutePath, file.size]), [[[], join(root, 'movie.mkv'), 1234]])
+  t.deepEqual([...content.files].map((file, index) => [content.files.segments(index), file.absolutePath, file.size]), [[[], join(root, 'movie.mkv'), 1234]])
 })
 
 test('files are in byte-wise order of their UTF-8 relative path, not segment by segment', async (t) => {
@@ -27,7 +27,7 @@ test('files are in byte-wise order of their UTF-8 relative path, not segment by 
   t.true(content.isDirectory)
   t.is(content.name, 'top')
   t.deepEqual(paths(content), ['B', 'a-c', 'a.txt', 'a/a/deep', 'a/b', 'ab', 'z', 'é.txt'])
-  t.deepEqual(content.files.map((file) => file.size), [4, 3, 2, 7, 1, 8, 6, 5])
+  t.deepEqual([...content.files].map((file) => file.size), [4, 3, 2, 7, 1, 8, 6, 5])
   t.is(content.totalBytes, 36)
 })
 
@@ -69,7 +69,7 @@ test('a symbolic link inside the root is followed, under the link\'s name', asyn
   symlinkSync(join(root, 'real'), join(root, 'link-to-folder'))
   const content = await scanContent(root)
   t.deepEqual(paths(content), ['link-to-file', 'link-to-folder/file.bin', 'other.bin', 'real/file.bin'])
-  const linked = content.files.find((file) => file.segments.join('/') === 'link-to-file')!
+  const linked = content.files.at(paths(content).indexOf('link-to-file'))!
   t.is(linked.absolutePath, join(root, 'real/file.bin'))
   t.is(linked.size, 50)
   t.deepEqual(content.skipped, [])
@@ -215,7 +215,7 @@ test('inode numbers count where the filesystem keeps them (ext4, tmpfs), not whe
 test('files on an exFAT drive (exfat-fuse, a real mount) are listed without an inode, files elsewhere with theirs', async (t) => {
   const root = tempDir(t)
   writeTree(root, { 'local/a.bin': 1000 })
-  t.true((await listContent(join(root, 'local'))).files.every((file) => typeof file.ino === 'number' && file.ino > 0))
+  t.true([...(await listContent(join(root, 'local'))).files].every((file) => typeof file.ino === 'number' && file.ino > 0))
 
   const image = join(root, 'drive.img')
   sparseFile(image, 64 * 1024 * 1024)
@@ -227,5 +227,49 @@ test('files on an exFAT drive (exfat-fuse, a real mount) are listed without an i
   writeTree(mountPoint, { 'album/one.bin': 1000, 'album/two.bin': 2000 })
   const content = await listContent(join(mountPoint, 'album'))
   t.is(content.files.length, 2)
-  t.true(content.files.every((file) => file.ino === undefined))
+  t.true([...content.files].every((file) => file.ino === undefined))
+})
+
+test('characters above U+FFFF sort after U+E000–U+FFFF, as their UTF-8 bytes do (JavaScript\'s own order would put them first)', async (t) => {
+  const root = join(tempDir(t), 'top')
+  // U+E000 is EE 80 80 in UTF-8, U+1F600 is F0 9F 98 80; in UTF-16 U+1F600 starts with D83D < E000.
+  writeTree(root, { '\u{1F600}.txt': 1, '\uE000.txt': 2, 'z/\u{1F600}': 3, 'z/\uFFFD': 4, 'z/\uFB01': 5 })
+  const listed = paths(await scanContent(root))
+  t.deepEqual(listed, ['z/\uFB01', 'z/\uFFFD', 'z/\u{1F600}', '\uE000.txt', '\u{1F600}.txt'])
+  const byBytes = [...listed].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  t.deepEqual(listed, byBytes)
+  t.true(compareCodePoints('\uFFFF', '\u{10000}') < 0)
+  t.true(compareCodePoints('a', 'ab') < 0)
+  t.is(compareCodePoints('é', 'é'), 0)
+})
+
+test('a name holding U+FFFD itself is valid UTF-8 and listed, beside a name that is not UTF-8 refused', async (t) => {
+  const root = join(tempDir(t), 'top')
+  writeTree(root, { '\uFFFD.txt': 1, 'a.txt': 2 })
+  t.deepEqual(paths(await scanContent(root)), ['a.txt', '\uFFFD.txt'])
+  writeFileSync(Buffer.concat([Buffer.from(root + '/'), Buffer.from([0x66, 0xff])]), 'x')
+  await t.throwsAsync(scanContent(root), { code: 'ET_NAME_ENCODING' })
+})
+
+test('a folder of many files is listed in byte order of the whole paths, with their sizes, blocking or not', async (t) => {
+  const root = join(tempDir(t), 'top')
+  const files: Record<string, number> = {}
+  for (let index = 0; index < 600; index++) files[`d${index % 13}${index % 2 === 0 ? '-x' : ''}/f${(index * 7919) % 1000}.bin`] = index % 50
+  writeTree(root, files)
+  const expected = Object.keys(files).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  for (const blocking of [false, true]) {
+    const content = await listContent(root, { blocking })
+    t.deepEqual(paths(content), expected)
+    t.deepEqual([...content.files].map((file) => file.size), expected.map((path) => files[path]))
+    t.deepEqual([...content.files].map((file) => file.absolutePath), expected.map((path) => join(root, path)))
+  }
+  const [first, second] = [await listContent(root), await listContent(root, { blocking: true })]
+  t.deepEqual(first.lastChange, second.lastChange, 'the same walk, blocking or not')
+})
+
+test('an item with more files than maxFiles is ET_TOO_MANY_FILES', async (t) => {
+  const root = join(tempDir(t), 'top')
+  writeTree(root, { a: 1, b: 1, 'c/d': 1 })
+  t.is((await listContent(root, { maxFiles: 3 })).files.length, 3)
+  await t.throwsAsync(listContent(root, { maxFiles: 2 }), { code: 'ET_TOO_MANY_FILES' })
 })

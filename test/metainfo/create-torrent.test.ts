@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { renameSync, truncateSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
+import bencode from 'bencode'
 import { listContent } from '../../appliance/metainfo/content.js'
 import { createTorrent, createTorrentOf } from '../../appliance/metainfo/create-torrent.js'
 import { MetainfoError } from '../../appliance/metainfo/errors.js'
@@ -37,7 +39,7 @@ test('describes the content: name, files in order with offsets, default piece le
   t.is(metainfo.totalBytes, 5_400_001)
   t.is(metainfo.pieceLength, pieceLengthFor(5_400_001))
   t.is(metainfo.pieceCount, Math.ceil(5_400_001 / metainfo.pieceLength))
-  t.deepEqual(metainfo.files.map((file) => [file.path.join('/'), file.length, file.offset]), [
+  t.deepEqual([...metainfo.files].map((file) => [file.path.join('/'), file.length, file.offset]), [
     ['cover.jpg', 300_000, 0],
     ['disc 1/01.flac', 2_500_000, 300_000],
     ['disc 1/02.flac', 1_700_001, 2_800_000],
@@ -146,4 +148,31 @@ test('a file replaced by another of the same size and mtime between listing and 
   const error = await t.throwsAsync(createTorrentOf(content, { threads: 1 }), { instanceOf: MetainfoError })
   t.is(error?.code, 'ET_CHANGED')
   t.is(error?.path, path)
+})
+
+test('the info dictionary written from a listing is the one the bencode package writes from the same fields, byte for byte', async (t) => {
+  const root = join(tempDir(t), 'mix')
+  writeTree(root, { 'a/b/c.bin': 70_000, 'a-b': 3, 'é/日本 語.txt': 'x', '\uE000': 1, '\u{1F600}/z': 2, 'empty': '', 'n/0123456789.bin': 1_234_567 })
+  const { metainfo, content } = await createTorrent(root, { pieceLength: 16_384, source: 'S', private: true })
+  const reference = bencode.encode({
+    files: [...content.files].map((file, index) => ({ length: file.size, path: content.files.segments(index) })),
+    name: 'mix',
+    'piece length': 16_384,
+    pieces: metainfo.pieces,
+    private: 1,
+    source: 'S'
+  })
+  t.true(metainfo.infoBytes.equals(Buffer.from(reference)))
+  t.is(metainfo.infoHash as string, createHash('sha1').update(reference).digest('hex'))
+  t.deepEqual([...metainfo.files].map((file) => file.path.join('/')), ['\u{1F600}/z', 'a-b', 'a/b/c.bin', 'empty', 'n/0123456789.bin', 'é/日本 語.txt', '\uE000'].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))))
+  t.deepEqual(parseTorrent(encodeTorrent(metainfo)).files, metainfo.files, 'read back from the .torrent, the same files')
+})
+
+test('a single file gives the same info dictionary as the bencode package', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'one.bin': 40_000 })
+  const { metainfo } = await createTorrent(join(root, 'one.bin'), { pieceLength: 16_384 })
+  const reference = bencode.encode({ length: 40_000, name: 'one.bin', 'piece length': 16_384, pieces: metainfo.pieces })
+  t.true(metainfo.infoBytes.equals(Buffer.from(reference)))
+  t.deepEqual([...metainfo.files], [{ path: ['one.bin'], length: 40_000, offset: 0 }])
 })

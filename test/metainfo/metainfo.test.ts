@@ -33,7 +33,7 @@ test('the info dictionary of a single file is the BEP 3 bencoding, and the infoh
   t.deepEqual(metainfo.infoBytes, expected)
   t.is(metainfo.infoHash, sha1(expected))
   t.false(metainfo.isMultiFile)
-  t.deepEqual(metainfo.files, [{ path: ['a.txt'], length: 20000, offset: 0 }])
+  t.deepEqual([...metainfo.files], [{ path: ['a.txt'], length: 20000, offset: 0 }])
   t.is(metainfo.pieceCount, 2)
 })
 
@@ -54,7 +54,7 @@ test('the info dictionary of a folder lists files with length and path, plus pri
   ])
   t.deepEqual(metainfo.infoBytes, expected)
   t.is(metainfo.infoHash, sha1(expected))
-  t.deepEqual(metainfo.files.map((file) => file.offset), [0, 3])
+  t.deepEqual([...metainfo.files].map((file) => file.offset), [0, 3])
   t.is(metainfo.totalBytes, 3)
 })
 
@@ -92,7 +92,7 @@ test('parseTorrent reads a single-file torrent and a bare url-list string', (t) 
   const parsed = parseTorrent(bencode.encode({ announce: Buffer.from('http://t.example/a'), 'url-list': Buffer.from('http://w.example/a.bin'), info }))
   t.deepEqual(parsed.announceList, [['http://t.example/a']])
   t.deepEqual(parsed.urlList, ['http://w.example/a.bin'])
-  t.deepEqual(parsed.files, [{ path: ['a.bin'], length: 16385, offset: 0 }])
+  t.deepEqual([...parsed.files], [{ path: ['a.bin'], length: 16385, offset: 0 }])
   t.false(parsed.isMultiFile)
   t.false(parsed.private)
   t.is(parsed.infoHash, sha1(bencode.encode(info)))
@@ -218,7 +218,7 @@ test('a control character in a name is refused with a message naming the field a
 
 test('a name keeps a leading byte-order mark, as other clients keep it in the file name', (t) => {
   t.is(parseTorrent(withInfo((info) => { info.name = Buffer.from('\ufeffdir') })).name, '\ufeffdir')
-  t.deepEqual(parseTorrent(withFile((file) => { file.path = [Buffer.from('\ufeffb')] })).files[1]!.path, ['\ufeffb'])
+  t.deepEqual(parseTorrent(withFile((file) => { file.path = [Buffer.from('\ufeffb')] })).files.pathOf(1), ['\ufeffb'])
 })
 
 test('a __proto__ key is an unknown key, not the prototype of what parseTorrent reads', (t) => {
@@ -230,12 +230,12 @@ test('a __proto__ key is an unknown key, not the prototype of what parseTorrent 
   ])
   const parsed = parseTorrent(bytes)
   t.false(parsed.isMultiFile)
-  t.deepEqual(parsed.files, [{ path: ['a'], length: 1, offset: 0 }])
+  t.deepEqual([...parsed.files], [{ path: ['a'], length: 1, offset: 0 }])
 })
 
 test('parseTorrent accepts the valid torrent the hostile cases are made from', (t) => {
   const parsed = parseTorrent(bencode.encode({ info: validInfo() }))
-  t.deepEqual(parsed.files.map((file) => file.path), [['a'], ['sub', 'b']])
+  t.deepEqual([...parsed.files].map((file) => file.path), [['a'], ['sub', 'b']])
   t.is(parsed.totalBytes, 16385)
 })
 
@@ -259,4 +259,24 @@ test('parseTorrent never throws anything but ET_BAD_TORRENT on corrupted bytes',
     }
   }
   t.true(rejected > 1000)
+})
+
+test('a file list written by another tool, with keys of its own around length and path, reads the same files', (t) => {
+  const info = {
+    files: [
+      { attr: 'x', length: 5, md5sum: 'f'.repeat(32), path: [Buffer.from('dir'), Buffer.from('a.bin')], 'path.utf-8': [Buffer.from('dir'), Buffer.from('a.bin')] },
+      { 'a deep key': [[[[1]]], { nested: [2] }], length: 16_000, path: [Buffer.from('b')] }
+    ],
+    name: 'other',
+    'piece length': 16_384,
+    pieces: digests(1)
+  }
+  const parsed = parseTorrent(bencode.encode({ info }))
+  t.deepEqual([...parsed.files], [{ path: ['dir', 'a.bin'], length: 5, offset: 0 }, { path: ['b'], length: 16_000, offset: 5 }])
+  t.is(parsed.files.length, 2)
+  t.is(parsed.files.offsetOf(1), 5)
+  t.is(parsed.files.lengthOf(1), 16_000)
+  t.deepEqual(parsed.files.pathOf(0), ['dir', 'a.bin'])
+  t.is(parsed.files.at(2), undefined)
+  t.is(parsed.totalBytes, 16_005)
 })

@@ -87,7 +87,7 @@ test('a torrent with one field replaced by any bencoded value is refused with ET
 test('a mutated torrent is refused with ET_BAD_TORRENT, or read with safe names and encodes back to itself', (t) => {
   fc.assert(fc.property(mutated(torrents), (bytes) => refusesOnlyWith(isRefusal, () => {
     const parsed = parseTorrent(bytes)
-    for (const name of [parsed.name, ...parsed.files.flatMap((file) => file.path)]) {
+    for (const name of [parsed.name, ...[...parsed.files].flatMap((file) => file.path)]) {
       assert.ok(name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !CONTROL.test(name), `an unsafe name was accepted: ${JSON.stringify(name)}`)
     }
     assert.deepEqual(parseTorrent(encodeTorrent(parsed)), parsed)
@@ -102,10 +102,10 @@ test('a control character anywhere in the name or a path segment is refused', (t
     return name.slice(0, position) + character + name.slice(position)
   })
   fc.assert(fc.property(fields, withControl, fc.boolean(), (value, bad, inName) => {
-    const multi = value.files[0]!.path.length > 0
+    const multi = (value.files as Array<{ path: string[], length: number }>)[0]!.path.length > 0
     const changed = inName || !multi
       ? { ...value, name: bad }
-      : { ...value, files: value.files.map((file, index) => index === 0 ? { ...file, path: [...file.path.slice(1), bad] } : file) }
+      : { ...value, files: (value.files as Array<{ path: string[], length: number }>).map((file, index) => index === 0 ? { ...file, path: [...file.path.slice(1), bad] } : file) }
     assert.throws(() => parseTorrent(encodeTorrent(buildMetainfo(changed))), (error) => {
       return error instanceof MetainfoError && error.code === 'ET_BAD_TORRENT' && /control character U\+(00[01][0-9A-F]|007F)$/.test(error.message)
     })

@@ -106,18 +106,18 @@ test('a file modified after hashing is not served: ET_FILE_CHANGED', async (t) =
   const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
   const files = reader()
   t.teardown(async () => await files.close())
-  utimesSync(torrent.files[1]!.absolutePath, new Date(), new Date(Date.now() + 5000))
+  utimesSync(torrent.files.at(1)!.absolutePath, new Date(), new Date(Date.now() + 5000))
   await readBlock(files, torrent, 0, 0, 16 * KiB)
   const error = await failure(t, async () => await readBlock(files, torrent, 4, 0, 16 * KiB))
   t.is(error.code, 'ET_FILE_CHANGED')
-  t.is(error.path, torrent.files[1]!.absolutePath)
+  t.is(error.path, torrent.files.at(1)!.absolutePath)
 })
 
 test('a file replaced by another of the same size and mtime is not served: ET_FILE_CHANGED', async (t) => {
   const root = tempDir(t)
   writeTree(root, { 'item/a': 50_000, 'other.bin': 50_000 })
   const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
-  const path = torrent.files[0]!.absolutePath
+  const path = torrent.files.at(0)!.absolutePath
   execFileSync('touch', ['-r', path, join(root, 'other.bin')]) // the mtime to the nanosecond, which utimes cannot set
   renameSync(join(root, 'other.bin'), path)
   const files = reader()
@@ -134,8 +134,8 @@ test('a file that grew or shrank is not served, even while it is open', async (t
   t.teardown(async () => await files.close())
   await readBlock(files, torrent, 0, 0, 16 * KiB)
   t.is(files.openFiles, 1)
-  appendFileSync(torrent.files[0]!.absolutePath, 'more')
-  utimesSync(torrent.files[0]!.absolutePath, new Date(), new Date(torrent.files[0]!.mtimeMs))
+  appendFileSync(torrent.files.at(0)!.absolutePath, 'more')
+  utimesSync(torrent.files.at(0)!.absolutePath, new Date(), new Date(torrent.files.at(0)!.mtimeMs))
   const error = await failure(t, async () => await readBlock(files, torrent, 1, 0, 16 * KiB))
   t.is(error.code, 'ET_FILE_CHANGED')
 })
@@ -146,7 +146,7 @@ test('a deleted file gives ET_FILE_MISSING', async (t) => {
   const torrent = await publish(join(root, 'item'), { pieceLength: 16 * KiB })
   const files = reader()
   t.teardown(async () => await files.close())
-  rmSync(torrent.files[1]!.absolutePath)
+  rmSync(torrent.files.at(1)!.absolutePath)
   const error = await failure(t, async () => await readBlock(files, torrent, 2, 0, 40_000 - 32 * KiB))
   t.is(error.code, 'ET_FILE_MISSING')
 })

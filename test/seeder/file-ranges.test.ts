@@ -1,13 +1,14 @@
 import test from 'ava'
-import { fileRangesFor } from '../../appliance/seeder/file-ranges.js'
+import { fileRangesFor, type FileLayout } from '../../appliance/seeder/file-ranges.js'
 
-function files (...lengths: number[]): Array<{ path: string[], length: number, offset: number }> {
+function files (...lengths: number[]): FileLayout {
+  const offsets: number[] = []
   let offset = 0
-  return lengths.map((length, index) => {
-    const file = { path: [`f${index}`], length, offset }
+  for (const length of lengths) {
+    offsets.push(offset)
     offset += length
-    return file
-  })
+  }
+  return { length: lengths.length, offsetOf: (index) => offsets[index]!, lengthOf: (index) => lengths[index]! }
 }
 
 test('a span inside one file maps to that file alone', (t) => {
@@ -47,8 +48,8 @@ test('the ranges of every span tile it exactly (many small files, every offset)'
       for (const range of ranges) {
         t.is(range.spanOffset, expected)
         t.true(range.length > 0)
-        t.is(layout[range.fileIndex]!.offset + range.fileOffset, offset + range.spanOffset)
-        t.true(range.fileOffset + range.length <= layout[range.fileIndex]!.length)
+        t.is(layout.offsetOf(range.fileIndex) + range.fileOffset, offset + range.spanOffset)
+        t.true(range.fileOffset + range.length <= layout.lengthOf(range.fileIndex))
         expected += range.length
       }
       t.is(expected, length)

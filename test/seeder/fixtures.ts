@@ -7,7 +7,7 @@ import { encodeTorrent } from '../../appliance/metainfo/metainfo.js'
 /** Hashes `path` and describes it as the library would publish it. */
 export async function publish (path: string, options: CreateOptions = {}): Promise<PublishedTorrent> {
   const { metainfo, content } = await createTorrent(path, options)
-  return { metainfo, files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino })) }
+  return { metainfo, files: content.files }
 }
 
 /** Writes the torrent's .torrent file into `folder` and returns its path. */
@@ -19,6 +19,6 @@ export function writeTorrentFile (torrent: PublishedTorrent, folder: string): st
 
 /** The torrent's content, all files concatenated (BEP 3 order). */
 export function contentOf (torrent: PublishedTorrent): Buffer {
-  return Buffer.concat(torrent.files.map((file) => readFileSync(file.absolutePath)))
+  return Buffer.concat(Array.from(torrent.files, (file) => readFileSync(file.absolutePath)))
 }
 

@@ -97,7 +97,7 @@ test('a file changed on disk: torrent-error, its peers dropped, refused until pu
   const first = await peer.waitFor((message) => message.id === MESSAGE.piece)
   t.true(first.payload.subarray(8).equals(contentOf(torrent).subarray(0, 16 * KiB)))
 
-  const path = torrent.files[0]!.absolutePath
+  const path = torrent.files.at(0)!.absolutePath
   utimesSync(path, new Date(), new Date(Date.now() + 60_000))
   peer.sendMessage(MESSAGE.request, 5, 0, 16 * KiB)
   t.true(await peer.closedWithin())
@@ -112,7 +112,7 @@ test('a file changed on disk: torrent-error, its peers dropped, refused until pu
   t.is(ended.at(-1)?.reason, 'torrent-error')
 
   // The library republishes it (here: same content, new mtime), and it is served again.
-  catalog.add({ ...torrent, files: torrent.files.map((file) => ({ ...file, mtimeMs: statSync(file.absolutePath).mtimeMs })) })
+  catalog.add({ ...torrent, files: Array.from(torrent.files, (file) => ({ ...file, mtimeMs: statSync(file.absolutePath).mtimeMs })) })
   t.is(sha256(await downloadWithWire(seeder.port, torrent)), sha256(contentOf(torrent)))
   t.is(seeder.stats().torrents.find((entry) => entry.infoHash === torrent.metainfo.infoHash)?.error, undefined)
 })

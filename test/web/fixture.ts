@@ -16,7 +16,7 @@ export async function publish (path: string, baseUrl: string): Promise<Published
   const { metainfo, content } = await createTorrent(path, { threads: 1 })
   return {
     metainfo: { ...metainfo, urlList: [webSeedUrl(baseUrl, metainfo.infoHash)] },
-    files: content.files.map((file) => ({ absolutePath: file.absolutePath, size: file.size, mtimeMs: file.mtimeMs, ino: file.ino }))
+    files: content.files
   }
 }
 

@@ -39,3 +39,14 @@ test('only exact matches with the file list name a file', (t) => {
   t.is(findWebSeedFile(multi, ['c.txt']), undefined)
   t.is(findWebSeedFile(multi, ['folder', 'a/b.txt']), undefined)
 })
+
+test('in a torrent of thousands of files every file is found by its path, sorted or not', (t) => {
+  const paths = Array.from({ length: 3000 }, (_, index) => [`d${index % 37}`, `f\u{1F600}${index}`, '\uE000'].slice(0, 2 + (index % 2)))
+  const sorted = [...paths].sort((a, b) => Buffer.compare(Buffer.from(a.join('/')), Buffer.from(b.join('/'))))
+  for (const order of [sorted, [...sorted].reverse()]) {
+    const torrent = published(order.map((path) => ({ path, length: 1 })), 'many')
+    for (const index of [0, 1, 1234, 2999]) t.is(findWebSeedFile(torrent, ['many', ...order[index]!]), index)
+    t.is(findWebSeedFile(torrent, ['many', 'd0']), undefined)
+    t.is(findWebSeedFile(torrent, ['many', 'nothing', 'here']), undefined)
+  }
+})

@@ -69,7 +69,7 @@ test('GET serves a whole file with Content-Length, Accept-Ranges, Last-Modified 
   t.is(result.headers['accept-ranges'], 'bytes')
   t.is(result.headers['content-type'], 'application/octet-stream')
   t.is(result.headers['x-content-type-options'], 'nosniff')
-  t.is(result.headers['last-modified'], new Date(p.single.files[0]!.mtimeMs).toUTCString())
+  t.is(result.headers['last-modified'], new Date(p.single.files.at(0)!.mtimeMs).toUTCString())
 })
 
 test('Range requests: a-b, a-, -n, past the end, several ranges, malformed', async (t) => {
@@ -162,7 +162,7 @@ test('traversal attempts, folders and unknown torrents are 4xx and never leak a 
 
 test('a file replaced by a link to another file of the same size and mtime is not served: its inode is not the hashed one', async (t) => {
   const p = await published(t)
-  const path = p.single.files[0]!.absolutePath
+  const path = p.single.files.at(0)!.absolutePath
   const elsewhere = join(tempDir(t), 'box-file.bin')
   await writeFile(elsewhere, Buffer.alloc(200_000, 0x42))
   execFileSync('touch', ['-r', path, elsewhere]) // the mtime to the nanosecond, which utimes cannot set
@@ -176,14 +176,14 @@ test('a file replaced by a link to another file of the same size and mtime is no
 
 test('a file changed since hashing is not served: 503 and ET_FILE_CHANGED', async (t) => {
   const p = await published(t)
-  const path = p.single.files[0]!.absolutePath
+  const path = p.single.files.at(0)!.absolutePath
   const changed = Buffer.alloc(200_000, 0x41)
   await writeFile(path, changed) // same size, new mtime
   const sameSize = await p.get(singlePath(p))
   t.is(sameSize.status, 503)
   t.false(sameSize.body.includes(changed.subarray(0, 64)))
   await writeFile(path, 'short')
-  const mtime = new Date(p.single.files[0]!.mtimeMs)
+  const mtime = new Date(p.single.files.at(0)!.mtimeMs)
   await utimes(path, mtime, mtime) // a changed size alone is caught too
   t.is((await p.get(singlePath(p), { Range: 'bytes=0-3' })).status, 503)
   t.deepEqual(p.fileErrors.map((event) => [event.infoHash, event.fileIndex, event.error.code]), [
@@ -194,7 +194,7 @@ test('a file changed since hashing is not served: 503 and ET_FILE_CHANGED', asyn
 
 test('a missing file is a 404 and ET_FILE_MISSING', async (t) => {
   const p = await published(t)
-  await rm(p.multi.files[1]!.absolutePath)
+  await rm(p.multi.files.at(1)!.absolutePath)
   const result = await p.get(`/webseed/${p.multi.metainfo.infoHash}/folder/sub%20dir/${encodeURIComponent('ép 1+2.bin')}`)
   t.is(result.status, 404)
   t.like(p.fileErrors[0], { infoHash: p.multi.metainfo.infoHash, fileIndex: 1, error: { code: 'ET_FILE_MISSING' } })
