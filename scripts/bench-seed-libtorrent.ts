@@ -17,18 +17,22 @@
  * hashing the item once; the median over rounds is the steady state. The downloaders write to
  * /dev/shm when it is there.
  *
- * Usage: node dist/scripts/bench-seed-libtorrent.js [--rounds N] [--size MiB] [--downloaders 1,4] [--quick] [--cli PATH]
+ * To see where evertorrent's CPU goes: `--cpu-prof DIR` runs the seeding serve under `node --cpu-prof`,
+ * which writes a .cpuprofile into DIR when it stops (e.g. `--rounds 1 --downloaders 4 --cpu-prof /tmp/prof`).
+ *
+ * Usage: node dist/scripts/bench-seed-libtorrent.js [--rounds N] [--size MiB] [--downloaders 1,4] [--quick] [--cpu-prof DIR] [--cli PATH]
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { killAllChildren } from '../test/helpers/child-process.js'
 import { writePseudoRandomFile } from '../test/helpers/content.js'
 import { cpuSecondsOf, memoryOf, resetPeak } from '../test/helpers/proc.js'
 import { cliPath } from '../test/helpers/repo.js'
+import { ServeProcess } from '../test/helpers/serve-process.js'
 import { startLibtorrentSeed } from '../test/interop/clients/libtorrent-seed.js'
 import { ltDownload } from '../test/seeder/lt-download.js'
 import { publishedLines, startServe } from './bench-serve-seeders.js'
@@ -44,6 +48,9 @@ Options:
   --size MiB            the item's size (default: 1024)
   --downloaders LIST    downloader counts, comma-separated (default: 1,4)
   --quick               smoke run: 1 round of 256 MiB
+  --encryption MODE     plaintext: MSE/PE off in the downloaders and the libtorrent seed (default);
+                        default: libtorrent's own defaults there (pe_enabled, both levels offered)
+  --cpu-prof DIR        run the seeding serve under node --cpu-prof, its profile written into DIR
   --cli PATH            the evertorrent CLI to measure (default: dist/appliance/cli.js of this build)
   -h, --help            this help`
 
@@ -54,12 +61,17 @@ interface Settings {
   readonly bytes: number
   readonly downloaders: readonly number[]
   readonly cli: string
+  readonly cpuProfileDir: string | undefined
+  /** MSE/PE off in the libtorrent processes; else their defaults. */
+  readonly plaintext: boolean
 }
 
 interface SeederUnderTest {
   readonly name: SeederName
   readonly pid: number
   readonly port: number
+  /** How many of its peers speak MSE with RC4 now, where it tells (evertorrent's /metrics). */
+  readonly encryptedPeers?: () => Promise<number>
 }
 
 interface Run {
@@ -70,6 +82,8 @@ interface Run {
   readonly cpuPerGb: number
   readonly peakRssBytes: number
   readonly peakAnonBytes: number
+  /** The most peers seen on RC4 at once (sampled every 2 s: /metrics costs the seeder a little), where the seeder tells. */
+  readonly encryptedPeers: number | undefined
 }
 
 /** RssAnon of `pid` in bytes: the resident memory that is not a mapped file. */
@@ -78,16 +92,21 @@ function anonymousRssOf (pid: number): number {
   return match === null ? 0 : Number(match[1]) * 1024
 }
 
-async function downloadFrom (seeder: SeederUnderTest, count: number, round: number, torrentFile: string, bytes: number, downloads: string): Promise<Run> {
+async function downloadFrom (seeder: SeederUnderTest, count: number, round: number, torrentFile: string, settings: Settings, downloads: string): Promise<Run> {
+  const { bytes } = settings
   const dirs = Array.from({ length: count }, (_, index) => join(downloads, `${seeder.name}-${round}-${count}-${index}`))
   await Promise.all(dirs.map(async (dir) => await mkdir(dir, { recursive: true })))
   if (!resetPeak(seeder.pid)) throw new Error(`cannot reset the peak RSS of ${seeder.name} (/proc/${seeder.pid}/clear_refs)`)
   let peakAnonBytes = anonymousRssOf(seeder.pid)
   const sampler = setInterval(() => { peakAnonBytes = Math.max(peakAnonBytes, anonymousRssOf(seeder.pid)) }, 50)
+  let encryptedPeers: number | undefined
+  const encryptionSampler = setInterval(() => {
+    void seeder.encryptedPeers?.().then((count) => { encryptedPeers = Math.max(encryptedPeers ?? 0, count) }, () => {})
+  }, 2000)
   const cpuBefore = cpuSecondsOf(seeder.pid)
   try {
     const results = await Promise.all(dirs.map(async (dir, index) =>
-      await ltDownload(torrentFile, dir, [`127.0.0.1:${seeder.port}`], 600, ['--plaintext', '--listen', `127.0.0.${index + 2}`])))
+      await ltDownload(torrentFile, dir, [`127.0.0.1:${seeder.port}`], 600, [...(settings.plaintext ? ['--plaintext'] : []), '--listen', `127.0.0.${index + 2}`])))
     const cpuSeconds = cpuSecondsOf(seeder.pid) - cpuBefore
     const failed = results.find((result) => !result.ok || result.hash_failures > 0 || result.total_size !== bytes)
     if (failed !== undefined) throw new Error(`a download from ${seeder.name} failed: ${JSON.stringify(failed)}`)
@@ -99,10 +118,12 @@ async function downloadFrom (seeder: SeederUnderTest, count: number, round: numb
       mbps: bytes * count / MB / seconds,
       cpuPerGb: cpuSeconds / (bytes * count / GB),
       peakRssBytes: memoryOf(seeder.pid).peakBytes,
-      peakAnonBytes
+      peakAnonBytes,
+      encryptedPeers
     }
   } finally {
     clearInterval(sampler)
+    clearInterval(encryptionSampler)
     await Promise.all(dirs.map(async (dir) => await rm(dir, { recursive: true, force: true })))
   }
 }
@@ -117,7 +138,8 @@ const mb = (bytes: number): string => (bytes / MB).toFixed(1)
 
 function describe (run: Run): string {
   return `round ${run.round}, ${run.downloaders} downloader(s), ${run.seeder.padEnd(11)}: ${run.mbps.toFixed(1).padStart(6)} MB/s, ` +
-    `${run.cpuPerGb.toFixed(2)} CPU s/GB, peak RSS ${mb(run.peakRssBytes)} MB (anonymous ${mb(run.peakAnonBytes)} MB)`
+    `${run.cpuPerGb.toFixed(2)} CPU s/GB, peak RSS ${mb(run.peakRssBytes)} MB (anonymous ${mb(run.peakAnonBytes)} MB)` +
+    (run.encryptedPeers === undefined ? '' : `, ${run.encryptedPeers} peer(s) on RC4`)
 }
 
 function table (runs: readonly Run[], settings: Settings): string {
@@ -150,6 +172,8 @@ function parseSettings (): Settings | undefined {
       downloaders: { type: 'string' },
       quick: { type: 'boolean' },
       cli: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      encryption: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -159,13 +183,17 @@ function parseSettings (): Settings | undefined {
     return Number(text)
   }
   const quick = values.quick === true
+  const encryption = values.encryption ?? 'plaintext'
+  if (encryption !== 'plaintext' && encryption !== 'default') throw new Error(`--encryption expects plaintext or default, not "${encryption}"`)
   const downloaders = (values.downloaders ?? '1,4').split(',').map((text) => whole('--downloaders', text.trim()))
   if (downloaders.some((count) => count > 200)) throw new Error('--downloaders: at most 200 (one loopback address each)')
   return {
     rounds: values.rounds !== undefined ? whole('--rounds', values.rounds) : quick ? 1 : 3,
     bytes: (values.size !== undefined ? whole('--size', values.size) : quick ? 256 : 1024) * MiB,
     downloaders,
-    cli: values.cli ?? cliPath
+    cli: values.cli ?? cliPath,
+    cpuProfileDir: values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined,
+    plaintext: encryption === 'plaintext'
   }
 }
 
@@ -176,6 +204,12 @@ function downloadsRoot (work: string): string {
   } catch {
     return join(work, 'downloads')
   }
+}
+
+/** `evertorrent_peers_by_encryption{encryption="rc4"}` from serve's /metrics. */
+async function rc4Peers (httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
+  return Number(/^evertorrent_peers_by_encryption\{encryption="rc4"\} (\d+)/m.exec(text)?.[1] ?? 0)
 }
 
 function progress (message: string): void {
@@ -195,18 +229,25 @@ async function measure (settings: Settings, work: string, downloads: string): Pr
   const torrentFile = join(work, 'big.torrent')
   await writeFile(torrentFile, encodeTorrent({ ...parseTorrent(await readFile(published!.line.torrent!)), announceList: [], urlList: [] }))
   // Restarted on the same state, as on a box that has been running (the hashing threads of a first publish live on for a while).
-  const serve = await startServe({ cli: settings.cli, libraries: [library], stateDir })
+  const profile = settings.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`]
+  const serve = await ServeProcess.run({
+    cli: settings.cli,
+    libraries: [library],
+    stateDir,
+    asService: true,
+    ...(profile.length > 0 && { wrap: ([node, ...args]) => [node!, ...profile, ...args] })
+  })
   try {
     await publishedLines(serve, 1, 60_000)
-    const seed = await startLibtorrentSeed([{ torrentFile, saveDir: library }], { seedMode: true, plaintext: true })
+    const seed = await startLibtorrentSeed([{ torrentFile, saveDir: library }], { seedMode: true, plaintext: settings.plaintext })
     try {
-      const seeders: SeederUnderTest[] = [{ name: 'evertorrent', pid: serve.pid, port: serve.peerPort }, { name: 'libtorrent', pid: seed.pid, port: seed.port }]
+      const seeders: SeederUnderTest[] = [{ name: 'evertorrent', pid: serve.pid, port: serve.peerPort, encryptedPeers: async () => await rc4Peers(serve.httpPort) }, { name: 'libtorrent', pid: seed.pid, port: seed.port }]
       const runs: Run[] = []
       for (let round = 1; round <= settings.rounds; round++) {
         for (const count of settings.downloaders) {
           const order = round % 2 === 1 ? seeders : [...seeders].reverse()
           for (const seeder of order) {
-            const run = await downloadFrom(seeder, count, round, torrentFile, settings.bytes, downloads)
+            const run = await downloadFrom(seeder, count, round, torrentFile, settings, downloads)
             runs.push(run)
             process.stdout.write(`${describe(run)}\n`)
           }
@@ -247,7 +288,7 @@ async function main (): Promise<number> {
   try {
     const loadBefore = loadavg()[0]!
     const runs = await measure(settings, work, downloads)
-    process.stdout.write(`\n${settings.bytes / MiB} MiB over loopback, plaintext, ${settings.rounds} round(s) alternated, medians; ` +
+    process.stdout.write(`\n${settings.bytes / MiB} MiB over loopback, ${settings.plaintext ? 'plaintext' : 'libtorrent\'s default encryption settings'}, ${settings.rounds} round(s) alternated, medians; ` +
       `${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after\n\n`)
     process.stdout.write(`${table(runs, settings)}\n`)
     return 0
