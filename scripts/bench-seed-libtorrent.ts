@@ -17,10 +17,14 @@
  * hashing the item once; the median over rounds is the steady state. The downloaders write to
  * /dev/shm when it is there.
  *
+ * `--baseline-cli PATH` adds a second evertorrent (another build, e.g. the last release's), seeding
+ * from a state of its own, to the same rounds: a change is measured against what it replaces under the
+ * same load.
+ *
  * To see where evertorrent's CPU goes: `--cpu-prof DIR` runs the seeding serve under `node --cpu-prof`,
  * which writes a .cpuprofile into DIR when it stops (e.g. `--rounds 1 --downloaders 4 --cpu-prof /tmp/prof`).
  *
- * Usage: node dist/scripts/bench-seed-libtorrent.js [--rounds N] [--size MiB] [--downloaders 1,4] [--quick] [--cpu-prof DIR] [--cli PATH]
+ * Usage: node dist/scripts/bench-seed-libtorrent.js [--rounds N] [--size MiB] [--downloaders 1,4] [--quick] [--cpu-prof DIR] [--cli PATH] [--baseline-cli PATH]
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -52,15 +56,17 @@ Options:
                         default: libtorrent's own defaults there (pe_enabled, both levels offered)
   --cpu-prof DIR        run the seeding serve under node --cpu-prof, its profile written into DIR
   --cli PATH            the evertorrent CLI to measure (default: dist/appliance/cli.js of this build)
+  --baseline-cli PATH   another evertorrent CLI measured in the same rounds ("evertorrent-baseline")
   -h, --help            this help`
 
-type SeederName = 'evertorrent' | 'libtorrent'
+type SeederName = 'evertorrent' | 'evertorrent-baseline' | 'libtorrent'
 
 interface Settings {
   readonly rounds: number
   readonly bytes: number
   readonly downloaders: readonly number[]
   readonly cli: string
+  readonly baselineCli: string | undefined
   readonly cpuProfileDir: string | undefined
   /** MSE/PE off in the libtorrent processes; else their defaults. */
   readonly plaintext: boolean
@@ -137,7 +143,7 @@ function median (values: readonly number[]): number {
 const mb = (bytes: number): string => (bytes / MB).toFixed(1)
 
 function describe (run: Run): string {
-  return `round ${run.round}, ${run.downloaders} downloader(s), ${run.seeder.padEnd(11)}: ${run.mbps.toFixed(1).padStart(6)} MB/s, ` +
+  return `round ${run.round}, ${run.downloaders} downloader(s), ${run.seeder.padEnd(20)}: ${run.mbps.toFixed(1).padStart(6)} MB/s, ` +
     `${run.cpuPerGb.toFixed(2)} CPU s/GB, peak RSS ${mb(run.peakRssBytes)} MB (anonymous ${mb(run.peakAnonBytes)} MB)` +
     (run.encryptedPeers === undefined ? '' : `, ${run.encryptedPeers} peer(s) on RC4`)
 }
@@ -156,10 +162,16 @@ function table (runs: readonly Run[], settings: Settings): string {
     }
     const ever = medians('evertorrent')
     const lt = medians('libtorrent')
-    for (const [name, m] of [['evertorrent', ever], ['libtorrent seed_mode', lt]] as const) {
+    const baseline = settings.baselineCli === undefined ? undefined : medians('evertorrent-baseline')
+    type Medians = typeof ever
+    const rows: Array<[string, Medians]> = [['evertorrent', ever], ...(baseline === undefined ? [] : [['evertorrent-baseline', baseline] as [string, Medians]]), ['libtorrent seed_mode', lt]]
+    for (const [name, m] of rows) {
       lines.push(`| ${count} | ${name} | ${m.mbps.toFixed(1)} | ${m.cpu.toFixed(2)} | ${mb(m.rss)} | ${mb(m.anon)} |`)
     }
     ratios.push(`${count} downloader(s): throughput ${(ever.mbps / lt.mbps).toFixed(2)}× libtorrent's (goal ≥ 0.8×), CPU per GB ${(ever.cpu / lt.cpu).toFixed(2)}× (goal ≤ 1.3×), evertorrent peak RSS ${mb(ever.rss)} MB (goal ≤ 100)`)
+    if (baseline !== undefined) {
+      ratios.push(`${count} downloader(s), the baseline: throughput ${(baseline.mbps / lt.mbps).toFixed(2)}× libtorrent's, CPU per GB ${(baseline.cpu / lt.cpu).toFixed(2)}×; evertorrent / baseline: throughput ${(ever.mbps / baseline.mbps).toFixed(2)}×, CPU per GB ${(ever.cpu / baseline.cpu).toFixed(2)}×`)
+    }
   }
   return [...lines, '', ...ratios].join('\n')
 }
@@ -172,6 +184,7 @@ function parseSettings (): Settings | undefined {
       downloaders: { type: 'string' },
       quick: { type: 'boolean' },
       cli: { type: 'string' },
+      'baseline-cli': { type: 'string' },
       'cpu-prof': { type: 'string' },
       encryption: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
@@ -192,6 +205,7 @@ function parseSettings (): Settings | undefined {
     bytes: (values.size !== undefined ? whole('--size', values.size) : quick ? 256 : 1024) * MiB,
     downloaders,
     cli: values.cli ?? cliPath,
+    baselineCli: values['baseline-cli'] !== undefined ? resolve(values['baseline-cli']) : undefined,
     cpuProfileDir: values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined,
     plaintext: encryption === 'plaintext'
   }
@@ -216,22 +230,18 @@ function progress (message: string): void {
   process.stderr.write(`bench-seed-libtorrent: ${message}\n`)
 }
 
-async function measure (settings: Settings, work: string, downloads: string): Promise<Run[]> {
-  const library = join(work, 'library')
-  await mkdir(library, { recursive: true })
-  progress(`writing the ${settings.bytes / MiB} MiB item`)
-  await writePseudoRandomFile(join(library, 'big.bin'), settings.bytes, 'bench-seed-libtorrent')
-  const stateDir = join(work, 'state')
-  const hashing = await startServe({ cli: settings.cli, libraries: [library], stateDir })
-  progress('evertorrent serve: hashing the item')
+/**
+ * `evertorrent serve` of `cli` seeding `library`: it hashes the item, and is started again on the same
+ * state, as on a box that has been running (the hashing threads of a first publish live on for a
+ * while); resolves with it and the item's .torrent.
+ */
+async function seedingServe (cli: string, library: string, stateDir: string, cpuProfileDir: string | undefined): Promise<{ serve: ServeProcess, torrent: string }> {
+  const hashing = await startServe({ cli, libraries: [library], stateDir })
+  progress(`${cli}: hashing the item`)
   const [published] = await publishedLines(hashing, 1, 600_000).finally(async () => await hashing.stop())
-  // The downloaders reach the seeder they are given, and nothing else.
-  const torrentFile = join(work, 'big.torrent')
-  await writeFile(torrentFile, encodeTorrent({ ...parseTorrent(await readFile(published!.line.torrent!)), announceList: [], urlList: [] }))
-  // Restarted on the same state, as on a box that has been running (the hashing threads of a first publish live on for a while).
-  const profile = settings.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`]
+  const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]
   const serve = await ServeProcess.run({
-    cli: settings.cli,
+    cli,
     libraries: [library],
     stateDir,
     asService: true,
@@ -239,9 +249,38 @@ async function measure (settings: Settings, work: string, downloads: string): Pr
   })
   try {
     await publishedLines(serve, 1, 60_000)
+  } catch (error) {
+    await serve.stop()
+    throw error
+  }
+  return { serve, torrent: published!.line.torrent! }
+}
+
+function evertorrentSeeder (name: SeederName, serve: ServeProcess): SeederUnderTest {
+  return { name, pid: serve.pid, port: serve.peerPort, encryptedPeers: async () => await rc4Peers(serve.httpPort) }
+}
+
+async function measure (settings: Settings, work: string, downloads: string): Promise<Run[]> {
+  const library = join(work, 'library')
+  await mkdir(library, { recursive: true })
+  progress(`writing the ${settings.bytes / MiB} MiB item`)
+  await writePseudoRandomFile(join(library, 'big.bin'), settings.bytes, 'bench-seed-libtorrent')
+  const serves: ServeProcess[] = []
+  try {
+    const { serve, torrent } = await seedingServe(settings.cli, library, join(work, 'state'), settings.cpuProfileDir)
+    serves.push(serve)
+    const seeders = [evertorrentSeeder('evertorrent', serve)]
+    if (settings.baselineCli !== undefined) {
+      const baseline = await seedingServe(settings.baselineCli, library, join(work, 'state-baseline'), undefined)
+      serves.push(baseline.serve)
+      seeders.push(evertorrentSeeder('evertorrent-baseline', baseline.serve))
+    }
+    // The downloaders reach the seeder they are given, and nothing else.
+    const torrentFile = join(work, 'big.torrent')
+    await writeFile(torrentFile, encodeTorrent({ ...parseTorrent(await readFile(torrent)), announceList: [], urlList: [] }))
     const seed = await startLibtorrentSeed([{ torrentFile, saveDir: library }], { seedMode: true, plaintext: settings.plaintext })
     try {
-      const seeders: SeederUnderTest[] = [{ name: 'evertorrent', pid: serve.pid, port: serve.peerPort, encryptedPeers: async () => await rc4Peers(serve.httpPort) }, { name: 'libtorrent', pid: seed.pid, port: seed.port }]
+      seeders.push({ name: 'libtorrent', pid: seed.pid, port: seed.port })
       const runs: Run[] = []
       for (let round = 1; round <= settings.rounds; round++) {
         for (const count of settings.downloaders) {
@@ -253,14 +292,16 @@ async function measure (settings: Settings, work: string, downloads: string): Pr
           }
         }
       }
-      const problems = serve.lines.filter((line) => line.level === 'warn' || line.level === 'error')
-      for (const line of problems) progress(`evertorrent logged: ${JSON.stringify(line)}`)
+      for (const each of serves) {
+        const problems = each.lines.filter((line) => line.level === 'warn' || line.level === 'error')
+        for (const line of problems) progress(`evertorrent logged: ${JSON.stringify(line)}`)
+      }
       return runs
     } finally {
       await seed.close()
     }
   } finally {
-    await serve.stop()
+    for (const each of serves) await each.stop()
   }
 }
 
