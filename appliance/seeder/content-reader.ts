@@ -56,6 +56,25 @@ export class ContentReader {
     }
   }
 
+  /**
+   * Fills `block` as `readBlock` does, at once, when every span it lies in is cached: true. False
+   * when one is not (`block` may then hold some of its bytes): read it with `readBlock`. Serving a
+   * cached block takes no promise and no turn of the event loop.
+   */
+  copyCachedBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): boolean {
+    const { metainfo } = torrent
+    const spanBytes = Math.min(this.readAheadBytes, metainfo.pieceLength)
+    const start = index * metainfo.pieceLength + offset
+    const end = start + block.length
+    for (let spanIndex = Math.floor(start / spanBytes); spanIndex * spanBytes < end; spanIndex++) {
+      const spanStart = spanIndex * spanBytes
+      const span = this.cache.get(metainfo.infoHash, `${spanBytes}:${spanIndex}`)
+      if (span === undefined) return false
+      span.copy(block, Math.max(start, spanStart) - start, Math.max(start, spanStart) - spanStart, Math.min(end, spanStart + span.length) - spanStart)
+    }
+    return true
+  }
+
   /** Drops the cached spans and open files of a torrent that changed or went away. */
   forget (torrent: PublishedTorrent): void {
     this.cache.forget(torrent.metainfo.infoHash)

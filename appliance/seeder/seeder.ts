@@ -448,6 +448,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       interestChanged: () => this.rechokeSoon(),
       ready: (session) => this.scheduler.add(session),
       readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
+      copyCachedBlock: (torrent, index, offset, block) => this.reader.copyCachedBlock(torrent, index, offset, block),
       releaseBlock: (block) => this.blocks.release(block),
       readFailed: (session, error) => this.readFailed(session, error),
       uploaded: (session, bytes) => this.countUpload(session, bytes),
