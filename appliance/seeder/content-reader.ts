@@ -2,6 +2,22 @@ import type { PublishedTorrent } from '../catalog/catalog.js'
 import { BlockCache } from './block-cache.js'
 import { fileRangesFor } from './file-ranges.js'
 import { FileHandleCache, type OpenFile } from './file-handle-cache.js'
+import { MAX_BLOCK_LENGTH } from './piece-request.js'
+
+/**
+ * Spans a cache holds at the least: the peers in the upload slots (8 and an optimistic one by
+ * default) each read one or two at a time, and a span evicted before they are done is read again.
+ */
+export const MIN_CACHED_SPANS = 16
+
+/**
+ * The read-ahead for a cache of `cacheBytes`: `wantedBytes` (a power of two), or the largest power of
+ * two, a block at the least, that lets the cache hold MIN_CACHED_SPANS spans.
+ */
+export function readAheadFor (wantedBytes: number, cacheBytes: number): number {
+  const fits = Math.max(MAX_BLOCK_LENGTH, cacheBytes / MIN_CACHED_SPANS)
+  return Math.min(wantedBytes, 2 ** Math.floor(Math.log2(fits)))
+}
 
 export interface ContentReaderOptions {
   /** Byte budget of the read-ahead cache shared by all torrents. */
