@@ -236,7 +236,8 @@ test('a block is copied at once only when its span is cached, with the same byte
 })
 
 test('the read-ahead is what was asked for while the cache holds MIN_CACHED_SPANS of it, and shrinks by powers of two, never below a block', (t) => {
-  t.is(readAheadFor(512 * KiB, 8 * 1024 * KiB), 512 * KiB, 'the defaults: 16 spans of 512 KiB in 8 MiB')
+  t.is(readAheadFor(256 * KiB, 8 * 1024 * KiB), 256 * KiB, 'the defaults: 32 spans of 256 KiB in 8 MiB')
+  t.is(readAheadFor(512 * KiB, 8 * 1024 * KiB), 512 * KiB, '16 spans of 512 KiB in 8 MiB')
   t.is(readAheadFor(512 * KiB, 64 * 1024 * KiB), 512 * KiB)
   t.is(readAheadFor(512 * KiB, 4 * 1024 * KiB), 256 * KiB)
   t.is(readAheadFor(512 * KiB, 3 * 1024 * KiB), 128 * KiB, '3 MiB holds 16 spans of 128 KiB, not of 256 KiB')
