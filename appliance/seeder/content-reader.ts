@@ -61,14 +61,13 @@ export class ContentReader {
    */
   async readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void> {
     const { metainfo } = torrent
-    const spanBytes = Math.min(this.readAheadBytes, metainfo.pieceLength)
+    const spanBytes = this.spanBytesOf(torrent)
     const start = index * metainfo.pieceLength + offset
     const end = start + block.length
     for (let spanIndex = Math.floor(start / spanBytes); spanIndex * spanBytes < end; spanIndex++) {
-      const spanStart = spanIndex * spanBytes
       const span = this.cache.get(metainfo.infoHash, `${spanBytes}:${spanIndex}`) ?? await this.readSpanOnce(torrent, spanIndex, spanBytes)
       // In the same turn as the span was found or read: later, once evicted, it may be read into again.
-      span.copy(block, Math.max(start, spanStart) - start, Math.max(start, spanStart) - spanStart, Math.min(end, spanStart + span.length) - spanStart)
+      copyFromSpan(span, spanIndex * spanBytes, block, start)
     }
   }
 
@@ -79,14 +78,13 @@ export class ContentReader {
    */
   copyCachedBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): boolean {
     const { metainfo } = torrent
-    const spanBytes = Math.min(this.readAheadBytes, metainfo.pieceLength)
+    const spanBytes = this.spanBytesOf(torrent)
     const start = index * metainfo.pieceLength + offset
     const end = start + block.length
     for (let spanIndex = Math.floor(start / spanBytes); spanIndex * spanBytes < end; spanIndex++) {
-      const spanStart = spanIndex * spanBytes
       const span = this.cache.get(metainfo.infoHash, `${spanBytes}:${spanIndex}`)
       if (span === undefined) return false
-      span.copy(block, Math.max(start, spanStart) - start, Math.max(start, spanStart) - spanStart, Math.min(end, spanStart + span.length) - spanStart)
+      copyFromSpan(span, spanIndex * spanBytes, block, start)
     }
     return true
   }
@@ -100,6 +98,11 @@ export class ContentReader {
   async close (): Promise<void> {
     await Promise.allSettled(this.inFlight.values())
     await this.files.close()
+  }
+
+  /** Spans are aligned on multiples of this length, which divides the piece length: a span lies within a piece. */
+  private spanBytesOf (torrent: PublishedTorrent): number {
+    return Math.min(this.readAheadBytes, torrent.metainfo.pieceLength)
   }
 
   /** Reads a span that is not cached, once for all who ask for it meanwhile, and caches it. */
@@ -126,4 +129,10 @@ export class ContentReader {
     }
     return bytes
   }
+}
+
+/** Copies into `block`, which starts at byte `start` of the torrent, the bytes it shares with `span`, which starts at `spanStart`. */
+function copyFromSpan (span: Buffer, spanStart: number, block: Buffer, start: number): void {
+  const from = Math.max(start, spanStart)
+  span.copy(block, from - start, from - spanStart, Math.min(start + block.length, spanStart + span.length) - spanStart)
 }
