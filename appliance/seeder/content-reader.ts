@@ -2,6 +2,22 @@ import type { PublishedTorrent } from '../catalog/catalog.js'
 import { BlockCache } from './block-cache.js'
 import { fileRangesFor } from './file-ranges.js'
 import { FileHandleCache, type OpenFile } from './file-handle-cache.js'
+import { MAX_BLOCK_LENGTH } from './piece-request.js'
+
+/**
+ * Spans a cache holds at the least: the peers in the upload slots (8 and an optimistic one by
+ * default) each read one or two at a time, and a span evicted before they are done is read again.
+ */
+export const MIN_CACHED_SPANS = 16
+
+/**
+ * The read-ahead for a cache of `cacheBytes`: `wantedBytes` (a power of two), or the largest power of
+ * two, a block at the least, that lets the cache hold MIN_CACHED_SPANS spans.
+ */
+export function readAheadFor (wantedBytes: number, cacheBytes: number): number {
+  const fits = Math.max(MAX_BLOCK_LENGTH, cacheBytes / MIN_CACHED_SPANS)
+  return Math.min(wantedBytes, 2 ** Math.floor(Math.log2(fits)))
+}
 
 export interface ContentReaderOptions {
   /** Byte budget of the read-ahead cache shared by all torrents. */
@@ -45,15 +61,32 @@ export class ContentReader {
    */
   async readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void> {
     const { metainfo } = torrent
-    const spanBytes = Math.min(this.readAheadBytes, metainfo.pieceLength)
+    const spanBytes = this.spanBytesOf(torrent)
     const start = index * metainfo.pieceLength + offset
     const end = start + block.length
     for (let spanIndex = Math.floor(start / spanBytes); spanIndex * spanBytes < end; spanIndex++) {
-      const spanStart = spanIndex * spanBytes
       const span = this.cache.get(metainfo.infoHash, `${spanBytes}:${spanIndex}`) ?? await this.readSpanOnce(torrent, spanIndex, spanBytes)
       // In the same turn as the span was found or read: later, once evicted, it may be read into again.
-      span.copy(block, Math.max(start, spanStart) - start, Math.max(start, spanStart) - spanStart, Math.min(end, spanStart + span.length) - spanStart)
+      copyFromSpan(span, spanIndex * spanBytes, block, start)
     }
+  }
+
+  /**
+   * Fills `block` as `readBlock` does, at once, when every span it lies in is cached: true. False
+   * when one is not (`block` may then hold some of its bytes): read it with `readBlock`. Serving a
+   * cached block takes no promise and no turn of the event loop.
+   */
+  copyCachedBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): boolean {
+    const { metainfo } = torrent
+    const spanBytes = this.spanBytesOf(torrent)
+    const start = index * metainfo.pieceLength + offset
+    const end = start + block.length
+    for (let spanIndex = Math.floor(start / spanBytes); spanIndex * spanBytes < end; spanIndex++) {
+      const span = this.cache.get(metainfo.infoHash, `${spanBytes}:${spanIndex}`)
+      if (span === undefined) return false
+      copyFromSpan(span, spanIndex * spanBytes, block, start)
+    }
+    return true
   }
 
   /** Drops the cached spans and open files of a torrent that changed or went away. */
@@ -65,6 +98,11 @@ export class ContentReader {
   async close (): Promise<void> {
     await Promise.allSettled(this.inFlight.values())
     await this.files.close()
+  }
+
+  /** Spans are aligned on multiples of this length, which divides the piece length: a span lies within a piece. */
+  private spanBytesOf (torrent: PublishedTorrent): number {
+    return Math.min(this.readAheadBytes, torrent.metainfo.pieceLength)
   }
 
   /** Reads a span that is not cached, once for all who ask for it meanwhile, and caches it. */
@@ -91,4 +129,10 @@ export class ContentReader {
     }
     return bytes
   }
+}
+
+/** Copies into `block`, which starts at byte `start` of the torrent, the bytes it shares with `span`, which starts at `spanStart`. */
+function copyFromSpan (span: Buffer, spanStart: number, block: Buffer, start: number): void {
+  const from = Math.max(start, spanStart)
+  span.copy(block, from - start, from - spanStart, Math.min(start + block.length, spanStart + span.length) - spanStart)
 }

@@ -16,7 +16,11 @@ import type { EncryptionPolicy } from './seeder-options.js'
 import { TokenBucket } from './token-bucket.js'
 import type { UploadSource } from './upload-scheduler.js'
 
-/** Bytes queued on the socket above which no new block is started: enough to keep a fast link busy. */
+/**
+ * Bytes queued on the socket, or answered and on their way to it, above which no new block is started:
+ * enough to keep a fast link busy, and what one peer's blocks of one turn of the event loop go out in
+ * (one writev).
+ */
 export const SEND_BUFFER_BYTES = 256 * 1024
 /** Bytes queued on the socket above which the peer is taken for one that does not read. */
 export const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
@@ -53,6 +57,8 @@ export interface SessionHost {
   ready (session: PeerSession): void
   /** Fills `block` with its bytes (see ContentReader). */
   readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void>
+  /** Fills `block` at once if its bytes are cached: true; else false, and `readBlock` it (see ContentReader). */
+  copyCachedBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): boolean
   /** Gives back a block buffer the scheduler handed out, once it is sent or will not be. */
   releaseBlock (block: Uint8Array): void
   /**
@@ -115,6 +121,8 @@ export class PeerSession implements UploadSource, PexMember {
   private lastRequestAt = Number.NEGATIVE_INFINITY
   private lastUnchokedAt = Number.NEGATIVE_INFINITY
   private reads = 0
+  /** Bytes of blocks answered to the wire and not yet handed to the socket (the wire outputs them a microtask later). */
+  private answeredBytes = 0
   private floodStrikes = 0
   private metadataAllowance = 0
   private handshakeTimer: NodeJS.Timeout | undefined
@@ -234,7 +242,7 @@ export class PeerSession implements UploadSource, PexMember {
 
   nextBlockLength (): number | undefined {
     if (this.closed || this.queue.length === 0 || this.reads >= MAX_READS_PER_PEER) return undefined
-    if (this.socket.writableLength >= SEND_BUFFER_BYTES) return undefined
+    if (this.socket.writableLength + this.answeredBytes >= SEND_BUFFER_BYTES) return undefined
     return this.queue[0]!.length
   }
 
@@ -245,6 +253,10 @@ export class PeerSession implements UploadSource, PexMember {
       this.host.releaseBlock(block)
       return
     }
+    if (this.host.copyCachedBlock(torrent, request.index, request.offset, block)) {
+      this.served(request, block)
+      return
+    }
     this.reads++
     this.host.readBlock(torrent, request.index, request.offset, block).then(() => {
       this.reads--
@@ -252,9 +264,7 @@ export class PeerSession implements UploadSource, PexMember {
         this.host.releaseBlock(block)
         return
       }
-      this.respond(request, block)
-      this.floodStrikes = Math.max(0, this.floodStrikes - 1)
-      this.host.ready(this)
+      this.served(request, block)
     }, (error: unknown) => {
       this.reads--
       this.host.releaseBlock(block)
@@ -344,12 +354,21 @@ export class PeerSession implements UploadSource, PexMember {
     if (!this.wire.receive(chunk, () => this.socket.resume())) this.socket.pause()
   }
 
+  /** `block` holds the bytes `request` asked for: it goes out, and each block served takes a flood strike back. */
+  private served (request: QueuedRequest, block: Buffer): void {
+    this.respond(request, block)
+    this.floodStrikes = Math.max(0, this.floodStrikes - 1)
+    this.host.ready(this)
+  }
+
   /** The block goes back to the pool once the socket has written it, or at once if the wire did not take it. */
   private respond (request: QueuedRequest, block: Buffer): void {
-    if (!this.wire.answer(request.respond, block)) this.host.releaseBlock(block)
+    if (this.wire.answer(request.respond, block)) this.answeredBytes += block.length
+    else this.host.releaseBlock(block)
   }
 
   private send (chunk: Uint8Array, block: boolean): void {
+    if (block) this.answeredBytes -= chunk.length
     if (this.socket.destroyed) {
       if (block) this.host.releaseBlock(chunk)
       return

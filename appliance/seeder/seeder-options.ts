@@ -115,7 +115,7 @@ export function seederOptionsFrom (settings: Settings): SettingsOptions {
 
 export interface SeederOptions extends SettingsOptions {
   readonly catalog: Catalog
-  /** Bytes read from disk at once (capped at the piece length). Default 128 KiB. */
+  /** Bytes read from disk at once, a power of two (capped at the piece length, and by the cache size: see readAheadFor). Default 256 KiB. */
   readonly readAheadBytes?: number
   /** How often the choker rotates the upload slots. Default 10 s. */
   readonly rechokeIntervalMs?: number
@@ -144,7 +144,7 @@ export function resolveSeederOptions (options: SeederOptions): ResolvedSeederOpt
   return {
     ...options,
     host: options.host,
-    readAheadBytes: options.readAheadBytes ?? 128 * 1024,
+    readAheadBytes: options.readAheadBytes ?? 256 * 1024,
     rechokeIntervalMs: options.rechokeIntervalMs ?? 10_000,
     unchokeTurnMs: options.unchokeTurnMs ?? 30_000,
     optimisticUnchokeMs: options.optimisticUnchokeMs ?? 30_000,

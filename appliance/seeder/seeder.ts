@@ -8,7 +8,7 @@ import { formatPeerAddress, parsePeerAddress, type PeerAddress } from '../net/pe
 import { VERSION } from '../version.js'
 import { decideUnchokes, type OptimisticSlot } from './choker.js'
 import { BlockPool } from './block-pool.js'
-import { ContentReader } from './content-reader.js'
+import { ContentReader, readAheadFor } from './content-reader.js'
 import { isTorrentError, isTransientError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
 import { prepareDiffieHellman } from './mse/diffie-hellman.js'
@@ -120,7 +120,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.catalog = options.catalog
     this.reader = new ContentReader({
       cacheBytes: this.options.cacheBytes,
-      readAheadBytes: this.options.readAheadBytes,
+      readAheadBytes: readAheadFor(this.options.readAheadBytes, this.options.cacheBytes),
       maxOpenFiles: this.options.maxOpenFiles,
       ...(this.options.openFile !== undefined && { openFile: this.options.openFile })
     })
@@ -448,6 +448,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       interestChanged: () => this.rechokeSoon(),
       ready: (session) => this.scheduler.add(session),
       readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
+      copyCachedBlock: (torrent, index, offset, block) => this.reader.copyCachedBlock(torrent, index, offset, block),
       releaseBlock: (block) => this.blocks.release(block),
       readFailed: (session, error) => this.readFailed(session, error),
       uploaded: (session, bytes) => this.countUpload(session, bytes),

@@ -2,12 +2,13 @@
 """Download one torrent with libtorrent from the peers given (or found in the DHT given), and nothing else.
 
 usage: lt_download.py SOURCE SAVE_DIR [--peer HOST:PORT ...] [--dht-bootstrap HOST:PORT]
-                      [--timeout SECONDS] [--listen ADDRESS] [--no-web-seeds]
+                      [--timeout SECONDS] [--listen ADDRESS] [--no-web-seeds] [--plaintext]
 
 SOURCE is a .torrent file or a magnet URI (BEP 9: the metadata then comes from the peers).
 LSD, UPnP, NAT-PMP and uTP are off and libtorrent listens on 127.0.0.1 only (or --listen), so the
 given peers (and the torrent's own trackers, if any; its web seeds unless --no-web-seeds) are the
-only sources. The DHT is off, unless --dht-bootstrap names the one node it joins through: then
+only sources. With --plaintext, MSE/PE is off both ways (libtorrent's default tries RC4 first), so a
+benchmark compares seeders on the plain peer wire. The DHT is off, unless --dht-bootstrap names the one node it joins through: then
 SOURCE must be a magnet link with no tracker, so the DHT is the only way to a seed. libtorrent
 refuses, by default, more than one DHT node per /24 in its routing table and in a search, and
 prefers node ids derived from the node's address (BEP 42): test nodes that all sit on 127.0.0.x need
@@ -35,7 +36,7 @@ def emit(obj):
     print(json.dumps(obj), flush=True)
 
 
-def make_session(listen, dht_bootstrap=None):
+def make_session(listen, dht_bootstrap=None, plaintext=False):
     settings = {
         'listen_interfaces': f'{listen}:0',
         'enable_dht': False,
@@ -48,6 +49,8 @@ def make_session(listen, dht_bootstrap=None):
         'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
         | lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification,
     }
+    if plaintext:
+        settings.update({'out_enc_policy': lt.enc_policy.disabled, 'in_enc_policy': lt.enc_policy.disabled})
     if dht_bootstrap is not None:
         host, port = dht_bootstrap
         settings.update({
@@ -89,12 +92,13 @@ def main():
     parser.add_argument('--timeout', type=float, default=60.0)
     parser.add_argument('--listen', default='127.0.0.1')
     parser.add_argument('--no-web-seeds', action='store_true')
+    parser.add_argument('--plaintext', action='store_true')
     args = parser.parse_args()
     dht = args.dht_bootstrap is not None
     if dht and (not args.source.startswith('magnet:') or lt.parse_magnet_uri(args.source).trackers):
         parser.error('with --dht-bootstrap, SOURCE must be a magnet link without trackers: the DHT alone finds the peers')
 
-    session = make_session(args.listen, args.dht_bootstrap)
+    session = make_session(args.listen, args.dht_bootstrap, args.plaintext)
     handle = add(session, args.source, args.save_dir)
     if args.no_web_seeds:
         for url in handle.url_seeds():

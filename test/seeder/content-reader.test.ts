@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
-import { ContentReader } from '../../appliance/seeder/content-reader.js'
+import { ContentReader, MIN_CACHED_SPANS, readAheadFor } from '../../appliance/seeder/content-reader.js'
 import { SeederError } from '../../appliance/seeder/errors.js'
 import type { OpenFile } from '../../appliance/seeder/file-handle-cache.js'
 import { pieceSize } from '../../appliance/seeder/piece-request.js'
@@ -210,5 +210,41 @@ test('out of file descriptors or memory (EMFILE, ENFILE, ENOMEM, EAGAIN) gives E
     t.is(error.code, 'ET_TRANSIENT', injected.code)
     t.regex(error.message, new RegExp(injected.code))
     t.true((await readBlock(files, torrent, index, 0, 16 * KiB)).equals(content.subarray(index * 16 * KiB, (index + 1) * 16 * KiB)))
+  }
+})
+
+test('a block is copied at once only when its span is cached, with the same bytes readBlock gives, and not once its torrent is forgotten', async (t) => {
+  const root = tempDir(t)
+  writeTree(root, { 'item/a': 100_000, 'item/b': 60_000 })
+  const torrent = await publish(join(root, 'item'), { pieceLength: 32 * KiB })
+  const content = contentOf(torrent)
+  const files = reader({ readAheadBytes: 32 * KiB })
+  t.teardown(async () => await files.close())
+  const block = Buffer.alloc(16 * KiB)
+  t.false(files.copyCachedBlock(torrent, 3, 0, block), 'nothing is cached before a read')
+  await readBlock(files, torrent, 3, 0, 16 * KiB)
+  // Piece 3 spans bytes 96 KiB to 128 KiB, across the end of file a: its second block comes from both files.
+  const second = Buffer.alloc(16 * KiB)
+  t.true(files.copyCachedBlock(torrent, 3, 16 * KiB, second), 'the other block of the span read')
+  t.true(second.equals(content.subarray(112 * KiB, 128 * KiB)))
+  const odd = Buffer.alloc(1000)
+  t.true(files.copyCachedBlock(torrent, 3, 5000, odd))
+  t.true(odd.equals(content.subarray(96 * KiB + 5000, 96 * KiB + 6000)))
+  t.false(files.copyCachedBlock(torrent, 4, 0, block), 'the next span was not read')
+  files.forget(torrent)
+  t.false(files.copyCachedBlock(torrent, 3, 0, block), 'a forgotten torrent has nothing cached')
+})
+
+test('the read-ahead is what was asked for while the cache holds MIN_CACHED_SPANS of it, and shrinks by powers of two, never below a block', (t) => {
+  t.is(readAheadFor(256 * KiB, 8 * 1024 * KiB), 256 * KiB, 'the defaults: 32 spans of 256 KiB in 8 MiB')
+  t.is(readAheadFor(512 * KiB, 8 * 1024 * KiB), 512 * KiB, '16 spans of 512 KiB in 8 MiB')
+  t.is(readAheadFor(512 * KiB, 64 * 1024 * KiB), 512 * KiB)
+  t.is(readAheadFor(512 * KiB, 4 * 1024 * KiB), 256 * KiB)
+  t.is(readAheadFor(512 * KiB, 3 * 1024 * KiB), 128 * KiB, '3 MiB holds 16 spans of 128 KiB, not of 256 KiB')
+  t.is(readAheadFor(512 * KiB, 0), 16 * KiB)
+  for (const cacheBytes of [0, 100_000, 1_000_000, 8 * 1024 * KiB, 2 ** 32]) {
+    const span = readAheadFor(1024 * KiB, cacheBytes)
+    t.is(2 ** Math.log2(span), span, 'a power of two')
+    t.true(span === 16 * KiB || span * MIN_CACHED_SPANS <= cacheBytes, `${span} for a cache of ${cacheBytes}`)
   }
 })

@@ -1,5 +1,7 @@
 import { join } from 'node:path'
 import test from 'ava'
+import { MAX_READS_PER_PEER, SEND_BUFFER_BYTES } from '../../appliance/seeder/peer-session.js'
+import { MAX_BLOCK_LENGTH } from '../../appliance/seeder/piece-request.js'
 import { writeTree } from '../helpers/content.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { contentOf, publish } from './fixtures.js'
@@ -57,4 +59,28 @@ test('peers that never read are disconnected once their sends stall, so they can
   await until(() => seeder.stats().queuedBytes === 0)
   const content = await downloadWithWire(seeder.port, torrent, 32)
   t.true(content.equals(contentOf(torrent)), 'a peer that reads got the content intact')
+})
+
+test('one peer that stops reading, its requests all served from the cache, holds no more than its send buffer and its reads of the pool', async (t) => {
+  const source = tempDir(t)
+  writeTree(source, { 'item.bin': 24 * 1024 * KiB })
+  const torrent = await publish(join(source, 'item.bin'), { pieceLength: 256 * KiB })
+  // A pool and a cache far larger than one peer may take, and more requests than either holds.
+  const { seeder } = await startSeeder(t, [torrent], { queuedBytes: 16 * 1024 * KiB, cacheBytes: 32 * 1024 * KiB, maxOutstandingRequests: 2000 })
+  // The whole item once, so every span is cached, and that peer gone.
+  await downloadWithWire(seeder.port, torrent, 32)
+  await until(() => seeder.stats().peers === 0)
+  let highest = 0
+  const sampler = setInterval(() => { highest = Math.max(highest, seeder.stats().queuedBytes) }, 1)
+  t.teardown(() => clearInterval(sampler))
+  const reasons: string[] = []
+  seeder.on('peer-disconnected', ({ reason }) => reasons.push(reason))
+  const stuck = await peerThatStopsReading(seeder.port, torrent)
+  t.teardown(() => stuck.destroy())
+  await until(() => seeder.stats().queuedBytes > 0 || reasons.length > 0)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.deepEqual(reasons, [], 'the peer is still connected')
+  const bound = SEND_BUFFER_BYTES + (MAX_READS_PER_PEER + 1) * MAX_BLOCK_LENGTH
+  t.true(highest <= bound, `${highest} bytes of the pool held at most, bound ${bound}`)
+  t.true(seeder.stats().uploadedBytes > 24 * 1024 * KiB, 'blocks went out to it (into the kernel\'s socket buffer) beyond the first download')
 })

@@ -1,6 +1,8 @@
 """Seeds torrents from libtorrent on 127.0.0.1 until stdin closes (the parent is gone) or SIGTERM.
 
-usage: lt_seed.py --seed TORRENT_FILE SAVE_DIR [--seed ...]
+usage: lt_seed.py --seed TORRENT_FILE SAVE_DIR [--seed ...] [--seed-mode] [--plaintext]
+--seed-mode: libtorrent's seed_mode, no check of the files at start (each piece is hashed when first
+requested), as a seeding benchmark's peer; --plaintext: MSE/PE off both ways.
 stdout: one JSON line {"event": "ready", "port": N} once every torrent is checked and seeding; a torrent
 whose data does not match ends the script with {"event": "error", ...} and exit code 1.
 stderr: libtorrent's alerts.
@@ -21,20 +23,27 @@ ANNOUNCE_SECONDS = 1
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--seed', nargs=2, action='append', required=True, metavar=('TORRENT_FILE', 'SAVE_DIR'))
+    parser.add_argument('--seed-mode', action='store_true')
+    parser.add_argument('--plaintext', action='store_true')
     args = parser.parse_args()
 
-    session = loopback_session({
+    settings = {
         'enable_outgoing_utp': False,
         'unchoke_slots_limit': -1,
         # A transmission that drops the seed's connection (while it checks a magnet's files, say) is
         # dialled again a second later, not a minute later.
         'min_reconnect_time': 1,
-    })
+    }
+    if args.plaintext:
+        settings.update({'out_enc_policy': lt.enc_policy.disabled, 'in_enc_policy': lt.enc_policy.disabled})
+    session = loopback_session(settings)
     handles = []
     for torrent_file, save_dir in args.seed:
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info(torrent_file)
         params.save_path = save_dir
+        if args.seed_mode:
+            params.flags |= lt.torrent_flags.seed_mode
         handles.append(session.add_torrent(unmanaged(params)))
 
     stdin_closed = parent_gone()
