@@ -78,7 +78,7 @@ function compact (bytes: Uint8Array | undefined, addressBytes: 4 | 16): string[]
 }
 
 /** For a peer the seeder dials: answers its handshake like `pexPeer`, without a listen port. */
-export function answerAsPexPeer (socket: Socket, infoHash: string, peerId: Buffer): void {
+export function answerAsPexPeer (socket: Socket, infoHash: string, peerId: Buffer, onAnswered: () => void = () => {}): void {
   socket.once('data', (first: Buffer) => {
     // A plaintext-only peer: an MSE handshake is hung up on, and the seeder dials again in plaintext.
     if (first[0] !== 19) {
@@ -89,5 +89,6 @@ export function answerAsPexPeer (socket: Socket, infoHash: string, peerId: Buffe
     reserved[5] = 0x10
     socket.write(Buffer.concat([Buffer.from('\x13BitTorrent protocol', 'latin1'), reserved, Buffer.from(infoHash, 'hex'), peerId]))
     socket.write(extendedMessage(0, { m: { ut_pex: RAW_PEX_ID } }))
+    onAnswered()
   })
 }
