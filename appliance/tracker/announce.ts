@@ -20,11 +20,14 @@ export interface AnnounceRequest {
 }
 
 export const DEFAULT_NUMWANT = 50
+/** The most peers handed out at once (opentracker's and libtorrent's own limit). */
+export const MAX_NUMWANT = 200
+
 /**
- * The most peers handed out at once, on every transport: a BEP 15 response is a single datagram,
- * and 20 + 67 × 18 bytes of IPv6 peers still fit the IPv6 minimum MTU (1280) without fragmenting.
+ * A BEP 15 answer is a single datagram, kept within the IPv6 minimum MTU (1280) so that it is never
+ * fragmented: 20 + 200 × 6 bytes of IPv4 peers fit, IPv6 peers (18 bytes) only 67.
  */
-export const MAX_NUMWANT = 67
+export const MAX_UDP_PEERS: Readonly<Record<4 | 6, number>> = { 4: MAX_NUMWANT, 6: 67 }
 
 export function clampNumwant (requested: number | undefined): number {
   return Math.min(requested ?? DEFAULT_NUMWANT, MAX_NUMWANT)

@@ -9,7 +9,7 @@ import type { Settings } from '../config/settings.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { LocalNetworks } from '../net/local-networks.js'
 import { formatPeerAddress, normalizeAddress, type PeerAddress } from '../net/peer-address.js'
-import { isEverseedItself, clampNumwant, MAX_NUMWANT, type AnnounceEventName } from './announce.js'
+import { isEverseedItself, clampNumwant, MAX_NUMWANT, MAX_UDP_PEERS, type AnnounceEventName } from './announce.js'
 import { COMPACT_BYTES, readCompactPeer, writeCompactPeer } from '../net/compact-peers.js'
 import { ConnectionIds } from './connection-ids.js'
 import { TrackerError } from './errors.js'
@@ -439,8 +439,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     const everseed = this.everseedOf(infoHash, requesterIp, endpoint.address)
     const slot = this.record(infoHash, family, msg, UDP_PEER_ID_OFFSET, udpAnnounceEvent(msg), udpAnnounceLeft(msg), 'udp', requesterIp, port, everseed)
     const counts = this.countsFor(infoHash, everseed)
-    let wanted = slot === NO_SLOT ? 0 : clampNumwant(udpAnnounceNumwant(msg))
     // BEP 15: the response holds peers of the family the request came over.
+    let wanted = slot === NO_SLOT ? 0 : Math.min(clampNumwant(udpAnnounceNumwant(msg)), MAX_UDP_PEERS[endpoint.family])
     const recordBytes = COMPACT_BYTES[endpoint.family]
     const out = Buffer.allocUnsafe(ANNOUNCE_HEAD_BYTES + wanted * recordBytes)
     writeAnnounceHead(out, udpTransactionId(msg), counts.interval, counts.incomplete, counts.complete)

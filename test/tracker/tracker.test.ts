@@ -99,6 +99,20 @@ test('IPv6: a client on ::1 gets the everseed at ::1, in peers6 over HTTP and as
   t.deepEqual(answer.peers, [`[::1]:${EVERSEED_PORT}`])
 })
 
+test('a UDP answer stays one datagram within the IPv6 minimum MTU: up to 200 IPv4 peers, 67 IPv6 ones; HTTP hands out 200 of either', async (t) => {
+  for (const host of [BOX, '::1']) {
+    const { infoHash, httpPort, udpPort } = await startTracker(t, host)
+    const socket = await udpClient(t, host)
+    for (let peer = 0; peer < 250; peer++) await udpAnnounce(socket, host, udpPort, { infoHash, port: 20_000 + peer, numwant: 0 })
+    const answer = await udpAnnounce(socket, host, udpPort, { infoHash, port: 20_000, numwant: 1000 })
+    const expected = host === BOX ? MAX_NUMWANT : 67
+    t.is(answer.peers.length, expected, `UDP over ${host}`)
+    t.true(20 + expected * (host === BOX ? 6 : 18) <= 1280 - 48, 'within the IPv6 minimum MTU')
+    const http = bencode.decode((await httpGet(host, httpPort, announcePath({ infoHash, port: 20_000, numwant: 1000 }), { localAddress: host })).body)
+    t.is(Buffer.from(host === BOX ? http.peers : http.peers6).length / (host === BOX ? 6 : 18), MAX_NUMWANT, `HTTP over ${host}`)
+  }
+})
+
 test('published-only refuses an unknown infohash with a clear failure reason, over HTTP, UDP and WebSocket', async (t) => {
   const { tracker, httpPort, udpPort } = await startTracker(t, BOX)
   const warnings: TrackerError[] = []
