@@ -8,14 +8,14 @@
  *
  * Usage: node dist/scripts/bench-create-many.js [--files N] [--rounds N] [--threads N] [--settle S] [--quick] [--no-serve] [--no-create]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent } from '../appliance/metainfo/metainfo.js'
-import { killAllChildren } from '../test/helpers/child-process.js'
+import { benchScratch } from './bench-scratch.js'
 import { pseudoRandomStream, seededRandom } from '../test/helpers/content.js'
 import { memoryOf } from '../test/helpers/proc.js'
 import { runOk } from '../test/helpers/run.js'
@@ -234,15 +234,7 @@ async function main (): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return 0
   }
-  const work = mkdtempSync(join(tmpdir(), 'evertorrent-bench-many-'))
-  const interrupt = (signal: NodeJS.Signals): void => {
-    killAllChildren()
-    rmSync(work, { recursive: true, force: true })
-    progress(`interrupted by ${signal}; removed ${work}`)
-    process.exit(130)
-  }
-  process.once('SIGINT', interrupt)
-  process.once('SIGTERM', interrupt)
+  const { work, cleanUp } = benchScratch('bench-many', progress)
   try {
     const item = join(work, 'library', 'many-files')
     progress(`writing ${settings.files} files in ${item}`)
@@ -263,8 +255,7 @@ async function main (): Promise<number> {
     process.stdout.write(`${report(settings, totalBytes, runs, serveRuns, [loadBefore, loadAfter])}\n`)
     return 0
   } finally {
-    killAllChildren()
-    rmSync(work, { recursive: true, force: true })
+    cleanUp()
   }
 }
 

@@ -5,14 +5,14 @@
  *
  * Usage: node dist/scripts/bench-create.js [--threads N] [--runs N] [--quick] [--cli PATH]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, open, rm, truncate, writeFile } from 'node:fs/promises'
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent } from '../appliance/metainfo/metainfo.js'
-import { killAllChildren } from '../test/helpers/child-process.js'
+import { benchScratch } from './bench-scratch.js'
 import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
 import { SYSTEM_PYTHON } from '../test/helpers/libtorrent.js'
 import { run, runOk } from '../test/helpers/run.js'
@@ -445,21 +445,13 @@ async function main (): Promise<number> {
     return 0
   }
   await checkPrerequisites(settings)
-  const work = mkdtempSync(join(tmpdir(), 'evertorrent-bench-'))
-  const interrupt = (signal: NodeJS.Signals): void => {
-    killAllChildren()
-    rmSync(work, { recursive: true, force: true })
-    progress(`interrupted by ${signal}; removed ${work}`)
-    process.exit(130)
-  }
-  process.once('SIGINT', interrupt)
-  process.once('SIGTERM', interrupt)
+  const { work, cleanUp } = benchScratch('bench', progress)
   try {
     const results = await runAll(settings, work)
     process.stdout.write(`${report(results)}\n`)
     return infoHashDisagreement(results.fileRuns) === undefined && infoHashDisagreement(results.folderRuns) === undefined ? 0 : 1
   } finally {
-    rmSync(work, { recursive: true, force: true })
+    cleanUp()
   }
 }
 

@@ -26,13 +26,13 @@
  *
  * Usage: node dist/scripts/bench-seed-libtorrent.js [--rounds N] [--size MiB] [--downloaders 1,4] [--quick] [--cpu-prof DIR] [--cli PATH] [--baseline-cli PATH]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
-import { killAllChildren } from '../test/helpers/child-process.js'
+import { benchScratch } from './bench-scratch.js'
 import { writePseudoRandomFile } from '../test/helpers/content.js'
 import { cpuSecondsOf, memoryOf, resetPeak } from '../test/helpers/proc.js'
 import { cliPath } from '../test/helpers/repo.js'
@@ -312,20 +312,8 @@ async function main (): Promise<number> {
     return 0
   }
   if (!existsSync(settings.cli)) throw new Error(`${settings.cli} is missing: build first (npx tsc -p .)`)
-  const work = mkdtempSync(join(tmpdir(), 'evertorrent-bench-seed-'))
-  const downloads = downloadsRoot(work)
-  const cleanUp = (): void => {
-    killAllChildren()
-    rmSync(work, { recursive: true, force: true })
-    rmSync(downloads, { recursive: true, force: true })
-  }
-  const interrupt = (signal: NodeJS.Signals): void => {
-    cleanUp()
-    progress(`interrupted by ${signal}; removed ${work} and ${downloads}`)
-    process.exit(130)
-  }
-  process.once('SIGINT', interrupt)
-  process.once('SIGTERM', interrupt)
+  let downloads = ''
+  const { work, cleanUp } = benchScratch('bench-seed', progress, (work) => [downloads = downloadsRoot(work)])
   try {
     const loadBefore = loadavg()[0]!
     const runs = await measure(settings, work, downloads)

@@ -17,17 +17,17 @@
  *
  * Usage: node dist/scripts/bench-serve.js [--quick] [--runs N] [--torrent-stream DIR | --no-torrent-stream] [--cli PATH]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { SETTINGS } from '../appliance/config/settings.js'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
-import { killAllChildren } from '../test/helpers/child-process.js'
+import { benchScratch } from './bench-scratch.js'
 import { cpuSecondsOf, memoryOf, resetPeak } from '../test/helpers/proc.js'
 import { runOk } from '../test/helpers/run.js'
 import { serviceProcess, type LogLine, type ServePorts, type ServeProcess } from '../test/helpers/serve-process.js'
@@ -797,20 +797,8 @@ async function main (): Promise<number> {
     return 0
   }
   checkPrerequisites(settings)
-  const work = mkdtempSync(join(tmpdir(), 'evertorrent-bench-serve-'))
-  const downloads = downloadsRoot(work)
-  const cleanUp = (): void => {
-    killAllChildren()
-    rmSync(work, { recursive: true, force: true })
-    rmSync(downloads, { recursive: true, force: true })
-  }
-  const interrupt = (signal: NodeJS.Signals): void => {
-    cleanUp()
-    progress(`interrupted by ${signal}; removed ${work} and ${downloads}`)
-    process.exit(130)
-  }
-  process.once('SIGINT', interrupt)
-  process.once('SIGTERM', interrupt)
+  let downloads = ''
+  const { work, cleanUp } = benchScratch('bench-serve', progress, (work) => [downloads = downloadsRoot(work)])
   try {
     const results = await runAll(settings, work, downloads)
     process.stdout.write(`${report(results)}\n`)
