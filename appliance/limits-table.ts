@@ -1,6 +1,7 @@
 import { ANNOUNCE_CONCURRENCY, ANNOUNCE_SPACING_MS } from './dht/dht.js'
 import { MAX_SAVED_NODES, MAX_STATE_BYTES } from './dht/dht-state.js'
 import { MAX_KRPC_DATAGRAM } from './dht/krpc-message.js'
+import { MAX_PENDING_DIALS } from './seeder/dial-queue.js'
 import { MAX_DATAGRAM } from './seeder/lsd-message.js'
 import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
 import { MAX_READS_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
@@ -29,6 +30,7 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'bytes queued on one peer socket before the peer is disconnected', value: bytes(MAX_SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
   { bound: 'disk reads in flight for one peer', value: String(MAX_READS_PER_PEER), where: 'seeder/peer-session.ts' },
   { bound: 'outgoing peer connections still in their TCP handshake', value: String(MAX_HALF_OPEN), where: 'seeder/seeder.ts' },
+  { bound: 'leechers waiting to be dialled a moment after their announce (each torrent and address once; more are not dialled)', value: String(MAX_PENDING_DIALS), where: 'seeder/dial-queue.ts' },
   { bound: 'peer asking for nothing, before a newcomer may take its place in a full seeder or torrent (a host so replaced may not replace another for as long)', value: `${REPLACE_AFTER_MS / 1000} s`, where: 'seeder/replacement.ts' },
   { bound: 'peers named as added in one PEX message (BEP 11)', value: String(MAX_PEX_ADDED), where: 'seeder/pex-message.ts' },
   { bound: 'peers named as dropped in one PEX message (BEP 11)', value: String(MAX_PEX_DROPPED), where: 'seeder/pex-message.ts' },

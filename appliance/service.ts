@@ -19,6 +19,7 @@ import type { PeerAddress } from './net/peer-address.js'
 import { PortMapper, type PortMapperSnapshot } from './network/port-mapper.js'
 import { portMapperOptionsFrom } from './network/port-mapper-options.js'
 import { RefusalSummary } from './net/refusal-summary.js'
+import { DialQueue } from './seeder/dial-queue.js'
 import { Seeder } from './seeder/seeder.js'
 import { seederOptionsFrom } from './seeder/seeder-options.js'
 import { StatusModel } from './status/status-model.js'
@@ -191,7 +192,7 @@ export async function startService (settings: Settings, logger: Logger, frontDoo
     const door = frontDoor ?? await openFrontDoor(settings, logger)
     started.add(door.http)
     const engines = await startEngines(door, logger, started)
-    wireFlows(engines)
+    wireFlows(engines, started)
     const views = await startViews(settings, logger, engines, status, started)
     const { catalog, seeder, dht, trackerHttp, http, publisher, urls } = engines
     logger.log('info', 'ready', {
@@ -302,12 +303,13 @@ function announceHostOf (settings: Settings): string {
 }
 
 /** What one engine does when another speaks. */
-function wireFlows ({ seeder, tracker, webSeed, libraries, publisher }: Engines): void {
+function wireFlows ({ seeder, tracker, webSeed, libraries, publisher }: Engines, started: Started): void {
+  // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
+  const leecherDials = started.add(new DialQueue({ delayMs: LEECHER_DIAL_DELAY_MS, dial: (infoHash, peer) => { seeder.connectTo(infoHash, peer) } }))
   tracker.on('announce', (event) => {
     const address = event.peerAddress
     if (address === undefined || event.left === 0 || event.event === 'stopped' || !event.published) return
-    // A leecher usually connects to the everseed by itself; give it a moment before connecting to it.
-    setTimeout(() => { seeder.connectTo(event.infoHash, address) }, LEECHER_DIAL_DELAY_MS).unref()
+    leecherDials.add(event.infoHash, address)
   })
   // A file that no longer matches its torrent is noticed by whoever reads it first; republish it.
   seeder.on('torrent-error', () => { void publisher.rescan() })
