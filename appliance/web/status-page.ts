@@ -17,7 +17,7 @@ import { METRICS_CONTENT_TYPE, metricsText } from './metrics.js'
 import { availableActions, statusActionsHandler, type ActionFailure, type StatusPageCommands } from './status-actions.js'
 import { buildStatusDocument, drivePathOf, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
 import { StatusEvents, type StatusEventsOptions } from './status-events.js'
-import { mountStatusPageAssets, send, sendCached } from './status-page-assets.js'
+import { send, sendCached } from './status-page-assets.js'
 
 /** The status LED as the hardware controller drives it (`HardwareController` is one); the page redraws on `pattern`. */
 export interface LedSource {
@@ -159,8 +159,8 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     this.events.close()
   }
 
+  /** The page's own files are not among these routes: the front door mounts them (`mountStatusPageAssets`) before the service loads. */
   private route (http: HttpServer): void {
-    mountStatusPageAssets(http)
     const ownHost = ownHostOnly(this.options.hostNames ?? (() => ownHostNames(hostname(), hostname())))
     http.route(['GET', 'HEAD'], '/api/status', ownHost((_req, res) => { sendJson(res, 200, this.document()) }))
     http.route(['GET'], '/api/events', ownHost(this.events.handle))

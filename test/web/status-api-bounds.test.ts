@@ -7,6 +7,7 @@ import { registerStatusPage, statusPageOptionsFrom, type StatusPage } from '../.
 import { ownHostNames } from '../../appliance/net/own-host.js'
 import { DEFAULTS } from '../helpers/defaults.js'
 import { HOST } from './fixture.js'
+import { mountStatusPageAssets } from '../../appliance/web/status-page-assets.js'
 import { httpGet } from './http-client.js'
 
 const TOKEN = 'status-api-bounds-token'
@@ -15,6 +16,7 @@ async function startPage (t: ExecutionContext, calls: string[] = []): Promise<{ 
   const status = new StatusModel()
   t.teardown(() => status.close())
   const http = new HttpServer({ ...httpServerOptionsFrom(DEFAULTS), port: 0, host: HOST })
+  mountStatusPageAssets(http)
   const page = registerStatusPage(http, {
     ...statusPageOptionsFrom(DEFAULTS),
     status,

@@ -13,7 +13,7 @@ import { DiskSpace } from '../../appliance/web/disk-space.js'
 import { HttpServer, httpServerOptionsFrom } from '../../appliance/web/http-server.js'
 import type { StatusPageCommands } from '../../appliance/web/status-actions.js'
 import type { StatusDocument } from '../../appliance/web/status-document.js'
-import { STATUS_PAGE_ASSETS } from '../../appliance/web/status-page-assets.js'
+import { mountStatusPageAssets, STATUS_PAGE_ASSETS } from '../../appliance/web/status-page-assets.js'
 import { registerStatusPage, statusPageOptionsFrom, type LedSource, type StatusPage } from '../../appliance/web/status-page.js'
 import { torrentDownloadHandler } from '../../appliance/web/torrent-download.js'
 import { WebSeed } from '../../appliance/web/web-seed.js'
@@ -76,6 +76,7 @@ async function startPage (t: ExecutionContext, options: FixtureOptions = {}): Pr
   catalog.add(album)
   const calls: string[] = []
   const clock = { now: Date.now() }
+  mountStatusPageAssets(http)
   const page = registerStatusPage(http, {
     ...statusPageOptionsFrom(DEFAULTS),
     status,
