@@ -7,7 +7,11 @@
  *   (2 of them, 16 source addresses each, connected once per address); answered/s, loss, and the
  *   tracker's CPU seconds (utime + stime, /proc/PID/stat) per 1,000 answered announces.
  * - http: wrk with bench-tracker.lua, keep-alive announces of varying infohash, peer id and port;
- *   requests/s, latency p50/p99/max, errors, RSS before and peak during.
+ *   requests/s, latency p50/p99/max, errors, RSS before and peak during. Then, on the same tracker,
+ *   the steady state: bench-tracker-http-load.js processes (as many connections as wrk) open every
+ *   connection and have it answered once before measuring, so that the latencies leave out how fast
+ *   the tracker takes a burst of new connections, which wrk counts in (see bench-tracker-http-load.ts);
+ *   requests/s and latency p50/p99/max, with wrk's coordinated-omission correction applied.
  * - memory: 100,000 peers announced over 1,000 swarms (UDP, each resent until answered), then RSS
  *   added; then, on a fresh tracker, one swarm fed 60,000 peers: how many it holds (UDP scrape) and
  *   how many a numwant=200 announce gets.
@@ -35,6 +39,8 @@ import { cpuPerThousand, lossPercent, median, parseWrkOutput, ratioText, udpDrop
 import { swarmHashes, writePeerId, type Population } from './bench-tracker-population.js'
 import { EVERTORRENT_SETTINGS, requireOpentracker, startEvertorrent, startOpentracker, type RunningTracker } from './bench-tracker-trackers.js'
 import { UdpTrackerClient } from './bench-tracker-udp-client.js'
+import type { HttpLoadConfig, HttpLoadResult } from './bench-tracker-http-load.js'
+import { LatencyHistogram } from './bench-tracker-latency.js'
 import type { LoadConfig, LoadResult } from './bench-tracker-udp-load.js'
 
 const USAGE = `Usage: node dist/scripts/bench-tracker.js [options]
@@ -64,6 +70,7 @@ const WRK_CONNECTIONS = 100
 const MEMORY_SETTINGS = { 'tracker.max_peers': 200_000 }
 const WRK = '/usr/bin/wrk'
 const UDP_LOAD = fileURLToPath(new URL('./bench-tracker-udp-load.js', import.meta.url))
+const HTTP_LOAD = fileURLToPath(new URL('./bench-tracker-http-load.js', import.meta.url))
 const LUA = sourcePath('scripts/bench-tracker.lua')
 const MB = 1e6
 
@@ -110,6 +117,20 @@ interface HttpFigures {
   readonly cpuPerThousand: number
   readonly rssBefore: number
   readonly rssPeak: number
+  readonly steady: SteadyHttpFigures
+}
+
+/** bench-tracker-http-load's measure: every connection open and answered once before it starts. */
+interface SteadyHttpFigures {
+  readonly requestsPerSecond: number
+  readonly failures: number
+  readonly reconnects: number
+  /** With wrk's coordinated-omission correction, as wrk's figures are. */
+  readonly p50Us: number
+  readonly p99Us: number
+  readonly maxUs: number
+  /** Without it. */
+  readonly rawP99Us: number
 }
 
 interface MemoryFigures {
@@ -286,7 +307,52 @@ async function measureHttp (tracker: RunningTracker, files: Files, seconds: numb
     errors: wrkErrors(figures),
     cpuPerThousand: cpuPerThousand(cpu, figures.requests),
     rssBefore,
-    rssPeak
+    rssPeak,
+    steady: await measureSteadyHttp(tracker, files, seconds)
+  }
+}
+
+/** The HTTP generators, `WRK_CONNECTIONS` connections between them, each answered once before they start together. */
+async function measureSteadyHttp (tracker: RunningTracker, files: Files, seconds: number): Promise<SteadyHttpFigures> {
+  const generators: Generator[] = []
+  try {
+    for (let slice = 0; slice < GENERATORS; slice++) {
+      const config: HttpLoadConfig = {
+        tracker: { host: tracker.host, port: tracker.httpPort },
+        connections: WRK_CONNECTIONS / GENERATORS,
+        hashesFile: files.loadHashes,
+        population: LOAD_POPULATION,
+        slice,
+        slices: GENERATORS,
+        seconds,
+        numwant: NUMWANT
+      }
+      const child = spawnTracked(process.execPath, [HTTP_LOAD, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
+      let stderr = ''
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+      generators.push({ child, lines: new LineLog(child.stdout!, parseJson, () => `HTTP load generator: ${stderr}`) })
+    }
+    await Promise.all(generators.map(async ({ lines }) => await lines.waitFor((line) => line.ready === true, 40_000, 'HTTP load generator warmed up')))
+    for (const { child } of generators) child.stdin!.write('go\n')
+    const results = await Promise.all(generators.map(async ({ lines }) =>
+      (await lines.waitFor((line) => 'requests' in line, (seconds + 30) * 1000, 'HTTP load generator result')).value as unknown as HttpLoadResult))
+    const latency = new LatencyHistogram()
+    for (const result of results) latency.merge(LatencyHistogram.fromJSON(result.latency))
+    const requests = latency.count
+    const elapsed = Math.max(...results.map((result) => result.seconds))
+    // wrk's expected interval: the run's time over the requests one connection made.
+    const corrected = latency.correctedForOmission(elapsed * 1e6 / (requests / WRK_CONNECTIONS))
+    return {
+      requestsPerSecond: requests / elapsed,
+      failures: results.reduce((total, result) => total + result.failures, 0),
+      reconnects: results.reduce((total, result) => total + result.reconnects, 0),
+      p50Us: corrected.percentile(50),
+      p99Us: corrected.percentile(99),
+      maxUs: latency.max,
+      rawP99Us: latency.percentile(99)
+    }
+  } finally {
+    await Promise.all(generators.map(async ({ child }) => await stopChild(child, 2000)))
   }
 }
 
@@ -352,7 +418,9 @@ function httpLine (name: string, figures: HttpFigures): string {
   const w = figures.wrk
   return `${name}: ${int(figures.requestsPerSecond)} req/s, p50 ${ms(w.p50Us)}, p99 ${ms(w.p99Us)}, max ${ms(w.maxUs)}, errors ${figures.errors} ` +
     `(connect ${w.connectErrors}, write ${w.writeErrors}, timeout ${w.timeouts}, failed announces ${w.failures}), connections closed after an answer (wrk's read errors) ${w.readErrors}, ` +
-    `CPU ${figures.cpuPerThousand.toFixed(3)} s per 1,000, RSS ${mb(figures.rssBefore)} → peak ${mb(figures.rssPeak)}`
+    `CPU ${figures.cpuPerThousand.toFixed(3)} s per 1,000, RSS ${mb(figures.rssBefore)} → peak ${mb(figures.rssPeak)}; ` +
+    `steady state ${int(figures.steady.requestsPerSecond)} req/s, p50 ${ms(figures.steady.p50Us)}, p99 ${ms(figures.steady.p99Us)} (uncorrected ${ms(figures.steady.rawP99Us)}), ` +
+    `max ${ms(figures.steady.maxUs)}, failures ${figures.steady.failures}, connections opened ${figures.steady.reconnects}`
 }
 
 function memoryLine (name: string, figures: MemoryFigures): string {
@@ -396,9 +464,13 @@ function printSummary (plan: Plan, udp: Map<number, Results<UdpFigures>>, http: 
   if (plan.measures.has('http')) {
     lines.push(
       table.row(`HTTP (wrk ${WRK_THREADS} threads × ${WRK_CONNECTIONS / WRK_THREADS} connections, ${plan.httpSeconds} s): req/s`, http, (f) => f.requestsPerSecond, int),
-      table.row('HTTP latency p50', http, (f) => f.wrk.p50Us, ms),
-      table.row('HTTP latency p99', http, (f) => f.wrk.p99Us, ms),
-      table.row('HTTP latency max', http, (f) => f.wrk.maxUs, ms),
+      table.row('HTTP latency p50 (wrk: connection set-up counted in)', http, (f) => f.wrk.p50Us, ms),
+      table.row('HTTP latency p99 (wrk: connection set-up counted in)', http, (f) => f.wrk.p99Us, ms),
+      table.row('HTTP latency max (wrk: connection set-up counted in)', http, (f) => f.wrk.maxUs, ms),
+      table.row(`HTTP steady state (${WRK_CONNECTIONS} connections, each answered once before): req/s`, http, (f) => f.steady.requestsPerSecond, int),
+      table.row('HTTP steady state latency p50', http, (f) => f.steady.p50Us, ms),
+      table.row('HTTP steady state latency p99', http, (f) => f.steady.p99Us, ms),
+      table.row('HTTP steady state latency max', http, (f) => f.steady.maxUs, ms),
       table.row('HTTP errors and failed announces', http, (f) => f.errors, int, false),
       table.row('HTTP connections the tracker closed (wrk\'s read errors)', http, (f) => f.wrk.readErrors, int, false),
       table.row('HTTP CPU s per 1,000 requests', http, (f) => f.cpuPerThousand, fixed(3)),
