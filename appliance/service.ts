@@ -12,7 +12,7 @@ import { PausedItems } from './library/paused-items.js'
 import { Publisher, publisherOptionsFrom } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
-import { encodeTorrent } from './metainfo/metainfo.js'
+import { encodeTorrentParts } from './metainfo/metainfo.js'
 import { Dht, dhtOptionsFrom, type DhtSnapshot } from './dht/dht.js'
 import { ownHostNames } from './net/own-host.js'
 import type { PeerAddress } from './net/peer-address.js'
@@ -290,7 +290,7 @@ async function retrack (catalog: Catalog, urls: TorrentUrls, store: ResumeStore,
   catalog.retrack(urls.trackersFor)
   for (const torrent of [...catalog.all()]) {
     try {
-      await store.rewriteTorrent(torrent.metainfo.infoHash, encodeTorrent(torrent.metainfo))
+      await store.rewriteTorrent(torrent.metainfo.infoHash, encodeTorrentParts(torrent.metainfo))
     } catch (error) {
       logger.log('warn', 'cannot rewrite a .torrent in the state directory', { infohash: torrent.metainfo.infoHash, error: error instanceof Error ? error.message : String(error) })
     }

@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createTorrent } from '../metainfo/create-torrent.js'
 import { magnetUri } from '../metainfo/magnet.js'
-import { encodeTorrent } from '../metainfo/metainfo.js'
+import { encodeTorrentParts } from '../metainfo/metainfo.js'
 import { writeFileAtomic } from '../platform/atomic-write.js'
 import { VERSION } from '../version.js'
 import { ProgressBar } from './progress-bar.js'
@@ -82,7 +82,7 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
     })
     bar?.finish()
     for (const skipped of content.skipped) stderr.write(`evertorrent: skipped ${skipped.path}: ${skipped.reason}\n`)
-    await writeFileAtomic(output, encodeTorrent(metainfo))
+    await writeFileAtomic(output, encodeTorrentParts(metainfo))
     stdout.write(`torrent  ${output}\ninfohash ${metainfo.infoHash}\nmagnet   ${magnetUri(metainfo)}\n`)
   } finally {
     bar?.finish()

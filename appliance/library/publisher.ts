@@ -10,7 +10,7 @@ import { listContent, requireBytes, type Content } from '../metainfo/content.js'
 import { createTorrentOf } from '../metainfo/create-torrent.js'
 import { MetainfoError } from '../metainfo/errors.js'
 import { HashPool } from '../metainfo/piece-hasher.js'
-import { encodeTorrent, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
+import { encodeTorrentParts, sameOuterFields, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
 import { listLibraryItems, type ItemProblem, type LibraryItem } from './library-items.js'
 import { findWriters, type Writer } from './open-writers.js'
 import { PausedItemsError, type PausedItems } from './paused-items.js'
@@ -372,9 +372,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     record.signature = signature
     try {
       const metainfo = resumed !== undefined ? this.withTrackers(resumed) : await this.hash(item, content)
-      const torrent = encodeTorrent(metainfo)
-      if (resumed !== undefined) await this.options.store.rewriteTorrent(metainfo.infoHash, torrent)
-      else await this.options.store.remember(item.path, signature, metainfo.infoHash, torrent)
+      // Written as parts, not as one buffer: for 100,000 files that would be a copy of the 5 MB info
+      // dictionary, left for a garbage collector that an idle service seldom runs.
+      if (resumed === undefined) await this.options.store.remember(item.path, signature, metainfo.infoHash, encodeTorrentParts(metainfo))
+      else if (!sameOuterFields(resumed, metainfo)) await this.options.store.rewriteTorrent(metainfo.infoHash, encodeTorrentParts(metainfo))
       // Paused meanwhile: remembered (resuming it will not hash it again), but not published.
       if (this.isPaused(item.path)) {
         record.signature = undefined

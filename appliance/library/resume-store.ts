@@ -119,18 +119,21 @@ export class ResumeStore {
     }
   }
 
-  async remember (itemPath: string, signature: ContentSignature, infoHash: InfoHash, torrent: Uint8Array): Promise<void> {
+  /** `torrent`: its bytes, or its parts one after the other (`encodeTorrentParts`). */
+  async remember (itemPath: string, signature: ContentSignature, infoHash: InfoHash, torrent: Uint8Array | readonly Uint8Array[]): Promise<void> {
     // Referenced before it exists, so a concurrent prune never deletes it; a lookup checks it reads back.
     this.entries.set(itemPath, { infoHash, signature })
     await writeFileAtomic(this.torrentPath(infoHash), torrent)
     this.scheduleSave()
   }
 
-  /** Rewrites a torrent file whose outer fields (trackers, web seeds) changed; the infohash stays. */
-  async rewriteTorrent (infoHash: InfoHash, torrent: Uint8Array): Promise<void> {
-    const path = this.torrentPath(infoHash)
-    const current = await readFile(path).catch(() => undefined)
-    if (current === undefined || !current.equals(torrent)) await writeFileAtomic(path, torrent)
+  /**
+   * Rewrites a torrent file whose outer fields (trackers, web seeds) changed; the infohash stays. The
+   * caller knows they changed: reading the file back to compare would be its whole size again (5 MB
+   * for 100,000 files), left for the garbage collector of a service that may sit idle for hours.
+   */
+  async rewriteTorrent (infoHash: InfoHash, torrent: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    await writeFileAtomic(this.torrentPath(infoHash), torrent)
   }
 
   forget (itemPath: string): void {

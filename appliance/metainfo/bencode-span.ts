@@ -95,7 +95,12 @@ export function dictionaryEntries (bytes: Uint8Array): DictionaryEntry[] | undef
  * (BEP 3 dictionaries are sorted by their keys' raw bytes).
  */
 export function withEntry (dictionary: Buffer, key: string, value: Uint8Array): Buffer {
+  return Buffer.concat(withEntryParts(dictionary, key, value))
+}
+
+/** `withEntry` as the pieces to write one after the other, `value` among them uncopied. */
+export function withEntryParts (dictionary: Buffer, key: string, value: Uint8Array): Uint8Array[] {
   const keyBytes = Buffer.from(key)
   const position = dictionaryEntries(dictionary)!.find((entry) => Buffer.compare(entry.key, keyBytes) > 0)?.start ?? dictionary.length - 1
-  return Buffer.concat([dictionary.subarray(0, position), Buffer.from(`${keyBytes.length}:`), keyBytes, value, dictionary.subarray(position)])
+  return [dictionary.subarray(0, position), Buffer.from(`${keyBytes.length}:`), keyBytes, value, dictionary.subarray(position)]
 }

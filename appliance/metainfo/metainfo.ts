@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
-import { dictionaryEntries, endOfValue, withEntry, type DictionaryEntry } from './bencode-span.js'
+import { dictionaryEntries, endOfValue, withEntryParts, type DictionaryEntry } from './bencode-span.js'
 import { MetainfoError } from './errors.js'
 import { FileListing } from './file-listing.js'
 import { isValidPieceLength } from './piece-length.js'
@@ -233,6 +233,24 @@ function writeDigits (out: Buffer, at: number, value: number): number {
 
 /** The `.torrent` file's bytes. */
 export function encodeTorrent (metainfo: Metainfo): Buffer {
+  return Buffer.concat(encodeTorrentParts(metainfo))
+}
+
+/**
+ * `encodeTorrent` as pieces to write one after the other: the info dictionary among them as it is,
+ * not copied (for 100,000 files, 5 MB less at the peak of `create`).
+ */
+export function encodeTorrentParts (metainfo: Metainfo): Uint8Array[] {
+  // The info dictionary is spliced in as it is: decoding and encoding it again would cost as much as making it.
+  return withEntryParts(encodeOuterFields(metainfo), 'info', metainfo.infoBytes)
+}
+
+/** Whether the two would be written with the same fields outside the info dictionary (trackers, web seeds, comment…). */
+export function sameOuterFields (a: Metainfo, b: Metainfo): boolean {
+  return encodeOuterFields(a).equals(encodeOuterFields(b))
+}
+
+function encodeOuterFields (metainfo: Metainfo): Buffer {
   const torrent: Record<string, unknown> = {}
   const announce = metainfo.announceList[0]?.[0]
   if (announce !== undefined) torrent.announce = announce
@@ -241,15 +259,17 @@ export function encodeTorrent (metainfo: Metainfo): Buffer {
   if (metainfo.comment !== undefined) torrent.comment = metainfo.comment
   if (metainfo.createdBy !== undefined) torrent['created by'] = metainfo.createdBy
   if (metainfo.creationDate !== undefined) torrent['creation date'] = metainfo.creationDate
-  // The info dictionary is spliced in as it is: decoding and encoding it again would cost as much as making it.
-  return withEntry(Buffer.from(bencode.encode(torrent)), 'info', metainfo.infoBytes)
+  return Buffer.from(bencode.encode(torrent))
 }
 
 const INFO_KEY = Buffer.from('info')
 const FILES_KEY = Buffer.from('files')
 const [LIST_START, LIST_END] = [0x6c, 0x65]
 
-/** Reads a `.torrent` file, checking every field it relies on; anything else is an ET_BAD_TORRENT. */
+/**
+ * Reads a `.torrent` file, checking every field it relies on; anything else is an ET_BAD_TORRENT. The
+ * result's `infoBytes` may share memory with `bytes`: they must not change afterwards.
+ */
 export function parseTorrent (bytes: Uint8Array): Metainfo {
   // One walk checks the syntax and finds where the info dictionary's bytes are.
   const entries = dictionaryEntries(bytes)
@@ -284,7 +304,7 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   // The infohash is the SHA-1 of the info dictionary's bytes as they stand in the file, not re-encoded:
   // a torrent made by a tool that encodes differently keeps the infohash every client gives it.
   // The syntax check refused repeated keys, so there is exactly one entry for the info dictionary.
-  const metainfo = describe(Buffer.from(bytes.subarray(infoEntry!.valueStart, infoEntry!.valueEnd)), {
+  const metainfo = describe(infoBytesOf(bytes, infoEntry!), {
     name,
     pieceLength,
     pieces: Buffer.from(pieces),
@@ -299,6 +319,18 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   if (metainfo.pieceCount !== Math.ceil(metainfo.totalBytes / pieceLength)) throw bad('the number of pieces does not match the total size')
   return metainfo
 }
+
+/**
+ * The info dictionary's bytes: a view into `bytes` when they are most of them (a resumed torrent of
+ * 100,000 files: a copy would leave the 5 MB read from disk for a garbage collector that an idle
+ * service seldom runs), a copy when the rest is large enough to be worth letting go.
+ */
+function infoBytesOf (bytes: Uint8Array, entry: DictionaryEntry): Buffer {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset + entry.valueStart, entry.valueEnd - entry.valueStart)
+  return bytes.length - view.length <= MAX_SHARED_OUTER_BYTES ? view : Buffer.from(view)
+}
+
+const MAX_SHARED_OUTER_BYTES = 64 * 1024
 
 /** The single file's length or every entry of `info.files`, as `TorrentFiles` will read them. */
 const EMPTY_LIST = Buffer.from('le')

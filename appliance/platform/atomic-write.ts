@@ -1,4 +1,4 @@
-import { open, readdir, rename, rm } from 'node:fs/promises'
+import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 
@@ -6,16 +6,21 @@ import { randomBytes } from 'node:crypto'
 const TEMPORARY_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
 
 /**
- * Replaces `path` with `data` so that a reader (or a restart after a power cut) sees the old
- * content or the new, never a mix: write a temporary file beside it, fsync, rename, fsync the folder.
+ * Replaces `path` with `data` (or its parts, one after the other) so that a reader (or a restart after
+ * a power cut) sees the old content or the new, never a mix: write a temporary file beside it, fsync,
+ * rename, fsync the folder.
  */
-export async function writeFileAtomic (path: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic (path: string, data: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
   const folder = dirname(path)
   const temporary = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   try {
     const file = await open(temporary, 'wx', 0o644)
     try {
-      await file.writeFile(data)
+      if (Array.isArray(data)) {
+        for (const part of data as readonly Uint8Array[]) await writeAll(file, part)
+      } else {
+        await file.writeFile(data as Uint8Array | string)
+      }
       await file.sync()
     } finally {
       await file.close()
@@ -26,6 +31,10 @@ export async function writeFileAtomic (path: string, data: Uint8Array | string):
     throw aboutTarget(error, path, temporary)
   }
   await syncFolder(folder)
+}
+
+async function writeAll (file: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) written += (await file.write(bytes, written)).bytesWritten
 }
 
 /**

@@ -1,8 +1,9 @@
 import test from 'ava'
-import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ItemStatus } from '../../appliance/catalog/item-status.js'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
+import { parseTorrent } from '../../appliance/metainfo/metainfo.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { writeTree } from '../helpers/content.js'
 import { startPublisher, type TestPublisherOptions } from './publisher-fixture.js'
@@ -35,6 +36,31 @@ test('a restart resumes unchanged items without hashing them', async (t) => {
   t.deepEqual([...second.catalog.all()].map((torrent) => torrent.metainfo.infoHash).sort(), before)
   t.false(second.statuses.some((status) => status.state === 'hashing'))
   t.true(second.statuses.filter((status) => status.state === 'seeding').every((status) => status.resumed === true))
+})
+
+test('a resumed item\'s .torrent is rewritten when its trackers changed, and left alone when they did not', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  const stateDir = join(root, 'state')
+  writeTree(library, { 'one.bin': 100_000 })
+  const first = await startPublisher(t, library, { stateDir, trackersFor: TRACKERS })
+  const infoHash = [...first.catalog.all()][0]!.metainfo.infoHash
+  await first.publisher.close()
+  const torrentFile = join(stateDir, 'torrents', `${infoHash}.torrent`)
+  const written = await stat(torrentFile)
+
+  const same = await startPublisher(t, library, { stateDir, trackersFor: TRACKERS })
+  await same.publisher.close()
+  t.is((await stat(torrentFile)).mtimeMs, written.mtimeMs, 'the same trackers: not written again')
+  t.is((await stat(torrentFile)).ino, written.ino)
+
+  const moved: TestPublisherOptions['trackersFor'] = () => ({ announceList: [['http://elsewhere:6969/announce']], urlList: [] })
+  const other = await startPublisher(t, library, { stateDir, trackersFor: moved })
+  await other.publisher.close()
+  const rewritten = parseTorrent(await readFile(torrentFile))
+  t.is(rewritten.infoHash, infoHash)
+  t.deepEqual(rewritten.announceList, [['http://elsewhere:6969/announce']])
+  t.deepEqual(rewritten.urlList, [])
 })
 
 test('a changed file is republished under a new infohash and the old one is withdrawn; a removed item is unpublished', async (t) => {

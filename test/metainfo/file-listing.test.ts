@@ -33,17 +33,19 @@ test('without stable inodes a listing has none, and a single file has no segment
 
 test('a listing grows past its first capacity and lives in shared memory (hashing threads read it without a copy)', (t) => {
   const builder = new FileListingBuilder('/r/', true, 100_000)
-  for (let index = 0; index < 5000; index++) builder.add(`dir-${index % 7}/file-${String(index).padStart(5, '0')}.bin`, index, index * 2, index + 1)
+  // Past the builder's first steps of growth: 4,096 files and 256 KiB of paths.
+  for (let index = 0; index < 20_000; index++) builder.add(`dir-${index % 7}/file-${String(index).padStart(5, '0')}.bin`, index, index * 2, index + 1)
   const listing = builder.finish()
-  t.is(listing.length, 5000)
+  t.is(listing.length, 20_000)
   t.is(listing.relativePath(4321), 'dir-2/file-04321.bin')
-  t.is(listing.size(4999), 4999)
+  t.is(listing.relativePath(19_999), 'dir-0/file-19999.bin')
+  t.is(listing.size(19_999), 19_999)
   t.is(listing.mtimeMs(17), 34)
   t.is(listing.ino(0), 1)
   for (const array of [listing.data.paths, listing.data.pathEnds, listing.data.sizes, listing.data.mtimes, listing.data.inodes!]) {
     t.true(array.buffer instanceof SharedArrayBuffer)
   }
-  t.is(listing.data.paths.byteLength, listing.data.pathEnds[4999], 'trimmed to the bytes used')
+  t.is(listing.data.paths.byteLength, listing.data.pathEnds[19_999], 'trimmed to the bytes used')
 })
 
 test('more files than the bound is ET_TOO_MANY_FILES, naming the folder', (t) => {

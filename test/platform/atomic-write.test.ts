@@ -12,6 +12,17 @@ test('writeFileAtomic replaces the file and leaves no temporary file', async (t)
   t.deepEqual(readdirSync(folder), ['a.torrent'])
 })
 
+test('writeFileAtomic writes parts one after the other, a large one whole', async (t) => {
+  const folder = tempDir(t)
+  const large = Buffer.alloc(3 * 1024 * 1024 + 7, 0x61)
+  await writeFileAtomic(join(folder, 'a.torrent'), [Buffer.from('d4:info'), large, new Uint8Array(0), Buffer.from('e')])
+  const written = readFileSync(join(folder, 'a.torrent'))
+  t.is(written.length, 7 + large.length + 1)
+  t.is(written.subarray(0, 7).toString(), 'd4:info')
+  t.true(written.subarray(7, 7 + large.length).equals(large))
+  t.is(written.at(-1), 0x65)
+})
+
 test('a missing folder is reported for the file asked for, not its temporary file, with the errno code', async (t) => {
   const folder = tempDir(t)
   const path = join(folder, 'gone', 'a.torrent')
