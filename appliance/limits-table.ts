@@ -10,6 +10,7 @@ import { PEX_INTERVAL_MS } from './seeder/pex-feed.js'
 import { MAX_PEX_ADDED, MAX_PEX_DROPPED } from './seeder/pex-message.js'
 import { REPLACE_AFTER_MS } from './seeder/replacement.js'
 import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './config/settings.js'
+import { MAX_MIRRORS } from './config/mirror-entries.js'
 import { MAX_SCRAPE_HASHES } from './tracker/udp-protocol.js'
 import { REQUEST_SECONDS } from './web/http-server.js'
 import { MAX_BODY_BYTES } from './web/status-actions.js'
@@ -25,6 +26,7 @@ interface FixedLimit {
 const KiB = 1024
 
 const FIXED_LIMITS: readonly FixedLimit[] = [
+  { bound: 'other boxes followed (`[[mirror]]` tables in the config)', value: String(MAX_MIRRORS), where: 'config/mirror-entries.ts' },
   { bound: 'one peer wire message (a length prefix above it ends the connection before anything is buffered)', value: bytes(MAX_MESSAGE_LENGTH), where: 'seeder/message-framer.ts' },
   { bound: 'bytes queued on one peer socket before no new block is started for it', value: bytes(SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
   { bound: 'bytes queued on one peer socket before the peer is disconnected', value: bytes(MAX_SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },

@@ -15,6 +15,10 @@ export function renderConfigFile (env: SettingsEnvironment, set: Partial<Setting
   '# A changed key takes effect at the next restart (systemctl restart evertorrent), unless it says a reload applies it.']
   let section = ''
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    if (SETTINGS[key].kind.type === 'mirrors') {
+      lines.push('', ...mirrorExample(SETTINGS[key].doc))
+      continue
+    }
     const [table, name] = key.split('.') as [string, string]
     if (table !== section) {
       section = table
@@ -26,4 +30,16 @@ export function renderConfigFile (env: SettingsEnvironment, set: Partial<Setting
     lines.push(key in set ? stringify({ [name]: set[key] }).trim() : `# ${stringify({ [name]: defaults[key] }).trim()}`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/** `[[mirror]]` tables have no default to show: a commented-out example instead. */
+function mirrorExample (doc: string): string[] {
+  return [
+    `# ${doc}`,
+    '# [[mirror]]',
+    '# public_key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"',
+    '# folder = "/media/evertorrent/mirror-of-a-friend"',
+    '# max_bytes = 500000000000',
+    '# keep_days = 30'
+  ]
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { parse, TomlError } from 'smol-toml'
+import { mirrorEntriesFrom, mirrorFolderClash, type MirrorEntry } from './mirror-entries.js'
 
 /** The world the defaults depend on; injected so tests and the appliance image can pin it. */
 export interface SettingsEnvironment {
@@ -21,6 +22,8 @@ type Kind =
   | { readonly type: 'boolean' }
   | { readonly type: 'strings' }
   | { readonly type: 'choice', readonly values: readonly string[] }
+  /** TOML's `[[mirror]]` tables (an array of tables, not a [section] key), see mirror-entries.ts. */
+  | { readonly type: 'mirrors' }
 
 interface Spec<T> {
   readonly kind: Kind
@@ -431,7 +434,12 @@ export const SETTINGS = {
     kind: count(0, 256),
     default: () => 0,
     doc: 'Threads that hash new content; 0 means one per core.'
-  } satisfies Spec<number>
+  } satisfies Spec<number>,
+  mirror: {
+    kind: { type: 'mirrors' },
+    default: (): MirrorEntry[] => [],
+    doc: 'Other evertorrent boxes this one follows and everseeds, one [[mirror]] table each: public_key = "<64 hex digits>" (the box\'s status page shows it; its catalog is found in the DHT) or feed = "http://<box>/feed.json" (followed over HTTP, without the DHT); folder = "/absolute/path" where its items are kept (created if missing; not inside a library folder or the state directory); max_bytes = the most its items may take (0: no limit; over it, the oldest go first); keep_days = how long an item the box no longer publishes is kept (default 30).'
+  } satisfies Spec<MirrorEntry[]>
 } as const
 
 export type SettingKey = keyof typeof SETTINGS
@@ -474,6 +482,10 @@ export function settingsFromToml (text: string, file: string, env: SettingsEnvir
   }
   const values: Partial<Record<SettingKey, unknown>> = {}
   for (const [section, table] of Object.entries(document)) {
+    if (section in SETTINGS && SETTINGS[section as SettingKey].kind.type === 'mirrors') {
+      values[section as SettingKey] = table
+      continue
+    }
     if (typeof table !== 'object' || table === null || Array.isArray(table)) throw topLevelKeyError(section, file)
     for (const [name, value] of Object.entries(table)) values[`${section}.${name}` as SettingKey] = value
   }
@@ -488,7 +500,14 @@ export function withOverrides (base: Settings, values: Partial<Record<string, un
     if (!(key in SETTINGS)) throw new ConfigError(`${source}: unknown key "${key}"${suggestion(key, Object.keys(SETTINGS))}`, source, key)
     result[key] = checkValue(key as SettingKey, value, source)
   }
-  return result as unknown as Settings
+  const settings = result as unknown as Settings
+  const clash = mirrorFolderClash(settings.mirror, [
+    ...settings['library.folders'].map((folder) => ({ name: 'the library folder', folder })),
+    { name: 'the media root', folder: settings['library.media_root'] },
+    { name: 'the state directory', folder: settings['state.dir'] }
+  ])
+  if (clash !== undefined) throw new ConfigError(`${source}: ${clash}`, source, 'mirror')
+  return settings
 }
 
 function checkValue (key: SettingKey, value: unknown, source: string): unknown {
@@ -514,6 +533,8 @@ function checkValue (key: SettingKey, value: unknown, source: string): unknown {
     case 'choice':
       if (typeof value !== 'string' || !kind.values.includes(value)) fail(`one of ${kind.values.map((v) => `"${v}"`).join(', ')}`)
       return value
+    case 'mirrors':
+      return mirrorEntriesFrom(value, (message) => { throw new ConfigError(`${source}: ${message}`, source, key) })
   }
 }
 

@@ -361,6 +361,7 @@ function otherValue (key: SettingKey, current: unknown): unknown {
     case 'choice': return kind.values.find((value) => value !== current)
     case 'strings': return ['/changed']
     case 'string': return `${String(current)}-changed`
+    case 'mirrors': return [{ feed: 'http://changed.invalid/feed.json', folder: '/mirror-changed' }]
   }
 }
 

@@ -7,7 +7,8 @@ import { mutated, propertyOptions, refusesOnlyWith } from './properties.js'
 
 const env: SettingsEnvironment = { home: '/home/pi', hostname: 'box', stateHome: '/home/pi/.local/state' }
 const isRefusal = (error: unknown): boolean => error instanceof ConfigError && error.code === 'ET_CONFIG'
-const KEYS = Object.keys(SETTINGS) as SettingKey[]
+/** The [section] keys; `[[mirror]]` tables have tests of their own (test/config/mirror-entries.test.ts). */
+const KEYS = (Object.keys(SETTINGS) as SettingKey[]).filter((key) => SETTINGS[key].kind.type !== 'mirrors')
 
 /** A value the setting's kind accepts. */
 function validValue (key: SettingKey): fc.Arbitrary<unknown> {
@@ -18,6 +19,7 @@ function validValue (key: SettingKey): fc.Arbitrary<unknown> {
     case 'boolean': return fc.boolean()
     case 'strings': return fc.array(fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }), { maxLength: 4 })
     case 'choice': return fc.constantFrom(...kind.values)
+    case 'mirrors': return fc.constant([])
   }
 }
 
