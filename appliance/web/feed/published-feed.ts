@@ -80,6 +80,11 @@ export class PublishedFeed {
     options.catalog.on('retracked', this.onChange)
   }
 
+  /** Renderings kept now, for tests. */
+  get renderingCount (): number {
+    return this.renderings.size
+  }
+
   mount (http: HttpServer): void {
     http.route(['GET', 'HEAD'], RSS_PATH, async (req, res) => { await this.serve(req, res, 'rss') })
     http.route(['GET', 'HEAD'], JSON_FEED_PATH, async (req, res) => { await this.serve(req, res, 'json') })
