@@ -129,3 +129,15 @@ test('renderings for many origins: at most MAX_FEED_RENDERINGS are kept, and eac
   }
   t.is(feed.renderingCount, MAX_FEED_RENDERINGS)
 })
+
+test('new trackers for every torrent (the public host changed) are in the feeds at once: magnet links and .torrent lengths', async (t) => {
+  const { catalog, port } = await startFeed(t)
+  const torrent = torrentNamed('one', 100, 1_700_000_000)
+  catalog.add(torrent)
+  const before = parseRss((await httpGet(HOST, port, '/feed.xml')).body).items[0]!
+  catalog.retrack(() => ({ announceList: [['http://127.0.0.1:6969/announce'], ['http://203.0.113.7:6969/announce']], urlList: [] }))
+  const after = parseRss((await httpGet(HOST, port, '/feed.xml')).body).items[0]!
+  t.true(after.torrent.magnetURI.includes(encodeURIComponent('http://203.0.113.7:6969/announce')))
+  t.false(before.torrent.magnetURI.includes(encodeURIComponent('http://203.0.113.7:6969/announce')))
+  t.true(Number(after.enclosure.length) > Number(before.enclosure.length))
+})
