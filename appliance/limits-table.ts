@@ -12,6 +12,7 @@ import { REPLACE_AFTER_MS } from './seeder/replacement.js'
 import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './config/settings.js'
 import { MAX_MIRRORS } from './config/mirror-entries.js'
 import { MAX_SCRAPE_HASHES } from './tracker/udp-protocol.js'
+import { MAX_FEED_RENDERINGS } from './web/feed/published-feed.js'
 import { REQUEST_SECONDS } from './web/http-server.js'
 import { MAX_BODY_BYTES } from './web/status-actions.js'
 import { MAX_BUFFERED_BYTES } from './web/status-events.js'
@@ -47,6 +48,7 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },
   { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' },
+  { bound: 'renderings of the feeds kept (each a format served from one origin: a name or address the box was reached by; the least recently used goes)', value: String(MAX_FEED_RENDERINGS), where: 'web/feed/published-feed.ts' },
   { bound: 'time to receive a whole HTTP request, body included (Node\'s default; headers have `http.headers_seconds`)', value: `${REQUEST_SECONDS} s`, where: 'web/http-server.ts' }
 ]
 

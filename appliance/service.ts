@@ -29,6 +29,7 @@ import { liveReconfigurer, type LiveTarget, type ReconfigureResult } from './con
 import { ConfigError, type Settings } from './config/settings.js'
 import { Tracker, trackerOptionsFrom, type TrackerOptions } from './tracker/tracker.js'
 import { HttpServer, httpServerOptionsFrom, type HttpServerOptions } from './web/http-server.js'
+import { PublishedFeed, publishedFeedOptionsFrom } from './web/feed/published-feed.js'
 import { torrentDownloadHandler } from './web/torrent-download.js'
 import { registerStatusPage, statusPageOptionsFrom, type StatusPage } from './web/status-page.js'
 import { TorrentUrls, urlHost } from './web/torrent-urls.js'
@@ -252,6 +253,7 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
     logger.log('error', 'cannot save the resume index', { error: error instanceof Error ? error.message : String(error) })
   })
   await store.open()
+  started.add(new PublishedFeed({ ...publishedFeedOptionsFrom(given), catalog, origin: () => urls.lanOrigin, hostNames: () => ownHostNames(hostname(), ...urls.hosts) })).mount(http)
   const publicHost = started.add(new PublicHost({ setting: given['network.public_host'], ports: { tracker: trackerHttp.port, http: http.port, peer: seeder.port } }))
   publicHost.on('change', (endpoint) => {
     publicEndpoint = endpoint

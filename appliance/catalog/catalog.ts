@@ -31,6 +31,8 @@ export interface PublishedTorrent {
 export interface CatalogEvents {
   added: [torrent: PublishedTorrent]
   removed: [torrent: PublishedTorrent]
+  /** The outer fields of every torrent were rewritten (see `retrack`). */
+  retracked: []
 }
 
 /**
@@ -75,6 +77,7 @@ export class Catalog extends EventEmitter<CatalogEvents> {
       const { announceList, urlList } = fieldsFor(torrent.metainfo.infoHash)
       ;(torrent as { metainfo: Metainfo }).metainfo = { ...torrent.metainfo, announceList, urlList }
     }
+    this.emit('retracked')
   }
 
   remove (infoHash: string): void {

@@ -430,6 +430,12 @@ export const SETTINGS = {
     live: true,
     doc: 'Turns on the status page\'s actions (rescan, eject, pause and resume): they need "Authorization: Bearer <this token>". Empty: actions off. Reading the status needs no token. Use a long random string (openssl rand -hex 16).'
   } satisfies Spec<string>,
+  'web.feed_max_items': {
+    kind: count(1, 1000),
+    default: () => 50,
+    doc: 'Items in the feeds of what the box publishes (/feed.xml, RSS 2.0; /feed.json, JSON Feed 1.1): the newest this many. 50 is what qBittorrent keeps of a feed by default.',
+    bound: 'items in /feed.xml and /feed.json'
+  } satisfies Spec<number>,
   'hashing.threads': {
     kind: count(0, 256),
     default: () => 0,

@@ -415,12 +415,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     try {
       const { metainfo } = await createTorrentOf(content, {
         createdBy: this.options.createdBy,
-        creationDate: Math.floor(Date.now() / 1000),
         signal: controller.signal,
         pool: this.pool,
         onProgress: ({ bytesHashed, totalBytes }) => this.setStatus(item, { state: 'hashing', bytesHashed, totalBytes })
       })
-      return this.withTrackers(metainfo)
+      // Stamped once hashed, as it is published: the feeds' publish time, kept in its .torrent across restarts.
+      return this.withTrackers({ ...metainfo, creationDate: Math.floor(Date.now() / 1000) })
     } finally {
       this.hashing = undefined
     }

@@ -25,7 +25,7 @@ export interface TrackerFields {
  * fields are outside the info dictionary: changing them changes no infohash.
  */
 export class TorrentUrls {
-  private readonly lan: Origin
+  private readonly lan: Required<Origin>
   private public: Origin | undefined
   private fields: { announceList: string[][], webSeedBases: string[], origins: string[] }
 
@@ -36,6 +36,11 @@ export class TorrentUrls {
 
   get announceList (): string[][] {
     return this.fields.announceList
+  }
+
+  /** The LAN web server (`http://host:port`), as the web seeds name it. */
+  get lanOrigin (): string {
+    return `http://${this.lan.host}:${this.lan.httpPort}`
   }
 
   /** The hosts these URLs name (the LAN one, then the public one), as written in them. */

@@ -14,7 +14,8 @@ const ADAPTERS: Readonly<Record<string, string>> = {
   ut_metadata: 'seeder/peer-wire.ts',
   'bittorrent-tracker/server': 'tracker/swarm-server.ts',
   'bittorrent-tracker': 'seeder/tracker-announcer.ts',
-  'bittorrent-dht': 'dht/dht-node.ts'
+  'bittorrent-dht': 'dht/dht-node.ts',
+  feed: 'web/feed/rss-feed.ts'
 }
 
 /** Packages used through their documented API only (and typed by their own declarations, or types/bencode.d.ts). */

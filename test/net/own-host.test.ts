@@ -1,5 +1,5 @@
 import test from 'ava'
-import { isOwnHost, ownHostNames } from '../../appliance/net/own-host.js'
+import { isOwnHost, ownHostNames, ownHostOf } from '../../appliance/net/own-host.js'
 
 const names = ownHostNames('Evertorrent', 'box.example.org')
 
@@ -20,4 +20,13 @@ test('any other Host, a missing one or a malformed one is refused', (t) => {
     'evertorrent.localx', '[evertorrent]', 'evertorrent:80:80', 'a b', '[::1']) {
     t.false(isOwnHost(host, names), String(host))
   }
+})
+
+test('ownHostOf gives the host and port of a Host naming the box, for URLs handed back; nothing for another', (t) => {
+  t.deepEqual(ownHostOf('EverTorrent.local.:8080', names), { host: 'evertorrent.local', port: 8080 })
+  t.deepEqual(ownHostOf('192.168.1.20', names), { host: '192.168.1.20' })
+  t.deepEqual(ownHostOf('[2001:DB8::7]:80', names), { host: '2001:db8::7', port: 80 })
+  t.deepEqual(ownHostOf('localhost:', names), { host: 'localhost' })
+  t.deepEqual(ownHostOf('localhost:99999', names), { host: 'localhost' })
+  for (const host of [undefined, 'attacker.example:8080', 'a b', '[::1']) t.is(ownHostOf(host, names), undefined, String(host))
 })

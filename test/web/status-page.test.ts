@@ -132,7 +132,10 @@ test('the page and every asset it names come from the box itself, under a policy
   t.regex(html, /<title>evertorrent<\/title>/)
   t.regex(html, /<meta name="viewport" content="width=device-width/)
   t.regex(html, /<link rel="icon" href="\/favicon.svg" type="image\/svg\+xml">/)
-  const named = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!).filter((url) => !url.startsWith('/api/') && url !== '/metrics')
+  t.regex(html, /<link rel="alternate" type="application\/rss\+xml" title="[^"]+" href="\/feed.xml">/)
+  t.regex(html, /<link rel="alternate" type="application\/feed\+json" title="[^"]+" href="\/feed.json">/)
+  // Links to other routes than the page's own files: the API, metrics and the feeds.
+  const named = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!).filter((url) => !url.startsWith('/api/') && !['/metrics', '/feed.xml', '/feed.json'].includes(url))
   t.deepEqual([...new Set(named)].sort(), STATUS_PAGE_ASSETS.filter((path) => path !== '/').sort())
   for (const path of STATUS_PAGE_ASSETS) {
     const asset = await fetch(`${base}${path}`)

@@ -11,6 +11,8 @@ export const PAGE_HTML = `<!doctype html>
 <title>evertorrent</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/status-page.css">
+<link rel="alternate" type="application/rss+xml" title="Published torrents (RSS)" href="/feed.xml">
+<link rel="alternate" type="application/feed+json" title="Published torrents (JSON Feed)" href="/feed.json">
 <script type="module" src="/assets/status-page.js"></script>
 </head>
 <body>
@@ -60,7 +62,7 @@ export const PAGE_HTML = `<!doctype html>
 </main>
 <footer>
   <noscript><p>This page needs JavaScript to show the live status; the same data is at <a href="/api/status">/api/status</a>.</p></noscript>
-  <p>evertorrent <span id="version"></span> · <a href="/api/status">JSON</a> · <a href="/metrics">Prometheus metrics</a></p>
+  <p>evertorrent <span id="version"></span> · Feed of published torrents: <a href="/feed.xml" type="application/rss+xml">RSS</a>, <a href="/feed.json" type="application/feed+json">JSON Feed</a> · <a href="/api/status">JSON</a> · <a href="/metrics">Prometheus metrics</a></p>
 </footer>
 </body>
 </html>
