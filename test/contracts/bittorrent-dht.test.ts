@@ -13,7 +13,7 @@ const HOST = '127.0.0.7'
 const infoHash = 'ab'.repeat(20) as InfoHash
 
 async function startNode (t: Teardown, options: { maxPeers?: number, nodeId?: Buffer } = {}): Promise<DhtNode> {
-  const node = new DhtNode({ bootstrap: [], socket: new GuardedSocket(), maxPeers: options.maxPeers ?? 100, maxLookups: 10, peerMaxAgeMs: 60_000, nodeId: options.nodeId })
+  const node = new DhtNode({ bootstrap: [], socket: new GuardedSocket(), maxPeers: options.maxPeers ?? 100, maxLookups: 10, maxItems: 10, peerMaxAgeMs: 60_000, nodeId: options.nodeId })
   node.on('error', () => {})
   await node.listen(0, HOST)
   t.teardown(async () => { await node.close() })
