@@ -171,6 +171,8 @@ interface Engines {
   readonly fit: (settings: Settings) => Settings
   /** The box's identity: its key pair, by which other boxes follow it. */
   readonly key: BoxKey
+  /** The box's catalog torrent, when it is published (`identity.publish_catalog` and the DHT on). */
+  readonly boxCatalog: BoxCatalog | undefined
 }
 
 /** The views of the status model, and the commands the buttons and the page run. */
@@ -214,7 +216,7 @@ export async function startService (settings: Settings, logger: Logger, frontDoo
     })
     status.setPhase('running')
     engines.portMapper.start()
-    publisher.start().catch((error: unknown) => {
+    publisher.start().then(async () => { await engines.boxCatalog?.publishNow() }).catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
     const reconfigure = liveReconfigurer(settings, liveTargets(engines, views))
@@ -273,7 +275,7 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
   const portMapper = started.add(new PortMapper(portMapperOptionsFrom(given, { peer: seeder.port, tracker: trackerHttp.port, http: http.port, dht: dht.snapshot().port })))
   portMapper.on('change', () => { publicHost.setRouter(portMapper.snapshot()) })
 
-  await publishBoxCatalog(given, logger, started, { catalog, dht, urls, key })
+  const boxCatalog = await publishBoxCatalog(given, logger, started, { catalog, dht, urls, key })
   // Read before the first scan, so that a paused item is not published for a moment at start.
   const paused = new PausedItems(given['state.dir'])
   paused.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
@@ -289,7 +291,7 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
     createdBy: `evertorrent/${VERSION}`,
     paused
   }))
-  return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit, key }
+  return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit, key, boxCatalog }
 }
 
 /**
@@ -297,8 +299,8 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
  * (`identity.publish_catalog`): how another box follows this one by its public key alone. Without the
  * DHT nothing could find the pointer, so neither is made.
  */
-async function publishBoxCatalog (settings: Settings, logger: Logger, started: Started, { catalog, dht, urls, key }: Pick<Engines, 'catalog' | 'dht' | 'urls' | 'key'>): Promise<void> {
-  if (!settings['identity.publish_catalog'] || !dht.snapshot().enabled) return
+async function publishBoxCatalog (settings: Settings, logger: Logger, started: Started, { catalog, dht, urls, key }: Pick<Engines, 'catalog' | 'dht' | 'urls' | 'key'>): Promise<BoxCatalog | undefined> {
+  if (!settings['identity.publish_catalog'] || !dht.snapshot().enabled) return undefined
   const stateDir = settings['state.dir']
   const pointer = new CatalogPointer({
     dht,
@@ -316,7 +318,7 @@ async function publishBoxCatalog (settings: Settings, logger: Logger, started: S
     logger.log(omitted > 0 ? 'warn' : 'info', 'catalog published', { infohash: infoHash, items: listed, ...(omitted > 0 && { omitted }), magnet: magnetUri(catalog.get(infoHash)!.metainfo) })
     pointer.point(infoHash)
   })
-  await started.start(boxCatalog)
+  return await started.start(boxCatalog)
 }
 
 /**

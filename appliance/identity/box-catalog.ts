@@ -50,13 +50,23 @@ export class BoxCatalog extends EventEmitter<BoxCatalogEvents> {
     super()
   }
 
-  /** Publishes the catalog of what is published now (often nothing yet), and follows its changes. */
+  /**
+   * Follows the catalog's changes; the first catalog comes with the first change, or `publishNow`.
+   * Not at once: at start nothing is published yet, and an empty catalog would be news to followers
+   * (a new infohash, a new seq) for the seconds the library takes to resume.
+   */
   async start (): Promise<void> {
     await mkdir(this.options.folder, { recursive: true })
-    // Documents of an earlier run: the one needed is written again below.
+    // Documents of an earlier run: the one needed is written again.
     for (const name of await readdir(this.options.folder)) await rm(join(this.options.folder, name), { force: true })
     this.options.catalog.on('added', this.onChange)
     this.options.catalog.on('removed', this.onChange)
+  }
+
+  /** Publishes the catalog of what is published now (the library's first scan is done). */
+  async publishNow (): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
     await this.rebuild()
   }
 
