@@ -64,6 +64,8 @@ declare module 'bittorrent-dht' {
      * answer (return true to go on); `done` once the lookup ends.
      */
     _closest (target: Buffer, message: { q: string, a: Record<string, unknown> }, onReply: ((message: { r?: Record<string, unknown> }, node: { host?: string, address?: string, port: number }) => boolean) | null, done: (error: Error | null, visited?: number) => void): void
+    /** BEP 44 get: the highest-seq item whose signature `verify` accepts (mutable), or null. */
+    get (target: Buffer, callback: (error: Error | null, value: { v: any, k?: Buffer, sig?: Buffer, seq?: number } | null) => void): void
     put (item: MutablePut, callback?: (error: (Error & { code?: number }) | null, target: Buffer, stored: number) => void): Buffer
     listen (port: number, host: string, onListening?: () => void): void
     address (): { address: string, port: number }

@@ -61,6 +61,8 @@ export class BoxCatalog extends EventEmitter<BoxCatalogEvents> {
     for (const name of await readdir(this.options.folder)) await rm(join(this.options.folder, name), { force: true })
     this.options.catalog.on('added', this.onChange)
     this.options.catalog.on('removed', this.onChange)
+    // As if one was built now: the items resumed during the first scan make one catalog, not one and then another.
+    this.lastBuildAt = Date.now()
   }
 
   /** Publishes the catalog of what is published now (the library's first scan is done). */
