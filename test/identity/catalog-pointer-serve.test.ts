@@ -168,6 +168,11 @@ test('the catalog torrent downloads with libtorrent by magnet from box A, and pa
   const result = await ltDownload(`magnet:?xt=urn:btih:${catalog.infohash!}`, join(root, 'download'), [`127.0.0.1:${serve.peerPort}`], 60)
   t.true(result.ok, JSON.stringify(result))
   t.is(result.files.length, 1)
+  // The status page's JSON shows the public key, and nothing of the private one.
+  const status = await (await fetch(`http://127.0.0.1:${serve.httpPort}/api/status`)).text()
+  t.is((JSON.parse(status) as { box: { publicKey?: string } }).box.publicKey, serve.ready.public_key)
+  const privateKey = createPrivateKey(await readFile(join(root, 'state', 'identity.key'))).export({ format: 'jwk' }).d!
+  for (const form of [privateKey, Buffer.from(privateKey, 'base64url').toString('hex'), Buffer.from(privateKey, 'base64url').toString('base64')]) t.false(status.includes(form))
   const document = parseCatalogDocument(await readFile(join(root, 'download', result.files[0]!.path)))
   t.is(document.publicKey, serve.ready.public_key)
   t.deepEqual(
