@@ -328,6 +328,8 @@ async function publishBoxCatalog (settings: Settings, logger: Logger, started: S
 async function retrack (catalog: Catalog, urls: TorrentUrls, store: ResumeStore, logger: Logger): Promise<void> {
   catalog.retrack(urls.trackersFor)
   for (const torrent of [...catalog.all()]) {
+    // The box's catalog torrent has no .torrent in the state directory: it is made anew at each start.
+    if (torrent.internal === true) continue
     try {
       await store.rewriteTorrent(torrent.metainfo.infoHash, encodeTorrent(torrent.metainfo))
     } catch (error) {
