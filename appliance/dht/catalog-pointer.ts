@@ -50,6 +50,8 @@ export class CatalogPointer extends EventEmitter<CatalogPointerEvents> {
   private state: PointerState | undefined
   private stateRead = false
   private queue: Promise<void> = Promise.resolve()
+  /** The state file being written, if it is: close waits for it, not for a put under way. */
+  private saving: Promise<void> = Promise.resolve()
   private republishTimer: NodeJS.Timeout | undefined
   private retryTimer: NodeJS.Timeout | undefined
   private lastPutAt: number | undefined
@@ -88,11 +90,15 @@ export class CatalogPointer extends EventEmitter<CatalogPointerEvents> {
     return { seq: this.state?.seq, infoHash: this.state?.infoHash, lastPutAt: this.lastPutAt, nodes: this.nodes }
   }
 
+  /**
+   * Stops putting. A put under way is not waited for (its lookup may take the DHT's timeouts, and
+   * the item is put again at the next start); a state file being written is.
+   */
   async close (): Promise<void> {
     this.closed = true
     clearInterval(this.republishTimer)
     clearTimeout(this.retryTimer)
-    await this.queue
+    await this.saving
   }
 
   private enqueue (work: () => Promise<void>): void {
@@ -108,7 +114,9 @@ export class CatalogPointer extends EventEmitter<CatalogPointerEvents> {
     const v = pointerValue(infoHash)
     const state = { seq, infoHash, sig: this.options.sign(signatureMessage({ seq, v })) }
     // Saved before it is put: no restart can sign another item under the same or a lower seq.
-    await writePointerState(this.options.stateFile, state)
+    const saving = writePointerState(this.options.stateFile, state)
+    this.saving = saving.catch(() => {})
+    await saving
     this.state = state
   }
 
