@@ -1,6 +1,11 @@
 import { ANNOUNCE_CONCURRENCY, ANNOUNCE_SPACING_MS } from './dht/dht.js'
 import { MAX_SAVED_NODES, MAX_STATE_BYTES } from './dht/dht-state.js'
 import { MAX_KRPC_DATAGRAM } from './dht/krpc-message.js'
+import { MAX_GET_REPLIES } from './dht/resolve-catalog-pointer.js'
+import { MAX_VALUE_BYTES } from './dht/mutable-item.js'
+import { MAX_SEEN_POINTERS } from './dht/seen-pointers.js'
+import { CATALOG_REBUILD_MS } from './identity/box-catalog.js'
+import { MAX_CATALOG_BYTES, MAX_CATALOG_ITEMS, MAX_CATALOG_NAME } from './identity/catalog-document.js'
 import { MAX_PENDING_DIALS } from './seeder/dial-queue.js'
 import { MAX_DATAGRAM } from './seeder/lsd-message.js'
 import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
@@ -45,6 +50,13 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'time between the starts of two DHT announces (1,000 torrents: 8 min)', value: `${ANNOUNCE_SPACING_MS / 1000} s`, where: 'dht/dht.ts' },
   { bound: 'DHT nodes read back from dht.json at start', value: MAX_SAVED_NODES.toLocaleString('en-US'), where: 'dht/dht-state.ts' },
   { bound: 'dht.json read at start (a larger file is refused unread)', value: bytes(MAX_STATE_BYTES), where: 'dht/dht-state.ts' },
+  { bound: 'bencoded value of one BEP 44 item, put or got (a larger one is dropped)', value: bytes(MAX_VALUE_BYTES), where: 'dht/mutable-item.ts' },
+  { bound: 'answers kept from one BEP 44 get (resolving a box\'s catalog pointer)', value: String(MAX_GET_REPLIES), where: 'dht/resolve-catalog-pointer.ts' },
+  { bound: 'boxes whose last BEP 46 sequence number a follower remembers', value: MAX_SEEN_POINTERS.toLocaleString('en-US'), where: 'dht/seen-pointers.ts' },
+  { bound: 'torrents listed in the box\'s catalog (the rest are left out, and logged)', value: MAX_CATALOG_ITEMS.toLocaleString('en-US'), where: 'identity/catalog-document.ts' },
+  { bound: 'bytes of one catalog document (made or downloaded)', value: bytes(MAX_CATALOG_BYTES), where: 'identity/catalog-document.ts' },
+  { bound: 'characters of one name in a catalog document', value: MAX_CATALOG_NAME.toLocaleString('en-US'), where: 'identity/catalog-document.ts' },
+  { bound: 'time between two rebuilds of the box\'s catalog torrent', value: `${CATALOG_REBUILD_MS / 1000} s`, where: 'identity/box-catalog.ts' },
   { bound: 'infohashes in one UDP scrape (BEP 15)', value: String(MAX_SCRAPE_HASHES), where: 'tracker/udp-protocol.ts' },
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },
   { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' },

@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises'
 import { Catalog } from './catalog/catalog.js'
 import { execFile } from 'node:child_process'
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { openFrontDoor, type FrontDoor } from './front-door.js'
 import { HardwareController } from './hardware/hardware-controller.js'
@@ -14,6 +15,9 @@ import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
 import { encodeTorrentParts } from './metainfo/metainfo.js'
 import { Dht, dhtOptionsFrom, type DhtSnapshot } from './dht/dht.js'
+import { CatalogPointer } from './dht/catalog-pointer.js'
+import { BoxCatalog } from './identity/box-catalog.js'
+import { loadOrCreateBoxKey, type BoxKey } from './identity/box-key.js'
 import { ownHostNames } from './net/own-host.js'
 import type { PeerAddress } from './net/peer-address.js'
 import { PortMapper, type PortMapperSnapshot } from './network/port-mapper.js'
@@ -166,6 +170,10 @@ interface Engines {
   readonly portMapper: PortMapper
   /** The settings as the engines are given them: connection limits fitted under the open-files limit. */
   readonly fit: (settings: Settings) => Settings
+  /** The box's identity: its key pair, by which other boxes follow it. */
+  readonly key: BoxKey
+  /** The box's catalog torrent, when it is published (`identity.publish_catalog` and the DHT on). */
+  readonly boxCatalog: BoxCatalog | undefined
 }
 
 /** The views of the status model, and the commands the buttons and the page run. */
@@ -197,6 +205,7 @@ export async function startService (settings: Settings, logger: Logger, frontDoo
     const views = await startViews(settings, logger, engines, status, started)
     const { catalog, seeder, dht, trackerHttp, http, publisher, urls } = engines
     logger.log('info', 'ready', {
+      public_key: engines.key.publicKeyHex,
       http_port: http.port,
       tracker_port: trackerHttp.port,
       peer_port: seeder.port,
@@ -208,7 +217,7 @@ export async function startService (settings: Settings, logger: Logger, frontDoo
     })
     status.setPhase('running')
     engines.portMapper.start()
-    publisher.start().catch((error: unknown) => {
+    publisher.start().then(async () => { await engines.boxCatalog?.publishNow() }).catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
     })
     const reconfigure = liveReconfigurer(settings, liveTargets(engines, views))
@@ -226,6 +235,8 @@ export async function startService (settings: Settings, logger: Logger, frontDoo
  */
 async function startEngines (door: FrontDoor, logger: Logger, started: Started): Promise<Engines> {
   const { http, gate, settings: given, fit } = door
+  // First: a damaged key stops the start before any port is taken (see loadOrCreateBoxKey).
+  const key = await loadOrCreateBoxKey(given['state.dir'])
   const catalog = new Catalog()
   // The tracker asks for the public endpoint from its first announce, before `publicHost` exists.
   let publicEndpoint: PublicEndpoint | undefined
@@ -266,6 +277,7 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
   const portMapper = started.add(new PortMapper(portMapperOptionsFrom(given, { peer: seeder.port, tracker: trackerHttp.port, http: http.port, dht: dht.snapshot().port })))
   portMapper.on('change', () => { publicHost.setRouter(portMapper.snapshot()) })
 
+  const boxCatalog = await publishBoxCatalog(given, logger, started, { catalog, dht, urls, key })
   // Read before the first scan, so that a paused item is not published for a moment at start.
   const paused = new PausedItems(given['state.dir'])
   paused.on('warning', (error) => logger.log('warn', error.message, { code: error.code }))
@@ -281,7 +293,34 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
     createdBy: `evertorrent/${VERSION}`,
     paused
   }))
-  return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit }
+  return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit, key, boxCatalog }
+}
+
+/**
+ * The box's catalog as a torrent of its own, and the signed BEP 46 item in the DHT that points at it
+ * (`identity.publish_catalog`): how another box follows this one by its public key alone. Without the
+ * DHT nothing could find the pointer, so neither is made.
+ */
+async function publishBoxCatalog (settings: Settings, logger: Logger, started: Started, { catalog, dht, urls, key }: Pick<Engines, 'catalog' | 'dht' | 'urls' | 'key'>): Promise<BoxCatalog | undefined> {
+  if (!settings['identity.publish_catalog'] || !dht.snapshot().enabled) return undefined
+  const stateDir = settings['state.dir']
+  const pointer = new CatalogPointer({
+    dht,
+    publicKey: key.publicKey,
+    sign: key.sign,
+    stateFile: join(stateDir, 'catalog-pointer.json'),
+    republishMs: settings['identity.republish_interval'] * 1000
+  })
+  pointer.on('warning', (event) => logger.log('warn', event.message, { code: event.code }))
+  pointer.on('put', ({ seq, infoHash, nodes }) => logger.log('info', 'catalog pointer put in the DHT', { seq, infohash: infoHash, nodes, public_key: key.publicKeyHex }))
+  await started.start(pointer)
+  const boxCatalog = new BoxCatalog({ catalog, publicKeyHex: key.publicKeyHex, folder: join(stateDir, 'catalog'), trackersFor: urls.trackersFor, createdBy: `evertorrent/${VERSION}` })
+  boxCatalog.on('warning', (event) => logger.log('warn', event.message, { code: event.code }))
+  boxCatalog.on('changed', ({ infoHash, listed, omitted }) => {
+    logger.log(omitted > 0 ? 'warn' : 'info', 'catalog published', { infohash: infoHash, items: listed, ...(omitted > 0 && { omitted }), magnet: magnetUri(catalog.get(infoHash)!.metainfo) })
+    pointer.point(infoHash)
+  })
+  return await started.start(boxCatalog)
 }
 
 /**
@@ -291,6 +330,8 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
 async function retrack (catalog: Catalog, urls: TorrentUrls, store: ResumeStore, logger: Logger): Promise<void> {
   catalog.retrack(urls.trackersFor)
   for (const torrent of [...catalog.all()]) {
+    // The box's catalog torrent has no .torrent in the state directory: it is made anew at each start.
+    if (torrent.internal === true) continue
     try {
       await store.rewriteTorrent(torrent.metainfo.infoHash, encodeTorrentParts(torrent.metainfo))
     } catch (error) {
@@ -340,7 +381,8 @@ async function startViews (settings: Settings, logger: Logger, engines: Engines,
     version: VERSION,
     trackers: () => engines.urls.announceList.flat(),
     ...(listenHost !== '' && { addresses: () => [listenHost] }),
-    hostNames: () => ownHostNames(hostname(), ...engines.urls.hosts)
+    hostNames: () => ownHostNames(hostname(), ...engines.urls.hosts),
+    publicKey: engines.key.publicKeyHex
   }))
   engines.http.mounted()
   statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))

@@ -21,6 +21,26 @@ declare module 'bittorrent-dht' {
     maxValues?: number
     maxPeers?: number
     maxAge?: number
+    /** BEP 44: checks an ed25519 signature of a mutable item; without it mutable puts are refused and gets ignore them. */
+    verify?: (signature: Buffer, message: Buffer, publicKey: Buffer) => boolean
+  }
+
+  /** A BEP 44 item as bittorrent-dht stores it in `_values` (by hex target). */
+  export interface StoredValue {
+    v: unknown
+    id: Buffer
+    k?: Buffer
+    sig?: Buffer
+    seq?: number
+    salt?: Buffer
+  }
+
+  export interface MutablePut {
+    k: Buffer
+    seq: number
+    v: unknown
+    sig: Buffer
+    salt?: Buffer
   }
 
   /** record-cache: the peers announced to this node, by infohash (hex) → compact peers. */
@@ -36,6 +56,17 @@ declare module 'bittorrent-dht' {
     readonly destroyed: boolean
     readonly nodes: { toArray: () => Array<Required<DhtContact>>, count: () => number }
     readonly _peers: PeerRecords
+    /** lru: the BEP 44 items this node stores, by hex target; `maxValues` bounds it. */
+    readonly _values: { get: (key: string) => StoredValue | undefined, set: (key: string, value: StoredValue) => void }
+    readonly _rpc: { readonly id: Buffer }
+    /**
+     * The iterative lookup towards `target` with `message` (a `get`), calling `onReply` with each
+     * answer (return true to go on); `done` once the lookup ends.
+     */
+    _closest (target: Buffer, message: { q: string, a: Record<string, unknown> }, onReply: ((message: { r?: Record<string, unknown> }, node: { host?: string, address?: string, port: number }) => boolean) | null, done: (error: Error | null, visited?: number) => void): void
+    /** BEP 44 get: the highest-seq item whose signature `verify` accepts (mutable), or null. */
+    get (target: Buffer, callback: (error: Error | null, value: { v: any, k?: Buffer, sig?: Buffer, seq?: number } | null) => void): void
+    put (item: MutablePut, callback?: (error: (Error & { code?: number }) | null, target: Buffer, stored: number) => void): Buffer
     listen (port: number, host: string, onListening?: () => void): void
     address (): { address: string, port: number }
     addNode (node: DhtContact): void

@@ -26,6 +26,12 @@ export interface PublishedFiles extends Iterable<PublishedFile> {
 export interface PublishedTorrent {
   readonly metainfo: Metainfo
   readonly files: PublishedFiles
+  /**
+   * Set for the box's own catalog torrent (identity/box-catalog.ts): tracked, seeded, served and
+   * announced like the others, but no library item, so lists of what the box publishes (its catalog,
+   * its feed) leave it out.
+   */
+  readonly internal?: true
 }
 
 export interface CatalogEvents {

@@ -368,6 +368,22 @@ export const SETTINGS = {
     doc: 'Results of DHT lookups kept at most (the nodes nearest an infohash, with the tokens an announce needs to them, about 25 KB each), for 5 minutes each; an announce needs its own for a moment only, and four run at once.',
     bound: 'DHT lookup results kept'
   } satisfies Spec<number>,
+  'dht.max_items': {
+    kind: count(1, 100_000),
+    default: () => 500,
+    doc: 'BEP 44 items (other boxes\' signed catalog pointers, BEP 46, and other data) the DHT node stores for other nodes, least recently used first out. One takes 2.5 KB with a value near the 1,000 bytes allowed (measured), up to 5 KB if it keeps the whole datagram it came in (4 KB at most), so 500 cost 2.5 MB at most.',
+    bound: 'BEP 44 items stored for other DHT nodes'
+  } satisfies Spec<number>,
+  'identity.publish_catalog': {
+    kind: { type: 'boolean' },
+    default: () => true,
+    doc: 'Publish the box\'s catalog (the infohash, name and size of every published torrent) as a small torrent of its own, and point to it from the DHT with a BEP 46 item signed by the box\'s key (identity.key in the state folder), so that another box can follow this one by its public key alone. Needs dht.enabled; the public key is on the status page.'
+  } satisfies Spec<boolean>,
+  'identity.republish_interval': {
+    kind: count(300, 5400),
+    default: () => 3600,
+    doc: 'Seconds between puts of the catalog pointer to the DHT when the catalog has not changed (it is put at once when it changes). BEP 44: nodes may forget an item 2 hours after its last put, and publishers should put it again once an hour.'
+  } satisfies Spec<number>,
   'leds.driver': {
     kind: { type: 'choice', values: ['virtual', 'sysfs-led', 'gpio-sysfs', 'gpio-cdev'] },
     default: () => 'virtual',

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events'
 import DHT from 'bittorrent-dht'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import type { GuardedSocket } from './guarded-socket.js'
+import { verifyMutableSignature, type MutableItem } from './mutable-item.js'
+import { MAX_GET_REPLIES, type MutableReply } from './resolve-catalog-pointer.js'
 
 /** A DHT node we know: its id, and where it answers. */
 export interface Contact {
@@ -22,6 +24,8 @@ export interface DhtNodeOptions {
   readonly maxLookups: number
   /** Peers stored for others are forgotten this long after their last announce. */
   readonly peerMaxAgeMs: number
+  /** BEP 44 items stored for other nodes at most (bittorrent-dht's `maxValues`, least recently used first out). */
+  readonly maxItems: number
 }
 
 export interface DhtNodeEvents {
@@ -35,11 +39,6 @@ export interface DhtNodeEvents {
   error: [error: Error]
 }
 
-/**
- * BEP 44 values are refused before they reach bittorrent-dht (see `isWellFormedKrpc`), and the
- * node stores none of its own: the smallest table it accepts.
- */
-const MAX_VALUES = 1
 
 /** An IPv4 peer as BEP 5 stores it: 4 address bytes, 2 port bytes. */
 function compactPeer (host: string, port: number): Buffer {
@@ -53,7 +52,8 @@ function compactPeer (host: string, port: number): Buffer {
  * The adapter around bittorrent-dht, the one module that imports it: a BEP 5 node with its routing
  * table, answering queries and announcing. Beyond the README it reaches into the table of announced
  * peers (`_peers`), to keep the everseed in it for its own torrents and to take it out when one is
- * withdrawn; test/contracts/bittorrent-dht.test.ts pins that.
+ * withdrawn, into its table of BEP 44 items (`_values`), to hold the box's own item, and into its
+ * lookup (`_closest`), to see every answer to a `get`; test/contracts/bittorrent-dht.test.ts pins that.
  */
 export class DhtNode extends EventEmitter<DhtNodeEvents> {
   private readonly dht: DHT
@@ -68,8 +68,10 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
       socket: options.socket,
       maxPeers: options.maxPeers,
       maxTables: options.maxLookups,
-      maxValues: MAX_VALUES,
-      maxAge: options.peerMaxAgeMs
+      maxValues: options.maxItems,
+      maxAge: options.peerMaxAgeMs,
+      // BEP 44: mutable items are stored and believed only with a valid ed25519 signature.
+      verify: verifyMutableSignature
     })
     this.dht.on('ready', () => this.emit('ready'))
     this.dht.on('node', () => this.emit('node'))
@@ -136,6 +138,38 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
 
   removeOwnPeer (infoHash: InfoHash, host: string, port: number): void {
     this.dht._peers.remove(infoHash, compactPeer(host, port))
+  }
+
+  /**
+   * BEP 44 put of a signed mutable item to the nodes nearest its target (found by a `get` lookup
+   * first), and into our own table, so this node answers for it too. Resolves with the number of
+   * nodes that took it; rejects when none did (a 302 error: all hold this `seq` or a higher one).
+   */
+  async putMutable (item: MutableItem, target: Buffer): Promise<number> {
+    const { k, seq, v, sig } = item
+    const own = this.dht._values.get(target.toString('hex'))
+    if (own?.seq === undefined || own.seq < seq) this.dht._values.set(target.toString('hex'), { v, k, sig, seq, id: this.dht._rpc.id })
+    return await new Promise<number>((resolve, reject) => {
+      this.dht.put({ k, seq, v, sig }, (error, _target, stored) => { if (error === null) resolve(stored); else reject(error) })
+    })
+  }
+
+  /**
+   * BEP 44 get: every answer carrying a value from the nodes nearest `target` (and our own copy),
+   * unchecked, at most MAX_GET_REPLIES; the caller verifies them. Rejects when no node could be asked.
+   */
+  async getMutable (target: Buffer): Promise<MutableReply[]> {
+    const replies: MutableReply[] = []
+    const own = this.dht._values.get(target.toString('hex'))
+    if (own?.sig !== undefined) replies.push({ k: own.k, seq: own.seq, v: own.v, sig: own.sig, from: 'this node' })
+    await new Promise<void>((resolve, reject) => {
+      this.dht._closest(target, { q: 'get', a: { id: this.dht._rpc.id, target } }, (message, node) => {
+        const r = message.r
+        if (r?.v !== undefined && replies.length < MAX_GET_REPLIES) replies.push({ k: r.k, seq: r.seq, v: r.v, sig: r.sig, from: `${node.host ?? node.address ?? '?'}:${node.port}` })
+        return true
+      }, (error) => { if (error === null || replies.length > 0) resolve(); else reject(error) })
+    })
+    return replies
   }
 
   async close (): Promise<void> {

@@ -8,6 +8,8 @@ import { AnnounceSchedule } from './announce-schedule.js'
 import type { DhtNode } from './dht-node.js'
 import { readDhtState, writeDhtState, type DhtState } from './dht-state.js'
 import { GuardedSocket } from './guarded-socket.js'
+import { mutableTarget, type MutableItem } from './mutable-item.js'
+import type { MutableReply } from './resolve-catalog-pointer.js'
 
 /** What the status page shows of the DHT. */
 export interface DhtSnapshot {
@@ -55,6 +57,8 @@ export interface DhtOptions {
   readonly announceIntervalMs: number
   readonly maxPeers: number
   readonly maxLookups: number
+  /** BEP 44 items stored for other nodes at most. */
+  readonly maxItems: number
   /** Where dht.json is kept. */
   readonly stateDir: string
   readonly catalog: Catalog
@@ -107,6 +111,7 @@ export function dhtOptionsFrom (settings: Settings, peerPort: number): Omit<DhtO
     announceIntervalMs: settings['dht.announce_interval'] * 1000,
     maxPeers: settings['dht.max_peers'],
     maxLookups: settings['dht.max_lookups'],
+    maxItems: settings['dht.max_items'],
     stateDir: settings['state.dir']
   }
 }
@@ -180,6 +185,21 @@ export class Dht extends EventEmitter<DhtEvents> {
     return this.node?.nodeId.toString('hex')
   }
 
+  /** BEP 44 put of a signed mutable item (see `DhtNode.putMutable`); rejects while the DHT is off or closed. */
+  async putMutable (item: MutableItem): Promise<number> {
+    return await this.openNode().putMutable(item, mutableTarget(item.k, item.salt))
+  }
+
+  /** BEP 44 get: the unchecked answers for `target` (see `DhtNode.getMutable`); rejects while the DHT is off or closed. */
+  async getMutable (target: Buffer): Promise<MutableReply[]> {
+    return await this.openNode().getMutable(target)
+  }
+
+  private openNode (): DhtNode {
+    if (this.node === undefined || this.closed) throw new Error('the DHT is off')
+    return this.node
+  }
+
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
@@ -227,6 +247,7 @@ export class Dht extends EventEmitter<DhtEvents> {
       socket,
       maxPeers: this.options.maxPeers,
       maxLookups: this.options.maxLookups,
+      maxItems: this.options.maxItems,
       peerMaxAgeMs: PEER_MAX_AGE_MS
     })
     // Before bittorrent-dht's first lookup (on the next tick): with the saved nodes it needs no bootstrap node.

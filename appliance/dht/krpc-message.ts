@@ -1,4 +1,5 @@
 import bencode from 'bencode'
+import { encodedValueBytes, MAX_SALT_BYTES, MAX_VALUE_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './mutable-item.js'
 
 /** Node ids and infohashes: 20 bytes (BEP 5). */
 const ID_BYTES = 20
@@ -16,8 +17,8 @@ const MAX_TOKEN_BYTES = 64
  */
 export const MAX_KRPC_DATAGRAM = 4096
 
-/** The queries the everseed's DHT node answers: BEP 5's four. BEP 44 get/put are not taken (nothing to store for strangers). */
-const QUERIES = new Set(['ping', 'find_node', 'get_peers', 'announce_peer'])
+/** The queries the everseed's DHT node answers: BEP 5's four, and BEP 44's get and put (boxes' catalog pointers, BEP 46). */
+const QUERIES = new Set(['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put'])
 
 type Dictionary = Record<string, unknown>
 
@@ -66,6 +67,8 @@ function isWellFormedQuery (message: Dictionary): boolean {
     case 'ping': return true
     case 'find_node': return isBytes(a.target, ID_BYTES, ID_BYTES)
     case 'get_peers': return isBytes(a.info_hash, ID_BYTES, ID_BYTES)
+    case 'get': return isBytes(a.target, ID_BYTES, ID_BYTES) && (a.seq === undefined || isSequence(a.seq))
+    case 'put': return isBytes(a.token, 1, MAX_TOKEN_BYTES) && isWellFormedItem(a) && (a.cas === undefined || isSequence(a.cas))
     default: // announce_peer
       return isBytes(a.info_hash, ID_BYTES, ID_BYTES) && isBytes(a.token, 1, MAX_TOKEN_BYTES) &&
         (a.implied_port === undefined || isInteger(a.implied_port, 0, 1)) &&
@@ -78,8 +81,28 @@ function isWellFormedResponse (r: unknown): boolean {
   if (r.nodes !== undefined && !(isBytes(r.nodes) && r.nodes.length % COMPACT_NODE_BYTES === 0)) return false
   if (r.token !== undefined && !isBytes(r.token, 1, MAX_TOKEN_BYTES)) return false
   if (r.values !== undefined && !(Array.isArray(r.values) && r.values.every((value) => isBytes(value, COMPACT_PEER_BYTES, COMPACT_PEER_BYTES)))) return false
-  // BEP 44 answers carry `v`; the node asks for none, and bittorrent-dht would keep one.
-  return r.v === undefined
+  // A BEP 44 `get` answer carries an item (or only `seq`, when the asker already has that one).
+  if (r.v === undefined) return r.k === undefined && r.sig === undefined && (r.seq === undefined || isSequence(r.seq))
+  return isWellFormedItem(r)
+}
+
+/** BEP 44: a sequence number is a whole number; beyond 2^53 JavaScript cannot compare it exactly. */
+function isSequence (value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+/**
+ * A BEP 44 item in a put or a get answer: `v` of at most 1,000 bytes bencoded; a mutable one has a
+ * 32-byte key, a 64-byte signature and a sequence number together (bittorrent-dht hashes `k`
+ * whenever `sig` is there), and a salt of at most 64 bytes.
+ */
+function isWellFormedItem (item: Dictionary): boolean {
+  const bytes = item.v === undefined ? undefined : encodedValueBytes(item.v)
+  if (bytes === undefined || bytes > MAX_VALUE_BYTES) return false
+  const mutable = item.k !== undefined || item.sig !== undefined || item.seq !== undefined || item.salt !== undefined
+  if (!mutable) return true
+  return isBytes(item.k, PUBLIC_KEY_BYTES, PUBLIC_KEY_BYTES) && isBytes(item.sig, SIGNATURE_BYTES, SIGNATURE_BYTES) &&
+    isSequence(item.seq) && (item.salt === undefined || isBytes(item.salt, 1, MAX_SALT_BYTES))
 }
 
 function isWellFormedError (e: unknown): boolean {

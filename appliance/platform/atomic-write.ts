@@ -8,13 +8,14 @@ const TEMPORARY_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/
 /**
  * Replaces `path` with `data` (or its parts, one after the other) so that a reader (or a restart after
  * a power cut) sees the old content or the new, never a mix: write a temporary file beside it, fsync,
- * rename, fsync the folder.
+ * rename, fsync the folder. `mode` (default 0o644, less the umask) is the file's from its creation: a
+ * secret is never readable by others, even for a moment.
  */
-export async function writeFileAtomic (path: string, data: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
+export async function writeFileAtomic (path: string, data: Uint8Array | string | readonly Uint8Array[], options: { readonly mode?: number } = {}): Promise<void> {
   const folder = dirname(path)
   const temporary = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   try {
-    const file = await open(temporary, 'wx', 0o644)
+    const file = await open(temporary, 'wx', options.mode ?? 0o644)
     try {
       if (Array.isArray(data)) {
         for (const part of data as readonly Uint8Array[]) await writeAll(file, part)

@@ -38,6 +38,8 @@ export interface BoxDoc {
   readonly addresses: readonly string[]
   /** The tracker URLs written into every published torrent. */
   readonly trackers: readonly string[]
+  /** The box's ed25519 public key (hex), by which other boxes follow it (BEP 46); its private key is never shown. */
+  readonly publicKey?: string
 }
 
 export interface DiskSpaceDoc {

@@ -65,6 +65,8 @@ export interface StatusPageOptions extends SettingsOptions {
    * `localhost`, the machine's hostname and `<hostname>.local`.
    */
   readonly hostNames?: () => ReadonlySet<string>
+  /** The box's public key (hex), shown on the page. */
+  readonly publicKey?: string
   /** The event-loop delay shown on `/metrics`; none if undefined. */
   readonly eventLoopDelay?: { sample: () => EventLoopDelaySample }
 }
@@ -125,11 +127,11 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
 
   /** The status document as `/api/status` serves it now. */
   document (snapshot: StatusSnapshot = this.options.status.snapshot()): StatusDocument {
-    const { catalog, commands, trackers, version } = this.options
+    const { catalog, commands, trackers, version, publicKey } = this.options
     this.eta.keepOnly(snapshot.items)
     return buildStatusDocument(snapshot, {
       now: this.now(),
-      box: { name: this.name, version, bootedAt: this.bootedAt, addresses: this.addresses(), trackers: trackers() },
+      box: { name: this.name, version, bootedAt: this.bootedAt, addresses: this.addresses(), trackers: trackers(), ...(publicKey !== undefined && { publicKey }) },
       torrent: (infoHash) => catalog.get(infoHash),
       space: (path) => this.space.get(path),
       hashing: (item) => this.eta.etaOf(item),

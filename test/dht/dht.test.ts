@@ -25,7 +25,7 @@ test('every published torrent is announced, again after the interval; a withdraw
   catalog.add(secret)
   const dht = new Dht({
     enabled: true, port: 0, anyPortIfTaken: false, host: '127.0.0.1', ownHost: '127.0.0.1', peerPort: 7777,
-    bootstrap: [bootstrap.address], announceIntervalMs: 500, announceSpacingMs: 5, maxPeers: 100, maxLookups: 8, stateDir: tempDir(t), catalog
+    bootstrap: [bootstrap.address], announceIntervalMs: 500, announceSpacingMs: 5, maxPeers: 100, maxLookups: 8, maxItems: 10, stateDir: tempDir(t), catalog
   })
   await dht.start()
   t.teardown(async () => { await dht.close() })
@@ -82,7 +82,7 @@ test('a pile of newly published torrents is announced one start per ANNOUNCE_SPA
   for (let index = 0; index < 8; index++) catalog.add(torrent(index))
   const dht = new Dht({
     enabled: true, port: 0, anyPortIfTaken: false, host: '127.0.0.1', ownHost: '127.0.0.1', peerPort: 7777,
-    bootstrap: [bootstrap.address], announceIntervalMs: 900_000, maxPeers: 100, maxLookups: 8, stateDir: tempDir(t), catalog
+    bootstrap: [bootstrap.address], announceIntervalMs: 900_000, maxPeers: 100, maxLookups: 8, maxItems: 10, stateDir: tempDir(t), catalog
   })
   await dht.start()
   t.teardown(async () => { await dht.close() })
@@ -99,7 +99,7 @@ test('close ends while announces are under way, their lookups cut short by the c
   for (let index = 0; index < 8; index++) catalog.add(torrent(100 + index))
   const dht = new Dht({
     enabled: true, port: 0, anyPortIfTaken: false, host: '127.0.0.1', ownHost: '127.0.0.1', peerPort: 7777,
-    bootstrap: [bootstrap.address], announceIntervalMs: 60_000, announceSpacingMs: 1, maxPeers: 100, maxLookups: 8, stateDir: tempDir(t), catalog
+    bootstrap: [bootstrap.address], announceIntervalMs: 60_000, announceSpacingMs: 1, maxPeers: 100, maxLookups: 8, maxItems: 10, stateDir: tempDir(t), catalog
   })
   await dht.start()
   await eventually(() => dht.snapshot().bootstrapped, 10_000, 'the DHT to bootstrap')

@@ -18,6 +18,20 @@ test('the four BEP 5 queries, as libtorrent and bittorrent-dht send them, pass',
   t.true(isWellFormedKrpc(bencode.encode({ t: t2, y: 'q', q: 'get_peers', v: 'LT20', a: { id, info_hash: hash, want: ['n4'] } })))
 })
 
+const item = { k: Buffer.alloc(32, 3), sig: Buffer.alloc(64, 4), seq: 7, v: { ih: hash } }
+
+test('BEP 44 get and put, and answers carrying an item, pass (BEP 46 catalog pointers)', (t) => {
+  t.true(isWellFormedKrpc(query('get', { target: hash })))
+  t.true(isWellFormedKrpc(query('get', { target: hash, seq: 3 })))
+  t.true(isWellFormedKrpc(query('put', { token: Buffer.alloc(4), v: 'x' })))
+  t.true(isWellFormedKrpc(query('put', { token: Buffer.alloc(4), ...item })))
+  t.true(isWellFormedKrpc(query('put', { token: Buffer.alloc(4), ...item, salt: 'foobar', cas: 6 })))
+  t.true(isWellFormedKrpc(reply({ token: Buffer.alloc(20), nodes: Buffer.alloc(26), ...item })))
+  t.true(isWellFormedKrpc(reply({ token: Buffer.alloc(20), v: 'immutable' })))
+  t.true(isWellFormedKrpc(reply({ token: Buffer.alloc(20), seq: 7 })))
+  t.true(isWellFormedKrpc(query('put', { token: Buffer.alloc(4), ...item, v: Buffer.alloc(996) })), '1,000 bytes bencoded')
+})
+
 test('answers and errors pass: nodes, values, tokens of their sizes', (t) => {
   t.true(isWellFormedKrpc(reply({})))
   t.true(isWellFormedKrpc(reply({ nodes: Buffer.alloc(26 * 8), token: Buffer.alloc(20), ip: Buffer.alloc(6) })))
@@ -38,14 +52,30 @@ test('anything bittorrent-dht would trip on is refused', (t) => {
     ['token a number', query('announce_peer', { info_hash: hash, port: 1, token: 3 })],
     ['port out of range', query('announce_peer', { info_hash: hash, port: 70000, token: Buffer.alloc(4) })],
     ['no port, no implied_port', query('announce_peer', { info_hash: hash, token: Buffer.alloc(4) })],
-    ['BEP 44 get', query('get', { target: hash })],
-    ['BEP 44 put', query('put', { token: Buffer.alloc(4), v: 'x' })],
+    ['get without a target', query('get', {})],
+    ['get with a short target', query('get', { target: Buffer.alloc(19) })],
+    ['get with a negative seq', query('get', { target: hash, seq: -1 })],
+    ['put without a token', query('put', { v: 'x' })],
+    ['put without v', query('put', { token: Buffer.alloc(4) })],
+    ['put of a value above 1,000 bytes', query('put', { token: Buffer.alloc(4), v: Buffer.alloc(997) })],
+    ['put with sig but no k', query('put', { token: Buffer.alloc(4), v: 'x', sig: Buffer.alloc(64), seq: 1 })],
+    ['put with k but no sig', query('put', { token: Buffer.alloc(4), v: 'x', k: Buffer.alloc(32), seq: 1 })],
+    ['put with a short key', query('put', { token: Buffer.alloc(4), ...item, k: Buffer.alloc(31) })],
+    ['put with a short signature', query('put', { token: Buffer.alloc(4), ...item, sig: Buffer.alloc(63) })],
+    ['put with seq a string', query('put', { token: Buffer.alloc(4), ...item, seq: '7' })],
+    ['put with seq beyond 2^53', query('put', { token: Buffer.alloc(4), ...item, seq: 2 ** 60 })],
+    ['put without seq', query('put', { token: Buffer.alloc(4), k: item.k, sig: item.sig, v: 'x' })],
+    ['put with a salt above 64 bytes', query('put', { token: Buffer.alloc(4), ...item, salt: Buffer.alloc(65) })],
+    ['put with cas a string', query('put', { token: Buffer.alloc(4), ...item, cas: 'x' })],
     ['an unknown query', query('vote', {})],
     ['r id a number', bencode.encode({ t: t2, y: 'r', r: { id: 1 } })],
     ['nodes of a broken length', reply({ nodes: Buffer.alloc(27) })],
     ['values not 6 bytes', reply({ values: [Buffer.alloc(5)] })],
     ['values not a list', reply({ values: Buffer.alloc(6) })],
-    ['a BEP 44 value in an answer', reply({ v: 'x' })],
+    ['an answer with a signature but no value', reply({ sig: item.sig, k: item.k })],
+    ['an answer with a value above 1,000 bytes', reply({ v: Buffer.alloc(997) })],
+    ['an answer with a short signature', reply({ ...item, sig: Buffer.alloc(10) })],
+    ['an answer with a mutable value and no seq', reply({ k: item.k, sig: item.sig, v: 'x' })],
     ['e not a list', bencode.encode({ t: t2, y: 'e', e: 'x' })],
     ['too large', Buffer.concat([query('ping', {}), Buffer.alloc(MAX_KRPC_DATAGRAM)])]
   ]

@@ -1,8 +1,10 @@
+import { createPrivateKey } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import test, { type ExecutionContext } from 'ava'
+import { KEY_FILE } from '../../appliance/identity/box-key.js'
 import { contentSignature } from '../../appliance/library/resume-store.js'
 import { scanContent } from '../../appliance/metainfo/content.js'
 import { createTorrent } from '../../appliance/metainfo/create-torrent.js'
@@ -36,8 +38,10 @@ async function checkState (t: ExecutionContext, stateDir: string, library: strin
   const torrentsDir = join(stateDir, 'torrents')
   for (const name of existsSync(stateDir) ? readdirSync(stateDir) : []) {
     if (TEMPORARY.test(name)) temporaries++
-    else t.true(name === 'resume.json' || name === 'torrents', `${round}: unexpected ${name} in the state folder`)
+    else t.true(name === 'resume.json' || name === 'torrents' || name === KEY_FILE, `${round}: unexpected ${name} in the state folder`)
   }
+  // The box's key, written once at the first start: whole, or not there.
+  if (existsSync(join(stateDir, KEY_FILE))) t.notThrows(() => createPrivateKey(readFileSync(join(stateDir, KEY_FILE))), `${round}: ${KEY_FILE} is whole`)
   for (const name of existsSync(torrentsDir) ? readdirSync(torrentsDir) : []) {
     if (TEMPORARY.test(name)) {
       temporaries++

@@ -89,6 +89,7 @@ async function startPage (t: ExecutionContext, options: FixtureOptions = {}): Pr
     adminToken: options.adminToken ?? '',
     trackers: () => [`http://${HOST}:6969/announce`],
     name: 'test-box',
+    publicKey: 'ab'.repeat(32),
     addresses: () => ['192.0.2.7', '2001:db8::7'],
     ...(options.led !== undefined && { led: options.led }),
     now: () => clock.now

@@ -41,7 +41,8 @@ export function publishedAtOf (torrent: PublishedTorrent, listedAt: number): num
  * the catalog's). Only those few are encoded to measure their `.torrent`.
  */
 export function feedEntries (torrents: Iterable<PublishedTorrent>, maxItems: number, publishedAt: (torrent: PublishedTorrent) => number): FeedEntry[] {
-  const dated = [...torrents].map((torrent) => ({ torrent, at: publishedAt(torrent) }))
+  // The box's own catalog torrent (`internal`) is for following boxes, not an item of the feed.
+  const dated = [...torrents].filter((torrent) => torrent.internal !== true).map((torrent) => ({ torrent, at: publishedAt(torrent) }))
   dated.sort((a, b) => b.at - a.at || (a.torrent.metainfo.infoHash < b.torrent.metainfo.infoHash ? -1 : 1))
   return dated.slice(0, maxItems).map(({ torrent, at }) => entryOf(torrent, at))
 }

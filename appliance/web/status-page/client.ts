@@ -90,7 +90,8 @@ function renderBox (status: StatusDocument): void {
       ['Service up', element('span', { 'data-since': String(box.startedAt) })],
       ['Box up', element('span', { 'data-since': String(box.bootedAt) })],
       ['Version', box.version],
-      ['Trackers', list(box.trackers.map((url) => code(url)))]
+      ['Trackers', list(box.trackers.map((url) => code(url)))],
+      ...(box.publicKey === undefined ? [] : [['Public key', code(box.publicKey)] as [string, Node]])
     ])
   }
   tickUptimes()

@@ -54,6 +54,12 @@ test('only the newest N entries, newest first, ties in infohash order', (t) => {
   t.deepEqual(feedEntries(torrents, 50, (torrent) => publishedAtOf(torrent, 0)).length, 12)
 })
 
+test('the box\'s own catalog torrent (internal) is not an entry', (t) => {
+  const catalogTorrent = { ...torrentNamed('catalog.json', 300, 2_000), internal: true as const }
+  const entries = feedEntries([torrentNamed('film', 1000, 1_000), catalogTorrent], 50, (torrent) => publishedAtOf(torrent, 0))
+  t.deepEqual(entries.map((entry) => entry.title), ['film'])
+})
+
 test('RSS: well-formed for hostile names (]]>, control characters, lone surrogates, markup), read back by a real XML parser', (t) => {
   const names = ['a]]>b]]>c', 'ctl\u0001\u0008\u000b\u000c\u001f\u007f', 'lone \ud800 and \udc00 surrogates', '<script>alert(1)</script> & &amp; "q"', '\uffff\ufffe', ']]>']
   const torrents = names.map((name, index) => torrentNamed(name, 10 + index, 2_000 - index))
