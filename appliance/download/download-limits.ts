@@ -39,7 +39,7 @@ export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = {
   maxMetadataBytes: 8 * 1024 * 1024,
   maxRequestsPerPeer: 64,
   maxActivePieces: 16,
-  maxWritingBytes: 16 * 1024 * 1024,
+  maxWritingBytes: 4 * 1024 * 1024,
   maxOpenFiles: 16,
   webSeedPieces: 2,
   webSeedFailures: 5,

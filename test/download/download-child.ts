@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Download, type PeerEndpoint } from '../../appliance/download/download.js'
+import type { DownloadLimits } from '../../appliance/download/download-limits.js'
 import type { InfoHash } from '../../appliance/metainfo/metainfo.js'
 
 export interface DownloadChildOptions {
@@ -14,6 +15,7 @@ export interface DownloadChildOptions {
   readonly webSeeds?: readonly string[]
   readonly folder: string
   readonly resumePath: string
+  readonly limits?: Partial<DownloadLimits>
 }
 
 function print (event: Record<string, unknown>): void {
@@ -28,7 +30,8 @@ async function main (): Promise<void> {
     peers: options.peers ?? [],
     webSeeds: options.webSeeds ?? [],
     folder: options.folder,
-    resumePath: options.resumePath
+    resumePath: options.resumePath,
+    ...(options.limits !== undefined && { limits: options.limits })
   })
   const started = performance.now()
   download.on('metadata', (metainfo) => print({ event: 'metadata', name: metainfo.name, pieces: metainfo.pieceCount }))
