@@ -184,9 +184,12 @@ export class Download extends EventEmitter<DownloadEvents> {
   }
 
   private given (bytes: Uint8Array): Metainfo {
-    const asTorrent = bytes[0] === 0x64 ? tryParse(bytes) : undefined
-    const metainfo = asTorrent?.infoHash === this.infoHash ? asTorrent : tryParse(Buffer.concat([Buffer.from('d4:info'), bytes, Buffer.from('e')]))
-    if (metainfo === undefined) throw new DownloadError('ET_BAD_METADATA', `the metainfo given for ${this.infoHash} is not a valid torrent`)
+    const asTorrent = parsed(bytes)
+    const metainfo = asTorrent instanceof Error || asTorrent.infoHash !== this.infoHash ? parsed(Buffer.concat([Buffer.from('d4:info'), bytes, Buffer.from('e')])) : asTorrent
+    if (metainfo instanceof Error) {
+      const detail = asTorrent instanceof Error && !asTorrent.message.includes('no info dictionary') ? asTorrent : metainfo
+      throw new DownloadError('ET_BAD_METADATA', `the metainfo of ${this.infoHash} is refused: ${detail.message}`, { cause: detail })
+    }
     if (metainfo.infoHash !== this.infoHash) throw new DownloadError('ET_BAD_METADATA', `the metainfo given is of ${metainfo.infoHash}, not of ${this.infoHash}`)
     return metainfo
   }
@@ -570,10 +573,11 @@ export class Download extends EventEmitter<DownloadEvents> {
   }
 }
 
-function tryParse (bytes: Uint8Array): Metainfo | undefined {
+/** A `.torrent` file's metainfo, or why it is not one. */
+function parsed (bytes: Uint8Array): Metainfo | Error {
   try {
     return parseTorrent(bytes)
-  } catch {
-    return undefined
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error))
   }
 }
