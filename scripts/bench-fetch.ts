@@ -106,6 +106,13 @@ async function withLibtorrent (job: Job): Promise<Omit<Run, 'engine' | 'round' |
   return { seconds: typeof last.elapsed === 'number' ? last.elapsed : timeMs / 1000, cpuSeconds: Number(time[2]) + Number(time[3]), peakRssBytes: Number(time[1]) * 1024 }
 }
 
+/** Peak RSS of a node process (the service's flags) that only loads `module` and waits a moment: the part of a peak that is not the download's. */
+async function loadedRss (module: string): Promise<number> {
+  const code = `await import(${JSON.stringify(module)}); await new Promise((resolve) => setTimeout(resolve, 300)); console.log(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }))`
+  const { last } = await runChild(process.execPath, [...nodeArgs, '--input-type=module', '-e', code], service.env)
+  return (last?.maxRssKiB as number) * 1024
+}
+
 const ENGINES: Record<EngineName, (job: Job) => Promise<Omit<Run, 'engine' | 'round' | 'correct'>>> = {
   evertorrent: withOurs,
   webtorrent: withWebtorrent,
@@ -160,7 +167,10 @@ async function main (): Promise<void> {
           await rm(folder, { recursive: true, force: true })
         }
       }
+      const loaded = [`${((await loadedRss(sourcePath('dist/appliance/download/download.js'))) / MiB).toFixed(0)} MiB`]
       report(runs)
+      console.log(`\npeak RSS of node (service flags) that loads evertorrent's engine and downloads nothing: ${loaded.join(', ')}`)
+      if (engines.includes('libtorrent')) console.log('libtorrent 2.0 reads and writes through mmap: its RSS counts the mapped file pages it touched')
     } finally {
       await serve.stop()
     }

@@ -27,33 +27,42 @@ export class PieceStore {
   }
 
   /**
-   * Reads piece `index` back from disk and checks its SHA-1; with `blockDigests`, also the SHA-1 of
-   * each 16 KiB block (to tell, once the piece is good, which peer's blocks made it bad before).
+   * Reads piece `index` back from disk, a few blocks at a time, and checks its SHA-1; with
+   * `blockDigests`, also the SHA-1 of each 16 KiB block (to tell, once the piece is good, which peer's
+   * blocks made it bad before). A piece of 16 MiB costs no more memory to check than one of 16 KiB.
    */
   async verify (index: number, blockDigests = false): Promise<PieceCheck> {
     const length = this.pieceLengthOf(index)
-    const bytes = Buffer.allocUnsafe(length)
-    for (const range of fileRangesFor(this.layout, index * this.metainfo.pieceLength, length)) {
-      if (this.layout.files[range.fileIndex]!.pad) bytes.fill(0, range.spanOffset, range.spanOffset + range.length)
-      else await this.folder.read(range.fileIndex, range.fileOffset, range.length, bytes, range.spanOffset)
+    const pieceHash = createHash('sha1')
+    const digests = blockDigests ? Buffer.alloc(Math.ceil(length / BLOCK_SIZE) * 20) : undefined
+    const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, length))
+    for (let at = 0; at < length; at += READ_CHUNK) {
+      const bytes = chunk.subarray(0, Math.min(READ_CHUNK, length - at))
+      await this.read(index * this.metainfo.pieceLength + at, bytes)
+      pieceHash.update(bytes)
+      if (digests === undefined) continue
+      for (let block = 0; block < bytes.length; block += BLOCK_SIZE) {
+        createHash('sha1').update(bytes.subarray(block, block + BLOCK_SIZE)).digest().copy(digests, ((at + block) / BLOCK_SIZE) * 20)
+      }
     }
-    const digest = createHash('sha1').update(bytes).digest()
-    const ok = digest.equals(this.metainfo.pieces.subarray(index * 20, index * 20 + 20))
-    return blockDigests ? { ok, blockDigests: digestsOf(bytes) } : { ok }
+    const ok = pieceHash.digest().equals(this.metainfo.pieces.subarray(index * 20, index * 20 + 20))
+    return digests === undefined ? { ok } : { ok, blockDigests: digests }
+  }
+
+  /** Fills `into` with the content at `offset` (pad files read as zeros). */
+  private async read (offset: number, into: Buffer): Promise<void> {
+    for (const range of fileRangesFor(this.layout, offset, into.length)) {
+      if (this.layout.files[range.fileIndex]!.pad) into.fill(0, range.spanOffset, range.spanOffset + range.length)
+      else await this.folder.read(range.fileIndex, range.fileOffset, range.length, into, range.spanOffset)
+    }
   }
 }
+
+/** Bytes read at once to check a piece: a whole number of blocks. */
+const READ_CHUNK = 8 * BLOCK_SIZE
 
 export interface PieceCheck {
   readonly ok: boolean
   /** 20 bytes per block, when asked for. */
   readonly blockDigests?: Buffer
-}
-
-function digestsOf (piece: Buffer): Buffer {
-  const blocks = Math.ceil(piece.length / BLOCK_SIZE)
-  const digests = Buffer.alloc(blocks * 20)
-  for (let block = 0; block < blocks; block++) {
-    createHash('sha1').update(piece.subarray(block * BLOCK_SIZE, (block + 1) * BLOCK_SIZE)).digest().copy(digests, block * 20)
-  }
-  return digests
 }
