@@ -77,7 +77,7 @@ interface Suspect {
 }
 
 /** At most this many failed pieces are remembered for telling which peer sent the bad blocks. */
-const MAX_SUSPECTS = 64
+export const MAX_SUSPECTS = 64
 
 /**
  * One torrent downloaded into a folder: the metadata from the options or from peers (BEP 9), the
@@ -110,7 +110,8 @@ export class Download extends EventEmitter<DownloadEvents> {
   private readonly bannedSources = new Set<SourceId>()
   private readonly sources = new Map<number, Int32Array>()
   private readonly suspects = new Map<number, Suspect>()
-  private readonly sourceNames = new Map<SourceId, string>()
+  /** Who each source is, to ban it: a peer (by its IP) or a web seed (by its URL). */
+  private readonly sourceNames = new Map<SourceId, { readonly host: string, readonly address: string } | { readonly url: string }>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private nextSourceId = 1
   private metadataLinks = 0
@@ -257,7 +258,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       idleTimeoutMs: this.limits.idleTimeoutMs
     }, this.linkListener(peer, wantsMetadata))
     this.links.set(id, link)
-    this.sourceNames.set(id, link.address)
+    this.sourceNames.set(id, { host: peer.host, address: link.address })
   }
 
   private linkListener (peer: PeerEndpoint, wantsMetadata: boolean): PeerLinkListener {
@@ -411,23 +412,22 @@ export class Download extends EventEmitter<DownloadEvents> {
   }
 
   private ban (source: SourceId, reason: string): void {
-    if (this.bannedSources.has(source)) return
+    const who = this.sourceNames.get(source)
+    if (who === undefined || this.bannedSources.has(source)) return
     this.bannedSources.add(source)
-    const link = this.links.get(source)
-    const name = this.sourceNames.get(source) ?? String(source)
-    if (link !== undefined || name.includes(':')) {
-      const host = name.startsWith('[') ? name.slice(1, name.indexOf(']')) : name.slice(0, name.lastIndexOf(':'))
-      if (!name.startsWith('http')) this.bannedHosts.add(host)
+    if ('url' in who) {
+      this.emit('web-seed', { url: who.url, event: 'banned', reason })
+      return
     }
-    if (name.startsWith('http')) this.emit('web-seed', { url: name, event: 'banned', reason })
-    else this.emit('peer', { address: name, event: 'banned', reason })
-    link?.close(`banned: ${reason}`)
+    this.bannedHosts.add(who.host)
+    this.emit('peer', { address: who.address, event: 'banned', reason })
+    this.links.get(source)?.close(`banned: ${reason}`)
   }
 
   private startWebSeed (url: string): void {
     if (!/^https?:\/\//i.test(url)) return
     const id = this.nextSourceId++
-    this.sourceNames.set(id, url)
+    this.sourceNames.set(id, { url })
     const seed = new WebSeed(url, this.metainfo!, this.layout!, this.limits.requestTimeoutMs)
     for (let lane = 0; lane < this.limits.webSeedPieces; lane++) void this.webSeedLane(id, seed)
   }

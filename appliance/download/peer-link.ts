@@ -6,7 +6,7 @@ import { metadataExchange } from './metadata-exchange.js'
 import type { BlockRef } from './piece-picker.js'
 
 /** A piece message: 13 bytes of header and a 16 KiB block; a bitfield of a large torrent may be longer. */
-const MAX_INCOMING_MESSAGE = Math.max(MAX_MESSAGE_LENGTH, 16 * 1024 + 13)
+export const MAX_INCOMING_MESSAGE = Math.max(MAX_MESSAGE_LENGTH, 16 * 1024 + 13)
 
 /** What a PeerLink tells its download. */
 export interface PeerLinkListener {

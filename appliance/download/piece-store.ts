@@ -59,7 +59,7 @@ export class PieceStore {
 }
 
 /** Bytes read at once to check a piece: a whole number of blocks. */
-const READ_CHUNK = 8 * BLOCK_SIZE
+export const READ_CHUNK = 8 * BLOCK_SIZE
 
 export interface PieceCheck {
   readonly ok: boolean
