@@ -287,6 +287,7 @@ export class Download extends EventEmitter<DownloadEvents> {
         this.links.delete(link.id)
         if (wantsMetadata) this.metadataLinks--
         this.picker?.countPeer((index) => link.has(index), -1)
+        this.picker?.releaseSource(link.id)
         this.emit('peer', { address: link.address, event: 'closed', reason })
         this.retryLater(peer)
         this.dial()
@@ -329,7 +330,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     if (this.writingBytes >= this.limits.maxWritingBytes) return
     const want = this.limits.maxRequestsPerPeer - link.requestCount
     if (want <= 0) return
-    for (const block of picker.pick((piece) => link.has(piece), want, (piece, offset) => link.asked(piece, offset))) link.request(block)
+    for (const block of picker.pick(link.id, (piece) => link.has(piece), want, (piece, offset) => link.asked(piece, offset))) link.request(block)
   }
 
   private refillAll (): void {
@@ -388,7 +389,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       if (picker.complete) return await this.complete()
       this.saveSoon()
     } else {
-      picker.pieceFailed(piece)
+      picker.pieceFailed(piece, contributors.size > 1)
       if (contributors.size === 1) this.ban([...contributors][0]!, `sent piece ${piece}, which failed its hash`)
       else this.remember(piece, { digests: check.blockDigests!, sources })
     }
@@ -437,7 +438,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     let failures = 0
     while (this.state === 'running' && !this.bannedSources.has(id)) {
       const picker = this.picker!
-      const piece = this.writingBytes < this.limits.maxWritingBytes ? picker.claimPiece(() => true) : undefined
+      const piece = this.writingBytes < this.limits.maxWritingBytes ? picker.claimPiece(id, () => true) : undefined
       if (piece === undefined) {
         await this.changed()
         continue

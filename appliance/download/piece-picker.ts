@@ -21,6 +21,9 @@ interface ActivePiece {
   readonly requesters: Uint8Array
   /** Blocks received and written to disk. */
   written: number
+  /** On parole (its last try failed with blocks from several sources): all of it from one source, `owner`. */
+  readonly parole: boolean
+  owner: number | undefined
 }
 
 /** A received block of one start of a piece (a piece started again after a bad hash is another start). */
@@ -50,6 +53,8 @@ export class PiecePicker {
   private verifiedTotal = 0
   private readonly availability: Uint16Array
   private readonly active = new Map<number, ActivePiece>()
+  /** Pieces whose last try failed with blocks from several sources: the next try is from one source, so a bad one shows. */
+  private readonly parole = new Set<number>()
   private readonly random: () => number
 
   constructor (options: PiecePickerOptions) {
@@ -98,32 +103,40 @@ export class PiecePicker {
   }
 
   /**
-   * Up to `max` blocks to ask of a peer that has the pieces `has` says; `asked` says which blocks
-   * that peer was already asked for (an endgame duplicate must go to another peer).
+   * Up to `max` blocks to ask of source `source`, a peer that has the pieces `has` says; `asked` says
+   * which blocks that peer was already asked for (an endgame duplicate must go to another peer).
    */
-  pick (has: (piece: number) => boolean, max: number, asked: (piece: number, offset: number) => boolean): BlockRef[] {
+  pick (source: number, has: (piece: number) => boolean, max: number, asked: (piece: number, offset: number) => boolean): BlockRef[] {
     const picked: BlockRef[] = []
     for (const [piece, active] of this.active) {
       if (picked.length >= max) return picked
-      if (has(piece)) this.takeFree(piece, active, max, picked)
+      if (has(piece)) this.takeFree(source, piece, active, max, picked)
     }
     while (picked.length < max && this.active.size < this.options.maxActivePieces) {
       const piece = this.rarestMissing(has)
       if (piece === undefined) break
-      this.takeFree(piece, this.start(piece), max, picked)
+      this.takeFree(source, piece, this.start(piece), max, picked)
     }
     if (picked.length === 0 && this.inEndgame()) this.takeEndgame(has, max, asked, picked)
     return picked
   }
 
+  /** Source `source` is gone: a piece on parole it had taken starts again, for another source. */
+  releaseSource (source: number): void {
+    for (const [piece, active] of this.active) if (active.owner === source) this.active.delete(piece)
+  }
+
   /** A whole piece for a source that fetches pieces, not blocks (a BEP 19 web seed); undefined when none is free. */
-  claimPiece (has: (piece: number) => boolean): number | undefined {
+  claimPiece (source: number, has: (piece: number) => boolean): number | undefined {
     for (const [piece, active] of this.active) {
-      if (has(piece) && active.blocks.every((state) => state === FREE)) return this.claim(piece, active)
+      if (has(piece) && active.blocks.every((state) => state === FREE) && this.mayTake(source, active)) return this.claim(piece, active)
     }
     if (this.active.size >= this.options.maxActivePieces) return undefined
     const piece = this.rarestMissing(has)
-    return piece === undefined ? undefined : this.claim(piece, this.start(piece))
+    if (piece === undefined) return undefined
+    const active = this.start(piece)
+    this.mayTake(source, active)
+    return this.claim(piece, active)
   }
 
   /**
@@ -167,14 +180,20 @@ export class PiecePicker {
 
   pieceVerified (piece: number): void {
     this.active.delete(piece)
+    this.parole.delete(piece)
     if (this.verified[piece] === 1) return
     this.verified[piece] = 1
     this.verifiedTotal++
   }
 
-  /** The piece's hash was wrong: all of it is asked for again. */
-  pieceFailed (piece: number): void {
+  /**
+   * The piece's hash was wrong: all of it is asked for again; with `parole` (it came from several
+   * sources), all of it from one source.
+   */
+  pieceFailed (piece: number, parole = false): void {
     this.active.delete(piece)
+    if (parole) this.parole.add(piece)
+    else this.parole.delete(piece)
   }
 
   /** Blocks of `piece` that are asked of someone now (to cancel elsewhere once one arrives). */
@@ -184,7 +203,7 @@ export class PiecePicker {
 
   private start (piece: number): ActivePiece {
     const blocks = this.blockCount(piece)
-    const active: ActivePiece = { blocks: new Uint8Array(blocks), requesters: new Uint8Array(blocks), written: 0 }
+    const active: ActivePiece = { blocks: new Uint8Array(blocks), requesters: new Uint8Array(blocks), written: 0, parole: this.parole.has(piece), owner: undefined }
     this.active.set(piece, active)
     return active
   }
@@ -195,7 +214,15 @@ export class PiecePicker {
     return piece
   }
 
-  private takeFree (piece: number, active: ActivePiece, max: number, picked: BlockRef[]): void {
+  /** Any source may take blocks of a piece, except one on parole that another source took. */
+  private mayTake (source: number, active: ActivePiece): boolean {
+    if (!active.parole) return true
+    active.owner ??= source
+    return active.owner === source
+  }
+
+  private takeFree (source: number, piece: number, active: ActivePiece, max: number, picked: BlockRef[]): void {
+    if (!active.blocks.includes(FREE) || !this.mayTake(source, active)) return
     for (let block = 0; block < active.blocks.length && picked.length < max; block++) {
       if (active.blocks[block] !== FREE) continue
       active.blocks[block] = REQUESTED
@@ -206,7 +233,7 @@ export class PiecePicker {
 
   private takeEndgame (has: (piece: number) => boolean, max: number, asked: (piece: number, offset: number) => boolean, picked: BlockRef[]): void {
     for (const [piece, active] of this.active) {
-      if (!has(piece)) continue
+      if (!has(piece) || active.parole) continue
       for (let block = 0; block < active.blocks.length && picked.length < max; block++) {
         if (active.blocks[block] !== REQUESTED || active.requesters[block]! >= ENDGAME_REQUESTERS || asked(piece, block * BLOCK_SIZE)) continue
         active.requesters[block]!++

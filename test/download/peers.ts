@@ -43,6 +43,9 @@ export interface HostileSeedOptions {
   readonly infoBytes?: Uint8Array
   /** Answers every request with random bytes. */
   readonly corrupt: boolean
+  /** The torrent's content, to answer honestly (zeros otherwise). */
+  readonly content?: Buffer
+  readonly pieceLength?: number
 }
 
 /**
@@ -67,9 +70,10 @@ export async function startHostileSeed (t: Teardown, options: HostileSeedOptions
       wire.bitfield(bitfield)
     })
     wire.on('interested', () => wire.unchoke())
-    wire.on('request', (_index, _offset, length, respond) => {
+    wire.on('request', (index, offset, length, respond) => {
       blocks++
-      respond(null, options.corrupt ? randomBytes(length) : Buffer.alloc(length))
+      const start = index * (options.pieceLength ?? 0) + offset
+      respond(null, options.corrupt ? randomBytes(length) : options.content?.subarray(start, start + length) ?? Buffer.alloc(length))
     })
     wire.on('error', () => socket.destroy())
   })
