@@ -51,6 +51,8 @@ declare module 'bittorrent-protocol' {
     cancel (index: number, offset: number, length: number): void
     haveAll (): void
     have (index: number): void
+    /** Tests only: a piece message as it is, asked for or not. */
+    piece (index: number, offset: number, block: Uint8Array): void
     /** A request unanswered for `ms` (while unchoked) fails with an error and emits 'timeout'. */
     setTimeout (ms: number, unref?: boolean): void
     reject (index: number, offset: number, length: number): void
@@ -79,5 +81,6 @@ declare module 'bittorrent-protocol' {
     /** MSE, tests only: the responder learned HASH('req2', SKEY), in hex. */
     on (event: 'crypto-infohash', listener: (req2Hash: string) => void): this
     once (event: 'drain' | 'unchoke' | 'crypto-handshake', listener: () => void): this
+    once (event: 'request', listener: (index: number, offset: number, length: number, respond: (error: Error | null, block?: Uint8Array) => void) => void): this
   }
 }

@@ -114,7 +114,6 @@ export class Download extends EventEmitter<DownloadEvents> {
   private readonly sourceNames = new Map<SourceId, { readonly host: string, readonly address: string } | { readonly url: string }>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private nextSourceId = 1
-  private metadataLinks = 0
   private writingBytes = 0
   private receivedBytes = 0
   private resumedPieces = 0
@@ -246,7 +245,6 @@ export class Download extends EventEmitter<DownloadEvents> {
   private connect (peer: PeerEndpoint): void {
     const id = this.nextSourceId++
     const wantsMetadata = this.metainfo === undefined
-    if (wantsMetadata) this.metadataLinks++
     const link = new PeerLink(id, {
       host: peer.host,
       port: peer.port,
@@ -256,12 +254,12 @@ export class Download extends EventEmitter<DownloadEvents> {
       connectTimeoutMs: this.limits.connectTimeoutMs,
       requestTimeoutMs: this.limits.requestTimeoutMs,
       idleTimeoutMs: this.limits.idleTimeoutMs
-    }, this.linkListener(peer, wantsMetadata))
+    }, this.linkListener(peer))
     this.links.set(id, link)
     this.sourceNames.set(id, { host: peer.host, address: link.address })
   }
 
-  private linkListener (peer: PeerEndpoint, wantsMetadata: boolean): PeerLinkListener {
+  private linkListener (peer: PeerEndpoint): PeerLinkListener {
     return {
       opened: (link) => {
         this.emit('peer', { address: link.address, event: 'connected' })
@@ -285,7 +283,6 @@ export class Download extends EventEmitter<DownloadEvents> {
       metadataFailed: (link, reason) => { link.close(`no metadata: ${reason}`) },
       closed: (link, reason) => {
         this.links.delete(link.id)
-        if (wantsMetadata) this.metadataLinks--
         this.picker?.countPeer((index) => link.has(index), -1)
         this.picker?.releaseSource(link.id)
         this.emit('peer', { address: link.address, event: 'closed', reason })

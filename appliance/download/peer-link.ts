@@ -128,6 +128,8 @@ export class PeerLink {
       socket.setTimeout(0)
       this.touch()
       wire.handshake(options.infoHash, options.peerId)
+      // BEP 3 keep-alives, so a peer does not drop us while we wait on the disk or on its unchoke.
+      wire.setKeepAlive(true)
     })
     socket.once('timeout', () => this.close('could not connect in time'))
     socket.on('error', (error: NodeJS.ErrnoException) => this.close(error.code ?? error.message))
