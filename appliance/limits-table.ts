@@ -1,4 +1,8 @@
 import { ANNOUNCE_CONCURRENCY, ANNOUNCE_SPACING_MS } from './dht/dht.js'
+import { MAX_SUSPECTS } from './download/download.js'
+import { DEFAULT_DOWNLOAD_LIMITS as DOWNLOAD } from './download/download-limits.js'
+import { MAX_INCOMING_MESSAGE } from './download/peer-link.js'
+import { READ_CHUNK } from './download/piece-store.js'
 import { MAX_SAVED_NODES, MAX_STATE_BYTES } from './dht/dht-state.js'
 import { MAX_KRPC_DATAGRAM } from './dht/krpc-message.js'
 import { MAX_GET_REPLIES } from './dht/resolve-catalog-pointer.js'
@@ -61,7 +65,17 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'unsent bytes of one status stream before it is dropped (the page reconnects)', value: bytes(MAX_BUFFERED_BYTES), where: 'web/status-events.ts' },
   { bound: 'body of an action request', value: bytes(MAX_BODY_BYTES), where: 'web/status-actions.ts' },
   { bound: 'renderings of the feeds kept (each a format served from one origin: a name or address the box was reached by; the least recently used goes)', value: String(MAX_FEED_RENDERINGS), where: 'web/feed/published-feed.ts' },
-  { bound: 'time to receive a whole HTTP request, body included (Node\'s default; headers have `http.headers_seconds`)', value: `${REQUEST_SECONDS} s`, where: 'web/http-server.ts' }
+  { bound: 'time to receive a whole HTTP request, body included (Node\'s default; headers have `http.headers_seconds`)', value: `${REQUEST_SECONDS} s`, where: 'web/http-server.ts' },
+  { bound: 'one peer wire message to a download (a piece message: a 16 KiB block and its header)', value: bytes(MAX_INCOMING_MESSAGE), where: 'download/peer-link.ts' },
+  { bound: 'peer connections of one download while its metadata is unknown (each may fetch up to `download.max_metadata_bytes`)', value: String(DOWNLOAD.maxMetadataPeers), where: 'download/download-limits.ts' },
+  { bound: 'peer addresses one download remembers (dialled, waiting or done with)', value: DOWNLOAD.maxKnownPeers.toLocaleString('en-US'), where: 'download/download-limits.ts' },
+  { bound: 'received blocks of one download waiting for the disk (no new request beyond it)', value: bytes(DOWNLOAD.maxWritingBytes), where: 'download/download-limits.ts' },
+  { bound: 'content files one download keeps open', value: String(DOWNLOAD.maxOpenFiles), where: 'download/download-limits.ts' },
+  { bound: 'pieces fetched at once from one web seed; failures in a row before it is dropped', value: `${DOWNLOAD.webSeedPieces}; ${DOWNLOAD.webSeedFailures}`, where: 'download/download-limits.ts' },
+  { bound: 'a download\'s peer connect, unanswered request (or web seed answer) and idle connection', value: `${DOWNLOAD.connectTimeoutMs / 1000} s, ${DOWNLOAD.requestTimeoutMs / 1000} s, ${DOWNLOAD.idleTimeoutMs / 1000} s`, where: 'download/download-limits.ts' },
+  { bound: 'times a download dials a peer that left again', value: String(DOWNLOAD.peerAttempts), where: 'download/download-limits.ts' },
+  { bound: 'failed pieces a download remembers to find the peer that sent the bad blocks', value: String(MAX_SUSPECTS), where: 'download/download.ts' },
+  { bound: 'bytes read at once to check a downloaded piece', value: bytes(READ_CHUNK), where: 'download/piece-store.ts' }
 ]
 
 /**
