@@ -4,7 +4,8 @@
   lt_create.py create PATH PIECE_LENGTH FORMAT  -> {"info": hex of the bencoded info dictionary}
 
 `create` makes the torrent as a libtorrent 2.0 client does (create_torrent with its default
-layout, FORMAT "hybrid" or "v2"), hashing PATH's content.
+layout, FORMAT "v1", "hybrid" or "v2"), hashing PATH's content; with a fourth argument OUTPUT it
+writes the .torrent there instead of printing the info dictionary (scripts/bench-create-formats.ts).
 """
 import json
 import os
@@ -25,16 +26,23 @@ def inspect(path):
     }))
 
 
-def create(path, piece_length, fmt):
+FLAGS = {"v1": lt.create_torrent.v1_only, "hybrid": 0, "v2": lt.create_torrent.v2_only}
+
+
+def create(path, piece_length, fmt, output=None):
     storage = lt.file_storage()
     lt.add_files(storage, path)
-    flags = lt.create_torrent.v2_only if fmt == "v2" else 0
-    torrent = lt.create_torrent(storage, piece_length, flags)
+    torrent = lt.create_torrent(storage, piece_length, FLAGS[fmt])
     lt.set_piece_hashes(torrent, os.path.dirname(os.path.abspath(path)))
-    print(json.dumps({"info": lt.bencode(torrent.generate()[b"info"]).hex()}))
+    generated = torrent.generate()
+    if output is None:
+        print(json.dumps({"info": lt.bencode(generated[b"info"]).hex()}))
+    else:
+        with open(output, "wb") as torrent_file:
+            torrent_file.write(lt.bencode(generated))
 
 
 if sys.argv[1] == "inspect":
     inspect(sys.argv[2])
 else:
-    create(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    create(sys.argv[2], int(sys.argv[3]), sys.argv[4], *sys.argv[5:6])
