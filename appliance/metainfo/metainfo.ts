@@ -426,7 +426,7 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   const pieces = format === 'v2' ? new Uint8Array(0) : field(info, 'pieces')
   if (!isBytes(pieces) || pieces.length % 20 !== 0) throw bad('info.pieces is not a list of SHA-1 digests')
   if (format !== 'v2') checkFiles(info, fileList === undefined ? undefined : bytes.subarray(fileList.start, fileList.end))
-  const v2 = format === 'v1' ? undefined : parseV2Parts(bytes, entries, infoEntry!, name, pieceLength, segmentProblem)
+  const v2 = format === 'v1' ? undefined : parseV2Parts(bytes, entries, infoEntry!, name, pieceLength, format === 'hybrid' ? fileList === undefined : undefined, segmentProblem)
   const announceList = field(torrent, 'announce-list') !== undefined
     ? list(field(torrent, 'announce-list'), 'announce-list').map((tier) => list(tier, 'announce-list').map((url) => text(url, 'announce-list')))
     : field(torrent, 'announce') !== undefined ? [[text(field(torrent, 'announce'), 'announce')]] : []

@@ -25,17 +25,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  * the torrent's `outer` entries, from their raw bytes (their keys are path segments and raw digests,
  * which a decoder would turn into text). Every file larger than a piece must have a layer of the
  * right length whose merkle root is the file's pieces root; anything else is ET_BAD_TORRENT.
+ * `singleFile`: whether the v1 part of a hybrid torrent describes a single file (undefined for v2).
  * `segmentProblem` says why a path segment is unsafe.
  */
-export function parseV2Parts (bytes: Uint8Array, outer: readonly DictionaryEntry[], info: DictionaryEntry, name: string, pieceLength: number, segmentProblem: (segment: string) => string | undefined): V2Parts {
+export function parseV2Parts (bytes: Uint8Array, outer: readonly DictionaryEntry[], info: DictionaryEntry, name: string, pieceLength: number, singleFile: boolean | undefined, segmentProblem: (segment: string) => string | undefined): V2Parts {
   const infoBytes = bytes.subarray(info.valueStart, info.valueEnd)
   const tree = dictionaryEntries(infoBytes)?.find((entry) => entry.key.equals(FILE_TREE_KEY))
   if (tree === undefined) throw bad('info.meta version is 2 but there is no info.file tree (BEP 52)')
   const files: TreeFile[] = []
   walkTree(infoBytes.subarray(tree.valueStart, tree.valueEnd), [], files, segmentProblem)
   if (files.length === 0) throw bad('info.file tree holds no file')
-  const single = files.length === 1 && files[0]!.path.length === 1
-  if (single && files[0]!.path[0] !== name) throw bad(`the single file of info.file tree is named "${files[0]!.path[0]}", not info.name "${name}"`)
+  // BEP 52: a single file sits under the torrent's name. A folder holding one file of the folder's
+  // name looks the same; a hybrid torrent's v1 part tells them apart (`singleFile`).
+  const single = singleFile ?? (files.length === 1 && files[0]!.path.length === 1 && files[0]!.path[0] === name)
+  if (single && (files.length !== 1 || files[0]!.path.length !== 1 || files[0]!.path[0] !== name)) throw bad(`info.file tree does not hold the single file "${name}" that info.length describes`)
   const layers = pieceLayersOf(bytes, outer)
   const used = new Set<string>()
   const roots = Buffer.alloc(files.length * HASH_BYTES)
