@@ -8,6 +8,7 @@ import type { ItemStatus } from '../catalog/item-status.js'
 import type { Settings } from '../config/settings.js'
 import { listContent, requireBytes, type Content } from '../metainfo/content.js'
 import { createTorrentOf } from '../metainfo/create-torrent.js'
+import { inTreeOrder } from '../metainfo/piece-alignment.js'
 import type { TorrentFormat } from '../metainfo/torrent-format.js'
 import { MetainfoError } from '../metainfo/errors.js'
 import { HashPool } from '../metainfo/piece-hasher.js'
@@ -387,7 +388,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       }
       const published: PublishedTorrent = {
         metainfo,
-        files: content.files
+        // Hybrid and v2 torrents list their files in file tree order (see createTorrentOf).
+        files: metainfo.format === 'v1' ? content.files : inTreeOrder(content.files)
       }
       this.options.catalog.add(published)
       const status = this.setStatus(item, { state: 'seeding', infoHash: metainfo.infoHash, totalBytes: content.totalBytes, resumed: resumed !== undefined }).status
