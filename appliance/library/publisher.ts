@@ -330,7 +330,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.unpublish(record)
     record.signature = undefined
     if (record.status.state === 'seeding') this.setStatus(item, { state: 'queued', totalBytes: content.totalBytes })
-    const resumed = await this.options.store.lookup(item.path, signature)
+    const stored = await this.options.store.lookup(item.path, signature)
+    // Made in another format (hashing.format changed since): hashed again in this one.
+    const resumed = stored?.format === (this.options.format ?? 'v1') ? stored : undefined
     if (resumed === undefined && !await this.isSettled(item, record, content)) return
     try {
       requireBytes(content)
