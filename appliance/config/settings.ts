@@ -3,7 +3,6 @@ import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { parse, TomlError } from 'smol-toml'
 import { mirrorEntriesFrom, mirrorFolderClash, type MirrorEntry } from './mirror-entries.js'
-import { TORRENT_FORMATS, type TorrentFormat } from '../metainfo/torrent-format.js'
 
 /** The world the defaults depend on; injected so tests and the appliance image can pin it. */
 export interface SettingsEnvironment {
@@ -459,10 +458,11 @@ export const SETTINGS = {
     doc: 'Threads that hash new content; 0 means one per core.'
   } satisfies Spec<number>,
   'hashing.format': {
-    kind: { type: 'choice', values: TORRENT_FORMATS },
-    default: (): TorrentFormat => 'v1',
+    // metainfo's TorrentFormat; config imports nothing of metainfo (docs/architecture.md).
+    kind: { type: 'choice', values: ['v1', 'hybrid', 'v2'] },
+    default: (): 'v1' | 'hybrid' | 'v2' => 'v1',
     doc: 'The torrents made of new content: "v1" (BEP 3, every client reads it), "hybrid" (v1 and BEP 52 v2 in one torrent: SHA-1 pieces and per-file SHA-256 merkle trees, files aligned on pieces with BEP 47 pad files, as libtorrent 2 and qBittorrent make them) or "v2" (BEP 52 only: v1-only clients such as transmission 3 and aria2 cannot use it). `evertorrent create --format` makes all three. The service refuses "hybrid" and "v2" for now: the everseed does not yet serve a hybrid torrent\'s pad bytes (zeros between files) nor speak v2 (the BEP 52 handshake bit and hash request / hashes messages); the default stays "v1" until it does and measurements say hybrid costs nothing that matters.'
-  } satisfies Spec<TorrentFormat>,
+  } satisfies Spec<'v1' | 'hybrid' | 'v2'>,
   mirror: {
     kind: { type: 'mirrors' },
     default: (): MirrorEntry[] => [],
