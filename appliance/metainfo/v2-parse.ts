@@ -1,5 +1,5 @@
 import bencode from 'bencode'
-import { dictionaryEntries, type DictionaryEntry } from './bencode-span.js'
+import { dictionaryEntries, endOfValue, type DictionaryEntry } from './bencode-span.js'
 import { MetainfoError } from './errors.js'
 import { pieceLayerProblem } from './file-trees.js'
 import { HASH_BYTES } from './merkle.js'
@@ -33,7 +33,7 @@ export function parseV2Parts (bytes: Uint8Array, outer: readonly DictionaryEntry
   const tree = dictionaryEntries(infoBytes)?.find((entry) => entry.key.equals(FILE_TREE_KEY))
   if (tree === undefined) throw bad('info.meta version is 2 but there is no info.file tree (BEP 52)')
   const files: TreeFile[] = []
-  walkTree(infoBytes.subarray(tree.valueStart, tree.valueEnd), [], files, segmentProblem)
+  walkTree(Buffer.from(infoBytes.buffer, infoBytes.byteOffset, infoBytes.byteLength), tree.valueStart, [], files, segmentProblem)
   if (files.length === 0) throw bad('info.file tree holds no file')
   // BEP 52: a single file sits under the torrent's name. A folder holding one file of the folder's
   // name looks the same; a hybrid torrent's v1 part tells them apart (`singleFile`).
@@ -68,29 +68,49 @@ interface TreeFile {
   readonly root: Buffer | undefined
 }
 
-function walkTree (node: Uint8Array, path: string[], files: TreeFile[], segmentProblem: (segment: string) => string | undefined): void {
+const [DICT, END, COLON] = [0x64, 0x65, 0x3a]
+
+/**
+ * Walks the file tree node at `start` of `data` (checked bencoding) in one pass — each folder's
+ * entries are read where they stand, so a deep tree costs its size, not its size per level — and
+ * returns where the node ends.
+ */
+function walkTree (data: Buffer, start: number, path: string[], files: TreeFile[], segmentProblem: (segment: string) => string | undefined): number {
   const where = path.length === 0 ? 'info.file tree' : `info.file tree entry ${path.join('/')}`
   if (path.length > MAX_TREE_DEPTH) throw bad(`${where} is nested more than ${MAX_TREE_DEPTH} folders deep`)
-  const entries = dictionaryEntries(node)
-  if (entries === undefined) throw bad(`${where} is not a dictionary`)
-  if (entries.some((entry) => entry.key.length === 0)) {
-    if (entries.length !== 1 || path.length === 0) throw bad(`${where} is both a file and a folder`)
-    files.push(treeFile(node.subarray(entries[0]!.valueStart, entries[0]!.valueEnd), path, where))
-    return
-  }
-  if (entries.length === 0) throw bad(`${where} is an empty folder`)
-  for (const [index, entry] of entries.entries()) {
-    if (index > 0 && Buffer.compare(entries[index - 1]!.key, entry.key) >= 0) throw bad(`${where} has keys out of order (BEP 3: sorted by their bytes)`)
+  if (data[start] !== DICT) throw bad(`${where} is not a dictionary`)
+  let position = start + 1
+  let previous: Buffer | undefined
+  let entries = 0
+  let isFile = false
+  while (data[position] !== END) {
+    const colon = data.indexOf(COLON, position)
+    const keyEnd = colon + 1 + Number(data.toString('latin1', position, colon))
+    const key = data.subarray(colon + 1, keyEnd)
+    position = keyEnd
+    if (previous !== undefined && Buffer.compare(previous, key) >= 0) throw bad(`${where} has keys out of order (BEP 3: sorted by their bytes)`)
+    previous = key
+    entries++
+    if (key.length === 0) {
+      isFile = true
+      const end = endOfValue(data, position)
+      files.push(treeFile(data.subarray(position, end), path, where))
+      position = end
+      continue
+    }
     let segment: string
     try {
-      segment = utf8.decode(entry.key)
+      segment = utf8.decode(key)
     } catch {
       throw bad(`${where} has a name that is not valid UTF-8`)
     }
     const problem = segmentProblem(segment)
     if (problem !== undefined) throw bad(`${where} has an unsafe name: it ${problem}`)
-    walkTree(node.subarray(entry.valueStart, entry.valueEnd), [...path, segment], files, segmentProblem)
+    position = walkTree(data, position, [...path, segment], files, segmentProblem)
   }
+  if (isFile && (entries !== 1 || path.length === 0)) throw bad(`${where} is both a file and a folder`)
+  if (entries === 0) throw bad(`${where} is an empty folder`)
+  return position + 1
 }
 
 function treeFile (leaf: Uint8Array, path: string[], where: string): TreeFile {
