@@ -6,16 +6,18 @@
  * Usage: node dist/scripts/bench-create.js [--threads N] [--runs N] [--quick] [--cli PATH]
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { mkdir, open, rm, truncate, writeFile } from 'node:fs/promises'
+import { rm, truncate, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { benchScratch } from './bench-scratch.js'
-import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
+import { smallFilePath, warmUp, writeSmallFiles } from './bench-content.js'
+import { measure, type Measurement } from './bench-measure.js'
+import { writePseudoRandomFile } from '../test/helpers/content.js'
 import { SYSTEM_PYTHON } from '../test/helpers/libtorrent.js'
-import { run, runOk } from '../test/helpers/run.js'
+import { runOk } from '../test/helpers/run.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -32,23 +34,6 @@ Options:
   --cli PATH    the evertorrent CLI to measure (default: dist/appliance/cli.js of this build)
   -h, --help    this help`
 
-/**
- * Wall time (Python's clock), CPU time and peak RSS of one command. The peak RSS comes from GNU time, not
- * from Python's RUSAGE_CHILDREN: Linux keeps the forking process's high-water mark across exec, so any
- * child of Python reads at least ~10 MiB (more than mktorrent uses); under GNU time the floor is ~1 MiB.
- */
-const MEASURE_PY = `
-import json, resource, subprocess, sys, tempfile, time
-with tempfile.NamedTemporaryFile('r') as peak:
-    start = time.perf_counter()
-    child = subprocess.run(['/usr/bin/time', '-f', '%M', '-o', peak.name, *sys.argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    seconds = time.perf_counter() - start
-    peak_kib = int(peak.read().split()[-1])
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-json.dump({'exitCode': child.returncode, 'seconds': seconds, 'peakRssKiB': peak_kib,
-           'userSeconds': usage.ru_utime, 'systemSeconds': usage.ru_stime,
-           'stderr': child.stderr.decode('utf-8', 'replace')[-2000:]}, sys.stdout)
-`
 const CREATE_TORRENT_RUNNER = fileURLToPath(new URL('./create-torrent-runner.js', import.meta.url))
 
 type ToolName = 'evertorrent' | 'mktorrent' | 'create-torrent'
@@ -60,12 +45,6 @@ interface Settings {
   readonly cli: string
 }
 
-interface Measurement {
-  readonly seconds: number
-  readonly peakRssKiB: number
-  readonly userSeconds: number
-  readonly systemSeconds: number
-}
 
 interface Run extends Measurement {
   readonly tool: ToolName
@@ -108,58 +87,12 @@ const TOOLS: readonly Tool[] = [
 
 // ---------------------------------------------------------------- child processes
 
-/** Each in a process group of its own, so that an interrupted benchmark kills the measured command under Python and GNU time too. */
-async function measure (argv: readonly string[]): Promise<Measurement> {
-  const { exitCode, stdout, stderr } = await run(SYSTEM_PYTHON, ['-c', MEASURE_PY, ...argv], { detached: true })
-  if (exitCode !== 0) throw new Error(`${SYSTEM_PYTHON} could not measure ${argv.join(' ')} (exit code ${exitCode}):\n${stderr}`)
-  const result = JSON.parse(stdout) as Measurement & { exitCode: number, stderr: string }
-  if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} failed with exit code ${result.exitCode}:\n${result.stderr}`)
-  return result
-}
-
 async function capture (command: string, args: readonly string[]): Promise<string> {
   const { stdout, stderr } = await runOk(command, args, { detached: true })
   return stdout + stderr
 }
 
 // ---------------------------------------------------------------- content
-
-function smallFilePath (root: string, index: number): string {
-  return join(root, `dir-${String(Math.floor(index / 100)).padStart(3, '0')}`, `file-${String(index).padStart(5, '0')}.bin`)
-}
-
-/**
- * `count` files of 1–64 KiB, 100 to a folder; returns their total size. The names make the three tools
- * list the files in the same order (each folder sorted by name, as create-torrent does, equals the whole
- * paths sorted byte-wise, as mktorrent and evertorrent do) and none is hidden or junk, so the three
- * infohashes must agree.
- */
-async function writeSmallFiles (root: string, count: number): Promise<number> {
-  const random = seededRandom(5000)
-  const next = pseudoRandomStream('bench-create: small files')
-  let total = 0
-  for (let index = 0; index < count; index++) {
-    const path = smallFilePath(root, index)
-    if (index % 100 === 0) await mkdir(join(path, '..'), { recursive: true })
-    const bytes = KiB + Math.floor(random() * (63 * KiB + 1))
-    await writeFile(path, next(bytes))
-    total += bytes
-  }
-  return total
-}
-
-/** Reads everything once so that every tool then reads from the page cache. */
-async function warmUp (paths: readonly string[]): Promise<void> {
-  const buffer = Buffer.allocUnsafe(8 * MiB)
-  for (const path of paths) {
-    const file = await open(path, 'r')
-    try {
-      while ((await file.read(buffer, 0, buffer.length, null)).bytesRead > 0);
-    } finally {
-      await file.close()
-    }
-  }
-}
 
 // ---------------------------------------------------------------- measurements
 

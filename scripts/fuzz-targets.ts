@@ -9,6 +9,7 @@ import bencode from 'bencode'
 import { stringify } from 'smol-toml'
 import { dictionaryEntries, endOfValue } from '../appliance/metainfo/bencode-span.js'
 import { MetainfoError } from '../appliance/metainfo/errors.js'
+import { FileListingBuilder } from '../appliance/metainfo/file-listing.js'
 import { buildMetainfo, encodeTorrent, parseTorrent, type MetainfoFields } from '../appliance/metainfo/metainfo.js'
 import { MessageFramer } from '../appliance/seeder/message-framer.js'
 import { DhKeyPair } from '../appliance/seeder/mse/diffie-hellman.js'
@@ -44,6 +45,13 @@ function check (condition: boolean, invariant: string, detail?: unknown): void {
 
 const digests = (count: number): Buffer => Buffer.alloc(count * 20, 0xab)
 
+/** A BEP 52 torrent of three files (one larger than a piece, one empty), with made-up digests. */
+function treeSeed (format: 'hybrid' | 'v2'): MetainfoFields {
+  const builder = new FileListingBuilder('/seed/', false, Infinity)
+  for (const [path, size] of [['a/big.bin', 40000], ['a/empty', 0], ['b.txt', 100]] as const) builder.add(path, size, 0, 0)
+  return { name: 'tree', format, pieceLength: 16384, files: builder.finish(), pieces: format === 'v2' ? Buffer.alloc(0) : digests(4), pieceLayer: Buffer.alloc(4 * 32, 0xcd) }
+}
+
 const torrentSeeds: readonly MetainfoFields[] = [
   { name: 'a.txt', pieceLength: 16384, pieces: digests(2), files: [{ path: [], length: 20000 }] },
   {
@@ -66,9 +74,11 @@ const torrent: FuzzTarget = {
   maxLength: 4096,
   tokens: ['d', 'l', 'e', 'i', ':', 'i0e', 'i-1e', '0:', 'le', 'de', '4:info', '4:name', '5:files', '4:path', '6:length',
     '12:piece length', '6:pieces', '7:private', '6:source', '8:announce', '13:announce-list', '8:url-list', '7:comment',
-    '10:created by', '13:creation date', '2:..', '1:.', '1:/', '20:', '9:__proto__', 'i-0e', 'i01e'],
+    '10:created by', '13:creation date', '2:..', '1:.', '1:/', '20:', '9:__proto__', 'i-0e', 'i01e',
+    '9:file tree', '12:meta version', 'i2e', '11:pieces root', '32:', '12:piece layers', '0:', '4:attr', '1:p', '4:.pad'],
   seeds: () => [
     ...torrentSeeds.map((fields) => encodeTorrent(buildMetainfo(fields))),
+    ...(['hybrid', 'v2'] as const).map((format) => encodeTorrent(buildMetainfo(treeSeed(format)))),
     // As another tool may write it: the info dictionary's keys unsorted, a url-list that is one string.
     Buffer.concat([Buffer.from('d8:url-list10:http://w/a4:infod4:name1:a6:pieces20:'), digests(1), Buffer.from('12:piece lengthi16384e6:lengthi5eee')])
   ],

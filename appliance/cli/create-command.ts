@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createTorrent } from '../metainfo/create-torrent.js'
 import { magnetUri } from '../metainfo/magnet.js'
+import { isTorrentFormat } from '../metainfo/torrent-format.js'
 import { encodeTorrentParts } from '../metainfo/metainfo.js'
 import { writeFileAtomic } from '../platform/atomic-write.js'
 import { VERSION } from '../version.js'
@@ -20,6 +21,8 @@ Options:
   -w, --web-seed URL         web seed URL (BEP 19); repeatable
   -l, --piece-length BYTES   piece length: a power of two from 16K to 16M (K and M suffixes allowed);
                              default: automatic, aiming at 1,000–2,000 pieces
+  -F, --format v1|hybrid|v2  v1 (BEP 3, the default), hybrid (v1 and BEP 52 in one torrent, with
+                             BEP 47 pad files; v1-only clients read it too) or v2 (BEP 52 only)
   -p, --private              mark the torrent private (BEP 27)
   -c, --comment TEXT         comment
   -s, --source TEXT          source tag (in the info dictionary, so it changes the infohash)
@@ -38,6 +41,7 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
       announce: { type: 'string', short: 'a', multiple: true },
       'web-seed': { type: 'string', short: 'w', multiple: true },
       'piece-length': { type: 'string', short: 'l' },
+      format: { type: 'string', short: 'F' },
       private: { type: 'boolean', short: 'p' },
       comment: { type: 'string', short: 'c' },
       source: { type: 'string', short: 's' },
@@ -54,6 +58,8 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
   }
   if (positionals.length !== 1) throw new UsageError('create takes exactly one file or folder')
   const input = positionals[0]!
+  const format = values.format ?? 'v1'
+  if (!isTorrentFormat(format)) throw new UsageError(`--format expects v1, hybrid or v2, not "${format}"`)
   const name = values.name ?? basename(resolve(input))
   const output = resolve(values.output ?? `${name}.torrent`)
   if (values.force !== true && await exists(output)) throw new UsageError(`${output} already exists (use --force to overwrite it)`)
@@ -68,6 +74,7 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
     const { metainfo, content } = await createTorrent(input, {
       ...(values.name !== undefined && { name: values.name }),
       ...(values['piece-length'] !== undefined && { pieceLength: parseByteCount(values['piece-length'], '--piece-length') }),
+      format,
       ...(values.threads !== undefined && { threads: parsePositiveInteger(values.threads, '--threads') }),
       announceList: (values.announce ?? []).map((tier) => tier.split(',').map((url) => url.trim()).filter((url) => url !== '')).filter((tier) => tier.length > 0),
       urlList: values['web-seed'] ?? [],
@@ -83,7 +90,8 @@ export async function runCreate (args: string[], stdout: NodeJS.WriteStream, std
     bar?.finish()
     for (const skipped of content.skipped) stderr.write(`evertorrent: skipped ${skipped.path}: ${skipped.reason}\n`)
     await writeFileAtomic(output, encodeTorrentParts(metainfo))
-    stdout.write(`torrent  ${output}\ninfohash ${metainfo.infoHash}\nmagnet   ${magnetUri(metainfo)}\n`)
+    const v2Line = metainfo.infoHashV2 === undefined ? '' : `v2 hash  ${metainfo.infoHashV2}\n`
+    stdout.write(`torrent  ${output}\ninfohash ${metainfo.infoHash}\n${v2Line}magnet   ${magnetUri(metainfo)}\n`)
   } finally {
     bar?.finish()
     process.off('SIGINT', abort)

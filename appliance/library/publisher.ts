@@ -8,6 +8,8 @@ import type { ItemStatus } from '../catalog/item-status.js'
 import type { Settings } from '../config/settings.js'
 import { listContent, requireBytes, type Content } from '../metainfo/content.js'
 import { createTorrentOf } from '../metainfo/create-torrent.js'
+import { inTreeOrder } from '../metainfo/piece-alignment.js'
+import type { TorrentFormat } from '../metainfo/torrent-format.js'
 import { MetainfoError } from '../metainfo/errors.js'
 import { HashPool } from '../metainfo/piece-hasher.js'
 import { encodeTorrentParts, sameOuterFields, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
@@ -35,6 +37,8 @@ export interface PublisherOptions {
   readonly trackersFor: (infoHash: InfoHash) => { announceList: string[][], urlList: string[] }
   readonly createdBy: string
   readonly threads?: number
+  /** The format of the torrents it makes (`hashing.format`); default v1. */
+  readonly format?: TorrentFormat
   /**
    * False for a library that must not be read now: a drive's folder once it is unmounted is an empty
    * folder, and its items must go offline, not be forgotten. Default: every readable folder is available.
@@ -51,10 +55,11 @@ export interface PublisherOptions {
 }
 
 /** The publisher's options from the settings table; the one place its keys are read (at start and on reload, see `Publisher.apply`). */
-export function publisherOptionsFrom (settings: Settings): Pick<PublisherOptions, 'threads' | 'rescanIntervalMs' | 'settleMs' | 'maxFilesPerItem'> {
+export function publisherOptionsFrom (settings: Settings): Pick<PublisherOptions, 'threads' | 'format' | 'rescanIntervalMs' | 'settleMs' | 'maxFilesPerItem'> {
   const threads = settings['hashing.threads']
   return {
     ...(threads > 0 && { threads }),
+    format: settings['hashing.format'],
     maxFilesPerItem: settings['library.max_files_per_item'],
     rescanIntervalMs: settings['library.rescan_interval'] * 1000,
     settleMs: settings['library.settle_seconds'] * 1000
@@ -325,7 +330,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.unpublish(record)
     record.signature = undefined
     if (record.status.state === 'seeding') this.setStatus(item, { state: 'queued', totalBytes: content.totalBytes })
-    const resumed = await this.options.store.lookup(item.path, signature)
+    const stored = await this.options.store.lookup(item.path, signature)
+    // Made in another format (hashing.format changed since): hashed again in this one.
+    const resumed = stored?.format === (this.options.format ?? 'v1') ? stored : undefined
     if (resumed === undefined && !await this.isSettled(item, record, content)) return
     try {
       requireBytes(content)
@@ -383,7 +390,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       }
       const published: PublishedTorrent = {
         metainfo,
-        files: content.files
+        // Hybrid and v2 torrents list their files in file tree order (see createTorrentOf).
+        files: metainfo.format === 'v1' ? content.files : inTreeOrder(content.files)
       }
       this.options.catalog.add(published)
       const status = this.setStatus(item, { state: 'seeding', infoHash: metainfo.infoHash, totalBytes: content.totalBytes, resumed: resumed !== undefined }).status
@@ -415,6 +423,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     try {
       const { metainfo } = await createTorrentOf(content, {
         createdBy: this.options.createdBy,
+        ...(this.options.format !== undefined && { format: this.options.format }),
         signal: controller.signal,
         pool: this.pool,
         onProgress: ({ bytesHashed, totalBytes }) => this.setStatus(item, { state: 'hashing', bytesHashed, totalBytes })

@@ -31,7 +31,14 @@ export interface JobMessage {
   readonly pieceLength: number
   readonly totalBytes: number
   readonly control: SharedArrayBuffer
+  /** SHA-1 of each piece (BEP 3), 20 bytes each; empty for a v2-only torrent. */
   readonly pieces: SharedArrayBuffer
+  /**
+   * Set for hybrid and v2 torrents (BEP 52): each file starts on a piece boundary
+   * (`pieceAlignedLayout`, `totalBytes` is its piece space) and the root of each piece's SHA-256
+   * merkle subtree of 16 KiB blocks goes here, 32 bytes per piece.
+   */
+  readonly layer?: SharedArrayBuffer
 }
 
 /** Hashing thread → pool, once per job; the pool words the errors. */

@@ -1,22 +1,46 @@
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
-import { dictionaryEntries, endOfValue, withEntryParts, type DictionaryEntry } from './bencode-span.js'
+import { dictionaryEntries, endOfValue, withEntry, withEntryParts, type DictionaryEntry } from './bencode-span.js'
 import { MetainfoError } from './errors.js'
 import { FileListing } from './file-listing.js'
+import { fileTreesOf, type FileTrees } from './file-trees.js'
+import { HASH_BYTES } from './merkle.js'
+import { padBytesAfter, pieceAlignedLayout, type PieceAlignedLayout } from './piece-alignment.js'
 import { isValidPieceLength } from './piece-length.js'
 import { TorrentFiles } from './torrent-files.js'
+import { hasV2, type TorrentFormat } from './torrent-format.js'
+import { parseV2Parts, type V2Parts } from './v2-parse.js'
 
 export { TorrentFiles, type TorrentFileEntry } from './torrent-files.js'
 
-/** Hex SHA-1 of the bencoded info dictionary (BEP 3), lower case. */
+/**
+ * Hex SHA-1 of the bencoded info dictionary (BEP 3), lower case; for a v2-only torrent, the first 20
+ * bytes of its SHA-256 (BEP 52: what trackers, the DHT and the handshake carry).
+ */
 export type InfoHash = string & { readonly __brand: 'InfoHash' }
+
+/** Hex SHA-256 of the bencoded info dictionary of a hybrid or v2 torrent (BEP 52), lower case. */
+export type InfoHashV2 = string & { readonly __brand: 'InfoHashV2' }
+
+/** BEP 52: a v2 infohash truncated to 20 bytes, as trackers, the DHT and v1-sized handshakes carry it. */
+export function truncatedInfoHash (infoHashV2: InfoHashV2): InfoHash {
+  return infoHashV2.slice(0, 40) as InfoHash
+}
 
 /** A torrent as the rest of evertorrent sees it; built by `buildMetainfo`, read back by `parseTorrent`. */
 export interface Metainfo {
   readonly infoHash: InfoHash
+  readonly format: TorrentFormat
+  /** Hybrid and v2. */
+  readonly infoHashV2?: InfoHashV2
+  /** Hybrid and v2: each file's `pieces root`, 32 bytes per file of `files`; zeros for an empty file. */
+  readonly piecesRoots?: Buffer
+  /** Hybrid and v2: the `piece layers` (outside the info dictionary), by hex pieces root, for files larger than a piece. */
+  readonly pieceLayers?: ReadonlyMap<string, Buffer>
   readonly name: string
   readonly pieceLength: number
   readonly pieceCount: number
+  /** The piece space: the files' bytes, and in hybrid and v2 torrents the pad bytes that align them on pieces. */
   readonly totalBytes: number
   readonly files: TorrentFiles
   readonly isMultiFile: boolean
@@ -32,13 +56,18 @@ export interface Metainfo {
   readonly creationDate?: number
   /** The bencoded info dictionary, as hashed and as sent to peers by BEP 9. */
   readonly infoBytes: Buffer
+  /** SHA-1 digests (BEP 3); empty for a v2-only torrent. */
   readonly pieces: Buffer
 }
 
 export interface MetainfoFields {
   readonly name: string
   readonly pieceLength: number
+  /** Default v1; hybrid and v2 need `files` as a listing in file tree order (`inTreeOrder`) and `pieceLayer`. */
+  readonly format?: TorrentFormat
   readonly pieces: Buffer
+  /** Hybrid and v2: the hasher's `pieceLayer` (see `HashedPieces`). */
+  readonly pieceLayer?: Buffer
   /** Empty `path` means a single-file torrent; a listing of a single file (`segments(0)` empty) too. */
   readonly files: FileListing | ReadonlyArray<{ readonly path: readonly string[], readonly length: number }>
   readonly announceList?: ReadonlyArray<readonly string[]>
@@ -51,7 +80,32 @@ export interface MetainfoFields {
 }
 
 export function buildMetainfo (fields: MetainfoFields): Metainfo {
-  return describe(encodeInfo(fields), fields)
+  const format = fields.format ?? 'v1'
+  if (!hasV2(format)) return describe(encodeInfo(fields), fields)
+  const { files, pieceLayer } = fields
+  if (!(files instanceof FileListing) || pieceLayer === undefined) throw new TypeError('a hybrid or v2 torrent is built from a file listing and its piece layer')
+  const layout = pieceAlignedLayout(files.data.sizes, fields.pieceLength)
+  const trees = fileTreesOf(files.data.sizes, fields.pieceLength, pieceLayer)
+  const infoBytes = encodeInfo(fields, { format, files, layout, trees })
+  return describe(infoBytes, fields, {
+    format,
+    roots: trees.roots,
+    layers: trees.layers,
+    ...(format === 'v2' && { files: v2OnlyFiles(infoBytes, fields.name, files, layout) })
+  })
+}
+
+function v2OnlyFiles (infoBytes: Buffer, name: string, files: FileListing, layout: PieceAlignedLayout): TorrentFiles {
+  const paths = Array.from({ length: files.length }, (_, index) => files.segments(index))
+  return TorrentFiles.fromTree(infoBytes, name, paths, Float64Array.from(files.data.sizes), layout.starts, layout.totalBytes)
+}
+
+/** What a hybrid or v2 info dictionary is written from besides the v1 fields. */
+interface TreeFields {
+  readonly format: TorrentFormat
+  readonly files: FileListing
+  readonly layout: PieceAlignedLayout
+  readonly trees: FileTrees
 }
 
 function isSingleFile (files: MetainfoFields['files']): boolean {
@@ -65,24 +119,34 @@ function isSingleFile (files: MetainfoFields['files']): boolean {
  * 100,000 files every copy of the dictionary is 5 MB more at the peak. A listing's paths are copied
  * byte for byte, each `/` ending a segment.
  */
-function encodeInfo (fields: MetainfoFields): Buffer {
+function encodeInfo (fields: MetainfoFields, tree?: TreeFields): Buffer {
   const size = new ByteCounter()
-  writeInfo(fields, size)
+  writeInfo(fields, size, tree)
   const writer = new BufferWriter(size.total)
-  writeInfo(fields, writer)
+  writeInfo(fields, writer, tree)
   return writer.buffer
 }
 
-/** Written twice: once to count its bytes, once into a buffer of that size. */
-function writeInfo (fields: MetainfoFields, writer: Writer): void {
+/**
+ * Written twice: once to count its bytes, once into a buffer of that size. Hybrid and v2 keys as
+ * libtorrent 2.0.8 writes them: `file tree`, the v1 file list with its pad files (hybrid),
+ * `meta version`, and no `pieces` in a v2-only torrent.
+ */
+function writeInfo (fields: MetainfoFields, writer: Writer, tree?: TreeFields): void {
   const { files } = fields
   writer.text('d')
-  if (isSingleFile(files)) {
+  if (tree !== undefined) {
+    writer.text('9:file tree')
+    writeFileTree(tree.files, fields.name, tree.trees.roots, writer)
+  }
+  if (tree?.format === 'v2') {
+    // No v1 part.
+  } else if (isSingleFile(files)) {
     writer.text(`6:lengthi${files instanceof FileListing ? files.size(0) : files[0]!.length}e`)
   } else {
     writer.text('5:files')
     if (files instanceof FileListing) {
-      writer.listing(files)
+      writer.listing(files, tree?.layout)
     } else {
       writer.text('l')
       for (const file of files) {
@@ -93,10 +157,14 @@ function writeInfo (fields: MetainfoFields, writer: Writer): void {
       writer.text('e')
     }
   }
+  if (tree !== undefined) writer.text('12:meta versioni2e')
   writer.text('4:name')
   writer.string(fields.name)
-  writer.text(`12:piece lengthi${fields.pieceLength}e6:pieces${fields.pieces.length}:`)
-  writer.bytes(fields.pieces)
+  writer.text(`12:piece lengthi${fields.pieceLength}e`)
+  if (tree?.format !== 'v2') {
+    writer.text(`6:pieces${fields.pieces.length}:`)
+    writer.bytes(fields.pieces)
+  }
   if (fields.private === true) writer.text('7:privatei1e')
   if (fields.source !== undefined) {
     writer.text('6:source')
@@ -110,8 +178,47 @@ interface Writer {
   /** A bencoded string: its byte length, a colon, its UTF-8 bytes. */
   string (value: string): void
   bytes (value: Uint8Array): void
-  /** The `files` list of a listing, each `/` of a path ending a segment. */
-  listing (files: FileListing): void
+  /** The `files` list of a listing, each `/` of a path ending a segment; with `layout`, pad files where it has pad bytes. */
+  listing (files: FileListing, layout?: PieceAlignedLayout): void
+}
+
+/**
+ * A BEP 52 `file tree` of `files` (in file tree order, so each folder's keys come sorted): nested
+ * dictionaries of path segments, each file a dictionary under the empty key with its length and,
+ * unless empty, its pieces root. A single file sits under the torrent's name.
+ */
+function writeFileTree (files: FileListing, name: string, roots: Buffer, writer: Writer): void {
+  const writeFile = (index: number): void => {
+    writer.text(`d0:d6:lengthi${files.size(index)}e`)
+    if (files.size(index) > 0) {
+      writer.text('11:pieces root32:')
+      writer.bytes(roots.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES))
+    }
+    writer.text('ee')
+  }
+  writer.text('d')
+  if (files.length === 1 && files.relativePathBytes(0).length === 0) {
+    writer.string(name)
+    writeFile(0)
+    writer.text('e')
+    return
+  }
+  let open: string[] = []
+  for (let index = 0; index < files.length; index++) {
+    const segments = files.segments(index)
+    const folders = segments.slice(0, -1)
+    let shared = 0
+    while (shared < open.length && shared < folders.length && open[shared] === folders[shared]) shared++
+    for (let depth = open.length; depth > shared; depth--) writer.text('e')
+    for (let depth = shared; depth < folders.length; depth++) {
+      writer.string(folders[depth]!)
+      writer.text('d')
+    }
+    open = folders
+    writer.string(segments.at(-1)!)
+    writeFile(index)
+  }
+  for (let depth = open.length; depth >= 0; depth--) writer.text('e')
 }
 
 /*
@@ -120,6 +227,11 @@ interface Writer {
  */
 const FILE_HEAD = Buffer.from('d6:lengthi')
 const PATH_HEAD = Buffer.from('e4:pathl')
+
+/** BEP 47 pad file of `bytes` bytes, as libtorrent 2.0 names it: `.pad/<bytes>`, attribute `p`. */
+function padEntry (bytes: number): Buffer {
+  return Buffer.from(`d4:attr1:p6:lengthi${bytes}e4:pathl4:.pad${String(bytes).length}:${bytes}ee`)
+}
 const [DIGIT_0, COLON, SLASH, LIST, END] = [0x30, 0x3a, 0x2f, 0x6c, 0x65]
 
 function digitCount (value: number): number {
@@ -131,12 +243,14 @@ function digitCount (value: number): number {
   return count
 }
 
-function listingBytes (files: FileListing): number {
+function listingBytes (files: FileListing, layout?: PieceAlignedLayout): number {
   const { paths, pathEnds, sizes } = files.data
   let total = 2
   let start = 0
   for (let index = 0; index < pathEnds.length; index++) {
     const end = pathEnds[index]!
+    const pad = layout === undefined ? 0 : padBytesAfter(layout, sizes, index)
+    if (pad > 0) total += padEntry(pad).length
     total += FILE_HEAD.length + digitCount(sizes[index]!) + PATH_HEAD.length + 2
     let segmentStart = start
     for (let at = start; at <= end; at++) {
@@ -165,8 +279,8 @@ class ByteCounter implements Writer {
     this.total += value.length
   }
 
-  listing (files: FileListing): void {
-    this.total += listingBytes(files)
+  listing (files: FileListing, layout?: PieceAlignedLayout): void {
+    this.total += listingBytes(files, layout)
   }
 }
 
@@ -192,7 +306,7 @@ class BufferWriter implements Writer {
     this.used += value.length
   }
 
-  listing (files: FileListing): void {
+  listing (files: FileListing, layout?: PieceAlignedLayout): void {
     const { paths, pathEnds, sizes } = files.data
     const out = this.buffer
     let used = this.used
@@ -215,6 +329,12 @@ class BufferWriter implements Writer {
       out[used++] = END
       out[used++] = END
       start = end
+      const pad = layout === undefined ? 0 : padBytesAfter(layout, sizes, index)
+      if (pad > 0) {
+        const entry = padEntry(pad)
+        out.set(entry, used)
+        used += entry.length
+      }
     }
     out[used++] = END
     this.used = used
@@ -241,8 +361,21 @@ export function encodeTorrent (metainfo: Metainfo): Buffer {
  * not copied (for 100,000 files, 5 MB less at the peak of `create`).
  */
 export function encodeTorrentParts (metainfo: Metainfo): Uint8Array[] {
+  const outer = encodeOuterFields(metainfo)
+  const withLayers = metainfo.pieceLayers === undefined ? outer : withEntry(outer, 'piece layers', encodePieceLayers(metainfo.pieceLayers))
   // The info dictionary is spliced in as it is: decoding and encoding it again would cost as much as making it.
-  return withEntryParts(encodeOuterFields(metainfo), 'info', metainfo.infoBytes)
+  return withEntryParts(withLayers, 'info', metainfo.infoBytes)
+}
+
+/** BEP 52 `piece layers`: keyed by the raw 32-byte pieces roots, in their byte order (the order of their hex). */
+function encodePieceLayers (layers: ReadonlyMap<string, Buffer>): Buffer {
+  const parts: Buffer[] = [Buffer.from('d')]
+  for (const root of [...layers.keys()].sort()) {
+    const layer = layers.get(root)!
+    parts.push(Buffer.from('32:'), Buffer.from(root, 'hex'), Buffer.from(`${layer.length}:`), layer)
+  }
+  parts.push(Buffer.from('e'))
+  return Buffer.concat(parts)
 }
 
 /** Whether the two would be written with the same fields outside the info dictionary (trackers, web seeds, comment…). */
@@ -287,9 +420,13 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   if (nameProblem !== undefined) throw bad(`info.name is not a safe file name: it ${nameProblem}`)
   const pieceLength = integer(field(info, 'piece length'), 'info.piece length')
   if (!isValidPieceLength(pieceLength)) throw bad(`unsupported piece length ${pieceLength}`)
-  const pieces = field(info, 'pieces')
+  const metaVersion = field(info, 'meta version')
+  if (metaVersion !== undefined && metaVersion !== 2) throw bad(`info.meta version ${String(metaVersion)} is not supported (BEP 52 is version 2)`)
+  const format: TorrentFormat = metaVersion === undefined ? 'v1' : field(info, 'pieces') === undefined ? 'v2' : 'hybrid'
+  const pieces = format === 'v2' ? new Uint8Array(0) : field(info, 'pieces')
   if (!isBytes(pieces) || pieces.length % 20 !== 0) throw bad('info.pieces is not a list of SHA-1 digests')
-  checkFiles(info, fileList === undefined ? undefined : bytes.subarray(fileList.start, fileList.end))
+  if (format !== 'v2') checkFiles(info, fileList === undefined ? undefined : bytes.subarray(fileList.start, fileList.end))
+  const v2 = format === 'v1' ? undefined : parseV2Parts(bytes, entries, infoEntry!, name, pieceLength, format === 'hybrid' ? fileList === undefined : undefined, segmentProblem)
   const announceList = field(torrent, 'announce-list') !== undefined
     ? list(field(torrent, 'announce-list'), 'announce-list').map((tier) => list(tier, 'announce-list').map((url) => text(url, 'announce-list')))
     : field(torrent, 'announce') !== undefined ? [[text(field(torrent, 'announce'), 'announce')]] : []
@@ -304,7 +441,8 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   // The infohash is the SHA-1 of the info dictionary's bytes as they stand in the file, not re-encoded:
   // a torrent made by a tool that encodes differently keeps the infohash every client gives it.
   // The syntax check refused repeated keys, so there is exactly one entry for the info dictionary.
-  const metainfo = describe(infoBytesOf(bytes, infoEntry!), {
+  const infoBytes = infoBytesOf(bytes, infoEntry!)
+  const metainfo = describe(infoBytes, {
     name,
     pieceLength,
     pieces: Buffer.from(pieces),
@@ -315,9 +453,31 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
     ...(comment !== undefined && { comment }),
     ...(createdBy !== undefined && { createdBy }),
     ...(creationDate !== undefined && { creationDate })
-  })
+  }, v2 === undefined ? undefined : v2Description(infoBytes, name, pieceLength, format, v2))
   if (metainfo.pieceCount !== Math.ceil(metainfo.totalBytes / pieceLength)) throw bad('the number of pieces does not match the total size')
   return metainfo
+}
+
+/** A hybrid torrent's v1 file list must be its file tree's files, each on a piece boundary (BEP 47 pad files between). */
+function v2Description (infoBytes: Buffer, name: string, pieceLength: number, format: TorrentFormat, v2: V2Parts): V2Description {
+  const layout = pieceAlignedLayout(v2.sizes, pieceLength)
+  const description = { format, roots: v2.roots, layers: v2.layers }
+  if (format === 'v2') return { ...description, files: TorrentFiles.fromTree(infoBytes, name, v2.paths, v2.sizes, layout.starts, layout.totalBytes) }
+  const files = TorrentFiles.fromInfo(infoBytes, name)
+  const matches = files.length === v2.sizes.length && files.totalBytes === layout.totalBytes &&
+    v2.paths.every((path, index) => files.lengthOf(index) === v2.sizes[index] && files.offsetOf(index) === layout.starts[index] &&
+      (path.length === 0 ? !files.isMultiFile : files.pathOf(index).join('/') === path.join('/')))
+  if (!matches) throw bad('the v1 file list is not the file tree\'s files in its order, each starting on a piece boundary (BEP 52 hybrid, BEP 47 pad files)')
+  return description
+}
+
+/** What `describe` needs of a hybrid or v2 torrent. */
+interface V2Description {
+  readonly format: TorrentFormat
+  readonly roots: Buffer
+  readonly layers: ReadonlyMap<string, Buffer>
+  /** A v2-only torrent's files, which have no v1 list. */
+  readonly files?: TorrentFiles
 }
 
 /**
@@ -392,13 +552,17 @@ function segmentProblem (segment: string): string | undefined {
 
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
 
-function describe (infoBytes: Buffer, fields: Omit<MetainfoFields, 'files'>): Metainfo {
-  const files = TorrentFiles.fromInfo(infoBytes, fields.name)
+function describe (infoBytes: Buffer, fields: Omit<MetainfoFields, 'files'>, v2?: V2Description): Metainfo {
+  const files = v2?.files ?? TorrentFiles.fromInfo(infoBytes, fields.name)
+  const format = v2?.format ?? 'v1'
+  const infoHashV2 = v2 === undefined ? undefined : createHash('sha256').update(infoBytes).digest('hex') as InfoHashV2
   return {
-    infoHash: createHash('sha1').update(infoBytes).digest('hex') as InfoHash,
+    infoHash: format === 'v2' ? truncatedInfoHash(infoHashV2!) : createHash('sha1').update(infoBytes).digest('hex') as InfoHash,
+    format,
+    ...(v2 !== undefined && { infoHashV2, piecesRoots: v2.roots, pieceLayers: v2.layers }),
     name: fields.name,
     pieceLength: fields.pieceLength,
-    pieceCount: fields.pieces.length / 20,
+    pieceCount: format === 'v2' ? Math.ceil(files.totalBytes / fields.pieceLength) : fields.pieces.length / 20,
     totalBytes: files.totalBytes,
     files,
     isMultiFile: files.isMultiFile,

@@ -7,6 +7,9 @@ import { changedWhileHashing, fsError, MetainfoError } from './errors.js'
 import { howFileChanged } from './file-change.js'
 import { FileListing } from './file-listing.js'
 import { ABORT, BYTES_HASHED, CONTROL_BYTES, unitBytesFor, type HashFile, type JobMessage, type JobReply } from './hash-protocol.js'
+import { HASH_BYTES } from './merkle.js'
+import { pieceAlignedLayout } from './piece-alignment.js'
+import type { TorrentFormat } from './torrent-format.js'
 import { chunkBuffer, hashUnits } from './unit-hasher.js'
 
 export interface HashProgress {
@@ -18,6 +21,22 @@ export interface HashJobOptions {
   readonly pieceLength: number
   readonly signal?: AbortSignal
   readonly onProgress?: (progress: HashProgress) => void
+}
+
+export interface FormatJobOptions extends HashJobOptions {
+  readonly format: TorrentFormat
+}
+
+/** What one read of the content gives for a torrent of each format. */
+export interface HashedPieces {
+  /** SHA-1 of each piece, 20 bytes each (v1 and hybrid; empty for v2). */
+  readonly pieces: Buffer
+  /**
+   * Hybrid and v2 (BEP 52): per piece of the piece space (files aligned on pieces, `pieceAlignedLayout`),
+   * the root of its SHA-256 merkle subtree, 32 bytes each: the files' piece layers one after the
+   * other, or the pieces root itself for a file smaller than a piece.
+   */
+  readonly pieceLayer?: Buffer
 }
 
 export interface HashOptions extends HashJobOptions {
@@ -78,6 +97,11 @@ export class HashPool {
    * Rejects with ET_ABORTED as soon as `signal` aborts, with every file closed.
    */
   async hash (files: FileListing | readonly HashFile[], options: HashJobOptions): Promise<Buffer> {
+    return (await this.hashFor(files, { ...options, format: 'v1' })).pieces
+  }
+
+  /** `hash` for a torrent of `format`: SHA-1 pieces, SHA-256 merkle subtrees of pieces, or both from one read. */
+  async hashFor (files: FileListing | readonly HashFile[], options: FormatJobOptions): Promise<HashedPieces> {
     const listing = files instanceof FileListing ? files : FileListing.ofFiles(files)
     clearTimeout(this.idleTimer)
     this.pending += 1
@@ -121,16 +145,17 @@ export class HashPool {
     }
   }
 
-  private async run (files: FileListing, { pieceLength, signal, onProgress }: HashJobOptions): Promise<Buffer> {
+  private async run (files: FileListing, { pieceLength, signal, onProgress, format }: FormatJobOptions): Promise<HashedPieces> {
     if (signal?.aborted === true) throw aborted()
-    const { totalBytes } = files
+    const totalBytes = format === 'v1' ? files.totalBytes : pieceAlignedLayout(files.data.sizes, pieceLength).totalBytes
     const pieceCount = Math.ceil(totalBytes / pieceLength)
     const job: JobMessage = {
       files: files.data,
       pieceLength,
       totalBytes,
       control: new SharedArrayBuffer(CONTROL_BYTES),
-      pieces: new SharedArrayBuffer(pieceCount * 20)
+      pieces: new SharedArrayBuffer(format === 'v2' ? 0 : pieceCount * 20),
+      ...(format !== 'v1' && { layer: new SharedArrayBuffer(pieceCount * HASH_BYTES) })
     }
     const bytesHashed = (): number => Number(Atomics.load(new BigInt64Array(job.control), BYTES_HASHED))
     const progress = onProgress === undefined
@@ -150,7 +175,10 @@ export class HashPool {
       if (replies.some((reply) => reply.type === 'aborted')) throw aborted()
       await checkEmptyFiles(files)
       onProgress?.({ bytesHashed: bytesHashed(), totalBytes })
-      return Buffer.from(new Uint8Array(job.pieces))
+      return {
+        pieces: Buffer.from(new Uint8Array(job.pieces)),
+        ...(job.layer !== undefined && { pieceLayer: Buffer.from(new Uint8Array(job.layer)) })
+      }
     } finally {
       clearInterval(progress)
       signal?.removeEventListener('abort', onAbort)
@@ -236,9 +264,14 @@ async function checkEmptyFiles (files: FileListing): Promise<void> {
  * waits for it, so the calling thread is one of the hashing threads.
  */
 export async function hashPieces (files: FileListing | readonly HashFile[], options: HashOptions): Promise<Buffer> {
+  return (await hashPiecesFor(files, { ...options, format: 'v1' })).pieces
+}
+
+/** `hashPieces` for a torrent of `format` (see `HashPool.hashFor`). */
+export async function hashPiecesFor (files: FileListing | readonly HashFile[], options: HashOptions & FormatJobOptions): Promise<HashedPieces> {
   const pool = new HashPool(options.threads, { useCallingThread: true })
   try {
-    return await pool.hash(files, options)
+    return await pool.hashFor(files, options)
   } finally {
     await pool.close()
   }

@@ -3,12 +3,18 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { howFileChanged } from './file-change.js'
 import { FileListing, type ListedContentFile } from './file-listing.js'
 import { ABORT, BYTES_HASHED, CHUNK_BYTES, NEXT_UNIT, unitBytesFor, type JobMessage, type JobReply } from './hash-protocol.js'
+import { BLOCK_BYTES, HASH_BYTES, merkleRootInPlace, nextPowerOfTwo } from './merkle.js'
+import { pieceAlignedLayout } from './piece-alignment.js'
 
 /*
  * One thread's share of a hashing job: claim the next unit of work from the job's shared counter,
  * read it with plain synchronous reads, and hash it while the bytes are still in this core's cache.
  * Every thread of the pool does the same, so the content is read once, roughly in order, and memory
  * is one chunk per thread whatever the size of the content.
+ *
+ * For hybrid and v2 torrents the same read gives both digests: each file starts on a piece boundary,
+ * so a piece holds one file's bytes (and zeros after its end), and its 16 KiB blocks are that file's
+ * merkle leaves. A thread keeps one piece's leaves besides its chunk (32 KiB for 16 MiB pieces).
  */
 
 /**
@@ -50,19 +56,30 @@ class UnitHasher {
   private readonly control: Int32Array
   private readonly bytesHashed: BigInt64Array
   private readonly pieces: Uint8Array
+  private readonly sha1: boolean
+  private readonly layer: Uint8Array | undefined
+  /** One piece's merkle leaves, then its subtree, while a piece is hashed (hybrid and v2). */
+  private readonly leaves: Uint8Array | undefined
 
   constructor (private readonly job: JobMessage, private readonly chunk: Uint8Array) {
     this.files = new FileListing(job.files)
-    this.starts = new Float64Array(this.files.length)
-    let offset = 0
-    for (let index = 0; index < this.files.length; index++) {
-      this.starts[index] = offset
-      offset += this.files.size(index)
+    if (job.layer === undefined) {
+      this.starts = new Float64Array(this.files.length)
+      let offset = 0
+      for (let index = 0; index < this.files.length; index++) {
+        this.starts[index] = offset
+        offset += this.files.size(index)
+      }
+    } else {
+      this.starts = pieceAlignedLayout(job.files.sizes, job.pieceLength).starts
     }
     this.unitBytes = unitBytesFor(job.pieceLength)
     this.control = new Int32Array(job.control)
     this.bytesHashed = new BigInt64Array(job.control)
     this.pieces = new Uint8Array(job.pieces)
+    this.sha1 = job.pieces.byteLength > 0
+    this.layer = job.layer === undefined ? undefined : new Uint8Array(job.layer)
+    this.leaves = job.layer === undefined ? undefined : new Uint8Array((job.pieceLength / BLOCK_BYTES) * HASH_BYTES)
   }
 
   * run (): Generator<void, void> {
@@ -79,14 +96,17 @@ class UnitHasher {
 
   /** A unit of one piece, longer than a chunk: read and hashed a chunk at a time. */
   private * hashOnePiece (start: number, length: number): Generator<void, void> {
-    const hash = createHash('sha1')
+    const hash = this.sha1 ? createHash('sha1') : undefined
+    const file = this.layer === undefined ? undefined : this.pieceFile(start)
     for (let done = 0; done < length; done += CHUNK_BYTES) {
       const size = Math.min(CHUNK_BYTES, length - done)
       if (done > 0) yield
       this.read(start + done, size)
-      hash.update(this.chunk.subarray(0, size))
+      hash?.update(this.chunk.subarray(0, size))
+      if (file !== undefined) this.hashBlocks(this.chunk.subarray(0, Math.max(0, Math.min(size, file.end - start - done))), done / BLOCK_BYTES)
     }
-    this.store(start, hash.digest())
+    if (hash !== undefined) this.store(start, hash.digest())
+    if (file !== undefined) this.storeSubtree(start, file)
   }
 
   /** A unit of whole pieces (the last one may be short): one read, then each piece from memory. */
@@ -94,12 +114,44 @@ class UnitHasher {
     this.read(start, length)
     const { pieceLength } = this.job
     for (let offset = 0; offset < length; offset += pieceLength) {
-      this.store(start + offset, digestOf('sha1', this.chunk.subarray(offset, Math.min(offset + pieceLength, length)), 'buffer'))
+      const piece = this.chunk.subarray(offset, Math.min(offset + pieceLength, length))
+      if (this.sha1) this.store(start + offset, digestOf('sha1', piece, 'buffer'))
+      if (this.layer === undefined) continue
+      const file = this.pieceFile(start + offset)
+      this.hashBlocks(piece.subarray(0, Math.min(piece.length, file.end - start - offset)), 0)
+      this.storeSubtree(start + offset, file)
     }
   }
 
   private store (pieceStart: number, digest: Uint8Array): void {
     this.pieces.set(digest, (pieceStart / this.job.pieceLength) * 20)
+  }
+
+  /** The file a piece holds: where its bytes end in the piece space, and its size. */
+  private pieceFile (pieceStart: number): { readonly end: number, readonly size: number } {
+    const index = this.fileAt(pieceStart)
+    const size = this.files.size(index)
+    return { end: this.starts[index]! + size, size }
+  }
+
+  /** BEP 52 leaves from `data` (file bytes only; the last block may be short), from leaf `first` of the piece on. */
+  private hashBlocks (data: Uint8Array, first: number): void {
+    for (let offset = 0, leaf = first; offset < data.length; offset += BLOCK_BYTES, leaf++) {
+      this.leaves!.set(digestOf('sha256', data.subarray(offset, offset + BLOCK_BYTES), 'buffer'), leaf * HASH_BYTES)
+    }
+  }
+
+  /**
+   * The piece's subtree root into the job's layer. Leaves past the file's end are zeros (BEP 52); a
+   * file smaller than a piece has a tree as wide as its blocks need (the next power of two), not a
+   * piece's, and this root is its pieces root.
+   */
+  private storeSubtree (pieceStart: number, file: { readonly end: number, readonly size: number }): void {
+    const { pieceLength } = this.job
+    const width = file.size < pieceLength ? nextPowerOfTwo(Math.ceil(file.size / BLOCK_BYTES)) : pieceLength / BLOCK_BYTES
+    const used = Math.ceil(Math.min(pieceLength, file.end - pieceStart) / BLOCK_BYTES)
+    this.leaves!.fill(0, used * HASH_BYTES, width * HASH_BYTES)
+    this.layer!.set(merkleRootInPlace(this.leaves!, width), (pieceStart / pieceLength) * HASH_BYTES)
   }
 
   /** Fills the chunk with `length` bytes of the content from byte `start`, across files as needed. */
@@ -108,10 +160,20 @@ class UnitHasher {
     let index = this.fileAt(start)
     let filled = 0
     while (filled < length) {
-      const offset = start + filled - this.starts[index]!
+      // Pad bytes (hybrid and v2: between files and after the last one) are zeros.
+      const fileStart = index < this.files.length ? this.starts[index]! : Infinity
+      if (fileStart > start + filled) {
+        const gap = Math.min(length - filled, fileStart - start - filled)
+        this.chunk.fill(0, filled, filled + gap)
+        filled += gap
+        continue
+      }
+      const offset = start + filled - fileStart
       const take = Math.min(length - filled, this.files.size(index) - offset)
-      if (take > 0) readExactly(this.files.at(index)!, offset, this.chunk.subarray(filled, filled + take))
-      filled += take
+      if (take > 0) {
+        readExactly(this.files.at(index)!, offset, this.chunk.subarray(filled, filled + take))
+        filled += take
+      }
       index += 1
     }
   }

@@ -135,3 +135,25 @@ test('create --help prints the options and exits 0', async (t) => {
   }
   t.deepEqual(readdirSync(base), [])
 })
+
+test('--format v1 writes the same .torrent as the default, byte for byte (but its creation date)', async (t) => {
+  const { base, content } = fixture(t)
+  const withoutDate = (path: string): Buffer => Buffer.from(readFileSync(path).toString('latin1').replace(/13:creation datei\d+e/, ''), 'latin1')
+  await createOk(t, [content, '-o', 'default.torrent', '-a', 'http://127.0.0.2/announce', '-l', '16K'], base)
+  await createOk(t, [content, '-o', 'v1.torrent', '-a', 'http://127.0.0.2/announce', '-l', '16K', '--format', 'v1'], base)
+  t.true(withoutDate(join(base, 'default.torrent')).equals(withoutDate(join(base, 'v1.torrent'))))
+  const torrent = parseTorrent(readFileSync(join(base, 'default.torrent')))
+  t.is(torrent.format, 'v1')
+  t.is(torrent.infoHashV2, undefined)
+  t.false(readFileSync(join(base, 'default.torrent')).includes('meta version'))
+})
+
+test('--format hybrid prints the v2 infohash too', async (t) => {
+  const { base, content } = fixture(t)
+  const { stdout } = await createOk(t, [content, '-o', 'h.torrent', '-F', 'hybrid'], base)
+  const printed = parseCreateOutput(stdout)
+  const torrent = parseTorrent(readFileSync(join(base, 'h.torrent')))
+  t.is(torrent.format, 'hybrid')
+  t.is(printed.infoHash, torrent.infoHash)
+  t.is(printed.infoHashV2, torrent.infoHashV2)
+})

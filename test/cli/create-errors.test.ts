@@ -147,6 +147,11 @@ test('no file or folder, or two of them, is a usage error', async (t) => {
   assertFailed(t, s, await runCli(['create', s.content, s.content, '-o', s.output], { cwd: s.out }), 2, [/exactly one file or folder/])
 })
 
+test('an unknown --format is a usage error naming the formats', async (t) => {
+  const s = setup(t)
+  assertFailed(t, s, await runCli(['create', s.content, '-o', s.output, '--format', 'v3'], { cwd: s.out }), 2, [/--format expects v1, hybrid or v2, not "v3"/])
+})
+
 test('an output file that exists, without --force, is left alone', async (t) => {
   const s = setup(t)
   writeFileSync(s.output, 'precious')

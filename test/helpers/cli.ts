@@ -9,14 +9,16 @@ export async function runCli (args: readonly string[], options: RunOptions = {})
 export interface CreateOutput {
   readonly torrent: string
   readonly infoHash: string
+  /** Hybrid and v2 torrents. */
+  readonly infoHashV2?: string
   readonly magnet: string
 }
 
 /** Reads the three lines `evertorrent create` prints on success; throws if they are not exactly that. */
 export function parseCreateOutput (stdout: string): CreateOutput {
-  const match = /^torrent {2}(.+)\ninfohash ([0-9a-f]{40})\nmagnet {3}(magnet:\?\S+)\n$/.exec(stdout)
+  const match = /^torrent {2}(.+)\ninfohash ([0-9a-f]{40})\n(?:v2 hash {2}([0-9a-f]{64})\n)?magnet {3}(magnet:\?\S+)\n$/.exec(stdout)
   if (match === null) throw new Error(`unexpected output from evertorrent create:\n${stdout}`)
-  return { torrent: match[1]!, infoHash: match[2]!, magnet: match[3]! }
+  return { torrent: match[1]!, infoHash: match[2]!, ...(match[3] !== undefined && { infoHashV2: match[3] }), magnet: match[4]! }
 }
 
 /**

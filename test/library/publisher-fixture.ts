@@ -28,6 +28,7 @@ export interface TestPublisherOptions {
   /** Opened by the test. Default: none, nothing can be paused. */
   readonly paused?: PausedItems
   readonly maxFilesPerItem?: number
+  readonly format?: PublisherOptions['format']
 }
 
 /** A publisher of `library` with its own resume store, closed when the test ends. */
@@ -45,7 +46,8 @@ export async function startPublisher (t: ExecutionContext, library: string, opti
     rescanIntervalMs: 3_600_000,
     settleMs: options.settleMs ?? 0,
     ...(options.paused !== undefined && { paused: options.paused }),
-    ...(options.maxFilesPerItem !== undefined && { maxFilesPerItem: options.maxFilesPerItem })
+    ...(options.maxFilesPerItem !== undefined && { maxFilesPerItem: options.maxFilesPerItem }),
+    ...(options.format !== undefined && { format: options.format })
   })
   const statuses: ItemStatus[] = []
   const published: string[] = []

@@ -187,3 +187,24 @@ test('an item with more files than library.max_files_per_item is in error, the o
   t.deepEqual([...small!.files].map((file) => [file.absolutePath, file.size]), [[join(library, 'small/a.bin'), 10_000], [join(library, 'small/b/c.bin'), 20_000]])
   t.deepEqual(small!.files.at(1), [...small!.files][1])
 })
+
+test('with format hybrid, items are published as hybrid torrents (not resumed from v1 ones), their files in file tree order, and resumed so', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  // "docs" the folder sorts before "docs.txt" in a file tree, after it in v1's order.
+  writeTree(library, { 'set/docs.txt': 3000, 'set/docs/a.bin': 40_000, 'set/z.bin': 20_000 })
+  const expected = (await createTorrent(join(library, 'set'), { format: 'hybrid' })).metainfo
+  const v1 = await startPublisher(t, library, { stateDir: join(root, 'state') })
+  t.is([...v1.catalog.all()][0]!.metainfo.format, 'v1')
+  await v1.publisher.close()
+  // The v1 torrent remembered for the same content is not resumed in another format.
+  for (const run of ['hashed', 'resumed']) {
+    const { catalog, publisher } = await startPublisher(t, library, { stateDir: join(root, 'state'), format: 'hybrid' })
+    const [torrent] = [...catalog.all()]
+    t.is(torrent!.metainfo.format, 'hybrid', run)
+    t.is(torrent!.metainfo.infoHashV2, expected.infoHashV2, run)
+    t.deepEqual([...torrent!.files].map((file) => file.absolutePath), ['docs/a.bin', 'docs.txt', 'z.bin'].map((path) => join(library, 'set', path)), run)
+    t.deepEqual([...torrent!.metainfo.files].map((file) => file.path.join('/')), ['docs/a.bin', 'docs.txt', 'z.bin'], run)
+    await publisher.close()
+  }
+})

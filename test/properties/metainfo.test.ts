@@ -4,7 +4,9 @@ import bencode from 'bencode'
 import fc from 'fast-check'
 import { dictionaryEntries, endOfValue, withEntry } from '../../appliance/metainfo/bencode-span.js'
 import { MetainfoError } from '../../appliance/metainfo/errors.js'
+import { FileListingBuilder } from '../../appliance/metainfo/file-listing.js'
 import { buildMetainfo, encodeTorrent, parseTorrent, type MetainfoFields } from '../../appliance/metainfo/metainfo.js'
+import { inTreeOrder, pieceAlignedLayout } from '../../appliance/metainfo/piece-alignment.js'
 import { mutated, propertyOptions, refusesOnlyWith } from './properties.js'
 
 const isRefusal = (error: unknown): boolean => error instanceof MetainfoError && error.code === 'ET_BAD_TORRENT'
@@ -51,6 +53,57 @@ const { value: bencodable } = fc.letrec<{ value: unknown }>((tie) => ({
     fc.dictionary(fc.constantFrom(...KEYS), tie('value'), { maxKeys: 5 })
   )
 }))
+
+/**
+ * Hybrid and v2 torrents (BEP 52) of any files: listed in file tree order as `createTorrentOf` lists
+ * them, with made-up digests (a piece layer is any 32 bytes per piece; the roots follow from it).
+ */
+const treeFields: fc.Arbitrary<MetainfoFields> = fc.record({
+  name: segment,
+  format: fc.constantFrom('hybrid' as const, 'v2' as const),
+  pieceLength: fc.integer({ min: 14, max: 17 }).map((log) => 2 ** log),
+  files: fc.oneof(
+    fc.integer({ min: 1, max: 2 ** 20 }).map((length) => [{ path: [] as string[], length }]),
+    fc.uniqueArray(fc.record({ path: fc.array(segment, { minLength: 1, maxLength: 3 }), length: fc.nat(2 ** 19) }), { minLength: 1, maxLength: 5, selector: (file) => file.path.join('/') })
+      // A path cannot be a file and a folder at once.
+      .filter((files) => files.every((file) => files.every((other) => !other.path.join('/').startsWith(`${file.path.join('/')}/`))))
+      // Content without a byte is never made (ET_EMPTY).
+      .filter((files) => files.some((file) => file.length > 0))
+  ),
+  private: fc.boolean(),
+  layerByte: fc.nat(255)
+})
+  // BEP 52 cannot tell a v2-only torrent of a folder holding one file of the folder's name from one of that file alone.
+  .filter(({ format, name, files }) => format !== 'v2' || files.length !== 1 || files[0]!.path.join('/') !== name)
+  .map(({ files, layerByte, ...rest }) => {
+  const builder = new FileListingBuilder('/content/', false, Infinity)
+  for (const file of files) builder.add(file.path.join('/'), file.length, 0, 0)
+  const listing = inTreeOrder(builder.finish())
+  const pieces = pieceAlignedLayout(listing.data.sizes, rest.pieceLength).totalBytes / rest.pieceLength
+  const pieceLayer = Buffer.alloc(Math.ceil(pieces) * 32)
+  for (let index = 0; index < pieceLayer.length; index++) pieceLayer[index] = (layerByte + index * 7) & 0xff
+  return { ...rest, files: listing, pieceLayer, pieces: Buffer.alloc(rest.format === 'v2' ? 0 : Math.ceil(pieces) * 20, layerByte) }
+})
+
+test('a hybrid or v2 torrent we make parses back to itself, its files on piece boundaries', (t) => {
+  fc.assert(fc.property(treeFields, (value) => {
+    const built = buildMetainfo(value)
+    assert.deepEqual(parseTorrent(encodeTorrent(built)), built)
+    for (const file of built.files) if (built.files.length > 1) assert.equal(file.offset % built.pieceLength, 0)
+  }), propertyOptions(150))
+  t.pass()
+})
+
+test('a mutated hybrid or v2 torrent is refused with ET_BAD_TORRENT, or read with safe names and encodes back to itself', (t) => {
+  fc.assert(fc.property(mutated(treeFields.map((value) => encodeTorrent(buildMetainfo(value)))), (bytes) => refusesOnlyWith(isRefusal, () => {
+    const parsed = parseTorrent(bytes)
+    for (const name of [parsed.name, ...[...parsed.files].flatMap((file) => file.path)]) {
+      assert.ok(name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !CONTROL.test(name), `an unsafe name was accepted: ${JSON.stringify(name)}`)
+    }
+    assert.deepEqual(parseTorrent(encodeTorrent(parsed)), parsed)
+  })), propertyOptions(1000))
+  t.pass()
+})
 
 test('a torrent we make parses back to itself', (t) => {
   fc.assert(fc.property(fields, (value) => {

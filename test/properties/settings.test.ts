@@ -18,7 +18,8 @@ function validValue (key: SettingKey): fc.Arbitrary<unknown> {
     case 'string': return fc.string({ unit: 'binary', minLength: 'allowEmpty' in kind && kind.allowEmpty === true ? 0 : 1, maxLength: 20 })
     case 'boolean': return fc.boolean()
     case 'strings': return fc.array(fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }), { maxLength: 4 })
-    case 'choice': return fc.constantFrom(...kind.values)
+    // The service refuses hybrid and v2 torrents until the everseed serves them (test/config/settings.test.ts).
+    case 'choice': return fc.constantFrom(...(key === 'hashing.format' ? ['v1'] : kind.values))
     case 'mirrors': return fc.constant([])
   }
 }
@@ -46,7 +47,7 @@ test('a value outside its setting\'s kind is refused with ET_CONFIG naming the k
     const kind = SETTINGS[key].kind
     const bad = kind.type === 'integer'
       ? fc.oneof(fc.constantFrom(kind.min - 1, kind.max + 1, '8', 1.5), fc.integer({ min: Number.MIN_SAFE_INTEGER, max: kind.min - 1 }), fc.integer({ min: kind.max + 1, max: Number.MAX_SAFE_INTEGER }))
-      : kind.type === 'choice' ? fc.string({ maxLength: 8 }).filter((text) => !kind.values.includes(text)) : fc.constant(kind.type === 'boolean' ? 'yes' : 7)
+      : kind.type === 'choice' ? fc.string({ maxLength: 8 }).filter((text) => !(kind.values as readonly string[]).includes(text)) : fc.constant(kind.type === 'boolean' ? 'yes' : 7)
     return bad.map((value) => [key, value] as const)
   })
   fc.assert(fc.property(wrong, ([key, value]) => {
