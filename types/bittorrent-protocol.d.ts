@@ -1,5 +1,5 @@
-// Minimal declarations for bittorrent-protocol 5, which ships none: what appliance/seeder/peer-wire.ts
-// (its one user) and the tests call. What the adapter relies on beyond the README is pinned by
+// Minimal declarations for bittorrent-protocol 5, which ships none: what appliance/seeder/peer-wire.ts,
+// appliance/download/peer-link.ts (its two users) and the tests call. What the adapter relies on beyond the README is pinned by
 // test/contracts/bittorrent-protocol.test.ts.
 declare module 'bittorrent-protocol' {
   import { EventEmitter } from 'node:events'
@@ -32,6 +32,11 @@ declare module 'bittorrent-protocol' {
     /** The peer's BEP 10 handshake, bencoded values as they decode (strings as bytes); `{}` until it came. */
     readonly peerExtendedHandshake: Record<string, unknown>
     readonly uploaded: number
+    /** The peer chokes us (true until its unchoke). */
+    readonly peerChoking: boolean
+    readonly amInterested: boolean
+    /** The pieces the peer has, from its bitfield, haves or HaveAll. */
+    readonly peerPieces: { get (index: number): boolean }
 
     use (extension: ExtensionConstructor): void
     setKeepAlive (enable: boolean): void
@@ -45,6 +50,9 @@ declare module 'bittorrent-protocol' {
     request (index: number, offset: number, length: number, callback: (error: Error | null, block?: Uint8Array) => void): void
     cancel (index: number, offset: number, length: number): void
     haveAll (): void
+    have (index: number): void
+    /** A request unanswered for `ms` (while unchoked) fails with an error and emits 'timeout'. */
+    setTimeout (ms: number, unref?: boolean): void
     reject (index: number, offset: number, length: number): void
     /** A BEP 10 extended message: `ext` the peer's id for it (or the name it mapped), `payload` bytes as they are or an object to bencode. */
     extended (ext: number | string, payload: Uint8Array | Record<string, unknown>): void
@@ -59,12 +67,14 @@ declare module 'bittorrent-protocol' {
 
     on (event: 'handshake', listener: (infoHash: string, peerId: string, extensions: WireExtensions) => void): this
     on (event: 'request', listener: (index: number, offset: number, length: number, respond: (error: Error | null, block?: Uint8Array) => void) => void): this
+    on (event: 'have', listener: (index: number) => void): this
+    on (event: 'piece', listener: (index: number, offset: number, block: Uint8Array) => void): this
     on (event: 'cancel' | 'reject', listener: (index: number, offset: number, length: number) => void): this
     on (event: 'bitfield', listener: (bitfield: { buffer: Uint8Array }) => void): this
     on (event: 'extended', listener: (ext: string | number, payload: unknown) => void): this
     on (event: 'upload', listener: (bytes: number) => void): this
     on (event: 'data', listener: (chunk: Uint8Array) => void): this
-    on (event: 'interested' | 'uninterested' | 'choke' | 'unchoke' | 'have-all' | 'drain' | 'finish' | 'end' | 'close', listener: () => void): this
+    on (event: 'interested' | 'uninterested' | 'choke' | 'unchoke' | 'have-all' | 'drain' | 'finish' | 'end' | 'close' | 'timeout', listener: () => void): this
     on (event: 'error', listener: (error: Error) => void): this
     /** MSE, tests only: the responder learned HASH('req2', SKEY), in hex. */
     on (event: 'crypto-infohash', listener: (req2Hash: string) => void): this

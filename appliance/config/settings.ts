@@ -452,6 +452,30 @@ export const SETTINGS = {
     doc: 'Items in the feeds of what the box publishes (/feed.xml, RSS 2.0; /feed.json, JSON Feed 1.1): the newest this many. 50 is what qBittorrent keeps of a feed by default.',
     bound: 'items in /feed.xml and /feed.json'
   } satisfies Spec<number>,
+  'download.max_peers': {
+    kind: count(1, 1000),
+    default: () => 30,
+    doc: 'Peer connections of one download (a mirror fetching an item) at once.',
+    bound: 'peer connections of one download'
+  } satisfies Spec<number>,
+  'download.max_metadata_bytes': {
+    kind: count(16 * 1024, 64 * 1024 * 1024),
+    default: () => 8 * 1024 * 1024,
+    doc: 'Largest info dictionary a download accepts from peers (BEP 9 metadata_size); a larger one is refused.',
+    bound: 'info dictionary fetched from peers'
+  } satisfies Spec<number>,
+  'download.max_requests_per_peer': {
+    kind: count(1, 1000),
+    default: () => 64,
+    doc: 'Block requests (16 KiB each) a download keeps out to one peer.',
+    bound: 'block requests out to one peer (download)'
+  } satisfies Spec<number>,
+  'download.max_active_pieces': {
+    kind: count(1, 1000),
+    default: () => 16,
+    doc: 'Pieces a download has started and not yet verified, at most (each is read back once to check its hash).',
+    bound: 'pieces being downloaded and not yet verified'
+  } satisfies Spec<number>,
   'hashing.threads': {
     kind: count(0, 256),
     default: () => 0,
