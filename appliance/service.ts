@@ -306,6 +306,7 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
     trackersFor: urls.trackersFor,
     peerPort: seeder.port,
     peerId: makePeerId(),
+    ...(dht.snapshot().enabled && { dht }),
     logger
   }))
   return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit, key, boxCatalog, mirrors }

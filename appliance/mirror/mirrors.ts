@@ -5,6 +5,8 @@ import type { Settings } from '../config/settings.js'
 import { downloadLimitsFrom } from '../download/download-limits.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import type { Logger } from '../platform/logger.js'
+import { SeenPointers } from '../dht/seen-pointers.js'
+import { CatalogSource, type PeerFinder } from './catalog-source.js'
 import { FeedSource } from './feed-source.js'
 import { Follower, type MirrorSnapshot } from './follower.js'
 import { MirrorError } from './mirror-errors.js'
@@ -25,8 +27,8 @@ export interface MirrorsOptions {
   /** Where the everseed listens, told to the followed box's tracker. */
   readonly peerPort: number
   readonly peerId: Buffer
-  /** The source of a box followed by public key (see catalog-source.ts); absent when the DHT is off. */
-  readonly byPublicKey?: (publicKey: string) => UpstreamSource
+  /** The DHT, to follow a box by its public key; absent when it is off. */
+  readonly dht?: PeerFinder
   readonly logger: Logger
 }
 
@@ -37,9 +39,11 @@ export class Mirrors {
   constructor (options: MirrorsOptions) {
     const { settings } = options
     const stateFolder = join(settings['state.dir'], 'mirrors')
+    let seen: Promise<SeenPointers> | undefined
+    const openSeen = async (): Promise<SeenPointers> => await (seen ??= SeenPointers.open(join(stateFolder, 'seen-pointers.json')))
     this.followers = settings.mirror.map((entry) => new Follower({
       entry,
-      source: sourceOf(entry, options),
+      source: sourceOf(entry, options, stateFolder, openSeen),
       stateFolder,
       catalog: options.catalog,
       trackersFor: options.trackersFor,
@@ -61,7 +65,7 @@ export class Mirrors {
   }
 }
 
-function sourceOf (entry: MirrorEntry, options: MirrorsOptions): UpstreamSource {
+function sourceOf (entry: MirrorEntry, options: MirrorsOptions, stateFolder: string, seen: () => Promise<SeenPointers>): UpstreamSource {
   if (entry.feed !== undefined) {
     return new FeedSource({
       feedUrl: entry.feed,
@@ -73,7 +77,9 @@ function sourceOf (entry: MirrorEntry, options: MirrorsOptions): UpstreamSource 
     })
   }
   const publicKey = entry.publicKey!
-  if (options.byPublicKey !== undefined) return options.byPublicKey(publicKey)
+  if (options.dht !== undefined) {
+    return new CatalogSource({ publicKey, dht: options.dht, seen, folder: join(stateFolder, 'catalogs', publicKey), limits: downloadLimitsFrom(options.settings) })
+  }
   const off = async (): Promise<never> => { throw new MirrorError('ET_MIRROR_NO_DHT', `following ${publicKey} by public key needs the DHT: set dht.enabled = true (or follow its feed URL instead)`) }
   return { origin: publicKey, list: off, torrentOf: off, peersOf: off }
 }
