@@ -70,6 +70,8 @@ export class Follower {
   private keep = new Set<string>()
   /** Items tried (and failed) since the last poll: tried again after the next one. */
   private readonly tried = new Set<string>()
+  /** Items held when 'mirror up to date' was last logged: one line per change, not per poll. */
+  private heldLogged = -1
   private closed = false
 
   constructor (private readonly options: FollowerOptions) {
@@ -91,6 +93,7 @@ export class Follower {
       this.state = read
     }
     for (const infoHash of Object.keys(this.state.complete)) await this.restore(infoHash)
+    this.log('info', 'mirror restored', { items: this.published.size })
     this.schedule(0)
   }
 
@@ -141,8 +144,13 @@ export class Follower {
     for (;;) {
       if (this.closed) return
       const next = this.state.items.find((item) => this.wanted(item))
-      if (next === undefined) return
+      if (next === undefined) break
       await this.fetch(next)
+    }
+    const held = [...this.keep].filter((infoHash) => this.published.has(infoHash)).length
+    if (held !== this.heldLogged) {
+      this.heldLogged = held
+      this.log('info', 'mirror up to date', { held, kept: this.keep.size, refused: this.refusedHashes.size })
     }
   }
 

@@ -75,4 +75,13 @@ test('by feed URL, without DHT: B mirrors and everseeds A\'s three items; libtor
   const fourth = await serveB.waitForCount(complete, 4, 120_000)
   t.is(fourth[3]!.name, 'four.bin')
   t.is((await mirrorsOf(serveB))[0]!.items, 4)
+
+  // B restarted: its four items are published again from what it recorded, nothing downloaded or hashed.
+  await serveB.stop()
+  const restarted = await ServeProcess.start(t, { libraries: [], stateDir: b.stateDir, settings: b.settings })
+  t.is((await restarted.waitFor((line) => line.msg === 'mirror restored')).items, '4')
+  t.is((await restarted.waitFor((line) => line.msg === 'mirror up to date', 60_000)).held, '4')
+  t.false(restarted.lines.some((line) => line.msg === 'mirror downloading' || line.msg === 'hashing'))
+  t.is((await mirrorsOf(restarted))[0]!.items, 4)
+  t.is((await fetch(`http://127.0.0.1:${restarted.httpPort}/torrents/${infoHashes[0]!}.torrent`)).status, 200)
 })
