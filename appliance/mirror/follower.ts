@@ -65,6 +65,7 @@ export class Follower {
   private current: { item: MirroredItem, download: Download | undefined, progress?: DownloadProgress } | undefined
   private timer: NodeJS.Timeout | undefined
   private readonly abort = new AbortController()
+  private polling: Promise<void> | undefined
   private working: Promise<void> | undefined
   /** The infohashes the last plan keeps. */
   private keep = new Set<string>()
@@ -119,28 +120,34 @@ export class Follower {
     clearTimeout(this.timer)
     this.abort.abort()
     await this.current?.download?.close()
+    await this.polling
     await this.working
   }
 
+  /** Polls every poll_seconds, downloads or not: a new item is planned (and an old one dropped) while a large one downloads. */
   private schedule (delayMs: number): void {
     if (this.closed) return
     clearTimeout(this.timer)
     this.timer = setTimeout(() => {
-      this.working = this.pollAndFetch().finally(() => {
-        this.working = undefined
+      this.polling = this.pollOnce().finally(() => {
+        this.polling = undefined
         this.schedule(this.options.entry.pollSeconds * 1000)
       })
     }, delayMs)
   }
 
-  /** One poll, then the downloads it calls for, one at a time. */
-  private async pollAndFetch (): Promise<void> {
+  private async pollOnce (): Promise<void> {
     try {
       await this.poll()
     } catch (error) {
       this.failed('mirror poll failed; trying again at the next poll', error)
       return
     }
+    this.working ??= this.fetchWanted().finally(() => { this.working = undefined })
+  }
+
+  /** The downloads the last plan calls for, one at a time. */
+  private async fetchWanted (): Promise<void> {
     for (;;) {
       if (this.closed) return
       const next = this.state.items.find((item) => this.wanted(item))
@@ -164,18 +171,20 @@ export class Follower {
     this.lastError = undefined
     for (const reason of listing.refused) this.refuse(undefined, reason)
     const plan = planMirror(this.state.items, listing.items, this.now(), this.options.entry)
-    const complete = { ...this.state.complete }
+    // Kept first: a download finishing meanwhile checks it before publishing.
+    this.keep = new Set(plan.keep.map((item) => item.infoHash))
     for (const { item, reason } of plan.drop) {
-      const held = this.published.has(item.infoHash) || complete[item.infoHash] !== undefined
-      delete complete[item.infoHash]
+      const held = this.published.has(item.infoHash) || this.state.complete[item.infoHash] !== undefined
       await this.discard(item.infoHash)
       if (!held) continue
       const why = reason === 'over-quota' ? `over max_bytes ${this.options.entry.maxBytes}` : `no longer published upstream for ${this.options.entry.keepDays} days`
       this.dropped = { count: this.dropped.count + 1, lastReason: `${item.name} (${item.infoHash}): ${why}` }
       this.log('warn', 'mirror item dropped', { infohash: item.infoHash, name: item.name, size: item.bytes, reason, why })
     }
-    this.keep = new Set(plan.keep.map((item) => item.infoHash))
     this.tried.clear()
+    // Read after the deletions: a download may have completed while they ran.
+    const dropped = new Set(plan.drop.map(({ item }) => item.infoHash))
+    const complete = Object.fromEntries(Object.entries(this.state.complete).filter(([infoHash]) => !dropped.has(infoHash)))
     this.state = { origin: this.state.origin, items: plan.items, complete }
     await this.save()
   }
@@ -217,6 +226,10 @@ export class Follower {
       void askPeers()
       peersTimer = setInterval(() => { void askPeers() }, MIRROR_PEERS_EVERY_MS)
       const result = await download.finished
+      if (!this.keep.has(infoHash)) {
+        await this.discard(infoHash)
+        return
+      }
       const files = await this.heldFiles(infoHash, result.metainfo)
       this.state = { ...this.state, complete: { ...this.state.complete, [infoHash]: files } }
       await this.save()
@@ -225,7 +238,7 @@ export class Follower {
       this.log('info', 'mirror item complete', { infohash: infoHash, name: result.metainfo.name, size: result.metainfo.totalBytes, resumed_pieces: result.resumedPieces, received_bytes: result.receivedBytes })
     } catch (error) {
       if (error instanceof MirrorError && error.code === 'ET_MIRROR_REFUSED') this.refuse(infoHash, error.message)
-      else if (!this.closed) this.failed('mirror download stopped; trying again after the next poll', error, { infohash: infoHash, name: item.name })
+      else if (!this.closed && this.keep.has(infoHash)) this.failed('mirror download stopped; trying again after the next poll', error, { infohash: infoHash, name: item.name })
     } finally {
       clearInterval(peersTimer)
       clearInterval(stallTimer)
