@@ -17,7 +17,7 @@ import { REPLACE_AFTER_MS } from './seeder/replacement.js'
 import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './config/settings.js'
 import { MAX_MIRRORS, MIN_POLL_SECONDS } from './config/mirror-entries.js'
 import { MAX_DHT_PEERS } from './mirror/catalog-source.js'
-import { MIRROR_PEERS_EVERY_MS, MIRROR_STALL_MS } from './mirror/follower.js'
+import { MAX_REFUSALS_REMEMBERED, MIRROR_PEERS_EVERY_MS, MIRROR_STALL_MS } from './mirror/follower.js'
 import { MAX_MIRROR_FEED_BYTES, MAX_MIRROR_ITEMS, MAX_MIRROR_TORRENT_BYTES } from './mirror/mirrors.js'
 import { MAX_STATE_ITEMS } from './mirror/mirror-state.js'
 import { MAX_TRACKER_PEERS } from './mirror/tracker-peers.js'
@@ -46,6 +46,7 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'downloads at once per mirror', value: '1', where: 'mirror/follower.ts' },
   { bound: 'time a mirror\'s download may verify nothing new before it is stopped (kept for resuming) and the next item tried', value: `${MIRROR_STALL_MS / 60_000} min`, where: 'mirror/follower.ts' },
   { bound: 'time between two asks for a mirror download\'s peers (its trackers or the DHT)', value: `${MIRROR_PEERS_EVERY_MS / 1000} s`, where: 'mirror/follower.ts' },
+  { bound: 'refused feed or catalog entries a mirror remembers, each logged and counted once', value: MAX_REFUSALS_REMEMBERED.toLocaleString('en-US'), where: 'mirror/follower.ts' },
   { bound: 'peers taken from one tracker answer to a mirror', value: String(MAX_TRACKER_PEERS), where: 'mirror/tracker-peers.ts' },
   { bound: 'peers taken from one DHT lookup of a mirror', value: String(MAX_DHT_PEERS), where: 'mirror/catalog-source.ts' },
   { bound: 'one peer wire message (a length prefix above it ends the connection before anything is buffered)', value: bytes(MAX_MESSAGE_LENGTH), where: 'seeder/message-framer.ts' },

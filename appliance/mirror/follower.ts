@@ -15,6 +15,8 @@ import type { UpstreamSource } from './upstream-source.js'
 
 /** A download that verifies nothing new for this long is stopped (kept for resuming) and the next item tried. */
 export const MIRROR_STALL_MS = 5 * 60 * 1000
+/** Refused entries remembered (so as to log each once); beyond it, more refusals are neither counted nor logged. */
+export const MAX_REFUSALS_REMEMBERED = 10_000
 /** How often a running download asks its source for peers again. */
 export const MIRROR_PEERS_EVERY_MS = 60 * 1000
 
@@ -157,7 +159,7 @@ export class Follower {
     const held = [...this.keep].filter((infoHash) => this.published.has(infoHash)).length
     if (held !== this.heldLogged) {
       this.heldLogged = held
-      this.log('info', 'mirror up to date', { held, kept: this.keep.size, refused: this.refusedHashes.size })
+      this.log('info', 'mirror up to date', { held, kept: this.keep.size, refused: this.refused.count })
     }
   }
 
@@ -319,11 +321,11 @@ export class Follower {
     await rm(join(this.itemsFolder, `${infoHash}.resume`), { force: true })
   }
 
+  /** Each refused entry is counted and logged once (a malformed one by its reason), not at every poll. */
   private refuse (infoHash: string | undefined, reason: string): void {
-    if (infoHash !== undefined) {
-      if (this.refusedHashes.has(infoHash)) return
-      this.refusedHashes.add(infoHash)
-    }
+    const key = infoHash ?? reason
+    if (this.refusedHashes.has(key) || this.refusedHashes.size >= MAX_REFUSALS_REMEMBERED) return
+    this.refusedHashes.add(key)
     this.refused = { count: this.refused.count + 1, lastReason: reason }
     this.log('warn', 'mirror entry refused', { ...(infoHash !== undefined && { infohash: infoHash }), reason })
   }
