@@ -19,7 +19,12 @@ import { PEX_INTERVAL_MS } from './seeder/pex-feed.js'
 import { MAX_PEX_ADDED, MAX_PEX_DROPPED } from './seeder/pex-message.js'
 import { REPLACE_AFTER_MS } from './seeder/replacement.js'
 import { defaultSettings, SETTINGS, type SettingKey, type SettingsEnvironment } from './config/settings.js'
-import { MAX_MIRRORS } from './config/mirror-entries.js'
+import { MAX_MIRRORS, MIN_POLL_SECONDS } from './config/mirror-entries.js'
+import { MAX_DHT_PEERS } from './mirror/catalog-source.js'
+import { MAX_REFUSALS_REMEMBERED, MIRROR_PEERS_EVERY_MS, MIRROR_STALL_MS } from './mirror/follower.js'
+import { MAX_MIRROR_FEED_BYTES, MAX_MIRROR_ITEMS, MAX_MIRROR_TORRENT_BYTES } from './mirror/mirrors.js'
+import { MAX_STATE_ITEMS } from './mirror/mirror-state.js'
+import { MAX_TRACKER_PEERS } from './mirror/tracker-peers.js'
 import { MAX_SCRAPE_HASHES } from './tracker/udp-protocol.js'
 import { MAX_FEED_RENDERINGS } from './web/feed/published-feed.js'
 import { REQUEST_SECONDS } from './web/http-server.js'
@@ -37,6 +42,17 @@ const KiB = 1024
 
 const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'other boxes followed (`[[mirror]]` tables in the config)', value: String(MAX_MIRRORS), where: 'config/mirror-entries.ts' },
+  { bound: 'time between two polls of a followed box, at least (`poll_seconds` of a `[[mirror]]`, default 600)', value: `${MIN_POLL_SECONDS} s`, where: 'config/mirror-entries.ts' },
+  { bound: 'a followed box\'s feed (a larger one is refused; a failed poll, tried again)', value: bytes(MAX_MIRROR_FEED_BYTES), where: 'mirror/mirrors.ts' },
+  { bound: 'one .torrent of a followed box\'s feed', value: bytes(MAX_MIRROR_TORRENT_BYTES), where: 'mirror/mirrors.ts' },
+  { bound: 'items taken from one followed box\'s feed or catalog', value: MAX_MIRROR_ITEMS.toLocaleString('en-US'), where: 'mirror/mirrors.ts' },
+  { bound: 'items a mirror\'s state file may list (a longer one is refused)', value: MAX_STATE_ITEMS.toLocaleString('en-US'), where: 'mirror/mirror-state.ts' },
+  { bound: 'downloads at once per mirror', value: '1', where: 'mirror/follower.ts' },
+  { bound: 'time a mirror\'s download may verify nothing new before it is stopped (kept for resuming) and the next item tried', value: `${MIRROR_STALL_MS / 60_000} min`, where: 'mirror/follower.ts' },
+  { bound: 'time between two asks for a mirror download\'s peers (its trackers or the DHT)', value: `${MIRROR_PEERS_EVERY_MS / 1000} s`, where: 'mirror/follower.ts' },
+  { bound: 'refused feed or catalog entries a mirror remembers, each logged and counted once', value: MAX_REFUSALS_REMEMBERED.toLocaleString('en-US'), where: 'mirror/follower.ts' },
+  { bound: 'peers taken from one tracker answer to a mirror', value: String(MAX_TRACKER_PEERS), where: 'mirror/tracker-peers.ts' },
+  { bound: 'peers taken from one DHT lookup of a mirror', value: String(MAX_DHT_PEERS), where: 'mirror/catalog-source.ts' },
   { bound: 'one peer wire message (a length prefix above it ends the connection before anything is buffered)', value: bytes(MAX_MESSAGE_LENGTH), where: 'seeder/message-framer.ts' },
   { bound: 'bytes queued on one peer socket before no new block is started for it', value: bytes(SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
   { bound: 'bytes queued on one peer socket before the peer is disconnected', value: bytes(MAX_SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },

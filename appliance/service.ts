@@ -13,6 +13,8 @@ import { PausedItems } from './library/paused-items.js'
 import { Publisher, publisherOptionsFrom } from './library/publisher.js'
 import { ResumeStore } from './library/resume-store.js'
 import { magnetUri } from './metainfo/magnet.js'
+import { Mirrors } from './mirror/mirrors.js'
+import { makePeerId } from './seeder/peer-id.js'
 import { encodeTorrentParts } from './metainfo/metainfo.js'
 import { Dht, dhtOptionsFrom, type DhtSnapshot } from './dht/dht.js'
 import { CatalogPointer } from './dht/catalog-pointer.js'
@@ -174,6 +176,8 @@ interface Engines {
   readonly key: BoxKey
   /** The box's catalog torrent, when it is published (`identity.publish_catalog` and the DHT on). */
   readonly boxCatalog: BoxCatalog | undefined
+  /** The other boxes followed and everseeded (`[[mirror]]`). */
+  readonly mirrors: Mirrors
 }
 
 /** The views of the status model, and the commands the buttons and the page run. */
@@ -219,6 +223,9 @@ export async function startService (settings: Settings, logger: Logger, frontDoo
     engines.portMapper.start()
     publisher.start().then(async () => { await engines.boxCatalog?.publishNow() }).catch((error: unknown) => {
       logger.log('error', 'library scan failed', { error: error instanceof Error ? error.message : String(error) })
+    })
+    engines.mirrors.start().catch((error: unknown) => {
+      logger.log('error', 'mirrors cannot start', { error: error instanceof Error ? error.message : String(error) })
     })
     const reconfigure = liveReconfigurer(settings, liveTargets(engines, views))
     const ports = { http: http.port, tracker: trackerHttp.port, peer: seeder.port }
@@ -293,7 +300,16 @@ async function startEngines (door: FrontDoor, logger: Logger, started: Started):
     createdBy: `evertorrent/${VERSION}`,
     paused
   }))
-  return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit, key, boxCatalog }
+  const mirrors = started.add(new Mirrors({
+    settings: given,
+    catalog,
+    trackersFor: urls.trackersFor,
+    peerPort: seeder.port,
+    peerId: makePeerId(),
+    ...(dht.snapshot().enabled && { dht }),
+    logger
+  }))
+  return { catalog, seeder, dht, tracker, trackerHttp, http, webSeed, store, libraries, publisher, urls, publicHost, portMapper, fit, key, boxCatalog, mirrors }
 }
 
 /**
@@ -382,7 +398,8 @@ async function startViews (settings: Settings, logger: Logger, engines: Engines,
     trackers: () => engines.urls.announceList.flat(),
     ...(listenHost !== '' && { addresses: () => [listenHost] }),
     hostNames: () => ownHostNames(hostname(), ...engines.urls.hosts),
-    publicKey: engines.key.publicKeyHex
+    publicKey: engines.key.publicKeyHex,
+    mirrors: () => engines.mirrors.snapshot()
   }))
   engines.http.mounted()
   statusPage.on('warning', ({ action, error }) => logger.log('warn', 'action failed', { action, error: error instanceof Error ? error.message : String(error) }))

@@ -71,6 +71,8 @@ declare module 'bittorrent-dht' {
     address (): { address: string, port: number }
     addNode (node: DhtContact): void
     announce (infoHash: Buffer | string, port: number, callback?: (error: Error | null) => void): void
+    /** BEP 5 get_peers towards the infohash; each peer found is emitted as 'peer' (peer, infoHash, from). */
+    lookup (infoHash: Buffer | string, callback?: (error: Error | null, visited?: number) => void): void
     destroy (callback?: () => void): void
   }
 }

@@ -40,6 +40,7 @@ function mirrorExample (doc: string): string[] {
     '# public_key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"',
     '# folder = "/media/evertorrent/mirror-of-a-friend"',
     '# max_bytes = 500000000000',
-    '# keep_days = 30'
+    '# keep_days = 30',
+    '# poll_seconds = 600'
   ]
 }

@@ -12,12 +12,16 @@ export interface MirrorEntry {
   readonly maxBytes: number
   /** How long an item the followed box no longer publishes is kept, in days. */
   readonly keepDays: number
+  /** Seconds between two polls of the followed box. */
+  readonly pollSeconds: number
 }
 
 /** Most `[[mirror]]` tables one config may hold: each follows a box, with a folder and downloads of its own. */
 export const MAX_MIRRORS = 16
 export const DEFAULT_KEEP_DAYS = 30
-const KEYS = new Set(['public_key', 'feed', 'folder', 'max_bytes', 'keep_days'])
+export const DEFAULT_POLL_SECONDS = 600
+export const MIN_POLL_SECONDS = 10
+const KEYS = new Set(['public_key', 'feed', 'folder', 'max_bytes', 'keep_days', 'poll_seconds'])
 const PUBLIC_KEY = /^[0-9a-f]{64}$/
 
 /**
@@ -54,7 +58,8 @@ function mirrorEntryFrom (table: unknown, fail: (message: string) => never): Mir
     ...(feed !== undefined && { feed: feed as string }),
     folder: normalize(folder as string).replace(/(.)\/+$/, '$1'),
     maxBytes: wholeNumber(fields.max_bytes, 0, 'max_bytes', 0, Number.MAX_SAFE_INTEGER, fail),
-    keepDays: wholeNumber(fields.keep_days, DEFAULT_KEEP_DAYS, 'keep_days', 0, 36_500, fail)
+    keepDays: wholeNumber(fields.keep_days, DEFAULT_KEEP_DAYS, 'keep_days', 0, 36_500, fail),
+    pollSeconds: wholeNumber(fields.poll_seconds, DEFAULT_POLL_SECONDS, 'poll_seconds', MIN_POLL_SECONDS, 7 * 24 * 3600, fail)
   }
 }
 

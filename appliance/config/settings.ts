@@ -490,7 +490,7 @@ export const SETTINGS = {
   mirror: {
     kind: { type: 'mirrors' },
     default: (): MirrorEntry[] => [],
-    doc: 'Other evertorrent boxes this one follows and everseeds, one [[mirror]] table each: public_key = "<64 hex digits>" (the box\'s status page shows it; its catalog is found in the DHT) or feed = "http://<box>/feed.json" (followed over HTTP, without the DHT); folder = "/absolute/path" where its items are kept (created if missing; not inside a library folder or the state directory); max_bytes = the most its items may take (0: no limit; over it, the oldest go first); keep_days = how long an item the box no longer publishes is kept (default 30).'
+    doc: 'Other evertorrent boxes this one follows and everseeds, one [[mirror]] table each: public_key = "<64 hex digits>" (the box\'s status page shows it; its catalog is found in the DHT) or feed = "http://<box>/feed.json" (followed over HTTP, without the DHT); folder = "/absolute/path" where its items are kept (created if missing; not inside a library folder or the state directory); max_bytes = the most its items may take (0: no limit; over it, the oldest go first); keep_days = how long an item the box no longer publishes is kept (default 30); poll_seconds = how often the box is asked what it publishes (default 600, at least 10).'
   } satisfies Spec<MirrorEntry[]>
 } as const
 

@@ -131,6 +131,22 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     })
   }
 
+  /** BEP 5 get_peers towards the infohash, without announcing: the peers the nodes nearest it name, at most `max`. */
+  async lookupPeers (infoHash: InfoHash, max: number): Promise<Array<{ host: string, port: number }>> {
+    const found = new Map<string, { host: string, port: number }>()
+    const onPeer = (peer: { host?: unknown, port?: unknown }, hash: Buffer): void => {
+      if (!Buffer.isBuffer(hash) || hash.toString('hex') !== infoHash || found.size >= max) return
+      if (typeof peer.host === 'string' && typeof peer.port === 'number') found.set(`${peer.host}:${peer.port}`, { host: peer.host, port: peer.port })
+    }
+    this.dht.on('peer', onPeer)
+    try {
+      await new Promise<void>((resolve) => { this.dht.lookup(infoHash, () => { resolve() }) })
+    } finally {
+      this.dht.off('peer', onPeer)
+    }
+    return [...found.values()]
+  }
+
   /** Lists `host:port` as a peer of the torrent in our own answers to get_peers. */
   addOwnPeer (infoHash: InfoHash, host: string, port: number): void {
     this.dht._peers.add(infoHash, compactPeer(host, port))

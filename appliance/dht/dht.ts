@@ -195,6 +195,11 @@ export class Dht extends EventEmitter<DhtEvents> {
     return await this.openNode().getMutable(target)
   }
 
+  /** BEP 5 get_peers for a torrent this box fetches (a mirror): at most `max` peers; rejects while the DHT is off or closed. */
+  async lookupPeers (infoHash: InfoHash, max: number): Promise<Array<{ host: string, port: number }>> {
+    return await this.openNode().lookupPeers(infoHash, max)
+  }
+
   private openNode (): DhtNode {
     if (this.node === undefined || this.closed) throw new Error('the DHT is off')
     return this.node

@@ -24,6 +24,25 @@ export interface StatusDocument {
   readonly actions: { readonly enabled: boolean, readonly available: readonly ActionName[] }
   /** How the box is reached from beyond the LAN: public host, router mappings, DHT, encrypted peers. */
   readonly reachability: ReachabilityView
+  /** The other boxes this one follows (`[[mirror]]`), in config order. */
+  readonly mirrors: readonly MirrorDoc[]
+}
+
+/** One followed box: what is held of it, and what its follower is doing. */
+export interface MirrorDoc {
+  /** Its public key (hex) or its feed URL, as the config names it. */
+  readonly origin: string
+  /** Completed, verified items held and everseeded. */
+  readonly items: number
+  readonly bytes: number
+  /** When the followed box last answered a poll, ms since the epoch. */
+  readonly lastUpdateAt?: number
+  readonly lastError?: { readonly code: string, readonly message: string }
+  /** Entries refused (a .torrent not of its stated infohash, a malformed entry): never downloaded. */
+  readonly refused: { readonly count: number, readonly lastReason?: string }
+  /** Held items deleted (over max_bytes, or gone upstream for keep_days). */
+  readonly dropped: { readonly count: number, readonly lastReason?: string }
+  readonly downloading?: { readonly name: string, readonly verifiedBytes: number, readonly totalBytes: number, readonly peers: number }
 }
 
 export interface BoxDoc {
@@ -112,6 +131,7 @@ export interface DocumentContext {
   readonly hashing: (item: ItemView) => { etaSeconds?: number }
   readonly leds: readonly LedDoc[]
   readonly actions: StatusDocument['actions']
+  readonly mirrors: readonly MirrorDoc[]
 }
 
 export function buildStatusDocument (snapshot: StatusSnapshot, context: DocumentContext): StatusDocument {
@@ -134,7 +154,8 @@ export function buildStatusDocument (snapshot: StatusSnapshot, context: Document
     items: snapshot.items.map((item) => itemDoc(item, names, context)),
     leds: context.leds,
     actions: context.actions,
-    reachability: snapshot.reachability
+    reachability: snapshot.reachability,
+    mirrors: context.mirrors
   }
 }
 

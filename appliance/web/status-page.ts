@@ -15,7 +15,7 @@ import { sendStatus, type HttpServer, type RouteHandler, type RouteMatch } from 
 import { sendJson, sendJsonError } from './json-response.js'
 import { METRICS_CONTENT_TYPE, metricsText } from './metrics.js'
 import { availableActions, statusActionsHandler, type ActionFailure, type StatusPageCommands } from './status-actions.js'
-import { buildStatusDocument, drivePathOf, itemPathOf, type LedDoc, type StatusDocument } from './status-document.js'
+import { buildStatusDocument, drivePathOf, itemPathOf, type LedDoc, type MirrorDoc, type StatusDocument } from './status-document.js'
 import { StatusEvents, type StatusEventsOptions } from './status-events.js'
 import { send, sendCached } from './status-page-assets.js'
 
@@ -67,6 +67,8 @@ export interface StatusPageOptions extends SettingsOptions {
   readonly hostNames?: () => ReadonlySet<string>
   /** The box's public key (hex), shown on the page. */
   readonly publicKey?: string
+  /** The followed boxes (`[[mirror]]`); none if undefined. */
+  readonly mirrors?: () => readonly MirrorDoc[]
   /** The event-loop delay shown on `/metrics`; none if undefined. */
   readonly eventLoopDelay?: { sample: () => EventLoopDelaySample }
 }
@@ -136,7 +138,8 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
       space: (path) => this.space.get(path),
       hashing: (item) => this.eta.etaOf(item),
       leds: this.leds(snapshot),
-      actions: { enabled: this.adminToken !== '', available: availableActions(commands) }
+      actions: { enabled: this.adminToken !== '', available: availableActions(commands) },
+      mirrors: this.options.mirrors?.() ?? []
     })
   }
 

@@ -15,12 +15,12 @@ function refused (t: import('ava').ExecutionContext, toml: string): string {
 test('[[mirror]] tables follow a box by public key or by feed, each in a folder of its own, with defaults for the bounds', (t) => {
   const settings = settingsFromToml([
     '[http]', 'port = 8080',
-    '[[mirror]]', `public_key = "${KEY}"`, 'folder = "/media/usb/friend/"', 'max_bytes = 500_000_000_000', 'keep_days = 7',
+    '[[mirror]]', `public_key = "${KEY}"`, 'folder = "/media/usb/friend/"', 'max_bytes = 500_000_000_000', 'keep_days = 7', 'poll_seconds = 30',
     '[[mirror]]', 'feed = "http://office.local/feed.json"', 'folder = "/srv/office"'
   ].join('\n'), 'config.toml', env)
   t.deepEqual(settings.mirror, [
-    { publicKey: KEY, folder: '/media/usb/friend', maxBytes: 500_000_000_000, keepDays: 7 },
-    { feed: 'http://office.local/feed.json', folder: '/srv/office', maxBytes: 0, keepDays: 30 }
+    { publicKey: KEY, folder: '/media/usb/friend', maxBytes: 500_000_000_000, keepDays: 7, pollSeconds: 30 },
+    { feed: 'http://office.local/feed.json', folder: '/srv/office', maxBytes: 0, keepDays: 30, pollSeconds: 600 }
   ])
   t.is(settings['http.port'], 8080)
   t.deepEqual(defaultSettings(env).mirror, [])
@@ -40,6 +40,7 @@ test('a [[mirror]] table is checked key by key: folder absolute, bounds whole nu
   t.regex(refused(t, `[[mirror]]\npublic_key = "${KEY}"\n`), /folder must be an absolute path, not undefined/)
   t.regex(refused(t, `[[mirror]]\npublic_key = "${KEY}"\nfolder = "/srv/m"\nmax_bytes = -1\n`), /max_bytes must be a whole number from 0/)
   t.regex(refused(t, `[[mirror]]\npublic_key = "${KEY}"\nfolder = "/srv/m"\nkeep_days = 1.5\n`), /keep_days must be a whole number/)
+  t.regex(refused(t, `[[mirror]]\npublic_key = "${KEY}"\nfolder = "/srv/m"\npoll_seconds = 9\n`), /poll_seconds must be a whole number from 10/)
   t.regex(refused(t, `[[mirror]]\npublic_key = "${KEY}"\nfolder = "/srv/m"\nquota = 5\n`), /unknown key "quota"/)
   t.regex(refused(t, 'mirror = 5\n'), /must be \[\[mirror\]\] tables/)
   t.regex(refused(t, 'mirror = [5]\n'), /number 1: must be a table/)
@@ -69,4 +70,5 @@ test('the documented config file shows a commented-out [[mirror]] example that r
   const settings = settingsFromToml(example, 'config.toml', env)
   t.is(settings.mirror.length, 1)
   t.is(settings.mirror[0]!.keepDays, 30)
+  t.is(settings.mirror[0]!.pollSeconds, 600)
 })

@@ -82,6 +82,11 @@ const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
 function configText (settings: Readonly<Record<string, unknown>>): string {
   const tables: Record<string, Record<string, unknown>> = {}
   for (const [key, value] of Object.entries(settings)) {
+    // `mirror`: an array of tables ([[mirror]]), not a key of a [section].
+    if (!key.includes('.')) {
+      (tables as Record<string, unknown>)[key] = value
+      continue
+    }
     const [section, name] = key.split('.') as [string, string]
     tables[section] = { ...tables[section], [name]: value }
   }

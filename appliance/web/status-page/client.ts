@@ -5,7 +5,7 @@
  * events fill the shell of `page-html.ts`. Item cards are made once and updated in place, so an open
  * QR code or a selected magnet link survives the updates. No framework, no build step but tsc.
  */
-import type { ItemDoc, LedDoc, LibraryDoc, StatusDocument } from '../status-document.js'
+import type { ItemDoc, LedDoc, LibraryDoc, MirrorDoc, StatusDocument } from '../status-document.js'
 import type { StatusDelta } from '../status-events.js'
 
 const TOKEN_KEY = 'evertorrent.adminToken'
@@ -56,6 +56,7 @@ function apply (status: StatusDocument): void {
   renderLeds(status.leds)
   renderLibraries(status)
   renderItems(status)
+  renderMirrors(status.mirrors)
   renderActions(status)
 }
 
@@ -133,6 +134,31 @@ function tickUptimes (): void {
   for (const node of document.querySelectorAll<HTMLElement>('[data-since]')) {
     setText(node, duration(Math.max(0, Math.floor((serverNow - Number(node.dataset.since)) / 1000))))
   }
+}
+
+// ---- mirrors -------------------------------------------------------------------------------------
+
+/** The boxes this one follows (`[[mirror]]`): one line of facts each, and what went wrong last. */
+function renderMirrors (mirrors: readonly MirrorDoc[]): void {
+  const list = byId('mirrors')
+  byId('mirrors-section').hidden = mirrors.length === 0
+  const key = JSON.stringify(mirrors)
+  if (list.dataset.key === key) return
+  list.dataset.key = key
+  list.replaceChildren(...mirrors.map((mirror) => {
+    const downloading = mirror.downloading === undefined
+      ? []
+      : [`fetching ${mirror.downloading.name}: ${bytes(mirror.downloading.verifiedBytes)} of ${bytes(mirror.downloading.totalBytes)}, ${mirror.downloading.peers} peers`]
+    const facts = [
+      `${mirror.items} items · ${bytes(mirror.bytes)}`,
+      mirror.lastUpdateAt === undefined ? 'not reached yet' : `last answered ${new Date(mirror.lastUpdateAt).toLocaleString()}`,
+      ...downloading,
+      ...(mirror.refused.count === 0 ? [] : [`${mirror.refused.count} refused (last: ${mirror.refused.lastReason ?? '?'})`]),
+      ...(mirror.dropped.count === 0 ? [] : [`${mirror.dropped.count} deleted (last: ${mirror.dropped.lastReason ?? '?'})`]),
+      ...(mirror.lastError === undefined ? [] : [`error: ${mirror.lastError.message}`])
+    ]
+    return element('li', {}, [code(mirror.origin), element('p', {}, [facts.join(' · ')])])
+  }))
 }
 
 // ---- LEDs ----------------------------------------------------------------------------------------

@@ -46,6 +46,10 @@ export const PAGE_HTML = `<!doctype html>
     <p id="items-empty" class="empty" hidden>Nothing to publish yet: put files or folders into a library folder, or plug in a drive.</p>
     <ul id="items" class="items"></ul>
   </section>
+  <section aria-labelledby="mirrors-heading" class="panel" id="mirrors-section" hidden>
+    <h2 id="mirrors-heading">Mirrors</h2>
+    <ul id="mirrors" class="libraries"></ul>
+  </section>
   <section aria-labelledby="actions-heading" class="panel">
     <h2 id="actions-heading">Actions</h2>
     <p id="actions-off" hidden>Actions are turned off. To turn them on, set <code>web.admin_token</code> in the box's config file and restart the service.</p>
