@@ -16,24 +16,30 @@ const CLIENT_HOST = '127.0.0.5'
 
 const complete = (line: LogLine): boolean => line.msg === 'mirror item complete'
 
-test('by public key over a local DHT: B finds A\'s catalog (BEP 46), mirrors and everseeds its items; with A gone, libtorrent completes the original magnet links from B through the DHT', async (t) => {
+test('by public key over a local DHT: B finds A\'s catalog (BEP 46), mirrors and everseeds its three items and a fourth published later, without a restart; with A gone, libtorrent completes the original magnet links from B through the DHT', async (t) => {
   const root = tempDir(t)
   const bootstrap = await startTestNode(t, BOOTSTRAP_HOST)
   const dht = { 'dht.enabled': true, 'dht.bootstrap': [bootstrap.address] }
   const library = join(root, 'a', 'library')
-  writeTree(library, { 'alpha/one.bin': 400_001, 'alpha/two.txt': 5_000, 'beta.bin': 900_000 })
+  writeTree(library, { 'alpha/one.bin': 400_001, 'alpha/two.txt': 5_000, 'beta.bin': 900_000, 'gamma.txt': 77_777 })
   const a = await ServeProcess.start(t, { libraries: [library], stateDir: join(root, 'a', 'state'), settings: dht })
-  const published = await a.waitForCount((line) => line.msg === 'published', 2, 120_000)
+  const published = await a.waitForCount((line) => line.msg === 'published', 3, 120_000)
   await a.waitFor((line) => line.msg === 'catalog pointer put in the DHT', 60_000)
   const publicKey = a.ready.public_key!
 
   const folder = join(root, 'b', 'mirror')
   const b = await ServeProcess.start(t, { libraries: [], stateDir: join(root, 'b', 'state'), extraArgs: ['--announce-host', B_HOST], settings: { ...dht, 'network.listen_host': B_HOST, mirror: [{ public_key: publicKey, folder, poll_seconds: 10 }] } })
-  const done = await b.waitForCount(complete, 2, 180_000)
+  const done = await b.waitForCount(complete, 3, 180_000)
   t.deepEqual(done.map((line) => line.infohash).sort(), published.map((line) => line.infohash).sort())
+
+  // A publishes a fourth item: a new catalog under a higher seq, which B's next poll finds.
+  writeTree(library, { 'delta.bin': 250_000 })
+  published.push(await a.waitFor((line) => line.msg === 'published' && line.name === 'delta.bin', 120_000))
+  const four = await b.waitForCount(complete, 4, 180_000)
+  t.is(four[3]!.infohash, published[3]!.infohash)
   const status = await (await fetch(`http://${B_HOST}:${b.httpPort}/api/status`)).json() as { mirrors: Array<{ origin: string, items: number }> }
   t.is(status.mirrors[0]!.origin, publicKey)
-  t.is(status.mirrors[0]!.items, 2)
+  t.is(status.mirrors[0]!.items, 4)
   // B announces itself in the DHT for what it mirrors.
   for (const line of published) {
     await eventually(() => bootstrap.announces.some((announce) => announce.infoHash === line.infohash && announce.port === b.peerPort), 60_000, `B's announce of ${line.name!}`)
