@@ -1,6 +1,6 @@
 import bencode from 'bencode'
 import type { Metainfo } from '../metainfo/metainfo.js'
-import { unsafePath } from './download-errors.js'
+import { DownloadError, unsafePath } from './download-errors.js'
 
 /** One file of a torrent as the download writes it. */
 export interface ContentFile {
@@ -39,20 +39,33 @@ export class ContentLayout {
  * take for one file, or a file that is also another's folder.
  */
 export function planContent (metainfo: Metainfo): ContentLayout {
-  const attributes = fileAttributes(metainfo)
+  // Pieces are checked by their SHA-1 (`pieces`), which a v2-only torrent does not have.
+  if (metainfo.format === 'v2') throw new DownloadError('ET_BAD_METADATA', `refused to download "${metainfo.name}": a v2-only torrent (BEP 52), which this box cannot verify yet; a hybrid or v1 torrent of it can be`)
+  const entries = rawFileEntries(metainfo)
   const files: ContentFile[] = []
   const seen = new Map<string, 'file' | 'folder'>()
-  for (let index = 0; index < metainfo.files.length; index++) {
-    const entry = metainfo.files.at(index)!
-    const attr = attributes[index] ?? ''
+  // `metainfo.files` leaves BEP 47 pad files out (hybrid torrents have them between files); the
+  // raw list has them, in place: walk both, so each real file keeps its own attributes and a pad's
+  // bytes are known to be zeros.
+  let index = 0
+  let offset = 0
+  for (const { attr, length } of entries) {
+    if (attr.includes('p')) {
+      files.push({ segments: [metainfo.name, '.pad', String(length)], length, offset, pad: true })
+      offset += length
+      continue
+    }
+    const entry = metainfo.files.at(index++)
+    if (entry === undefined || entry.offset !== offset || entry.length !== length) throw unsafePath('the file list does not match the info dictionary')
     const segments = metainfo.isMultiFile ? [metainfo.name, ...entry.path] : [metainfo.name]
     const shown = segments.join('/')
     if (attr.includes('l')) throw unsafePath(`"${shown}" is a symlink (BEP 47 attr "l")`)
     for (const segment of segments) checkSegment(segment, shown)
-    const pad = attr.includes('p')
-    if (!pad) claim(seen, segments, shown)
-    files.push({ segments, length: entry.length, offset: entry.offset, pad })
+    claim(seen, segments, shown)
+    files.push({ segments, length, offset, pad: false })
+    offset += length
   }
+  if (index !== metainfo.files.length) throw unsafePath('the file list does not match the info dictionary')
   return new ContentLayout(files, metainfo.totalBytes)
 }
 
@@ -81,15 +94,17 @@ function foldName (segment: string): string {
   return segment.normalize('NFC').toLowerCase()
 }
 
-/** BEP 47 `attr` of each file (undefined where absent or not a string). */
-function fileAttributes (metainfo: Metainfo): Array<string | undefined> {
+/** Each entry of the info dictionary's file list, pad files included: its BEP 47 `attr` ('' where absent) and length. */
+function rawFileEntries (metainfo: Metainfo): Array<{ readonly attr: string, readonly length: number }> {
   const info = bencode.decode(metainfo.infoBytes) as Record<string, unknown>
-  const attributeOf = (dict: unknown): string | undefined => {
-    if (typeof dict !== 'object' || dict === null || !Object.hasOwn(dict, 'attr')) return undefined
-    const attr = (dict as Record<string, unknown>).attr
-    return ArrayBuffer.isView(attr) ? Buffer.from(attr.buffer, attr.byteOffset, attr.byteLength).toString('latin1') : undefined
+  const entryOf = (dict: unknown): { attr: string, length: number } => {
+    const fields = (typeof dict === 'object' && dict !== null ? dict : {}) as Record<string, unknown>
+    const attr = Object.hasOwn(fields, 'attr') ? fields.attr : undefined
+    return {
+      attr: ArrayBuffer.isView(attr) ? Buffer.from(attr.buffer, attr.byteOffset, attr.byteLength).toString('latin1') : '',
+      length: typeof fields.length === 'number' ? fields.length : -1
+    }
   }
-  if (!Object.hasOwn(info, 'files')) return [attributeOf(info)]
-  const files = info.files
-  return Array.isArray(files) ? files.map(attributeOf) : []
+  if (!Object.hasOwn(info, 'files')) return [entryOf(info)]
+  return Array.isArray(info.files) ? info.files.map(entryOf) : []
 }
