@@ -32,6 +32,23 @@ export interface PublishedTorrent {
    * its feed) leave it out.
    */
   readonly internal?: true
+  /**
+   * Set for a torrent this box mirrors from another: that box's trackers and web seeds, which it
+   * offers after its own (`withForeignTrackers`), also when `retrack` gives it new ones of its own.
+   */
+  readonly foreignTrackers?: TrackerFields
+}
+
+export type TrackerFields = Pick<Metainfo, 'announceList' | 'urlList'>
+
+/** This box's tiers and web seeds first, then the foreign ones it does not already name. */
+export function withForeignTrackers (ours: TrackerFields, foreign: TrackerFields | undefined): TrackerFields {
+  if (foreign === undefined) return ours
+  const own = new Set(ours.announceList.map((tier) => tier.join('\n')))
+  return {
+    announceList: [...ours.announceList, ...foreign.announceList.filter((tier) => !own.has(tier.join('\n'))).map((tier) => [...tier])],
+    urlList: [...new Set([...ours.urlList, ...foreign.urlList])]
+  }
 }
 
 export interface CatalogEvents {
@@ -78,9 +95,9 @@ export class Catalog extends EventEmitter<CatalogEvents> {
    * place: the same torrents stay published under the same infohashes, and what is handed out from now
    * on (.torrent files, magnet links) names the new URLs.
    */
-  retrack (fieldsFor: (infoHash: InfoHash) => Pick<Metainfo, 'announceList' | 'urlList'>): void {
+  retrack (fieldsFor: (infoHash: InfoHash) => TrackerFields): void {
     for (const torrent of this.torrents.values()) {
-      const { announceList, urlList } = fieldsFor(torrent.metainfo.infoHash)
+      const { announceList, urlList } = withForeignTrackers(fieldsFor(torrent.metainfo.infoHash), torrent.foreignTrackers)
       ;(torrent as { metainfo: Metainfo }).metainfo = { ...torrent.metainfo, announceList, urlList }
     }
     this.emit('retracked')

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Catalog, PublishedFile, PublishedTorrent } from '../catalog/catalog.js'
+import { withForeignTrackers, type Catalog, type PublishedFile, type PublishedTorrent } from '../catalog/catalog.js'
 import type { MirrorEntry } from '../config/mirror-entries.js'
 import { Download, type DownloadProgress } from '../download/download.js'
 import type { DownloadLimits } from '../download/download-limits.js'
@@ -298,11 +298,10 @@ export class Follower {
   }
 
   private publish (metainfo: Metainfo, files: readonly HeldFile[]): void {
-    const ours = this.options.trackersFor(metainfo.infoHash)
-    const announceList = [...ours.announceList, ...metainfo.announceList.filter((tier) => !ours.announceList.some((own) => own.join() === tier.join())).map((tier) => [...tier])]
-    const urlList = [...new Set([...ours.urlList, ...metainfo.urlList])]
+    const foreignTrackers = { announceList: metainfo.announceList, urlList: metainfo.urlList }
     const published: PublishedTorrent = {
-      metainfo: { ...metainfo, announceList, urlList },
+      metainfo: { ...metainfo, ...withForeignTrackers(this.options.trackersFor(metainfo.infoHash), foreignTrackers) },
+      foreignTrackers,
       files: files.map((file): PublishedFile => ({ absolutePath: join(this.options.entry.folder, metainfo.infoHash, file.path), size: file.size, mtimeMs: file.mtimeMs }))
     }
     this.published.set(metainfo.infoHash, published)
