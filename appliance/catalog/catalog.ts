@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { InfoHash, Metainfo } from '../metainfo/metainfo.js'
+import { truncatedInfoHash, type InfoHash, type Metainfo } from '../metainfo/metainfo.js'
 
 /** Where one file of a published torrent lives on disk, and what it looked like when hashed. */
 export interface PublishedFile {
@@ -64,6 +64,8 @@ export interface CatalogEvents {
  */
 export class Catalog extends EventEmitter<CatalogEvents> {
   private readonly torrents = new Map<InfoHash, PublishedTorrent>()
+  /** A hybrid torrent's v2 infohash truncated to 20 bytes (BEP 52) → its infohash (the v1 one). */
+  private readonly byTruncatedV2 = new Map<InfoHash, InfoHash>()
 
   get size (): number {
     return this.torrents.size
@@ -77,6 +79,14 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     return this.torrents.has(infoHash as InfoHash)
   }
 
+  /**
+   * The infohash of the published torrent that `infoHash` names, as its infohash or, for a hybrid, as
+   * its truncated v2 infohash (what v2 peers announce and handshake with); undefined for another.
+   */
+  canonicalHash (infoHash: string): InfoHash | undefined {
+    return this.torrents.has(infoHash as InfoHash) ? infoHash as InfoHash : this.byTruncatedV2.get(infoHash as InfoHash)
+  }
+
   all (): IterableIterator<PublishedTorrent> {
     return this.torrents.values()
   }
@@ -87,6 +97,8 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     if (previous === torrent) return
     if (previous !== undefined) this.remove(previous.metainfo.infoHash)
     this.torrents.set(torrent.metainfo.infoHash, torrent)
+    const truncated = truncatedV2Of(torrent.metainfo)
+    if (truncated !== undefined) this.byTruncatedV2.set(truncated, torrent.metainfo.infoHash)
     this.emit('added', torrent)
   }
 
@@ -107,6 +119,13 @@ export class Catalog extends EventEmitter<CatalogEvents> {
     const torrent = this.torrents.get(infoHash as InfoHash)
     if (torrent === undefined) return
     this.torrents.delete(infoHash as InfoHash)
+    const truncated = truncatedV2Of(torrent.metainfo)
+    if (truncated !== undefined) this.byTruncatedV2.delete(truncated)
     this.emit('removed', torrent)
   }
+}
+
+/** A hybrid's truncated v2 infohash; undefined for v1 and for v2-only torrents, whose infohash it already is. */
+export function truncatedV2Of (metainfo: Metainfo): InfoHash | undefined {
+  return metainfo.format === 'hybrid' && metainfo.infoHashV2 !== undefined ? truncatedInfoHash(metainfo.infoHashV2) : undefined
 }

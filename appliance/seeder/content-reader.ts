@@ -124,9 +124,15 @@ export class ContentReader {
     const length = Math.min(spanBytes, torrent.metainfo.totalBytes - start)
     // Every span of this size in the same memory size, the torrent's shorter last one too, so that it is reused.
     const bytes = this.cache.allocate(spanBytes).subarray(0, length)
+    // Bytes of no file are the pad bytes of a hybrid or v2 torrent (BEP 47): zeros, hashed as such. The
+    // memory is reused, so they are written, not assumed.
+    let filled = 0
     for (const range of fileRangesFor(torrent.metainfo.files, start, length)) {
+      bytes.fill(0, filled, range.spanOffset)
       await this.files.read(torrent.files.at(range.fileIndex)!, bytes, range.spanOffset, range.length, range.fileOffset)
+      filled = range.spanOffset + range.length
     }
+    bytes.fill(0, filled)
     return bytes
   }
 }

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIPv4 } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import { truncatedV2Of, type Catalog, type PublishedTorrent } from '../catalog/catalog.js'
 import type { Settings } from '../config/settings.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { LocalNetworks } from '../net/local-networks.js'
@@ -245,7 +245,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.budget = new SwarmBudget({
       get maxSwarms () { return bounds().maxSwarms },
       get maxPeers () { return bounds().maxPeers },
-      isPublished: (infoHash) => this.catalog.has(infoHash)
+      isPublished: (infoHash) => this.isPublished(infoHash)
     })
     this.udp = options.udpPort === false
       ? undefined
@@ -306,7 +306,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     this.mode = mode
     if (mode === 'open') return
     for (const infoHash of this.heldInfoHashes()) {
-      if (!this.catalog.has(infoHash)) this.drop(infoHash)
+      if (!this.isPublished(infoHash)) this.drop(infoHash)
     }
   }
 
@@ -320,7 +320,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   stats (infoHash: string): SwarmStats | undefined {
     const peers = this.swarms.get(infoHash)
     const webSocketPeers = this.server?.get(infoHash)
-    if (peers === undefined && webSocketPeers === undefined && !this.catalog.has(infoHash)) return undefined
+    if (peers === undefined && webSocketPeers === undefined && !this.isPublished(infoHash)) return undefined
     return {
       seeders: (peers?.seeders ?? 0) + (webSocketPeers?.complete ?? 0),
       leechers: (peers?.leechers ?? 0) + (webSocketPeers?.incomplete ?? 0),
@@ -401,9 +401,10 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     const family = writeCompactPeer(requesterIp, request.port, this.requesterKey, 0)
     if (family === 0) throw new TrackerError('ET_BAD_REQUEST', `bad announce: the source address ${requesterIp} is not an IP address`)
     const everseed = this.everseedOf(request.infoHash, requesterIp, localAddress)
-    const slot = this.record(request.infoHash, family, request.peerId, 0, request.event, request.left, 'http', requesterIp, request.port, everseed)
-    const swarm = this.swarms.get(request.infoHash)
-    const counts = this.countsFor(request.infoHash, everseed)
+    const infoHash = this.swarmKey(request.infoHash)
+    const slot = this.record(infoHash, family, request.peerId, 0, request.event, request.left, 'http', requesterIp, request.port, everseed)
+    const swarm = this.swarms.get(infoHash)
+    const counts = this.countsFor(infoHash, everseed)
     const numwant = slot === NO_SLOT ? 0 : request.numwant
     if (!request.compact) return encodeHttpAnnounceResponse(request, { ...counts, peers: this.handedOut(swarm, family, slot, everseed, numwant) })
     // The everseed first, so it survives any numwant above 0; then the other peers, each family in
@@ -432,11 +433,12 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   }
 
   private answerUdpAnnounce (msg: Buffer, requesterIp: string, endpoint: UdpEndpoint): Buffer {
-    const infoHash = udpAnnounceInfoHash(msg)
+    const asked = udpAnnounceInfoHash(msg)
     const port = udpAnnouncePort(msg)
     const family = writeCompactPeer(requesterIp, port, this.requesterKey, 0)
     if (family === 0) throw new TrackerError('ET_BAD_REQUEST', `bad UDP tracker request: the source address ${requesterIp} is not an IP address`)
-    const everseed = this.everseedOf(infoHash, requesterIp, endpoint.address)
+    const everseed = this.everseedOf(asked, requesterIp, endpoint.address)
+    const infoHash = this.swarmKey(asked)
     const slot = this.record(infoHash, family, msg, UDP_PEER_ID_OFFSET, udpAnnounceEvent(msg), udpAnnounceLeft(msg), 'udp', requesterIp, port, everseed)
     const counts = this.countsFor(infoHash, everseed)
     // BEP 15: the response holds peers of the family the request came over.
@@ -506,7 +508,10 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     return { interval: ANNOUNCE_INTERVAL_S, complete: stats.seeders + (everseed === undefined ? 0 : 1), incomplete: stats.leechers }
   }
 
-  /** For a published torrent, the everseed as this requester is handed it; undefined otherwise. */
+  /**
+   * For a published torrent, the everseed as this requester is handed it; undefined otherwise, and for
+   * a hybrid's truncated v2 infohash: the everseed answers v1 handshakes only (no BEP 52 wire yet).
+   */
   private everseedOf (infoHash: string, requesterIp: string, localAddress: string): PeerAddress | undefined {
     return this.catalog.has(infoHash) ? this.everseedFor(requesterIp, localAddress) : undefined
   }
@@ -566,14 +571,28 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     sendBencoded(res, encodeTrackerFailure(failure.message))
   }
 
+  /**
+   * The swarm an announce or scrape of `infoHash` goes to: a hybrid torrent has one, under its v1
+   * infohash, which its truncated v2 infohash (BEP 52) names too. So a client that announces both
+   * (libtorrent does) is one peer, and the counts are the torrent's.
+   */
+  private swarmKey (infoHash: string): string {
+    return this.catalog.canonicalHash(infoHash) ?? infoHash
+  }
+
+  /** True for the infohash of a published torrent, or the truncated v2 infohash of a published hybrid. */
+  private isPublished (infoHash: string): boolean {
+    return this.catalog.canonicalHash(infoHash) !== undefined
+  }
+
   private refusal (infoHash: string): TrackerError | undefined {
-    if (this.mode === 'open' || this.catalog.has(infoHash)) return undefined
+    if (this.mode === 'open' || this.isPublished(infoHash)) return undefined
     return new TrackerError('ET_UNPUBLISHED', UNPUBLISHED_REASON)
   }
 
   /** BEP 48 counts, the everseed counted as a seeder of every published torrent. */
   private scrapeCounts (infoHash: string): ScrapeCounts {
-    const stats = this.stats(infoHash) ?? { seeders: 0, leechers: 0, completed: 0 }
+    const stats = this.stats(this.swarmKey(infoHash)) ?? { seeders: 0, leechers: 0, completed: 0 }
     const everseeds = this.catalog.has(infoHash) ? 1 : 0
     return { infoHash, complete: stats.seeders + everseeds, downloaded: stats.completed, incomplete: stats.leechers }
   }
@@ -641,7 +660,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     const { peer } = announce
     this.emit('announce', {
       infoHash: infoHash as InfoHash, // lower-case hex, as every parser here and in bittorrent-tracker writes it
-      published: this.catalog.has(infoHash),
+      published: this.isPublished(infoHash),
       event: announce.event,
       transport: announce.transport,
       peer: peer === undefined ? undefined : formatPeerAddress(peer.ip, peer.port),
@@ -672,7 +691,11 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   /** In `published-only` mode a torrent that is no longer published loses its swarm. */
   private readonly onRemoved = (torrent: PublishedTorrent): void => {
-    if (this.mode === 'published-only') this.drop(torrent.metainfo.infoHash)
+    if (this.mode !== 'published-only') return
+    this.drop(torrent.metainfo.infoHash)
+    // WebSocket peers' swarms (bittorrent-tracker's) are kept by the infohash announced.
+    const truncated = truncatedV2Of(torrent.metainfo)
+    if (truncated !== undefined) this.drop(truncated)
   }
 
   /** Forgets the swarm of `infoHash` and its peers. */

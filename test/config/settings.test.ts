@@ -86,13 +86,11 @@ test('command-line overrides are checked like the file', (t) => {
   t.throws(() => withOverrides(base, { 'seeder.port': -1 }, 'command line'), { instanceOf: ConfigError })
 })
 
-test('hashing.format is v1 by default; hybrid and v2 are refused until the everseed serves them', (t) => {
+test('hashing.format is v1 by default; hybrid is accepted, v2 refused until the everseed speaks the BEP 52 wire', (t) => {
   t.is(defaultSettings(env)['hashing.format'], 'v1')
-  t.is(settingsFromToml('[hashing]\nformat = "v1"\n', 'config.toml', env)['hashing.format'], 'v1')
-  for (const format of ['hybrid', 'v2']) {
-    const error = configError(t, `[hashing]\nformat = "${format}"\n`)
-    t.is(error.key, 'hashing.format')
-    t.regex(error.message, new RegExp(`hashing.format = "${format}" cannot be published yet: the everseed does not serve hybrid or v2 torrents`))
-  }
+  for (const format of ['v1', 'hybrid'] as const) t.is(settingsFromToml(`[hashing]\nformat = "${format}"\n`, 'config.toml', env)['hashing.format'], format)
+  const error = configError(t, '[hashing]\nformat = "v2"\n')
+  t.is(error.key, 'hashing.format')
+  t.regex(error.message, /hashing.format = "v2" cannot be published yet: the everseed does not speak the BEP 52 wire/)
   t.regex(configError(t, '[hashing]\nformat = "v3"\n').message, /must be one of "v1", "hybrid", "v2"/)
 })

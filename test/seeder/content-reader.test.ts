@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { appendFileSync, renameSync, rmSync, utimesSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -246,5 +247,24 @@ test('the read-ahead is what was asked for while the cache holds MIN_CACHED_SPAN
     const span = readAheadFor(1024 * KiB, cacheBytes)
     t.is(2 ** Math.log2(span), span, 'a power of two')
     t.true(span === 16 * KiB || span * MIN_CACHED_SPANS <= cacheBytes, `${span} for a cache of ${cacheBytes}`)
+  }
+})
+
+test('the pad bytes of a hybrid torrent read as zeros, in reused span memory too: every piece has its SHA-1', async (t) => {
+  const root = tempDir(t)
+  // Files that end off piece boundaries: BEP 47 pad files after each, in the piece space only.
+  writeTree(root, { 'hybrid/a': 40_000, 'hybrid/b': 1, 'hybrid/c/d': 70_001, 'hybrid/e': 16_384 })
+  const torrent = await publish(join(root, 'hybrid'), { pieceLength: 32 * KiB, format: 'hybrid' })
+  const { metainfo } = torrent
+  t.true(metainfo.totalBytes > contentOf(torrent).length, 'the torrent has pad bytes')
+  // A cache of two spans: spans are evicted and their memory, full of file bytes, read into again.
+  const files = reader({ cacheBytes: 32 * KiB, readAheadBytes: 16 * KiB })
+  t.teardown(async () => await files.close())
+  for (let round = 0; round < 2; round++) {
+    for (let index = metainfo.pieceCount - 1; index >= 0; index--) {
+      const piece = await readBlock(files, torrent, index, 0, pieceSize(metainfo, index))
+      const sha1 = createHash('sha1').update(piece).digest()
+      t.true(sha1.equals(metainfo.pieces.subarray(index * 20, index * 20 + 20)), `round ${round}, piece ${index}`)
+    }
   }
 })

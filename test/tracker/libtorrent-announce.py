@@ -32,7 +32,7 @@ while time.time() < deadline:
     session.wait_for_alert(200)
     for alert in session.pop_alerts():
         if isinstance(alert, lt.tracker_reply_alert):
-            report(type='tracker_reply', url=alert.tracker_url(), peers=alert.num_peers)
+            report(type='tracker_reply', url=alert.tracker_url(), peers=alert.num_peers, message=alert.message())
         elif isinstance(alert, lt.tracker_error_alert):
             report(type='tracker_error', url=alert.tracker_url(), message=alert.message())
         elif isinstance(alert, lt.peer_connect_alert):

@@ -10,6 +10,8 @@ import { SYSTEM_PYTHON } from '../helpers/libtorrent.js'
 import { DEFAULTS } from '../helpers/defaults.js'
 import { sourcePath } from '../helpers/repo.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { writeTree } from '../helpers/content.js'
+import { publish } from '../seeder/fixtures.js'
 import { fakePublished, mountTracker } from './fixture.js'
 
 const CLIENT = '127.0.0.2'
@@ -82,4 +84,44 @@ test('libtorrent announcing over HTTP is handed the everseed at the address it r
 
 test('libtorrent announcing over UDP is handed the everseed at the address it reached the tracker at', async (t) => {
   await libtorrentJoins(t, 'udp')
+})
+
+test('libtorrent announcing a hybrid torrent is answered under both its infohashes, v1 and truncated v2, in one swarm', async (t) => {
+  const folder = tempDir(t)
+  writeTree(folder, { 'hybrid/a.bin': 40_000, 'hybrid/b.bin': 1000 })
+  const published = await publish(join(folder, 'hybrid'), { pieceLength: 16 * 1024, format: 'hybrid' })
+  const catalog = new Catalog()
+  catalog.add(published)
+  const everseed = await fakeEverseed(t)
+  const tracker = new Tracker({ ...trackerOptionsFrom(DEFAULTS), catalog, everseedPort: everseed.port, udpPort: 0, host: BOX })
+  await tracker.start()
+  t.teardown(async () => { await tracker.close() })
+  const warnings: string[] = []
+  tracker.on('warning', (error) => warnings.push(error.message))
+  const web = await mountTracker(t, tracker, BOX)
+  const torrentPath = join(folder, 'hybrid.torrent')
+  writeFileSync(torrentPath, encodeTorrent({ ...published.metainfo, announceList: [[`http://${BOX}:${web.port}/announce`]] }))
+
+  const replies: string[] = []
+  const output: string[] = []
+  // An empty save path: libtorrent is a leecher and announces at once.
+  const child = spawn(SYSTEM_PYTHON, [sourcePath('test/tracker/libtorrent-announce.py'), torrentPath, join(folder, 'empty'), CLIENT, '30'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL') })
+  const bothAnswered = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output.push(chunk.toString())
+      for (const line of chunk.toString().split('\n').filter((text) => text.startsWith('{'))) {
+        const report = JSON.parse(line) as { type: string, message?: string }
+        if (report.type === 'tracker_error') reject(new Error(`libtorrent: ${report.message ?? ''}`))
+        if (report.type === 'tracker_reply') replies.push(report.message ?? '')
+      }
+      if (replies.some((message) => /\bv1\b/.test(message)) && replies.some((message) => /\bv2\b/.test(message))) resolve()
+    })
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()))
+    child.once('exit', (code) => { reject(new Error(`libtorrent client exited (${String(code)}) before both announces were answered:\n${output.join('')}`)) })
+  })
+  await bothAnswered
+  t.deepEqual(warnings, [], 'neither announce was refused')
+  t.like(await everseed.handshake, { from: CLIENT, infoHash: published.metainfo.infoHash })
+  t.like(tracker.stats(published.metainfo.infoHash), { leechers: 1 }, 'libtorrent is one peer of one swarm')
 })

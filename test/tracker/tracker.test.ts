@@ -1,9 +1,13 @@
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import bencode from 'bencode'
 import { randomBytes } from 'node:crypto'
 import { Tracker, trackerOptionsFrom, UNPUBLISHED_REASON, type AnnounceEvent } from '../../appliance/tracker/tracker.js'
 import type { TrackerError } from '../../appliance/tracker/errors.js'
-import { Catalog } from '../../appliance/catalog/catalog.js'
+import { Catalog, type PublishedTorrent } from '../../appliance/catalog/catalog.js'
+import { join } from 'node:path'
+import { writeTree } from '../helpers/content.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { publish } from '../seeder/fixtures.js'
 import { MAX_NUMWANT } from '../../appliance/tracker/announce.js'
 import { DEFAULTS } from '../helpers/defaults.js'
 import { EVERSEED_PORT, fakePublished, mountTracker, startTracker } from './fixture.js'
@@ -407,4 +411,43 @@ test('a public everseed of the other family is left out of a UDP answer and put 
   const decoded = bencode.decode(http.body)
   t.is(Buffer.from(decoded.peers6).toString('hex'), '20010db8000000000000000000000001' + (16881).toString(16).padStart(4, '0'))
   t.is(decoded.peers.length, 0)
+})
+
+/** A published hybrid torrent (BEP 52): its v1 infohash and its v2 one truncated to 20 bytes. */
+async function publishHybrid (t: ExecutionContext, catalog: Catalog): Promise<{ torrent: PublishedTorrent, v1: Buffer, v2: Buffer }> {
+  const root = tempDir(t)
+  writeTree(root, { 'hybrid/a.bin': 40_000, 'hybrid/b.bin': 1000 })
+  const torrent = await publish(join(root, 'hybrid'), { pieceLength: 16 * 1024, format: 'hybrid' })
+  catalog.add(torrent)
+  const v2 = Buffer.from(torrent.metainfo.infoHashV2!, 'hex').subarray(0, 20)
+  return { torrent, v1: Buffer.from(torrent.metainfo.infoHash, 'hex'), v2 }
+}
+
+test('published-only: a hybrid is announced and scraped by its v1 infohash and its truncated v2 one, into one swarm', async (t) => {
+  const { tracker, catalog, httpPort, udpPort } = await startTracker(t, BOX)
+  const { torrent, v1, v2 } = await publishHybrid(t, catalog)
+  const warnings: TrackerError[] = []
+  tracker.on('warning', (error) => warnings.push(error))
+  const events: AnnounceEvent[] = []
+  tracker.on('announce', (event) => events.push(event))
+
+  const byV1 = await httpAnnounce(BOX, httpPort, { infoHash: v1, port: 3000, event: 'started' }, CLIENT)
+  t.deepEqual(byV1.peers, [`${BOX}:${EVERSEED_PORT}`])
+  // A v2 announce (BEP 52) from another peer over HTTP, and from the first one again over UDP.
+  const byV2 = await httpAnnounce(BOX, httpPort, { infoHash: v2, port: 3001, event: 'started', left: 0 }, CLIENT)
+  t.is(byV2.failure, undefined)
+  t.deepEqual(byV2.peers, [`${CLIENT}:3000`], 'the v1 peer, and not the everseed: it answers v1 handshakes only')
+  const socket = await udpClient(t, CLIENT)
+  const udp = await udpAnnounce(socket, BOX, udpPort, { infoHash: v2, port: 3000 })
+  t.is(udp.action, 1)
+  t.deepEqual(udp.peers, [`${CLIENT}:3001`])
+
+  t.deepEqual(tracker.stats(torrent.metainfo.infoHash), { seeders: 1, leechers: 1, completed: 0 }, 'two peers, the one that announced both hashes once')
+  t.true(events.every((event) => event.infoHash === torrent.metainfo.infoHash && event.published))
+  t.deepEqual(await udpScrape(socket, BOX, udpPort, [v1, v2]), [[2, 0, 1], [1, 0, 1]], 'the everseed is a seeder under the v1 infohash only')
+  t.deepEqual(warnings, [])
+
+  catalog.remove(torrent.metainfo.infoHash)
+  t.is(tracker.stats(torrent.metainfo.infoHash), undefined)
+  t.is((await httpAnnounce(BOX, httpPort, { infoHash: v2, port: 3001 }, CLIENT)).failure, UNPUBLISHED_REASON)
 })
