@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { withForeignTrackers, type Catalog, type PublishedFile, type PublishedTorrent } from '../catalog/catalog.js'
+import type { MirrorStatus } from '../catalog/mirror-status.js'
 import type { MirrorEntry } from '../config/mirror-entries.js'
 import { Download, type DownloadProgress } from '../download/download.js'
 import type { DownloadLimits } from '../download/download-limits.js'
@@ -34,18 +35,7 @@ export interface FollowerOptions {
 }
 
 /** A mirror as `/api/status` shows it (docs/api.md). */
-export interface MirrorSnapshot {
-  readonly origin: string
-  /** Completed, verified items held and seeded. */
-  readonly items: number
-  readonly bytes: number
-  /** When the followed box last answered a poll, ms since the epoch. */
-  readonly lastUpdateAt?: number
-  readonly lastError?: { readonly code: string, readonly message: string }
-  readonly refused: { readonly count: number, readonly lastReason?: string }
-  readonly dropped: { readonly count: number, readonly lastReason?: string }
-  readonly downloading?: { readonly name: string, readonly verifiedBytes: number, readonly totalBytes: number, readonly peers: number }
-}
+export type MirrorSnapshot = MirrorStatus
 
 /**
  * Follows one `[[mirror]]`: polls its source, plans what to hold (`planMirror`), downloads what it

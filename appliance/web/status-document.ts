@@ -1,5 +1,6 @@
 import { basename } from 'node:path'
 import type { PublishedTorrent } from '../catalog/catalog.js'
+import type { MirrorStatus } from '../catalog/mirror-status.js'
 import type { PatternName } from '../status/led-pattern.js'
 import { magnetUri } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/metainfo.js'
@@ -29,21 +30,8 @@ export interface StatusDocument {
 }
 
 /** One followed box: what is held of it, and what its follower is doing. */
-export interface MirrorDoc {
-  /** Its public key (hex) or its feed URL, as the config names it. */
-  readonly origin: string
-  /** Completed, verified items held and everseeded. */
-  readonly items: number
-  readonly bytes: number
-  /** When the followed box last answered a poll, ms since the epoch. */
-  readonly lastUpdateAt?: number
-  readonly lastError?: { readonly code: string, readonly message: string }
-  /** Entries refused (a .torrent not of its stated infohash, a malformed entry): never downloaded. */
-  readonly refused: { readonly count: number, readonly lastReason?: string }
-  /** Held items deleted (over max_bytes, or gone upstream for keep_days). */
-  readonly dropped: { readonly count: number, readonly lastReason?: string }
-  readonly downloading?: { readonly name: string, readonly verifiedBytes: number, readonly totalBytes: number, readonly peers: number }
-}
+/** A followed box as `/api/status` shows it (docs/api.md). */
+export type MirrorDoc = MirrorStatus
 
 export interface BoxDoc {
   readonly name: string
