@@ -134,7 +134,9 @@ export class ServeProcess {
   static spawn (options: ServeOptions): ServeProcess {
     const configPath = join(dirname(options.stateDir), `${Date.now()}-${Math.random().toString(36).slice(2)}.toml`)
     mkdirSync(dirname(configPath), { recursive: true })
-    writeFileSync(configPath, configText({ ...TEST_SETTINGS, ...options.settings }))
+    // No library given: none at all, not the default one in $HOME, which a test must never write to.
+    const noLibrary = options.libraries.length === 0 ? { 'library.folders': [] } : {}
+    writeFileSync(configPath, configText({ ...TEST_SETTINGS, ...noLibrary, ...options.settings }))
     const ports = options.ports ?? { http: 0, tracker: 0, peer: 0 }
     const service = options.asService === true ? serviceProcess() : { nodeFlags: [], env: {} }
     const args = [...service.nodeFlags, options.cli ?? cliPath, 'serve', '--config', configPath, '--state-dir', options.stateDir,
