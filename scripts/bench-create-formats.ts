@@ -15,7 +15,7 @@ import { parseTorrent } from '../appliance/metainfo/metainfo.js'
 import type { TorrentFormat } from '../appliance/metainfo/torrent-format.js'
 import { smallFilePath, warmUp, writeSmallFiles } from './bench-content.js'
 import { measure, type Measurement } from './bench-measure.js'
-import { benchScratch } from './bench-scratch.js'
+import { benchScratch, runBench } from './bench-scratch.js'
 import { writePseudoRandomFile } from '../test/helpers/content.js'
 import { SYSTEM_PYTHON } from '../test/helpers/libtorrent.js'
 
@@ -161,9 +161,4 @@ async function main (): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main()
-} catch (error) {
-  progress(error instanceof Error ? error.message : String(error))
-  process.exitCode = 1
-}
+await runBench(main, progress)

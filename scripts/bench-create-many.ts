@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseTorrent } from '../appliance/metainfo/metainfo.js'
-import { benchScratch } from './bench-scratch.js'
+import { benchScratch, runBench } from './bench-scratch.js'
 import { pseudoRandomStream, seededRandom } from '../test/helpers/content.js'
 import { memoryOf } from '../test/helpers/proc.js'
 import { runOk } from '../test/helpers/run.js'
@@ -259,9 +259,4 @@ async function main (): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main()
-} catch (error) {
-  progress(error instanceof Error ? (error.stack ?? error.message) : String(error))
-  process.exitCode = 1
-}
+await runBench(main, progress)

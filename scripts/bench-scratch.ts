@@ -30,3 +30,16 @@ export function benchScratch (name: string, progress: (message: string) => void,
   process.once('SIGTERM', interrupt)
   return { work, cleanUp }
 }
+
+/**
+ * Runs a benchmark's `main` as its script's top level: the exit code `main` returns, or 1 with the
+ * error (its stack where it has one) told through `progress`.
+ */
+export async function runBench (main: () => Promise<number>, progress: (message: string) => void): Promise<void> {
+  try {
+    process.exitCode = await main()
+  } catch (error) {
+    progress(error instanceof Error ? (error.stack ?? error.message) : String(error))
+    process.exitCode = 1
+  }
+}

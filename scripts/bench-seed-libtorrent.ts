@@ -32,7 +32,7 @@ import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
-import { benchScratch } from './bench-scratch.js'
+import { benchScratch, runBench } from './bench-scratch.js'
 import { writePseudoRandomFile } from '../test/helpers/content.js'
 import { cpuSecondsOf, memoryOf, resetPeak } from '../test/helpers/proc.js'
 import { cliPath } from '../test/helpers/repo.js'
@@ -326,9 +326,4 @@ async function main (): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main()
-} catch (error) {
-  progress(error instanceof Error ? (error.stack ?? error.message) : String(error))
-  process.exitCode = 1
-}
+await runBench(main, progress)

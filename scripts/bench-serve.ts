@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util'
 import { SETTINGS } from '../appliance/config/settings.js'
 import { encodeTorrent, parseTorrent } from '../appliance/metainfo/metainfo.js'
 import { pseudoRandomStream, seededRandom, writePseudoRandomFile } from '../test/helpers/content.js'
-import { benchScratch } from './bench-scratch.js'
+import { benchScratch, runBench } from './bench-scratch.js'
 import { cpuSecondsOf, memoryOf, resetPeak } from '../test/helpers/proc.js'
 import { runOk } from '../test/helpers/run.js'
 import { serviceProcess, type LogLine, type ServePorts, type ServeProcess } from '../test/helpers/serve-process.js'
@@ -808,9 +808,4 @@ async function main (): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main()
-} catch (error) {
-  progress(error instanceof Error ? (error.stack ?? error.message) : String(error))
-  process.exitCode = 1
-}
+await runBench(main, progress)
