@@ -38,12 +38,10 @@ async function makeDrive (t: ExecutionContext, root: string, fsType: 'ext4' | 'e
     await runOk('mkfs.exfat', ['-L', label, image])
     const staging = join(root, `staging-${label}`)
     mkdirSync(staging)
-    await runOk('mount', ['-t', 'exfat-fuse', '-o', 'loop', image, staging])
-    try {
-      await runOk('cp', ['-a', `${content}/.`, staging])
-    } finally {
-      await runOk('umount', [staging])
-    }
+    // In a mount namespace of its own: a namespace another test creates meanwhile (ip netns exec,
+    // unshare) would copy a staging mount made here, keep the FUSE filesystem alive after umount,
+    // and leave the image unflushed (an empty root, "not unmounted cleanly").
+    await runOk('unshare', ['--mount', '--propagation', 'private', 'sh', '-ec', 'mount -t exfat-fuse -o loop "$1" "$2"; trap \'umount "$2"\' EXIT; cp -a "$3/." "$2"', 'stage', image, staging, content])
   }
   const loop = (await runOk('losetup', ['--find', '--show', image])).stdout.trim()
   t.teardown(async () => {
