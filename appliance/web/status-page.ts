@@ -80,6 +80,8 @@ export interface StatusPageEvents {
 
 /** Free space changes slowly, and a statfs of a drive can be slow: look again this often. */
 const SPACE_REFRESH_MS = 10_000
+/** How often open pages are told of a mirror's progress: nothing else announces it (a download moves no item of ours). */
+const MIRRORS_REFRESH_MS = 1000
 
 /**
  * The LAN status page, its JSON API, live events, actions and Prometheus metrics, on `http`:
@@ -103,6 +105,8 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
   private readonly name: string
   private readonly addresses: () => string[]
   private readonly spaceTimer: NodeJS.Timeout
+  private readonly mirrorsTimer: NodeJS.Timeout | undefined
+  private mirrorsKey = ''
   private readonly qrCodes = new WeakMap<PublishedTorrent, string>()
   private librariesKey = ''
   private adminToken: string
@@ -123,6 +127,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     options.status.on('change', this.onChange)
     options.led?.on('pattern', this.onLed)
     this.spaceTimer = setInterval(() => { this.refreshSpace() }, SPACE_REFRESH_MS).unref()
+    if (options.mirrors !== undefined) this.mirrorsTimer = setInterval(() => { this.refreshMirrors() }, MIRRORS_REFRESH_MS).unref()
     this.refreshSpace()
     this.route(http)
   }
@@ -161,6 +166,7 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
     this.options.status.off('change', this.onChange)
     this.options.led?.off('pattern', this.onLed)
     clearInterval(this.spaceTimer)
+    clearInterval(this.mirrorsTimer)
     this.events.close()
   }
 
@@ -224,6 +230,15 @@ export class StatusPage extends EventEmitter<StatusPageEvents> {
   private leds (snapshot: StatusSnapshot): LedDoc[] {
     const pattern = this.options.led?.pattern ?? patternFor(snapshot, this.now())
     return [{ name: 'status', pattern: pattern.name, onMs: pattern.onMs, offMs: pattern.offMs, colour: pattern.colour, meaning: pattern.meaning }]
+  }
+
+  /** Publishes when the mirrors changed since the last look; the whole document is built only then. */
+  private refreshMirrors (): void {
+    if (this.events.clientCount === 0) return
+    const key = JSON.stringify(this.options.mirrors?.() ?? [])
+    if (key === this.mirrorsKey) return
+    this.mirrorsKey = key
+    this.publish()
   }
 
   private refreshSpace (): void {

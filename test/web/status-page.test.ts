@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
-import { EventEmitter } from 'node:events'
+import { EventEmitter, once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import { StatusModel } from '../../appliance/status/status-model.js'
 import { DiskSpace } from '../../appliance/web/disk-space.js'
 import { HttpServer, httpServerOptionsFrom } from '../../appliance/web/http-server.js'
 import type { StatusPageCommands } from '../../appliance/web/status-actions.js'
-import type { StatusDocument } from '../../appliance/web/status-document.js'
+import type { MirrorDoc, StatusDocument } from '../../appliance/web/status-document.js'
 import { mountStatusPageAssets, STATUS_PAGE_ASSETS } from '../../appliance/web/status-page-assets.js'
 import { registerStatusPage, statusPageOptionsFrom, type LedSource, type StatusPage } from '../../appliance/web/status-page.js'
 import { torrentDownloadHandler } from '../../appliance/web/torrent-download.js'
@@ -50,6 +50,7 @@ interface FixtureOptions {
   readonly adminToken?: string
   readonly commands?: Partial<StatusPageCommands>
   readonly led?: LedSource
+  readonly mirrors?: () => readonly MirrorDoc[]
 }
 
 /**
@@ -92,6 +93,7 @@ async function startPage (t: ExecutionContext, options: FixtureOptions = {}): Pr
     publicKey: 'ab'.repeat(32),
     addresses: () => ['192.0.2.7', '2001:db8::7'],
     ...(options.led !== undefined && { led: options.led }),
+    ...(options.mirrors !== undefined && { mirrors: options.mirrors }),
     now: () => clock.now
   })
   t.teardown(async () => { await page.close() })
@@ -246,6 +248,25 @@ test('/api/events sends a snapshot, then only what changed', async (t) => {
   status.itemRemoved(join(library, 'album'))
   const removal = JSON.parse((await stream.next(WAIT_MS, (event) => event.event === 'delta' && event.data.includes('"removed":["'))).data) as { removed: string[] }
   t.deepEqual(removal.removed, ['Music library/album'])
+})
+
+test('a mirror\'s download progress reaches open pages by itself, with nothing else changing', async (t) => {
+  let verifiedBytes = 0
+  const mirror = (): MirrorDoc => ({ origin: 'ab'.repeat(32), items: 1, bytes: 10, refused: { count: 0 }, dropped: { count: 0 }, downloading: { name: 'film', verifiedBytes, totalBytes: 1000, peers: 1 } })
+  const { base, status } = await startPage(t, { mirrors: () => [mirror()] })
+  // The fixture's own changes and the disk space are in first; from then on nothing but the mirror moves.
+  await once(status, 'change')
+  while ((await getJson<StatusDocument>(`${base}/api/status`)).libraries[0]!.space === undefined) await new Promise((resolve) => setTimeout(resolve, 20))
+  const stream = openEvents(`${base}/api/events`)
+  t.teardown(() => stream.close())
+  const snapshot = JSON.parse((await stream.next(WAIT_MS)).data) as StatusDocument
+  t.is(snapshot.mirrors[0]!.downloading!.verifiedBytes, 0)
+  // Step after step: a page that heard of a mirror only when something else changed would miss some.
+  for (const step of [256, 512, 768, 1000]) {
+    verifiedBytes = step
+    const delta = await stream.next(WAIT_MS, (event) => event.event === 'delta' && event.data.includes(`"verifiedBytes":${step},`))
+    t.is((JSON.parse(delta.data) as StatusDocument).mirrors[0]!.downloading!.verifiedBytes, step)
+  }
 })
 
 test('actions are refused with 403 while no admin token is configured', async (t) => {
