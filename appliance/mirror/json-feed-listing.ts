@@ -19,6 +19,8 @@ export function parseJsonFeed (text: string, feedUrl: string, maxItems: number):
   try {
     document = JSON.parse(text)
   } catch {
+    // The RSS feed of a box (or any XML feed): say where its JSON Feed is rather than only "not JSON".
+    if (/^\s*</.test(text)) throw new TypeError(`an XML (RSS or Atom) feed, not a JSON Feed: a mirror follows a box's /feed.json${/\/feed\.xml(?:[?#]|$)/.test(feedUrl) ? ` (${feedUrl.replace(/\/feed\.xml(?=[?#]|$)/, '/feed.json')})` : ''}`)
     throw new TypeError('not JSON (a JSON Feed 1.1 document is expected)')
   }
   if (!isObject(document) || typeof document.version !== 'string' || !document.version.startsWith('https://jsonfeed.org/version/') || !Array.isArray(document.items)) {

@@ -36,7 +36,9 @@ test('a JSON Feed entry is kept with its .torrent URL resolved against the feed;
 })
 
 test('a document that is no JSON Feed throws; items beyond the bound are ignored, and said so', (t) => {
-  t.throws(() => parseJsonFeed('<rss/>', FEED, 10), { message: /not JSON/ })
+  t.throws(() => parseJsonFeed('{', FEED, 10), { message: /not JSON/ })
+  t.throws(() => parseJsonFeed('\n <?xml version="1.0"?><rss/>', 'http://box.local/feed.xml', 10), { message: /XML \(RSS or Atom\) feed, not a JSON Feed: a mirror follows a box's \/feed\.json \(http:\/\/box\.local\/feed\.json\)$/ })
+  t.throws(() => parseJsonFeed('<rss/>', 'http://box.local/news.rss', 10), { message: /XML \(RSS or Atom\) feed, not a JSON Feed: a mirror follows a box's \/feed\.json$/ })
   t.throws(() => parseJsonFeed('{"items": []}', FEED, 10), { message: /not a JSON Feed/ })
   t.throws(() => parseJsonFeed('[1]', FEED, 10), { message: /not a JSON Feed/ })
   const many = Array.from({ length: 5 }, (_, index) => item({ _torrent: { info_hash: String(index).repeat(40), content_length: 1 } }))
