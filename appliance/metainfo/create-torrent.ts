@@ -1,27 +1,18 @@
 import { scanContent, type Content } from './content.js'
 import { MetainfoError } from './errors.js'
-import { buildMetainfo, type Metainfo } from './metainfo.js'
+import { buildMetainfo, type Metainfo, type TorrentExtras } from './metainfo.js'
 import { inTreeOrder } from './piece-alignment.js'
 import { hashPiecesFor, type HashPool, type HashProgress } from './piece-hasher.js'
 import { isValidPieceLength, pieceLengthFor } from './piece-length.js'
 import { isTorrentFormat, type TorrentFormat } from './torrent-format.js'
 
-export interface CreateOptions {
+export interface CreateOptions extends TorrentExtras {
   /** Torrent name; default: the file or folder name. */
   readonly name?: string
   /** Default: `pieceLengthFor(total size)`. */
   readonly pieceLength?: number
   /** Default v1. Hybrid and v2 are read once too: SHA-1 and SHA-256 from the same read. */
   readonly format?: TorrentFormat
-  /** BEP 12 tiers of announce URLs. */
-  readonly announceList?: ReadonlyArray<readonly string[]>
-  readonly urlList?: readonly string[]
-  readonly private?: boolean
-  readonly comment?: string
-  readonly source?: string
-  readonly createdBy?: string
-  /** Seconds since the epoch; left out when undefined. It is outside the info dictionary, so it never changes the infohash. */
-  readonly creationDate?: number
   readonly threads?: number
   /** See `ListOptions.blocking`: for a caller with nothing else to do. */
   readonly blockingScan?: boolean

@@ -60,7 +60,20 @@ export interface Metainfo {
   readonly pieces: Buffer
 }
 
-export interface MetainfoFields {
+/** What a torrent says besides its content: trackers, web seeds and the fields a creator adds. */
+export interface TorrentExtras {
+  /** BEP 12 tiers of announce URLs. */
+  readonly announceList?: ReadonlyArray<readonly string[]>
+  readonly urlList?: readonly string[]
+  readonly private?: boolean
+  readonly comment?: string
+  readonly source?: string
+  readonly createdBy?: string
+  /** Seconds since the epoch; left out when undefined. It is outside the info dictionary, so it never changes the infohash. */
+  readonly creationDate?: number
+}
+
+export interface MetainfoFields extends TorrentExtras {
   readonly name: string
   readonly pieceLength: number
   /** Default v1; hybrid and v2 need `files` as a listing in file tree order (`inTreeOrder`) and `pieceLayer`. */
@@ -70,13 +83,6 @@ export interface MetainfoFields {
   readonly pieceLayer?: Buffer
   /** Empty `path` means a single-file torrent; a listing of a single file (`segments(0)` empty) too. */
   readonly files: FileListing | ReadonlyArray<{ readonly path: readonly string[], readonly length: number }>
-  readonly announceList?: ReadonlyArray<readonly string[]>
-  readonly urlList?: readonly string[]
-  readonly private?: boolean
-  readonly comment?: string
-  readonly source?: string
-  readonly createdBy?: string
-  readonly creationDate?: number
 }
 
 export function buildMetainfo (fields: MetainfoFields): Metainfo {
