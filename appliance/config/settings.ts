@@ -382,7 +382,7 @@ export const SETTINGS = {
   'identity.republish_interval': {
     kind: count(300, 5400),
     default: () => 3600,
-    doc: 'Seconds between puts of the catalog pointer to the DHT when the catalog has not changed (it is put at once when it changes). BEP 44: nodes may forget an item 2 hours after its last put, and publishers should put it again once an hour.'
+    doc: 'Seconds between puts of the catalog pointer to the DHT when the catalog has not changed (it is put at once when it changes). BEP 44: nodes may forget an item 2 hours after its last put, and publishers should put it again once an hour. A box following another by its public key ([[mirror]]) puts that box\'s pointer again as often, unchanged (BEP 46), so it stays findable while the other box is off.'
   } satisfies Spec<number>,
   'leds.driver': {
     kind: { type: 'choice', values: ['virtual', 'sysfs-led', 'gpio-sysfs', 'gpio-cdev'] },
@@ -490,7 +490,7 @@ export const SETTINGS = {
   mirror: {
     kind: { type: 'mirrors' },
     default: (): MirrorEntry[] => [],
-    doc: 'Other evertorrent boxes this one follows and everseeds, one [[mirror]] table each: public_key = "<64 hex digits>" (the box\'s status page shows it; its catalog is found in the DHT) or feed = "http://<box>/feed.json" (followed over HTTP, without the DHT); folder = "/absolute/path" where its items are kept (created if missing; not inside a library folder or the state directory); max_bytes = the most its items may take (0: no limit; over it, the oldest go first); keep_days = how long an item the box no longer publishes is kept (default 30); poll_seconds = how often the box is asked what it publishes (default 600, at least 10).'
+    doc: 'Other evertorrent boxes this one follows and everseeds, one [[mirror]] table each: public_key = "<64 hex digits>" (the box\'s status page shows it; its catalog is found in the DHT) or feed = "http://<box>/feed.json" (followed over HTTP, without the DHT); folder = "/absolute/path" where its items are kept (created if missing; not inside a library folder, the media root, whose drives are published whole, or the state directory); max_bytes = the most its items may take (0: no limit; over it, the oldest go first); keep_days = how long an item the box no longer publishes is kept (default 30); poll_seconds = how often the box is asked what it publishes (default 600, at least 10).'
   } satisfies Spec<MirrorEntry[]>
 } as const
 

@@ -1,5 +1,5 @@
 import type { InfoHash } from '../metainfo/metainfo.js'
-import { encodedValueBytes, infoHashOfPointer, MAX_VALUE_BYTES, mutableTarget, PUBLIC_KEY_BYTES, signatureMessage, verifyMutableSignature } from './mutable-item.js'
+import { encodedValueBytes, infoHashOfPointer, MAX_VALUE_BYTES, mutableTarget, PUBLIC_KEY_BYTES, signatureMessage, verifyMutableSignature, type MutableItem } from './mutable-item.js'
 
 /** Answers to one BEP 44 `get` kept at most: a lookup asks a few dozen nodes; a hostile crowd cannot make it keep more. */
 export const MAX_GET_REPLIES = 64
@@ -23,8 +23,8 @@ export interface MutableGetter {
 export interface CatalogPointerFound {
   readonly infoHash: InfoHash
   readonly seq: number
-  /** The signed item, for a follower that republishes it (BEP 46: consumers keep it alive too). */
-  readonly sig: Buffer
+  /** The item as the box signed it, for a follower that puts it again (`PointerKeeper`). */
+  readonly item: MutableItem
 }
 
 export type PointerRefusal = 'wrong-key' | 'bad-signature' | 'stale-seq' | 'not-bep46' | 'oversize' | 'malformed'
@@ -51,7 +51,9 @@ export function chooseCatalogPointer (replies: readonly MutableReply[], publicKe
       continue
     }
     const seq = reply.seq as number
-    if (found === undefined || seq > found.seq) found = { infoHash: infoHashOfPointer(reply.v)!, seq, sig: Buffer.from(reply.sig as Uint8Array) }
+    if (found === undefined || seq > found.seq) {
+      found = { infoHash: infoHashOfPointer(reply.v)!, seq, item: { k: Buffer.from(reply.k as Uint8Array), seq, v: reply.v, sig: Buffer.from(reply.sig as Uint8Array) } }
+    }
   }
   return { found, refused }
 }

@@ -1,6 +1,8 @@
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { resolveCatalogPointer, type MutableGetter } from '../dht/resolve-catalog-pointer.js'
+import type { MutableStore } from '../dht/catalog-pointer.js'
+import { PointerKeeper } from '../dht/pointer-keeper.js'
+import { resolveCatalogPointer } from '../dht/resolve-catalog-pointer.js'
 import type { SeenPointers } from '../dht/seen-pointers.js'
 import { Download, type PeerEndpoint } from '../download/download.js'
 import type { DownloadLimits } from '../download/download-limits.js'
@@ -16,7 +18,7 @@ export const MAX_DHT_PEERS = 100
 const LOOKUP_TIMEOUT_MS = 30_000
 const CATALOG_FETCH_MS = 120_000
 
-export interface PeerFinder extends MutableGetter {
+export interface PeerFinder extends MutableStore {
   lookupPeers: (infoHash: InfoHash, max: number) => Promise<PeerEndpoint[]>
 }
 
@@ -29,6 +31,8 @@ export interface CatalogSourceOptions {
   /** Where catalog torrents are fetched to (one folder per box). */
   readonly folder: string
   readonly limits: Partial<DownloadLimits>
+  /** The box's pointer is put again this often while followed (`identity.republish_interval`). */
+  readonly republishMs: number
 }
 
 /**
@@ -40,9 +44,11 @@ export interface CatalogSourceOptions {
 export class CatalogSource implements UpstreamSource {
   readonly origin: string
   private last: { infoHash: string, document: CatalogDocument } | undefined
+  private readonly keeper: PointerKeeper
 
   constructor (private readonly options: CatalogSourceOptions) {
     this.origin = options.publicKey
+    this.keeper = new PointerKeeper({ dht: options.dht, republishMs: options.republishMs })
   }
 
   async list (signal: AbortSignal): Promise<UpstreamListing> {
@@ -51,6 +57,8 @@ export class CatalogSource implements UpstreamSource {
     const resolution = await bounded(resolveCatalogPointer(this.options.dht, Buffer.from(publicKey, 'hex'), seen.lastSeq(publicKey)), LOOKUP_TIMEOUT_MS, signal, 'the DHT lookup of the catalog pointer')
     const refused = resolution.refused.map(({ from, reason }) => `catalog pointer from ${from} refused: ${reason}`)
     const found = resolution.found
+    // The box's own pointer is kept alive by its followers too, so that it outlives the box's puts.
+    void this.keeper.keepAlive(found?.item)
     if (found === undefined) {
       if (this.last !== undefined) return { items: itemsOf(this.last.document), refused }
       throw new MirrorError('ET_MIRROR_UNREACHABLE', `no DHT node has a catalog pointer of ${publicKey} (yet)`)

@@ -78,7 +78,7 @@ function sourceOf (entry: MirrorEntry, options: MirrorsOptions, stateFolder: str
   }
   const publicKey = entry.publicKey!
   if (options.dht !== undefined) {
-    return new CatalogSource({ publicKey, dht: options.dht, seen, folder: join(stateFolder, 'catalogs', publicKey), limits: downloadLimitsFrom(options.settings) })
+    return new CatalogSource({ publicKey, dht: options.dht, seen, folder: join(stateFolder, 'catalogs', publicKey), limits: downloadLimitsFrom(options.settings), republishMs: options.settings['identity.republish_interval'] * 1000 })
   }
   const off = async (): Promise<never> => { throw new MirrorError('ET_MIRROR_NO_DHT', `following ${publicKey} by public key needs the DHT: set dht.enabled = true (or follow its feed URL instead)`) }
   return { origin: publicKey, list: off, torrentOf: off, peersOf: off }

@@ -2,31 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import { CatalogPointer, type MutableStore } from '../../appliance/dht/catalog-pointer.js'
-import { pointerValue, signatureMessage, verifyMutableSignature, type MutableItem } from '../../appliance/dht/mutable-item.js'
-import type { MutableReply } from '../../appliance/dht/resolve-catalog-pointer.js'
+import { pointerValue, type MutableItem } from '../../appliance/dht/mutable-item.js'
 import type { BoxKey } from '../../appliance/identity/box-key.js'
 import type { InfoHash } from '../../appliance/metainfo/metainfo.js'
 import { tempDir } from '../helpers/temp-dir.js'
-import { newBoxKey, signedReply } from './signed-items.js'
+import { newBoxKey, OneNodeDht, signedReply } from './signed-items.js'
 
 const ih = (byte: number): InfoHash => Buffer.alloc(20, byte).toString('hex') as InfoHash
-
-/** A DHT of one honest BEP 44 node: it keeps the highest seq put, and answers 302 to one not above it, as bittorrent-dht does. */
-class OneNodeDht implements MutableStore {
-  stored: MutableItem | undefined
-  readonly puts: MutableItem[] = []
-  async putMutable (item: MutableItem): Promise<number> {
-    this.puts.push(item)
-    if (!verifyMutableSignature(item.sig, signatureMessage(item), item.k)) throw new Error('bad signature')
-    if (this.stored !== undefined && !(item.seq > this.stored.seq)) throw Object.assign(new Error('sequence number less than current'), { code: 302 })
-    this.stored = item
-    return 1
-  }
-
-  async getMutable (): Promise<MutableReply[]> {
-    return this.stored === undefined ? [] : [{ ...this.stored, from: 'node' }]
-  }
-}
 
 async function startPointer (t: { teardown: (fn: () => Promise<void>) => void }, dht: MutableStore, key: BoxKey, stateFile: string): Promise<CatalogPointer> {
   const pointer = new CatalogPointer({ dht, publicKey: key.publicKey, sign: key.sign, stateFile, republishMs: 3_600_000 })

@@ -34,7 +34,7 @@ test('forged, stale, foreign and broken answers are refused, each with its reaso
     genuine
   ]
   const { found, refused } = chooseCatalogPointer(replies, box.publicKey, 5)
-  t.deepEqual(found, { infoHash: ih(7), seq: 7, sig: genuine.sig as Buffer })
+  t.deepEqual(found, { infoHash: ih(7), seq: 7, item: { k: box.publicKey, seq: 7, v: genuine.v, sig: genuine.sig as Buffer } })
   t.deepEqual(refused, [
     { from: 'forged', reason: 'bad-signature' },
     { from: 'stranger-signed', reason: 'bad-signature' },
