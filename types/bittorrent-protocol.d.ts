@@ -76,6 +76,8 @@ declare module 'bittorrent-protocol' {
     on (event: 'extended', listener: (ext: string | number, payload: unknown) => void): this
     on (event: 'upload', listener: (bytes: number) => void): this
     on (event: 'data', listener: (chunk: Uint8Array) => void): this
+    /** A message of an id it does not know, whole: the id, then the payload. */
+    on (event: 'unknownmessage', listener: (message: Uint8Array) => void): this
     on (event: 'interested' | 'uninterested' | 'choke' | 'unchoke' | 'have-all' | 'drain' | 'finish' | 'end' | 'close' | 'timeout', listener: () => void): this
     on (event: 'error', listener: (error: Error) => void): this
     /** MSE, tests only: the responder learned HASH('req2', SKEY), in hex. */

@@ -1,8 +1,11 @@
 import type { Socket } from 'node:net'
 import type { PublishedTorrent } from '../catalog/catalog.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
+import { hasV2 } from '../metainfo/torrent-format.js'
 import { parsePeerAddress } from '../net/peer-address.js'
 import type { ChokerPeer } from './choker.js'
+import { encodeHashReject, parseHashRequest } from './hash-message.js'
+import type { HashRequest } from './hash-request.js'
 import { MessageFramer } from './message-framer.js'
 import { NO_EXTENSIONS, type PeerExtensions } from './peer-extensions.js'
 import { PeerTransport, type TransportStart } from './peer-transport.js'
@@ -26,6 +29,11 @@ export const SEND_BUFFER_BYTES = 256 * 1024
 export const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
 /** Blocks read from disk at once for one peer. */
 export const MAX_READS_PER_PEER = 4
+/**
+ * BEP 52 hash requests being answered at once for one peer (one below the piece layer reads a piece
+ * from disk); more are rejected. libtorrent 2.0.8 keeps at most two out.
+ */
+export const MAX_HASH_ANSWERS_PER_PEER = 4
 /** BEP 9 serves the info dictionary in 16 KiB pieces. */
 const METADATA_PIECE_BYTES = 16 * 1024
 
@@ -57,6 +65,8 @@ export interface SessionHost {
   ready (session: PeerSession): void
   /** Fills `block` with its bytes (see ContentReader). */
   readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void>
+  /** The BEP 52 `hashes` or `hash reject` message answering `request` (see HashAnswerer); rejects when reading the piece fails. */
+  answerHashRequest (torrent: PublishedTorrent, request: HashRequest): Promise<Buffer>
   /** Fills `block` at once if its bytes are cached: true; else false, and `readBlock` it (see ContentReader). */
   copyCachedBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): boolean
   /** Gives back a block buffer the scheduler handed out, once it is sent or will not be. */
@@ -121,6 +131,7 @@ export class PeerSession implements UploadSource, PexMember {
   private lastRequestAt = Number.NEGATIVE_INFINITY
   private lastUnchokedAt = Number.NEGATIVE_INFINITY
   private reads = 0
+  private hashAnswers = 0
   /** Bytes of blocks answered to the wire and not yet handed to the socket (the wire outputs them a microtask later). */
   private answeredBytes = 0
   private floodStrikes = 0
@@ -146,7 +157,7 @@ export class PeerSession implements UploadSource, PexMember {
     this.transport = new PeerTransport(transportStart(host, options), {
       write: (bytes) => this.socket.write(bytes),
       stream: (chunk) => this.onStream(chunk),
-      opened: () => this.wire.sendHandshake(options.torrent!.metainfo.infoHash, host.peerId),
+      opened: () => this.wire.sendHandshake(options.torrent!.metainfo.infoHash, host.peerId, hasV2(options.torrent!.metainfo.format)),
       failed: (reason) => this.close(reason)
     })
     this.listenToSocket()
@@ -332,6 +343,7 @@ export class PeerSession implements UploadSource, PexMember {
       haveAll: () => this.close('peer-is-seed'),
       bitfield: (bitfield) => this.onBitfield(bitfield),
       metadataMessage: () => this.onMetadataMessage(),
+      hashRequest: (message) => this.onHashRequest(message),
       extensions: (extensions) => this.onExtensions(extensions),
       uploaded: (bytes) => this.host.uploaded(this, bytes),
       output: (chunk, block) => this.send(chunk, block),
@@ -438,7 +450,8 @@ export class PeerSession implements UploadSource, PexMember {
     // BEP 27: a private torrent's peers come from its tracker only, so no PEX for it.
     this.pexOffered = this.host.pex && !metainfo.private
     this.wire.describe({ infoBytes: metainfo.infoBytes, clientName: this.host.clientName, maxRequests: this.host.maxOutstandingRequests, pex: this.pexOffered })
-    if (dialed === undefined) this.wire.sendHandshake(infoHash, this.host.peerId)
+    // Answered with the infohash the peer used: a hybrid's v1 one, or its truncated v2 one (BEP 52).
+    if (dialed === undefined) this.wire.sendHandshake(infoHash, this.host.peerId, hasV2(metainfo.format))
     // BEP 6: a seed may send HaveAll instead of a bitfield when both ends have the fast extension.
     if (this.wire.hasFast) this.wire.haveAll()
     else this.wire.bitfield(seedBitfield(metainfo.pieceCount))
@@ -491,6 +504,35 @@ export class PeerSession implements UploadSource, PexMember {
     if (this.closed || this.torrentValue === undefined) return
     this.extensions = extensions
     this.host.extensionsChanged(this)
+  }
+
+  /**
+   * BEP 52: answered whatever our choke, with `hashes` or `hash reject`; a request of the wrong size
+   * ends the connection. Over MAX_HASH_ANSWERS_PER_PEER being answered, rejected at once.
+   */
+  private onHashRequest (message: Uint8Array): void {
+    const torrent = this.torrentValue
+    if (this.closed || torrent === undefined) return
+    const request = parseHashRequest(message)
+    if (request === undefined) {
+      this.close('bad-hash-request')
+      return
+    }
+    this.lastRequestAt = this.host.now()
+    if (this.hashAnswers >= MAX_HASH_ANSWERS_PER_PEER) {
+      this.wire.sendHashMessage(encodeHashReject(request))
+      return
+    }
+    this.hashAnswers++
+    this.host.answerHashRequest(torrent, request).then((frame) => {
+      this.hashAnswers--
+      this.wire.sendHashMessage(frame)
+    }, (error: unknown) => {
+      this.hashAnswers--
+      if (this.closed) return
+      this.host.readFailed(this, error)
+      this.wire.sendHashMessage(encodeHashReject(request))
+    })
   }
 
   private onMetadataMessage (): void {

@@ -51,7 +51,7 @@ test('extended handshake: what describe() sets from the handshake call back goes
       direction,
       onHandshake: ({ ours, metainfo }) => {
         ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 77, pex: false })
-        if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
+        if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID, false)
       }
     })
     await eventually(t, () => 'm' in pair.remote.peerExtendedHandshake, true, `${direction}: the remote got our extended handshake`)
