@@ -70,7 +70,8 @@ export class HashAnswerer {
       const expected = tree === undefined ? request.root : tree.node(pieceLayer, piece)
       // The blocks on disk no longer hash to the torrent's digest: nothing of them is sent.
       if (!subtree[top]!.equals(expected)) return encodeHashReject(request)
-      node = (layer, index) => layer > top ? tree!.node(layer, index) : at(subtree[layer]!, index - (piece << (top - layer)))
+      // Below the piece layer from the piece's subtree; its siblings at the piece layer and up from the tree.
+      node = (layer, index) => layer < top ? at(subtree[layer]!, index - (piece << (top - layer))) : tree!.node(layer, index)
     }
     return encodeHashes(request, answerHashes(request, node))
   }
