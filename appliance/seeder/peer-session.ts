@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
-import type { PublishedTorrent } from '../catalog/catalog.js'
-import type { InfoHash } from '../metainfo/metainfo.js'
+import { truncatedV2Of, type PublishedTorrent } from '../catalog/catalog.js'
+import type { InfoHash, Metainfo } from '../metainfo/metainfo.js'
 import { hasV2 } from '../metainfo/torrent-format.js'
 import { parsePeerAddress } from '../net/peer-address.js'
 import type { ChokerPeer } from './choker.js'
@@ -450,13 +450,22 @@ export class PeerSession implements UploadSource, PexMember {
     // BEP 27: a private torrent's peers come from its tracker only, so no PEX for it.
     this.pexOffered = this.host.pex && !metainfo.private
     this.wire.describe({ infoBytes: metainfo.infoBytes, clientName: this.host.clientName, maxRequests: this.host.maxOutstandingRequests, pex: this.pexOffered })
-    // Answered with the infohash the peer used: a hybrid's v1 one, or its truncated v2 one (BEP 52).
-    if (dialed === undefined) this.wire.sendHandshake(infoHash, this.host.peerId, hasV2(metainfo.format))
+    if (dialed === undefined) this.wire.sendHandshake(this.answeredInfoHash(infoHash, metainfo), this.host.peerId, hasV2(metainfo.format))
     // BEP 6: a seed may send HaveAll instead of a bitfield when both ends have the fast extension.
     if (this.wire.hasFast) this.wire.haveAll()
     else this.wire.bitfield(seedBitfield(metainfo.pieceCount))
     this.wire.keepAlive()
     this.host.joined(this)
+  }
+
+  /**
+   * The infohash the peer used; but a peer that asked for a hybrid by its v1 infohash and set the
+   * BEP 52 bit is answered with the truncated v2 one, which upgrades the connection to v2 (BEP 52's
+   * upgrade path): libtorrent then fetches and checks the v2 hashes too, e.g. the piece layers after a magnet.
+   */
+  private answeredInfoHash (asked: InfoHash, metainfo: Metainfo): InfoHash {
+    const v2 = truncatedV2Of(metainfo)
+    return v2 !== undefined && asked === metainfo.infoHash && this.framer.peerOffersV2 ? v2 : asked
   }
 
   private onRequest (index: number, offset: number, length: number, respond: Respond): void {
