@@ -1,0 +1,149 @@
+import test, { type ExecutionContext } from 'ava'
+import { join } from 'node:path'
+import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
+import type { TorrentFormat } from '../../appliance/metainfo/torrent-format.js'
+import type { Seeder } from '../../appliance/seeder/seeder.js'
+import type { DisconnectReason } from '../../appliance/seeder/seeder-events.js'
+import { sha256, writeTree } from '../helpers/content.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { contentOf, publish } from './fixtures.js'
+import { downloadWithWire, MESSAGE, RawPeer } from './peers.js'
+import { startSeeder } from './start-seeder.js'
+
+// The everseed on the BEP 52 wire, against raw peers: the handshake bit, the infohashes a hybrid
+// answers to (MSE included), and hash requests answered, rejected, or ending that peer alone.
+
+const KiB = 1024
+const PIECE = 64 * KiB
+
+interface Fixture {
+  readonly seeder: Seeder
+  readonly torrents: Record<TorrentFormat, PublishedTorrent>
+  /** Why each connection ended, by the peer's port. */
+  readonly ended: Map<number, DisconnectReason>
+}
+
+async function fixture (t: ExecutionContext): Promise<Fixture> {
+  const source = tempDir(t)
+  const torrents: Partial<Record<TorrentFormat, PublishedTorrent>> = {}
+  for (const format of ['v1', 'hybrid', 'v2'] as const) {
+    // 21 pieces of 64 KiB (the piece layer is layer 2) and a file smaller than a piece.
+    writeTree(source, { [`${format}/big.bin`]: 20 * PIECE + 5, [`${format}/small.bin`]: 20_000 })
+    torrents[format] = await publish(join(source, format), { pieceLength: PIECE, format })
+  }
+  const { seeder } = await startSeeder(t, Object.values(torrents))
+  const ended = new Map<number, DisconnectReason>()
+  const record = (event: { address: string, reason: DisconnectReason }): void => { ended.set(Number(event.address.split(':').at(-1)), event.reason) }
+  seeder.on('peer-refused', record)
+  seeder.on('peer-disconnected', record)
+  return { seeder, torrents: torrents as Record<TorrentFormat, PublishedTorrent>, ended }
+}
+
+const truncatedV2 = (torrent: PublishedTorrent): string => torrent.metainfo.infoHashV2!.slice(0, 40)
+
+async function handshaken (f: Fixture, infoHash: string, v2: boolean): Promise<RawPeer> {
+  const peer = await RawPeer.connect(f.seeder.port)
+  peer.sendHandshake(infoHash, { fast: true, v2 })
+  await peer.waitFor((message) => message.id === MESSAGE.haveAll)
+  return peer
+}
+
+function hashRequest (root: Uint8Array, base: number, index: number, length: number, proofLayers: number, id: number = MESSAGE.hashRequest): Buffer {
+  const frame = Buffer.alloc(4 + 49)
+  frame.writeUInt32BE(49, 0)
+  frame[4] = id
+  frame.set(root, 5)
+  ;[base, index, length, proofLayers].forEach((value, at) => frame.writeUInt32BE(value, 37 + at * 4))
+  return frame
+}
+
+const rootOf = (torrent: PublishedTorrent, file: number): Buffer => torrent.metainfo.piecesRoots!.subarray(file * 32, (file + 1) * 32)
+
+test('the everseed sets the BEP 52 bit for hybrid and v2 torrents, not v1; a hybrid answers under the infohash used, or upgrades a v1 one sent with the bit', async (t) => {
+  const f = await fixture(t)
+  const { v1, hybrid, v2 } = f.torrents
+  const cases: Array<[string, PublishedTorrent, string, boolean, string, boolean]> = [
+    ['v1 torrent', v1, v1.metainfo.infoHash, true, v1.metainfo.infoHash, false],
+    ['hybrid by v1, no bit', hybrid, hybrid.metainfo.infoHash, false, hybrid.metainfo.infoHash, true],
+    ['hybrid by truncated v2', hybrid, truncatedV2(hybrid), true, truncatedV2(hybrid), true],
+    ['hybrid by v1 with the bit: upgraded', hybrid, hybrid.metainfo.infoHash, true, truncatedV2(hybrid), true],
+    ['v2 torrent', v2, v2.metainfo.infoHash, true, v2.metainfo.infoHash, true]
+  ]
+  const peers: RawPeer[] = []
+  for (const [label, , asked, bit, answered, answeredBit] of cases) {
+    const peer = await handshaken(f, asked, bit)
+    peers.push(peer)
+    t.is(peer.handshake!.toString('hex', 28, 48), answered, `${label}: answered infohash`)
+    t.is((peer.handshake![27]! & 0x10) !== 0, answeredBit, `${label}: the BEP 52 bit`)
+    t.is(peer.handshake![27]! & 0x04, 0x04, `${label}: the fast bit is kept`)
+  }
+  t.is(v2.metainfo.infoHash as string, truncatedV2(v2), 'a v2 torrent\'s infohash is its truncated v2 one')
+  const swarms = new Map<string, number>(f.seeder.stats().torrents.map((torrent) => [torrent.infoHash, torrent.peers]))
+  t.is(swarms.get(hybrid.metainfo.infoHash), 3, 'the hybrid\'s peers are one swarm, whichever infohash they used')
+  t.is(swarms.get(truncatedV2(hybrid)), undefined)
+  for (const peer of peers) peer.destroy()
+})
+
+test('MSE finds a hybrid by its truncated v2 infohash too: a download over RC4 keyed with it', async (t) => {
+  const f = await fixture(t)
+  const { hybrid } = f.torrents
+  // The piece space: each file where it starts, pad bytes (zeros) between.
+  const { files, totalBytes } = hybrid.metainfo
+  const pieceSpace = Buffer.alloc(totalBytes)
+  const content = contentOf(hybrid)
+  for (let index = 0, at = 0; index < files.length; at += files.lengthOf(index), index++) content.copy(pieceSpace, files.offsetOf(index), at, at + files.lengthOf(index))
+  t.is(sha256(await downloadWithWire(f.seeder.port, hybrid, 8, { mse: true, infoHash: truncatedV2(hybrid) })), sha256(pieceSpace))
+})
+
+test('hash requests are answered while choked; ones the tree cannot answer get hash rejects and the peer stays; a malformed one, or an unsolicited hashes message, ends that peer only', async (t) => {
+  const f = await fixture(t)
+  const { hybrid, v2 } = f.torrents
+  const big = rootOf(v2, 0)
+  const peer = await handshaken(f, v2.metainfo.infoHash, true)
+
+  // The piece layer (layer 2): 21 pieces, 32 with padding; the first 16 and all uncles up to the root's children.
+  peer.write(hashRequest(big, 2, 0, 16, 4))
+  const hashes = await peer.waitFor((message) => message.id === MESSAGE.hashes)
+  t.deepEqual(hashes.payload.subarray(0, 48), hashRequest(big, 2, 0, 16, 4).subarray(5), 'the request\'s fields come back')
+  t.deepEqual(hashes.payload.subarray(48, 48 + 16 * 32), v2.metainfo.pieceLayers!.get(big.toString('hex'))!.subarray(0, 16 * 32), 'the pieces\' digests from the piece layer')
+  t.is(hashes.payload.length, 48 + 17 * 32, 'and one uncle: the proof layers below 16 hashes\' own subtree need none')
+
+  const refused = [
+    hashRequest(Buffer.alloc(32, 9), 2, 0, 2, 0), // unknown root
+    hashRequest(rootOf(hybrid, 0), 2, 0, 2, 0), // another torrent's
+    hashRequest(big, 2, 32, 2, 0), // past the padded layer
+    hashRequest(big, 2, 0, 0x80000000, 0), // huge length
+    hashRequest(big, 2, 0, 3, 0), // not a power of two
+    hashRequest(big, 2, 2, 4, 0), // not a multiple of the length
+    hashRequest(big, 2, 0, 2, 9), // proof layers above the root
+    hashRequest(big, 7, 0, 2, 0), // the root's layer
+    hashRequest(big, 0, 0, 8, 0) // leaves of two pieces
+  ]
+  for (const request of refused) peer.write(request)
+  await peer.waitFor(() => peer.messages.filter((message) => message.id === MESSAGE.hashReject).length === refused.length)
+  const rejects = peer.messages.filter((message) => message.id === MESSAGE.hashReject).map((message) => message.payload.toString('hex'))
+  t.deepEqual(rejects.sort(), refused.map((request) => request.subarray(5).toString('hex')).sort(), 'each rejected with its own fields')
+
+  // Leaves of the last piece: read from disk, its one 5-byte block and zero leaves, proven to the root's children.
+  peer.write(hashRequest(big, 0, 80, 4, 6))
+  const leaves = await peer.waitFor((message) => message.id === MESSAGE.hashes && message.payload.readUInt32BE(36) === 80)
+  t.is(leaves.payload.length, 48 + (4 + 5) * 32)
+  t.deepEqual(leaves.payload.subarray(48 + 32, 48 + 4 * 32), Buffer.alloc(3 * 32), 'leaves past the end of the file are zeros')
+
+  const malformed = await handshaken(f, v2.metainfo.infoHash, true)
+  const short = hashRequest(big, 2, 0, 2, 0)
+  short.writeUInt32BE(45, 0)
+  malformed.write(short.subarray(0, 4 + 45))
+  t.true(await malformed.closedWithin(), 'a hash request of 45 bytes ends the connection')
+  const answering = await handshaken(f, v2.metainfo.infoHash, true)
+  answering.write(hashRequest(big, 2, 0, 2, 0, MESSAGE.hashes))
+  t.true(await answering.closedWithin(), 'hashes the everseed never asked for end the connection')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.is(f.ended.get(malformed.port), 'bad-hash-request')
+  t.is(f.ended.get(answering.port), 'protocol-violation')
+
+  peer.write(hashRequest(big, 3, 8, 2, 0))
+  await peer.waitFor((message) => message.id === MESSAGE.hashes && message.payload.readUInt32BE(32) === 3)
+  t.false(peer.isClosed, 'the first peer is still served')
+  peer.destroy()
+})
