@@ -10,6 +10,8 @@ import type { DownloadRequest } from './clients/downloader.js'
 import { downloadWithWireReport, type WireReport } from './clients/libtorrent.js'
 import { sha256Tree } from './clients/sha256-tree.js'
 import { magnetWithoutWebSeeds, torrentWithoutWebSeeds } from './clients/without-web-seeds.js'
+import { MESSAGE, RawPeer } from '../seeder/peers.js'
+import type { Metainfo } from '../../appliance/metainfo/metainfo.js'
 
 // libtorrent 2.0.8 downloads a hybrid and a v2-only item that `evertorrent serve` made, from the
 // everseed alone (web seeds stripped), over the BEP 52 wire: the tracker hands the everseed under the
@@ -73,6 +75,51 @@ async function download (t: ExecutionContext, served: Served, source: 'torrent' 
   }
 }
 
+function hashRequest (root: Uint8Array, base: number, index: number, length: number, proofLayers: number): Buffer {
+  const frame = Buffer.alloc(4 + 49)
+  frame.writeUInt32BE(49, 0)
+  frame[4] = MESSAGE.hashRequest
+  frame.set(root, 5)
+  ;[base, index, length, proofLayers].forEach((value, at) => frame.writeUInt32BE(value, 37 + at * 4))
+  return frame
+}
+
+/**
+ * A peer from another address that handshakes as a v2 peer and keeps sending hash requests no tree
+ * can answer (an unknown root, past the layer, a huge length, proof layers above the root) until
+ * `stop`; then checks each got its hash reject and the connection is still open.
+ */
+async function hostileHashPeer (t: ExecutionContext, served: Served, metainfo: Metainfo): Promise<{ stop: () => Promise<void> }> {
+  const peer = await RawPeer.connect(served.serve.peerPort, '127.0.0.2')
+  t.teardown(() => { peer.destroy() })
+  peer.sendHandshake(metainfo.infoHash, { fast: true, v2: true })
+  await peer.waitFor((message) => message.id === MESSAGE.haveAll)
+  t.is(peer.handshake![27]! & 0x10, 0x10, 'the everseed\'s handshake has the BEP 52 bit')
+  const root = metainfo.piecesRoots!.subarray(0, 32)
+  const bad = [
+    hashRequest(Buffer.alloc(32, 0xee), 1, 0, 512, 10),
+    hashRequest(root, 1, 4096, 2, 0),
+    hashRequest(root, 1, 0, 0xfffffff0, 0),
+    hashRequest(root, 1, 0, 512, 63)
+  ]
+  let sent = 0
+  const timer = setInterval(() => {
+    peer.write(Buffer.concat(bad))
+    sent += bad.length
+  }, 20)
+  return {
+    stop: async () => {
+      clearInterval(timer)
+      const rejects = (): number => peer.messages.filter((message) => message.id === MESSAGE.hashReject).length
+      await peer.waitFor(() => rejects() === sent, 30_000)
+      t.true(sent > 0)
+      t.is(peer.messages.filter((message) => message.id === MESSAGE.hashes).length, 0, 'no hashes for any of them')
+      t.false(peer.isClosed, 'the hostile peer is still connected: a hash reject is no reason to end it')
+      peer.destroy()
+    }
+  }
+}
+
 test('libtorrent downloads a v2-only item from the everseed alone, by .torrent and by btmh magnet (piece layers fetched with hash requests)', async (t) => {
   const served = await serveItem(t, 'v2')
   const torrent = parseTorrent(await readFile(served.line.torrent!))
@@ -86,7 +133,10 @@ test('libtorrent downloads a v2-only item from the everseed alone, by .torrent a
   t.true(byTorrent.v2_handshakes > 0, 'the everseed set the BEP 52 bit')
   t.is(byTorrent.hash_failures, 0)
 
+  // Meanwhile a hostile peer keeps asking for hashes no tree has.
+  const hostile = await hostileHashPeer(t, served, torrent)
   const byMagnet = await download(t, served, 'magnet')
+  await hostile.stop()
   t.true(byMagnet.v2_handshakes > 0)
   t.true(byMagnet.hashes_received >= 3, 'the piece layer of one.bin (over 1,000 pieces) came in hashes messages, 512 at a time')
   t.is(byMagnet.hash_rejects_received, 0)
