@@ -17,9 +17,10 @@ import type { Metainfo } from '../../appliance/metainfo/metainfo.js'
 // everseed alone (web seeds stripped), over the BEP 52 wire: the tracker hands the everseed under the
 // truncated v2 infohash, libtorrent dials it with that hash (or a hybrid's v1 one and the v2 bit, which
 // the everseed upgrades), the everseed answers with the truncated v2 hash and the v2 bit. By magnet, libtorrent has no piece layers (BEP 9 metadata holds the info dictionary only), so it
-// must fetch every file's piece layer with hash requests before it can verify a piece: a v2-only
-// download by magnet that completes proves the everseed's `hashes` answers. libtorrent's peer log
-// tells what it saw (lt_client.py --wire-report).
+// asks for every file's piece layer with hash requests. Completing is no proof that they were answered:
+// libtorrent can also check a whole file against its pieces root once it has every block (with every
+// hash request rejected it still completes, after some 1,250 rejects). libtorrent's peer log tells
+// what it saw (lt_client.py --wire-report): hashes received, no rejects, no failed pieces.
 
 const timeoutMs = 120_000
 const MiB = 1024 * 1024
