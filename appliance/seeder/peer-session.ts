@@ -67,6 +67,8 @@ export interface SessionHost {
   readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void>
   /** The BEP 52 `hashes` or `hash reject` message answering `request` (see HashAnswerer); rejects when reading the piece fails. */
   answerHashRequest (torrent: PublishedTorrent, request: HashRequest): Promise<Buffer>
+  /** Bytes sent outside the upload scheduler (BEP 52 answers), charged to the total upload limit. */
+  chargeUpload (bytes: number): void
   /** Fills `block` at once if its bytes are cached: true; else false, and `readBlock` it (see ContentReader). */
   copyCachedBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): boolean
   /** Gives back a block buffer the scheduler handed out, once it is sent or will not be. */
@@ -535,13 +537,25 @@ export class PeerSession implements UploadSource, PexMember {
     this.hashAnswers++
     this.host.answerHashRequest(torrent, request).then((frame) => {
       this.hashAnswers--
-      this.wire.sendHashMessage(frame)
+      if (this.closed) return
+      this.sendHashAnswer(frame)
     }, (error: unknown) => {
       this.hashAnswers--
       if (this.closed) return
       this.host.readFailed(this, error)
       this.wire.sendHashMessage(encodeHashReject(request))
     })
+  }
+
+  /**
+   * BEP 52: hash requests "should be subject to the same rate limiting policy as piece requests". An
+   * answer goes out at once (at most 8192 hashes, MAX_HASH_ANSWERS_PER_PEER at a time) and is paid for
+   * by the blocks after it: both upload limits are charged, into debt if need be.
+   */
+  private sendHashAnswer (frame: Buffer): void {
+    this.bucket.take(frame.length, this.host.now())
+    this.host.chargeUpload(frame.length)
+    this.wire.sendHashMessage(frame)
   }
 
   private onMetadataMessage (): void {

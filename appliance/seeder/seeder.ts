@@ -452,6 +452,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       ready: (session) => this.scheduler.add(session),
       readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
       answerHashRequest: async (torrent, request) => await this.hashes.answer(torrent, request),
+      chargeUpload: (bytes) => { this.uploadBucket.take(bytes, this.options.now()) },
       copyCachedBlock: (torrent, index, offset, block) => this.reader.copyCachedBlock(torrent, index, offset, block),
       releaseBlock: (block) => this.blocks.release(block),
       readFailed: (session, error) => this.readFailed(session, error),
