@@ -433,8 +433,11 @@ export class PeerSession implements UploadSource, PexMember {
       this.close('self-connection')
       return
     }
+    // BEP 52: a peer we dial for a hybrid (with the v2 bit) may answer with the truncated v2 infohash,
+    // upgrading the connection; libtorrent does, in plaintext.
     const expected = dialed?.metainfo.infoHash ?? this.transport.mseInfoHash
-    if (expected !== undefined && infoHash !== expected) {
+    const upgraded = dialed === undefined ? undefined : truncatedV2Of(dialed.metainfo)
+    if (expected !== undefined && infoHash !== expected && infoHash !== upgraded) {
       this.close('bad-handshake')
       return
     }

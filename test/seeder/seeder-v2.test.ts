@@ -4,9 +4,11 @@ import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import type { TorrentFormat } from '../../appliance/metainfo/torrent-format.js'
 import type { Seeder } from '../../appliance/seeder/seeder.js'
 import type { DisconnectReason } from '../../appliance/seeder/seeder-events.js'
+import type { SeederOptions } from '../../appliance/seeder/seeder-options.js'
 import { sha256, writeTree } from '../helpers/content.js'
 import { tempDir } from '../helpers/temp-dir.js'
-import { contentOf, publish } from './fixtures.js'
+import { startLibtorrentSeed } from '../interop/clients/libtorrent-seed.js'
+import { contentOf, publish, writeTorrentFile } from './fixtures.js'
 import { downloadWithWire, MESSAGE, RawPeer } from './peers.js'
 import { startSeeder } from './start-seeder.js'
 
@@ -23,7 +25,7 @@ interface Fixture {
   readonly ended: Map<number, DisconnectReason>
 }
 
-async function fixture (t: ExecutionContext): Promise<Fixture> {
+async function fixture (t: ExecutionContext, options: Partial<SeederOptions> = {}): Promise<Fixture & { readonly source: string }> {
   const source = tempDir(t)
   const torrents: Partial<Record<TorrentFormat, PublishedTorrent>> = {}
   for (const format of ['v1', 'hybrid', 'v2'] as const) {
@@ -31,12 +33,12 @@ async function fixture (t: ExecutionContext): Promise<Fixture> {
     writeTree(source, { [`${format}/big.bin`]: 20 * PIECE + 5, [`${format}/small.bin`]: 20_000 })
     torrents[format] = await publish(join(source, format), { pieceLength: PIECE, format })
   }
-  const { seeder } = await startSeeder(t, Object.values(torrents))
+  const { seeder } = await startSeeder(t, Object.values(torrents), options)
   const ended = new Map<number, DisconnectReason>()
   const record = (event: { address: string, reason: DisconnectReason }): void => { ended.set(Number(event.address.split(':').at(-1)), event.reason) }
   seeder.on('peer-refused', record)
   seeder.on('peer-disconnected', record)
-  return { seeder, torrents: torrents as Record<TorrentFormat, PublishedTorrent>, ended }
+  return { seeder, torrents: torrents as Record<TorrentFormat, PublishedTorrent>, ended, source }
 }
 
 const truncatedV2 = (torrent: PublishedTorrent): string => torrent.metainfo.infoHashV2!.slice(0, 40)
@@ -147,3 +149,19 @@ test('hash requests are answered while choked; ones the tree cannot answer get h
   t.false(peer.isClosed, 'the first peer is still served')
   peer.destroy()
 })
+
+// In plaintext libtorrent reads our v2 bit and answers with the truncated v2 infohash; over MSE it
+// has found the torrent by the v1 one already and keeps it.
+for (const encryption of ['off', 'prefer'] as const) {
+  test(`dialling libtorrent for a hybrid (encryption ${encryption}), the everseed takes its answer, upgraded to the truncated v2 infohash or not, and joins`, async (t) => {
+    const f = await fixture(t, { encryption })
+    const { hybrid } = f.torrents
+    const seed = await startLibtorrentSeed([{ torrentFile: writeTorrentFile(hybrid, tempDir(t)), saveDir: f.source }])
+    t.teardown(async () => { await seed.close() })
+    const connected = new Promise<string>((resolve) => f.seeder.on('peer-connected', (event) => { if (event.direction === 'outgoing') resolve(event.infoHash) }))
+    const refused = new Promise<DisconnectReason>((resolve) => f.seeder.on('peer-refused', (event) => { if (event.direction === 'outgoing') resolve(event.reason) }))
+    f.seeder.connectTo(hybrid.metainfo.infoHash, { ip: '127.0.0.1', port: seed.port })
+    const outcome = await Promise.race([connected, refused.then((reason) => `refused: ${reason}`)])
+    t.is(outcome, hybrid.metainfo.infoHash, 'libtorrent joined the hybrid\'s swarm')
+  })
+}
