@@ -12,8 +12,8 @@ import type { PeerDirection } from './seeder-events.js'
 // request was cancelled or rejected meanwhile); the BEP 10 handshake
 // being built from `extendedHandshake` only after the 'handshake' listeners return (or by `handshake`),
 // our handshake leaving as one 68-byte chunk, the first; messages it does not know (BEP 52's 21 to
-// 23) reaching 'unknownmessage' whole, their id first; its output going to 'data' at once, so that
-// bytes we hand the listener ourselves keep their place between its messages;
+// 23) reaching 'unknownmessage' whole, their id first; a chunk we `push` ourselves joining its output
+// queue in order (its messages reach 'data' a tick after they are sent);
 // and ut_metadata putting `metadata_size` there as soon as it is used; the wire ending itself
 // ('finish') on the violations it detects; requests while we choke never reaching us; for BEP 11, a
 // class `use`d under the name `ut_pex` landing in our `m`, the peer's later extended handshakes
@@ -130,9 +130,12 @@ export class PeerWire {
     this.wire.handshake(infoHash, peerId, { fast: true })
   }
 
-  /** A BEP 52 `hashes` or `hash reject` message, length prefix included (see hash-message.ts). */
+  /**
+   * A BEP 52 `hashes` or `hash reject` message, length prefix included (see hash-message.ts): queued
+   * after the wire's own messages (its output reaches 'data' a tick later), never between them.
+   */
   sendHashMessage (frame: Uint8Array): void {
-    if (!this.destroyed) this.listener.output(frame, false)
+    if (!this.destroyed) this.wire.push(frame)
   }
 
   /**
