@@ -1,4 +1,7 @@
 import test, { type ExecutionContext } from 'ava'
+import Wire from 'bittorrent-protocol'
+import { randomBytes } from 'node:crypto'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { PublishedTorrent } from '../../appliance/catalog/catalog.js'
 import type { TorrentFormat } from '../../appliance/metainfo/torrent-format.js'
@@ -148,6 +151,39 @@ test('hash requests are answered while choked; ones the tree cannot answer get h
   await peer.waitFor((message) => message.id === MESSAGE.hashes && message.payload.readUInt32BE(32) === 3)
   t.false(peer.isClosed, 'the first peer is still served')
   peer.destroy()
+})
+
+test('over MSE (RC4) keyed with a hybrid\'s truncated v2 infohash, hash requests are answered in the ciphered stream, in order', async (t) => {
+  const f = await fixture(t)
+  const { hybrid } = f.torrents
+  const root = rootOf(hybrid, 0)
+  const socket = connect({ host: '127.0.0.1', port: f.seeder.port })
+  socket.on('error', () => {})
+  // bittorrent-protocol's own MSE (RC4 only); its private _push ciphers what it sends, as a message of its own would be.
+  const wire = new Wire('tcpOutgoing', 2)
+  t.teardown(() => { socket.destroy(); wire.destroy() })
+  socket.on('data', (chunk: Buffer) => wire.write(chunk))
+  wire.on('data', (chunk) => socket.write(chunk))
+  const answers: Buffer[] = []
+  const got = new Promise<void>((resolve) => {
+    wire.on('unknownmessage', (message) => {
+      answers.push(Buffer.from(message))
+      if (answers.length === 2) resolve()
+    })
+  })
+  wire.once('crypto-handshake', () => wire.handshake(truncatedV2(hybrid), Buffer.from('-WT0000-' + randomBytes(6).toString('hex'), 'latin1'), { fast: true }))
+  wire.on('handshake', () => {
+    const push = (wire as unknown as { _push: (bytes: Buffer) => void })._push.bind(wire)
+    push(hashRequest(root, 2, 0, 16, 0))
+    push(hashRequest(root, 2, 16, 16, 0))
+  })
+  wire.startEncryption(truncatedV2(hybrid))
+  await got
+  const layer = hybrid.metainfo.pieceLayers!.get(root.toString('hex'))!
+  t.deepEqual(answers.map((answer) => answer[0]), [MESSAGE.hashes, MESSAGE.hashes])
+  t.deepEqual(answers[0]!.subarray(49), layer.subarray(0, 16 * 32), 'pieces 0 to 15')
+  t.deepEqual(answers[1]!.subarray(49, 49 + 5 * 32), layer.subarray(16 * 32), 'pieces 16 to 20, then the padding')
+  t.is(f.seeder.stats().encryptedPeers, 1)
 })
 
 // In plaintext libtorrent reads our v2 bit and answers with the truncated v2 infohash; over MSE it
