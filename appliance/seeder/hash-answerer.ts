@@ -16,6 +16,9 @@ export const HASH_TREE_CACHE_BYTES = 4 * 1024 * 1024
 /** Fills `block` with the piece-space bytes at `offset` of piece `index` (see ContentReader). */
 export type ReadBlock = (torrent: PublishedTorrent, index: number, offset: number, block: Buffer) => Promise<void>
 
+/** Whether a request below the piece layer may read piece `index` (of the piece space) from disk. */
+export type MayReadPiece = (index: number) => boolean
+
 /** A published file of a hybrid or v2 torrent, found by its pieces root. */
 interface TreeFile {
   readonly bytes: number
@@ -50,10 +53,11 @@ export class HashAnswerer {
 
   /**
    * The `hashes` message answering `request`, or its `hash reject`: for a root the torrent does not
-   * have, a request outside its tree, or one below the piece layer spanning more than one piece.
-   * Rejects only when reading the piece fails (a torrent or transient error, see ContentReader).
+   * have, a request outside its tree, or one below the piece layer spanning more than one piece or
+   * for a piece `mayRead` refuses. Rejects only when reading the piece fails (a torrent or transient
+   * error, see ContentReader).
    */
-  async answer (torrent: PublishedTorrent, request: HashRequest): Promise<Buffer> {
+  async answer (torrent: PublishedTorrent, request: HashRequest, mayRead: MayReadPiece): Promise<Buffer> {
     const file = fileOf(torrent.metainfo, request.root)
     if (file === undefined || hashRequestProblem(request, file.height) !== undefined) return encodeHashReject(request)
     const { pieceLength } = torrent.metainfo
@@ -65,6 +69,7 @@ export class HashAnswerer {
     if (piece === 'spans-pieces') return encodeHashReject(request)
     let node: TreeNode = (layer, index) => tree!.node(layer, index)
     if (piece !== undefined) {
+      if (!mayRead(file.firstPiece + piece)) return encodeHashReject(request)
       const subtree = await this.pieceSubtree(torrent, file, piece)
       const top = subtree.length - 1
       const expected = tree === undefined ? request.root : tree.node(pieceLayer, piece)

@@ -5,6 +5,7 @@ import { hasV2 } from '../metainfo/torrent-format.js'
 import { parsePeerAddress } from '../net/peer-address.js'
 import type { ChokerPeer } from './choker.js'
 import { encodeHashReject, parseHashRequest } from './hash-message.js'
+import type { MayReadPiece } from './hash-answerer.js'
 import type { HashRequest } from './hash-request.js'
 import { MessageFramer } from './message-framer.js'
 import { NO_EXTENSIONS, type PeerExtensions } from './peer-extensions.js'
@@ -34,6 +35,12 @@ export const MAX_READS_PER_PEER = 4
  * from disk); more are rejected. libtorrent 2.0.8 keeps at most two out.
  */
 export const MAX_HASH_ANSWERS_PER_PEER = 4
+/**
+ * Pieces a peer last asked for blocks of, remembered for BEP 52 block hashes: those are read from disk
+ * only for a piece the peer downloads (BEP 52: a seed must not refuse them right after serving one of
+ * the piece's blocks), never as a 49-byte request that makes the box read a whole piece for anyone.
+ */
+export const RECENT_PIECES_PER_PEER = 64
 /** BEP 9 serves the info dictionary in 16 KiB pieces. */
 const METADATA_PIECE_BYTES = 16 * 1024
 
@@ -66,7 +73,7 @@ export interface SessionHost {
   /** Fills `block` with its bytes (see ContentReader). */
   readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void>
   /** The BEP 52 `hashes` or `hash reject` message answering `request` (see HashAnswerer); rejects when reading the piece fails. */
-  answerHashRequest (torrent: PublishedTorrent, request: HashRequest): Promise<Buffer>
+  answerHashRequest (torrent: PublishedTorrent, request: HashRequest, mayRead: MayReadPiece): Promise<Buffer>
   /** Bytes sent outside the upload scheduler (BEP 52 answers), charged to the total upload limit. */
   chargeUpload (bytes: number): void
   /** Fills `block` at once if its bytes are cached: true; else false, and `readBlock` it (see ContentReader). */
@@ -134,6 +141,8 @@ export class PeerSession implements UploadSource, PexMember {
   private lastUnchokedAt = Number.NEGATIVE_INFINITY
   private reads = 0
   private hashAnswers = 0
+  /** The last RECENT_PIECES_PER_PEER distinct pieces it asked for blocks of, oldest first. */
+  private recentPieces: number[] = []
   /** Bytes of blocks answered to the wire and not yet handed to the socket (the wire outputs them a microtask later). */
   private answeredBytes = 0
   private floodStrikes = 0
@@ -486,7 +495,15 @@ export class PeerSession implements UploadSource, PexMember {
     }
     this.queue.push({ index, offset, length, respond })
     this.lastRequestAt = this.host.now()
+    this.rememberPiece(index)
     this.host.ready(this)
+  }
+
+  private rememberPiece (index: number): void {
+    if (this.recentPieces.at(-1) === index) return
+    this.recentPieces = this.recentPieces.filter((piece) => piece !== index)
+    this.recentPieces.push(index)
+    if (this.recentPieces.length > RECENT_PIECES_PER_PEER) this.recentPieces.shift()
   }
 
   /**
@@ -538,7 +555,7 @@ export class PeerSession implements UploadSource, PexMember {
       return
     }
     this.hashAnswers++
-    this.host.answerHashRequest(torrent, request).then((frame) => {
+    this.host.answerHashRequest(torrent, request, (piece) => this.recentPieces.includes(piece)).then((frame) => {
       this.hashAnswers--
       if (this.closed) return
       this.sendHashAnswer(frame)

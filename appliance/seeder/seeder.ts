@@ -451,7 +451,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       interestChanged: () => this.rechokeSoon(),
       ready: (session) => this.scheduler.add(session),
       readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
-      answerHashRequest: async (torrent, request) => await this.hashes.answer(torrent, request),
+      answerHashRequest: async (torrent, request, mayRead) => await this.hashes.answer(torrent, request, mayRead),
       chargeUpload: (bytes) => { this.uploadBucket.take(bytes, this.options.now()) },
       copyCachedBlock: (torrent, index, offset, block) => this.reader.copyCachedBlock(torrent, index, offset, block),
       releaseBlock: (block) => this.blocks.release(block),

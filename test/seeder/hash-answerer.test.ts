@@ -83,6 +83,7 @@ async function setUp (t: ExecutionContext, format: 'v2' | 'hybrid'): Promise<{ t
   return { torrent, answerer, reads, trees }
 }
 
+const rootOf = (torrent: PublishedTorrent, file: number): Buffer => torrent.metainfo.piecesRoots!.subarray(file * 32, (file + 1) * 32)
 const pathsOf = (torrent: PublishedTorrent): string[] => Array.from({ length: torrent.metainfo.files.length }, (_, index) => torrent.metainfo.files.pathOf(index).at(-1)!)
 
 for (const format of ['v2', 'hybrid'] as const) {
@@ -102,7 +103,7 @@ for (const format of ['v2', 'hybrid'] as const) {
           for (const at of new Set([0, 2 ** (height - base) - length])) {
             for (let proofLayers = 0; proofLayers < height - base; proofLayers++) {
               const request = { root, base, index: at, length, proofLayers }
-              const answer = read(await answerer.answer(torrent, request))
+              const answer = read(await answerer.answer(torrent, request, () => true))
               const what = `${name} base ${base} index ${at} length ${length} proof layers ${proofLayers}`
               if (base < 2 && length > 2 ** (2 - base) && height > 2) {
                 t.is(answer.id, 23, `${what}: below the piece layer across pieces, rejected`)
@@ -127,8 +128,7 @@ for (const format of ['v2', 'hybrid'] as const) {
 test('requests outside a tree, for an unknown root, the root of an empty file, or over the bounds are rejected with their own fields', async (t) => {
   const { torrent, answerer } = await setUp(t, 'v2')
   const names = pathsOf(torrent)
-  const rootOf = (name: string): Buffer => torrent.metainfo.piecesRoots!.subarray(names.indexOf(name) * 32, names.indexOf(name) * 32 + 32)
-  const big = rootOf('big.bin')
+  const big = rootOf(torrent, names.indexOf('big.bin'))
   // big.bin: 69 blocks, height 7; 18 pieces padded to 32 at layer 2.
   const refused: HashRequest[] = [
     { root: Buffer.alloc(32, 1), base: 2, index: 0, length: 2, proofLayers: 0 },
@@ -140,10 +140,10 @@ test('requests outside a tree, for an unknown root, the root of an empty file, o
     { root: big, base: 2, index: 0, length: 3, proofLayers: 0 },
     { root: big, base: 2, index: 0, length: 2, proofLayers: 5 },
     { root: big, base: 0, index: 0, length: 8, proofLayers: 0 },
-    { root: rootOf('tiny.bin'), base: 0, index: 0, length: 2, proofLayers: 0 }
+    { root: rootOf(torrent, names.indexOf('tiny.bin')), base: 0, index: 0, length: 2, proofLayers: 0 }
   ]
   for (const request of refused) {
-    const answer = read(await answerer.answer(torrent, request))
+    const answer = read(await answerer.answer(torrent, request, () => true))
     t.is(answer.id, 23, JSON.stringify({ ...request, root: request.root.toString('hex').slice(0, 8) }))
     t.deepEqual(answer.fields, request)
     t.is(answer.hashes.length, 0)
@@ -154,14 +154,20 @@ test('the piece layer and above come from the torrent\'s piece layers; below it,
   const { torrent, answerer, reads } = await setUp(t, 'v2')
   const names = pathsOf(torrent)
   const big = torrent.metainfo.piecesRoots!.subarray(names.indexOf('big.bin') * 32, names.indexOf('big.bin') * 32 + 32)
-  t.is(read(await answerer.answer(torrent, { root: big, base: 2, index: 0, length: 32, proofLayers: 4 })).id, 22)
+  t.is(read(await answerer.answer(torrent, { root: big, base: 2, index: 0, length: 32, proofLayers: 4 }, () => true)).id, 22)
   t.is(reads.count, 0, 'no read for the piece layer')
   t.true(answerer.cachedBytes > 0)
   // The last piece of big.bin holds one block of 3 bytes: one read, and zero leaves after it.
-  t.is(read(await answerer.answer(torrent, { root: big, base: 0, index: 68, length: 4, proofLayers: 6 })).id, 22)
+  t.is(read(await answerer.answer(torrent, { root: big, base: 0, index: 68, length: 4, proofLayers: 6 }, () => true)).id, 22)
   t.is(reads.count, 1)
+  const exact = names.indexOf('exact.bin')
+  const asked: number[] = []
+  const refusing = (piece: number): boolean => { asked.push(piece); return false }
+  t.is(read(await answerer.answer(torrent, { root: rootOf(torrent, exact), base: 0, index: 8, length: 4, proofLayers: 0 }, refusing)).id, 23, 'a piece the peer may not have read for it')
+  t.deepEqual(asked, [torrent.metainfo.files.offsetOf(exact) / PIECE + 2], 'asked by its index in the piece space')
+  t.is(reads.count, 1, 'and not read')
   const corrupting = new HashAnswerer({ readBlock: async (_torrent, _index, _offset, block) => { block.fill(1) } })
-  t.is(read(await corrupting.answer(torrent, { root: big, base: 0, index: 4, length: 4, proofLayers: 0 })).id, 23, 'blocks that do not hash to the piece layer are not sent')
+  t.is(read(await corrupting.answer(torrent, { root: big, base: 0, index: 4, length: 4, proofLayers: 0 }, () => true)).id, 23, 'blocks that do not hash to the piece layer are not sent')
 })
 
 test('the tree cache stays within its bound: a tree larger than it is built and not kept', async (t) => {
@@ -169,6 +175,6 @@ test('the tree cache stays within its bound: a tree larger than it is built and 
   const names = pathsOf(torrent)
   const big = torrent.metainfo.piecesRoots!.subarray(names.indexOf('big.bin') * 32, names.indexOf('big.bin') * 32 + 32)
   const small = new HashAnswerer({ readBlock: async () => {}, cacheBytes: 100 })
-  t.is(read(await small.answer(torrent, { root: big, base: 2, index: 0, length: 32, proofLayers: 4 })).id, 22)
+  t.is(read(await small.answer(torrent, { root: big, base: 2, index: 0, length: 32, proofLayers: 4 }, () => true)).id, 22)
   t.is(small.cachedBytes, 0)
 })

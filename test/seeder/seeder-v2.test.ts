@@ -100,7 +100,7 @@ test('MSE finds a hybrid by its truncated v2 infohash too: a download over RC4 k
   t.is(sha256(await downloadWithWire(f.seeder.port, hybrid, 8, { mse: true, infoHash: truncatedV2(hybrid) })), sha256(pieceSpace))
 })
 
-test('hash requests are answered while choked; ones the tree cannot answer get hash rejects and the peer stays; a malformed one, or an unsolicited hashes message, ends that peer only', async (t) => {
+test('hash requests are answered while choked; block hashes only for a piece the peer asked blocks of; ones the tree cannot answer get hash rejects and the peer stays; a malformed one, or an unsolicited hashes message, ends that peer only', async (t) => {
   const f = await fixture(t)
   const { hybrid, v2 } = f.torrents
   const big = rootOf(v2, 0)
@@ -129,7 +129,14 @@ test('hash requests are answered while choked; ones the tree cannot answer get h
   const rejects = peer.messages.filter((message) => message.id === MESSAGE.hashReject).map((message) => message.payload.toString('hex'))
   t.deepEqual(rejects.sort(), refused.map((request) => request.subarray(5).toString('hex')).sort(), 'each rejected with its own fields')
 
-  // Leaves of the last piece: read from disk, its one 5-byte block and zero leaves, proven to the root's children.
+  // Leaves of the last piece: read from disk once the peer asked for one of its blocks (BEP 52), its
+  // one 5-byte block and zero leaves, proven to the root's children.
+  peer.write(hashRequest(big, 0, 76, 4, 0))
+  await peer.waitFor((message) => message.id === MESSAGE.hashReject && message.payload.readUInt32BE(36) === 76)
+  peer.sendMessage(MESSAGE.interested)
+  await peer.waitFor((message) => message.id === MESSAGE.unchoke)
+  peer.sendMessage(MESSAGE.request, 20, 0, 5)
+  await peer.waitFor((message) => message.id === MESSAGE.piece)
   peer.write(hashRequest(big, 0, 80, 4, 6))
   const leaves = await peer.waitFor((message) => message.id === MESSAGE.hashes && message.payload.readUInt32BE(36) === 80)
   t.is(leaves.payload.length, 48 + (4 + 5) * 32)
