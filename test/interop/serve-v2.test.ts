@@ -8,6 +8,7 @@ import { ServeProcess, type LogLine } from '../helpers/serve-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import type { DownloadRequest } from './clients/downloader.js'
 import { downloadWithWireReport, type WireReport } from './clients/libtorrent.js'
+import { qbittorrentDownloader } from './clients/qbittorrent.js'
 import { sha256Tree } from './clients/sha256-tree.js'
 import { magnetWithoutWebSeeds, torrentWithoutWebSeeds } from './clients/without-web-seeds.js'
 import { MESSAGE, RawPeer } from '../seeder/peers.js'
@@ -15,12 +16,14 @@ import type { Metainfo } from '../../appliance/metainfo/metainfo.js'
 
 // libtorrent 2.0.8 downloads a hybrid and a v2-only item that `evertorrent serve` made, from the
 // everseed alone (web seeds stripped), over the BEP 52 wire: the tracker hands the everseed under the
-// truncated v2 infohash, libtorrent dials it with that hash (or a hybrid's v1 one and the v2 bit, which
-// the everseed upgrades), the everseed answers with the truncated v2 hash and the v2 bit. By magnet, libtorrent has no piece layers (BEP 9 metadata holds the info dictionary only), so it
-// asks for every file's piece layer with hash requests. Completing is no proof that they were answered:
+// truncated v2 infohash, libtorrent dials it with that hash (or a hybrid's v1 one and the v2 bit,
+// which the everseed upgrades), the everseed answers with the truncated v2 hash and the v2 bit. By
+// magnet, libtorrent has no piece layers (BEP 9 metadata holds the info dictionary only), so it asks
+// for every file's piece layer with hash requests. Completing is no proof that they were answered:
 // libtorrent can also check a whole file against its pieces root once it has every block (with every
 // hash request rejected it still completes, after some 1,250 rejects). libtorrent's peer log tells
 // what it saw (lt_client.py --wire-report): hashes received, no rejects, no failed pieces.
+// qBittorrent 4.5.2 (libtorrent 2.0 inside) downloads the v2-only item too.
 
 const timeoutMs = 120_000
 const MiB = 1024 * 1024
@@ -38,16 +41,16 @@ interface Served {
  * its 1,000-odd pieces take libtorrent three hash requests of 512); the hybrid's 16 KiB pieces put the
  * piece layer on the leaves.
  */
-async function serveItem (t: ExecutionContext, format: TorrentFormat): Promise<Served> {
+async function serveItem (t: ExecutionContext, format: TorrentFormat, name = `${format} album`): Promise<Served> {
   const root = tempDir(t, `evertorrent-serve-${format}-`)
   const library = join(root, 'library')
-  const item = join(library, `${format} album`)
+  const item = join(library, name)
   writeTree(library, {
-    [`${format} album/disc 2/two.bin`]: 700_001,
-    [`${format} album/notes.txt`]: `published as a ${format} torrent`,
-    [`${format} album/zz.bin`]: 40_000
+    [`${name}/disc 2/two.bin`]: 700_001,
+    [`${name}/notes.txt`]: `published as a ${format} torrent`,
+    [`${name}/zz.bin`]: 40_000
   })
-  await writePseudoRandomFile(join(item, 'one.bin'), format === 'v2' ? 34 * MiB + 5 : MiB + 3, `${format} one`)
+  await writePseudoRandomFile(join(item, 'one.bin'), format === 'v2' ? 34 * MiB + 5 : MiB + 3, `${name} one`)
   const serve = await ServeProcess.start(t, { libraries: [library], stateDir: join(root, 'state'), settings: { 'hashing.format': format } })
   const [line] = await serve.waitForCount((entry) => entry.msg === 'published', 1, 60_000)
   return { serve, root, library: await sha256Tree(library), line: line! }
@@ -158,6 +161,24 @@ test('libtorrent downloads a hybrid item from the everseed alone over the v2 wir
     // Dialled with the v1 infohash and the BEP 52 bit, the everseed upgraded the connection (answered
     // with the truncated v2 infohash): libtorrent then fetched the piece layers it lacked.
     if (source === 'magnet') t.true(report.hashes_received > 0, 'the piece layers came in hashes messages')
+  }
+  t.true(served.serve.running)
+})
+
+test('qBittorrent 4.5.2 downloads a v2-only item from the everseed alone, by .torrent and by btmh magnet', async (t) => {
+  // An item of its own: no other test's serve publishes its infohash.
+  const served = await serveItem(t, 'v2', 'v2 album for qBittorrent')
+  for (const source of ['torrent', 'magnet'] as const) {
+    const saveDir = join(served.root, 'downloads', `qBittorrent via ${source}`)
+    await mkdir(saveDir, { recursive: true })
+    let request: DownloadRequest = { magnet: magnetWithoutWebSeeds(served.line.magnet!), saveDir, timeoutMs }
+    if (source === 'torrent') {
+      const torrentFile = join(served.root, 'qBittorrent.torrent')
+      await writeFile(torrentFile, torrentWithoutWebSeeds(await readFile(served.line.torrent!)))
+      request = { torrentFile, saveDir, timeoutMs }
+    }
+    await qbittorrentDownloader.download(request)
+    t.deepEqual(await sha256Tree(saveDir), served.library, `qBittorrent via ${source}: the downloaded bytes are the published ones`)
   }
   t.true(served.serve.running)
 })
