@@ -8,7 +8,8 @@ import type { TorrentFormat } from '../../appliance/metainfo/torrent-format.js'
 import type { Seeder } from '../../appliance/seeder/seeder.js'
 import type { DisconnectReason } from '../../appliance/seeder/seeder-events.js'
 import type { SeederOptions } from '../../appliance/seeder/seeder-options.js'
-import { sha256, writeTree } from '../helpers/content.js'
+import { sha256, sparseFile, writeTree } from '../helpers/content.js'
+import { mkdirSync } from 'node:fs'
 import { tempDir } from '../helpers/temp-dir.js'
 import { startLibtorrentSeed } from '../interop/clients/libtorrent-seed.js'
 import { contentOf, publish, writeTorrentFile } from './fixtures.js'
@@ -208,3 +209,39 @@ for (const encryption of ['off', 'prefer'] as const) {
     t.is(outcome, hybrid.metainfo.infoHash, 'libtorrent joined the hybrid\'s swarm')
   })
 }
+
+test('a hashes answer goes out at once and is charged to the peer\'s upload limit: blocks asked after it wait until the limit has paid it back', async (t) => {
+  const source = tempDir(t)
+  mkdirSync(join(source, 'rate'))
+  // 1,025 pieces of 16 KiB: the piece layer is the leaves, and 1,024 of its hashes are a 32 KiB answer.
+  sparseFile(join(source, 'rate', 'big.bin'), 1024 * 16 * KiB + 1)
+  writeTree(source, { 'rate/small.bin': 1000 })
+  const torrent = await publish(join(source, 'rate'), { pieceLength: 16 * KiB, format: 'v2' })
+  let offset = 0
+  const start = performance.now()
+  // 16 KiB/s: the bucket holds one block; the clock moves only when the test says.
+  const { seeder } = await startSeeder(t, [torrent], { now: () => start + offset, peerUploadRateLimit: 16 * KiB })
+  const unchoked = async (): Promise<RawPeer> => {
+    const peer = await RawPeer.connect(seeder.port)
+    t.teardown(() => { peer.destroy() })
+    peer.sendHandshake(torrent.metainfo.infoHash, { fast: true, v2: true })
+    peer.sendMessage(MESSAGE.interested)
+    await peer.waitFor((message) => message.id === MESSAGE.unchoke)
+    return peer
+  }
+  const root = rootOf(torrent, 0)
+  const control = await unchoked()
+  control.sendMessage(MESSAGE.request, 0, 0, 16 * KiB)
+  await control.waitFor((message) => message.id === MESSAGE.piece)
+
+  const asker = await unchoked()
+  asker.write(hashRequest(root, 0, 0, 1024, 0))
+  const hashes = await asker.waitFor((message) => message.id === MESSAGE.hashes)
+  t.is(hashes.payload.length, 48 + 1024 * 32, 'the answer went out with the clock stopped')
+  asker.sendMessage(MESSAGE.request, 1, 0, 16 * KiB)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.is(asker.messages.filter((message) => message.id === MESSAGE.piece).length, 0, 'the block waits: the answer put the peer\'s bucket 32 KiB in debt')
+  offset += 4000
+  asker.sendMessage(MESSAGE.request, 2, 0, 16 * KiB)
+  await asker.waitFor((message) => message.id === MESSAGE.piece)
+})
