@@ -11,13 +11,13 @@ import type { PeerDirection } from './seeder-events.js'
 // session ciphers it in place under MSE), and counting it in `uploaded` at once (or not at all when the
 // request was cancelled or rejected meanwhile); the BEP 10 handshake
 // being built from `extendedHandshake` only after the 'handshake' listeners return (or by `handshake`),
-// our handshake leaving as one 68-byte chunk, the first; messages it does not know (BEP 52's 21 to
-// 23) reaching 'unknownmessage' whole, their id first; a chunk we `push` ourselves joining its output
-// queue in order (its messages reach 'data' a tick after they are sent);
 // and ut_metadata putting `metadata_size` there as soon as it is used; the wire ending itself
 // ('finish') on the violations it detects; requests while we choke never reaching us; for BEP 11, a
 // class `use`d under the name `ut_pex` landing in our `m`, the peer's later extended handshakes
-// replacing `peerExtendedHandshake` too, and `extended(id, bytes)` sending the bytes as they are.
+// replacing `peerExtendedHandshake` too, and `extended(id, bytes)` sending the bytes as they are; for
+// BEP 52, our handshake leaving as one 68-byte chunk, the first, messages it does not know (21 to 23)
+// reaching 'unknownmessage' whole, their id first, and a chunk we `push` ourselves joining its output
+// queue in order (its messages reach 'data' a tick after they are sent).
 // test/contracts/bittorrent-protocol.test.ts, bittorrent-protocol-pex.test.ts and ut-metadata.test.ts
 // pin each of them.
 
