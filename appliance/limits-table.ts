@@ -12,8 +12,10 @@ import { CATALOG_REBUILD_MS } from './identity/box-catalog.js'
 import { MAX_CATALOG_BYTES, MAX_CATALOG_ITEMS, MAX_CATALOG_NAME } from './identity/catalog-document.js'
 import { MAX_PENDING_DIALS } from './seeder/dial-queue.js'
 import { MAX_DATAGRAM } from './seeder/lsd-message.js'
+import { HASH_TREE_CACHE_BYTES } from './seeder/hash-answerer.js'
+import { MAX_HASHES_PER_REQUEST } from './seeder/hash-request.js'
 import { MAX_MESSAGE_LENGTH } from './seeder/message-framer.js'
-import { MAX_READS_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
+import { MAX_HASH_ANSWERS_PER_PEER, MAX_READS_PER_PEER, RECENT_PIECES_PER_PEER, MAX_SEND_BUFFER_BYTES, SEND_BUFFER_BYTES } from './seeder/peer-session.js'
 import { MAX_HALF_OPEN } from './seeder/seeder.js'
 import { PEX_INTERVAL_MS } from './seeder/pex-feed.js'
 import { MAX_PEX_ADDED, MAX_PEX_DROPPED } from './seeder/pex-message.js'
@@ -57,6 +59,10 @@ const FIXED_LIMITS: readonly FixedLimit[] = [
   { bound: 'bytes queued on one peer socket before no new block is started for it', value: bytes(SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
   { bound: 'bytes queued on one peer socket before the peer is disconnected', value: bytes(MAX_SEND_BUFFER_BYTES), where: 'seeder/peer-session.ts' },
   { bound: 'disk reads in flight for one peer', value: String(MAX_READS_PER_PEER), where: 'seeder/peer-session.ts' },
+  { bound: 'hashes asked for in one BEP 52 hash request (more: a hash reject; libtorrent 2.0.8\'s own bound)', value: MAX_HASHES_PER_REQUEST.toLocaleString('en-US'), where: 'seeder/hash-request.ts' },
+  { bound: 'BEP 52 hash requests answered at once for one peer (more: a hash reject; one below the piece layer reads and hashes one piece, 16 KiB at a time)', value: String(MAX_HASH_ANSWERS_PER_PEER), where: 'seeder/peer-session.ts' },
+  { bound: 'pieces a peer last asked blocks of, the only ones whose block hashes (BEP 52, below the piece layer) are read from disk for it', value: String(RECENT_PIECES_PER_PEER), where: 'seeder/peer-session.ts' },
+  { bound: 'BEP 52 piece trees (the layers above each file\'s piece layer) kept between hash requests, least recently used dropped', value: bytes(HASH_TREE_CACHE_BYTES), where: 'seeder/hash-answerer.ts' },
   { bound: 'outgoing peer connections still in their TCP handshake', value: String(MAX_HALF_OPEN), where: 'seeder/seeder.ts' },
   { bound: 'leechers waiting to be dialled a moment after their announce (each torrent and address once; more are not dialled)', value: String(MAX_PENDING_DIALS), where: 'seeder/dial-queue.ts' },
   { bound: 'peer asking for nothing, before a newcomer may take its place in a full seeder or torrent (a host so replaced may not replace another for as long)', value: `${REPLACE_AFTER_MS / 1000} s`, where: 'seeder/replacement.ts' },

@@ -75,7 +75,11 @@ declare module 'bittorrent-protocol' {
     on (event: 'bitfield', listener: (bitfield: { buffer: Uint8Array }) => void): this
     on (event: 'extended', listener: (ext: string | number, payload: unknown) => void): this
     on (event: 'upload', listener: (bytes: number) => void): this
+    /** Readable's push: `chunk` joins the wire's output after what it has queued. */
+    push (chunk: Uint8Array): boolean
     on (event: 'data', listener: (chunk: Uint8Array) => void): this
+    /** A message of an id it does not know, whole: the id, then the payload. */
+    on (event: 'unknownmessage', listener: (message: Uint8Array) => void): this
     on (event: 'interested' | 'uninterested' | 'choke' | 'unchoke' | 'have-all' | 'drain' | 'finish' | 'end' | 'close' | 'timeout', listener: () => void): this
     on (event: 'error', listener: (error: Error) => void): this
     /** MSE, tests only: the responder learned HASH('req2', SKEY), in hex. */

@@ -485,7 +485,7 @@ export const SETTINGS = {
     // metainfo's TorrentFormat; config imports nothing of metainfo (docs/architecture.md).
     kind: { type: 'choice', values: ['v1', 'hybrid', 'v2'] },
     default: (): 'v1' | 'hybrid' | 'v2' => 'v1',
-    doc: 'The torrents made of new content: "v1" (BEP 3, every client reads it), "hybrid" (v1 and BEP 52 v2 in one torrent: SHA-1 pieces and per-file SHA-256 merkle trees, files aligned on pieces with BEP 47 pad files, as libtorrent 2 and qBittorrent make them) or "v2" (BEP 52 only: v1-only clients such as transmission 3 and aria2 cannot use it). `evertorrent create --format` makes all three. The service refuses "v2" for now: the everseed serves hybrid torrents to v1 peers (pad bytes as zeros) but does not yet speak the BEP 52 wire (the handshake bit, hash request / hashes messages) that v2-only torrents need; the default stays "v1" until measurements say hybrid costs nothing that matters.'
+    doc: 'The torrents made of new content: "v1" (BEP 3, every client reads it), "hybrid" (v1 and BEP 52 v2 in one torrent: SHA-1 pieces and per-file SHA-256 merkle trees, files aligned on pieces with BEP 47 pad files, as libtorrent 2 and qBittorrent make them) or "v2" (BEP 52 only: v1-only clients such as transmission 3 and aria2 cannot use it). `evertorrent create --format` makes all three. The everseed speaks both wires: hybrid torrents to v1 peers (pad bytes as zeros) and to v2 peers, v2 torrents to v2 peers (the BEP 52 handshake bit, hash requests answered from the piece layers). Mirrors cannot follow a v2-only item (the download engine verifies SHA-1 pieces). The default stays "v1" until measurements say hybrid costs nothing that matters.'
   } satisfies Spec<'v1' | 'hybrid' | 'v2'>,
   mirror: {
     kind: { type: 'mirrors' },
@@ -559,9 +559,6 @@ export function withOverrides (base: Settings, values: Partial<Record<string, un
     { name: 'the state directory', folder: settings['state.dir'] }
   ])
   if (clash !== undefined) throw new ConfigError(`${source}: ${clash}`, source, 'mirror')
-  if (settings['hashing.format'] === 'v2') {
-    throw new ConfigError(`${source}: hashing.format = "v2" cannot be published yet: the everseed does not speak the BEP 52 wire (hash request / hashes messages) that v2-only torrents need; use "hybrid" or "v1", or evertorrent create --format v2`, source, 'hashing.format')
-  }
   return settings
 }
 

@@ -23,6 +23,21 @@ export function merkleRootInPlace (leaves: Uint8Array, leafCount: number): Buffe
   return Buffer.from(leaves.subarray(0, HASH_BYTES))
 }
 
+/**
+ * Every layer of the tree over `leaves` (32-byte digests, a power of two of them), the leaves first
+ * (that very buffer) and the root's layer last.
+ */
+export function merkleLayers (leaves: Buffer): Buffer[] {
+  const layers = [leaves]
+  for (let below = leaves; below.length > HASH_BYTES;) {
+    const above = Buffer.allocUnsafe(below.length / 2)
+    for (let at = 0; at < above.length; at += HASH_BYTES) above.set(digestOf('sha256', below.subarray(at * 2, at * 2 + 2 * HASH_BYTES), 'buffer'), at)
+    layers.push(above)
+    below = above
+  }
+  return layers
+}
+
 /** BEP 52: a subtree of `leafCount` leaves past the end of a file (zero digests), as its parent layer pads with. */
 export function zeroSubtreeRoot (leafCount: number): Buffer {
   return merkleRootInPlace(new Uint8Array(leafCount * HASH_BYTES), leafCount)

@@ -1,6 +1,9 @@
 /** BEP 3 handshake: <pstrlen=19><pstr><8 reserved><20 info_hash><20 peer_id>. */
 const PROTOCOL = Buffer.from('\x13BitTorrent protocol', 'latin1')
 const HANDSHAKE_LENGTH = PROTOCOL.length + 8 + 20 + 20
+/** BEP 52: the reserved bit of a peer that speaks v2 too (the last reserved byte, 0x10). */
+const V2_BYTE = PROTOCOL.length + 7
+const V2_BIT = 0x10
 
 /**
  * The largest message a peer may send a seed. The biggest legitimate ones are a bitfield (1 bit per
@@ -18,12 +21,18 @@ export type FramingProblem = 'bad-handshake' | 'oversized-message'
 export class MessageFramer {
   private readonly maxMessageLength: number
   private handshakeSeen = 0
+  private v2Bit = false
   private readonly lengthBytes = Buffer.alloc(4)
   private lengthSeen = 0
   private bodyLeft = 0
 
   constructor (maxMessageLength = MAX_MESSAGE_LENGTH) {
     this.maxMessageLength = maxMessageLength
+  }
+
+  /** The peer's handshake set the BEP 52 bit (known once its handshake has been pushed). */
+  get peerOffersV2 (): boolean {
+    return this.v2Bit
   }
 
   /** Follows the next bytes from the peer; returns the first problem found, after which the connection must end. */
@@ -35,6 +44,7 @@ export class MessageFramer {
         for (let i = 0; i < take; i++) {
           const position = this.handshakeSeen + i
           if (position < PROTOCOL.length && chunk[at + i] !== PROTOCOL[position]) return 'bad-handshake'
+          if (position === V2_BYTE) this.v2Bit = (chunk[at + i]! & V2_BIT) !== 0
         }
         this.handshakeSeen += take
         at += take

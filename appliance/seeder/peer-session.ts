@@ -1,8 +1,12 @@
 import type { Socket } from 'node:net'
-import type { PublishedTorrent } from '../catalog/catalog.js'
-import type { InfoHash } from '../metainfo/metainfo.js'
+import { truncatedV2Of, type PublishedTorrent } from '../catalog/catalog.js'
+import type { InfoHash, Metainfo } from '../metainfo/metainfo.js'
+import { hasV2 } from '../metainfo/torrent-format.js'
 import { parsePeerAddress } from '../net/peer-address.js'
 import type { ChokerPeer } from './choker.js'
+import { encodeHashReject, parseHashRequest } from './hash-message.js'
+import type { MayReadPiece } from './hash-answerer.js'
+import type { HashRequest } from './hash-request.js'
 import { MessageFramer } from './message-framer.js'
 import { NO_EXTENSIONS, type PeerExtensions } from './peer-extensions.js'
 import { PeerTransport, type TransportStart } from './peer-transport.js'
@@ -26,6 +30,17 @@ export const SEND_BUFFER_BYTES = 256 * 1024
 export const MAX_SEND_BUFFER_BYTES = 2 * 1024 * 1024
 /** Blocks read from disk at once for one peer. */
 export const MAX_READS_PER_PEER = 4
+/**
+ * BEP 52 hash requests being answered at once for one peer (one below the piece layer reads a piece
+ * from disk); more are rejected. libtorrent 2.0.8 keeps at most two out.
+ */
+export const MAX_HASH_ANSWERS_PER_PEER = 4
+/**
+ * Pieces a peer last asked for blocks of, remembered for BEP 52 block hashes: those are read from disk
+ * only for a piece the peer downloads (BEP 52: a seed must not refuse them right after serving one of
+ * the piece's blocks), never as a 49-byte request that makes the box read a whole piece for anyone.
+ */
+export const RECENT_PIECES_PER_PEER = 64
 /** BEP 9 serves the info dictionary in 16 KiB pieces. */
 const METADATA_PIECE_BYTES = 16 * 1024
 
@@ -57,6 +72,10 @@ export interface SessionHost {
   ready (session: PeerSession): void
   /** Fills `block` with its bytes (see ContentReader). */
   readBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): Promise<void>
+  /** The BEP 52 `hashes` or `hash reject` message answering `request` (see HashAnswerer); rejects when reading the piece fails. */
+  answerHashRequest (torrent: PublishedTorrent, request: HashRequest, mayRead: MayReadPiece): Promise<Buffer>
+  /** Bytes sent outside the upload scheduler (BEP 52 answers), charged to the total upload limit. */
+  chargeUpload (bytes: number): void
   /** Fills `block` at once if its bytes are cached: true; else false, and `readBlock` it (see ContentReader). */
   copyCachedBlock (torrent: PublishedTorrent, index: number, offset: number, block: Buffer): boolean
   /** Gives back a block buffer the scheduler handed out, once it is sent or will not be. */
@@ -121,6 +140,9 @@ export class PeerSession implements UploadSource, PexMember {
   private lastRequestAt = Number.NEGATIVE_INFINITY
   private lastUnchokedAt = Number.NEGATIVE_INFINITY
   private reads = 0
+  private hashAnswers = 0
+  /** The last RECENT_PIECES_PER_PEER distinct pieces it asked for blocks of, oldest first. */
+  private recentPieces: number[] = []
   /** Bytes of blocks answered to the wire and not yet handed to the socket (the wire outputs them a microtask later). */
   private answeredBytes = 0
   private floodStrikes = 0
@@ -146,7 +168,7 @@ export class PeerSession implements UploadSource, PexMember {
     this.transport = new PeerTransport(transportStart(host, options), {
       write: (bytes) => this.socket.write(bytes),
       stream: (chunk) => this.onStream(chunk),
-      opened: () => this.wire.sendHandshake(options.torrent!.metainfo.infoHash, host.peerId),
+      opened: () => this.wire.sendHandshake(options.torrent!.metainfo.infoHash, host.peerId, hasV2(options.torrent!.metainfo.format)),
       failed: (reason) => this.close(reason)
     })
     this.listenToSocket()
@@ -332,6 +354,7 @@ export class PeerSession implements UploadSource, PexMember {
       haveAll: () => this.close('peer-is-seed'),
       bitfield: (bitfield) => this.onBitfield(bitfield),
       metadataMessage: () => this.onMetadataMessage(),
+      hashRequest: (message) => this.onHashRequest(message),
       extensions: (extensions) => this.onExtensions(extensions),
       uploaded: (bytes) => this.host.uploaded(this, bytes),
       output: (chunk, block) => this.send(chunk, block),
@@ -419,8 +442,11 @@ export class PeerSession implements UploadSource, PexMember {
       this.close('self-connection')
       return
     }
+    // BEP 52: a peer we dial for a hybrid (with the v2 bit) may answer with the truncated v2 infohash,
+    // upgrading the connection; libtorrent does, in plaintext.
     const expected = dialed?.metainfo.infoHash ?? this.transport.mseInfoHash
-    if (expected !== undefined && infoHash !== expected) {
+    const upgraded = dialed === undefined ? undefined : truncatedV2Of(dialed.metainfo)
+    if (expected !== undefined && infoHash !== expected && infoHash !== upgraded) {
       this.close('bad-handshake')
       return
     }
@@ -438,12 +464,22 @@ export class PeerSession implements UploadSource, PexMember {
     // BEP 27: a private torrent's peers come from its tracker only, so no PEX for it.
     this.pexOffered = this.host.pex && !metainfo.private
     this.wire.describe({ infoBytes: metainfo.infoBytes, clientName: this.host.clientName, maxRequests: this.host.maxOutstandingRequests, pex: this.pexOffered })
-    if (dialed === undefined) this.wire.sendHandshake(infoHash, this.host.peerId)
+    if (dialed === undefined) this.wire.sendHandshake(this.answeredInfoHash(infoHash, metainfo), this.host.peerId, hasV2(metainfo.format))
     // BEP 6: a seed may send HaveAll instead of a bitfield when both ends have the fast extension.
     if (this.wire.hasFast) this.wire.haveAll()
     else this.wire.bitfield(seedBitfield(metainfo.pieceCount))
     this.wire.keepAlive()
     this.host.joined(this)
+  }
+
+  /**
+   * The infohash the peer used; but a peer that asked for a hybrid by its v1 infohash and set the
+   * BEP 52 bit is answered with the truncated v2 one, which upgrades the connection to v2 (BEP 52's
+   * upgrade path): libtorrent then fetches and checks the v2 hashes too, e.g. the piece layers after a magnet.
+   */
+  private answeredInfoHash (asked: InfoHash, metainfo: Metainfo): InfoHash {
+    const v2 = truncatedV2Of(metainfo)
+    return v2 !== undefined && asked === metainfo.infoHash && this.framer.peerOffersV2 ? v2 : asked
   }
 
   private onRequest (index: number, offset: number, length: number, respond: Respond): void {
@@ -459,7 +495,15 @@ export class PeerSession implements UploadSource, PexMember {
     }
     this.queue.push({ index, offset, length, respond })
     this.lastRequestAt = this.host.now()
+    this.rememberPiece(index)
     this.host.ready(this)
+  }
+
+  private rememberPiece (index: number): void {
+    if (this.recentPieces.at(-1) === index) return
+    this.recentPieces = this.recentPieces.filter((piece) => piece !== index)
+    this.recentPieces.push(index)
+    if (this.recentPieces.length > RECENT_PIECES_PER_PEER) this.recentPieces.shift()
   }
 
   /**
@@ -491,6 +535,47 @@ export class PeerSession implements UploadSource, PexMember {
     if (this.closed || this.torrentValue === undefined) return
     this.extensions = extensions
     this.host.extensionsChanged(this)
+  }
+
+  /**
+   * BEP 52: answered whatever our choke, with `hashes` or `hash reject`; a request of the wrong size
+   * ends the connection. Over MAX_HASH_ANSWERS_PER_PEER being answered, rejected at once.
+   */
+  private onHashRequest (message: Uint8Array): void {
+    const torrent = this.torrentValue
+    if (this.closed || torrent === undefined) return
+    const request = parseHashRequest(message)
+    if (request === undefined) {
+      this.close('bad-hash-request')
+      return
+    }
+    this.lastRequestAt = this.host.now()
+    if (this.hashAnswers >= MAX_HASH_ANSWERS_PER_PEER) {
+      this.wire.sendHashMessage(encodeHashReject(request))
+      return
+    }
+    this.hashAnswers++
+    this.host.answerHashRequest(torrent, request, (piece) => this.recentPieces.includes(piece)).then((frame) => {
+      this.hashAnswers--
+      if (this.closed) return
+      this.sendHashAnswer(frame)
+    }, (error: unknown) => {
+      this.hashAnswers--
+      if (this.closed) return
+      this.host.readFailed(this, error)
+      this.wire.sendHashMessage(encodeHashReject(request))
+    })
+  }
+
+  /**
+   * BEP 52: hash requests "should be subject to the same rate limiting policy as piece requests". An
+   * answer goes out at once (at most 8192 hashes, MAX_HASH_ANSWERS_PER_PEER at a time) and is paid for
+   * by the blocks after it: both upload limits are charged, into debt if need be.
+   */
+  private sendHashAnswer (frame: Buffer): void {
+    this.bucket.take(frame.length, this.host.now())
+    this.host.chargeUpload(frame.length)
+    this.wire.sendHashMessage(frame)
   }
 
   private onMetadataMessage (): void {

@@ -1,6 +1,7 @@
 import Wire, { type ExtensionConstructor } from 'bittorrent-protocol'
 import utMetadata from 'ut_metadata'
 import type { InfoHash } from '../metainfo/metainfo.js'
+import { HASH_REJECT_ID, HASH_REQUEST_ID, HASHES_ID } from './hash-message.js'
 import { readPeerExtensions, type PeerExtensions } from './peer-extensions.js'
 import type { PeerDirection } from './seeder-events.js'
 
@@ -13,9 +14,17 @@ import type { PeerDirection } from './seeder-events.js'
 // and ut_metadata putting `metadata_size` there as soon as it is used; the wire ending itself
 // ('finish') on the violations it detects; requests while we choke never reaching us; for BEP 11, a
 // class `use`d under the name `ut_pex` landing in our `m`, the peer's later extended handshakes
-// replacing `peerExtendedHandshake` too, and `extended(id, bytes)` sending the bytes as they are.
+// replacing `peerExtendedHandshake` too, and `extended(id, bytes)` sending the bytes as they are; for
+// BEP 52, our handshake leaving as one 68-byte chunk, the first, messages it does not know (21 to 23)
+// reaching 'unknownmessage' whole, their id first, and a chunk we `push` ourselves joining its output
+// queue in order (its messages reach 'data' a tick after they are sent).
 // test/contracts/bittorrent-protocol.test.ts, bittorrent-protocol-pex.test.ts and ut-metadata.test.ts
 // pin each of them.
+
+/** BEP 52: a peer that speaks v2 sets the fourth most significant bit of the last reserved byte. */
+const V2_BIT = 0x10
+/** BEP 3: <19><'BitTorrent protocol'><8 reserved><20 infohash><20 peer id>; the last reserved byte is the 41st byte from its end. */
+const HANDSHAKE_BYTES = 68
 
 /** The wire's answer to one request, opaque to the session: pass it to `answer` or `refuse`. */
 export type Respond = (error: Error | null, block?: Uint8Array) => void
@@ -32,6 +41,8 @@ export interface PeerWireListener {
   /** BEP 6 HaveAll, from a peer with the fast extension. */
   haveAll (): void
   bitfield (bitfield: Uint8Array): void
+  /** A BEP 52 hash request (message 21), its id first: answer it with `sendHashMessage`. */
+  hashRequest (message: Uint8Array): void
   /** A BEP 9 ut_metadata message, already answered. */
   metadataMessage (): void
   /** The peer's BEP 10 extended handshake, the first or a later one. */
@@ -40,7 +51,10 @@ export interface PeerWireListener {
   uploaded (bytes: number): void
   /** Bytes for the socket, in order; `block` when it is a block given to `answer`, as that very buffer (ours to change); any other chunk may still be the wire's. */
   output (chunk: Uint8Array, block: boolean): void
-  /** The wire ended itself on a violation it detected (a bad protocol string, BEP 6 messages without the fast extension). */
+  /**
+   * The wire ended itself on a violation it detected (a bad protocol string, BEP 6 messages without
+   * the fast extension), or the peer sent BEP 52 `hashes` or `hash reject`, answers to requests a seed never makes.
+   */
   violation (): void
 }
 
@@ -77,6 +91,8 @@ export class PeerWire {
   private destroyed = false
   /** The peer's id for `ut_pex` messages, from its latest extended handshake. */
   private pexId: number | undefined
+  /** Reserved bits of byte 7 to add to our handshake, still to go out (the wire sets its own only). */
+  private handshakeBits: number | undefined
 
   constructor (direction: PeerDirection, listener: PeerWireListener) {
     this.listener = listener
@@ -105,9 +121,21 @@ export class PeerWire {
     return false
   }
 
-  /** Our BEP 3 handshake, offering BEP 6 and BEP 10 (on an incoming connection, after `describe`). */
-  sendHandshake (infoHash: InfoHash, peerId: Buffer): void {
+  /**
+   * Our BEP 3 handshake, offering BEP 6 and BEP 10 (on an incoming connection, after `describe`), and
+   * for a hybrid or v2 torrent (`v2`) the BEP 52 bit: reserved byte 7, 0x10.
+   */
+  sendHandshake (infoHash: InfoHash, peerId: Buffer, v2: boolean): void {
+    this.handshakeBits = v2 ? V2_BIT : 0
     this.wire.handshake(infoHash, peerId, { fast: true })
+  }
+
+  /**
+   * A BEP 52 `hashes` or `hash reject` message, length prefix included (see hash-message.ts): queued
+   * after the wire's own messages (its output reaches 'data' a tick later), never between them.
+   */
+  sendHashMessage (frame: Uint8Array): void {
+    if (!this.destroyed) this.wire.push(frame)
   }
 
   /**
@@ -185,7 +213,7 @@ export class PeerWire {
 
   private listen (): void {
     const { wire, listener } = this
-    wire.on('data', (chunk) => listener.output(chunk, this.unsent.delete(chunk)))
+    wire.on('data', (chunk) => listener.output(this.withHandshakeBits(chunk), this.unsent.delete(chunk)))
     wire.on('handshake', (infoHash, peerId) => listener.handshake(infoHash as InfoHash, peerId))
     wire.on('interested', () => listener.interestChanged())
     wire.on('uninterested', () => listener.interestChanged())
@@ -197,9 +225,24 @@ export class PeerWire {
       if (ext === 'ut_metadata') listener.metadataMessage()
       if (ext === 'handshake') this.onExtendedHandshake()
     })
+    wire.on('unknownmessage', (message) => this.onUnknownMessage(message))
     wire.on('upload', (bytes) => listener.uploaded(bytes))
     wire.on('finish', () => this.ended())
     wire.on('error', () => this.ended())
+  }
+
+  /** Our handshake is the wire's first chunk, a fresh buffer: the BEP 52 bit is set in it where it lies. */
+  private withHandshakeBits (chunk: Uint8Array): Uint8Array {
+    if (this.handshakeBits === undefined || chunk.length !== HANDSHAKE_BYTES) return chunk
+    chunk[HANDSHAKE_BYTES - 41] |= this.handshakeBits
+    this.handshakeBits = undefined
+    return chunk
+  }
+
+  /** BEP 52 messages; others the wire does not know are ignored, as BEP 3 asks. */
+  private onUnknownMessage (message: Uint8Array): void {
+    if (message[0] === HASH_REQUEST_ID) this.listener.hashRequest(message)
+    if (message[0] === HASHES_ID || message[0] === HASH_REJECT_ID) this.listener.violation()
   }
 
   private onExtendedHandshake (): void {

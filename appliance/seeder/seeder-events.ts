@@ -22,6 +22,8 @@ export type DisconnectReason =
   | 'replaced'
   /** A request outside the torrent, beyond the piece, or for more than 16 KiB. */
   | 'bad-request'
+  /** A BEP 52 hash request that is not 49 bytes long (a well-formed one we cannot answer gets a hash reject). */
+  | 'bad-hash-request'
   /** A length prefix above the largest message a seed accepts. */
   | 'oversized-message'
   /** Requests kept coming past the outstanding-request limit. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import type { Catalog, PublishedTorrent } from '../catalog/catalog.js'
+import { truncatedV2Of, type Catalog, type PublishedTorrent } from '../catalog/catalog.js'
 import type { Settings } from '../config/settings.js'
 import type { InfoHash } from '../metainfo/metainfo.js'
 import { addressKey, ConnectionGate } from '../net/connection-gate.js'
@@ -9,6 +9,7 @@ import { VERSION } from '../version.js'
 import { decideUnchokes, type OptimisticSlot } from './choker.js'
 import { BlockPool } from './block-pool.js'
 import { ContentReader, readAheadFor } from './content-reader.js'
+import { HashAnswerer } from './hash-answerer.js'
 import { isTorrentError, isTransientError, SeederError, type TorrentErrorCode } from './errors.js'
 import { LocalDiscovery } from './local-discovery.js'
 import { prepareDiffieHellman } from './mse/diffie-hellman.js'
@@ -78,6 +79,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly catalog: Catalog
   private readonly reader: ContentReader
   private readonly blocks: BlockPool
+  private readonly hashes: HashAnswerer
   private readonly scheduler: UploadScheduler
   private readonly uploadBucket: TokenBucket
   private readonly server: Server
@@ -89,7 +91,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly swarms = new Map<InfoHash, Set<PeerSession>>()
   /** Outgoing connections by the torrent and address they dial, `infohash/host:port`. */
   private readonly dialing = new Map<PeerSession, { readonly key: string, readonly infoHash: InfoHash, readonly peer: PeerAddress }>()
-  /** Every published infohash by HASH('req2', infohash), for MSE responders. */
+  /** Every published infohash (and hybrid's truncated v2 infohash) by HASH('req2', infohash), for MSE responders. */
   private readonly skeys = new SkeyIndex()
   private readonly refusedCounts = new Map<DisconnectReason, number>()
   private readonly uploadedBytes = new Map<InfoHash, number>()
@@ -124,6 +126,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       maxOpenFiles: this.options.maxOpenFiles,
       ...(this.options.openFile !== undefined && { openFile: this.options.openFile })
     })
+    this.hashes = new HashAnswerer({ readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block) })
     this.gate = new ConnectionGate({ total: this.options.maxConnections, perAddress: this.options.maxConnectionsPerAddress })
     this.replacedHosts = new ReplacedHosts(REPLACE_AFTER_MS, this.options.maxConnections)
     this.uploadBucket = new TokenBucket(this.options.uploadRateLimit, MAX_BLOCK_LENGTH, this.options.now())
@@ -150,7 +153,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     this.state = 'started'
     this.catalog.on('added', this.onAdded)
     this.catalog.on('removed', this.onRemoved)
-    for (const torrent of this.catalog.all()) this.skeys.add(torrent.metainfo.infoHash)
+    for (const torrent of this.catalog.all()) for (const name of handshakeNames(torrent)) this.skeys.add(name)
     if (this.options.encryption !== 'off') prepareDiffieHellman()
     this.rechokeTimer = setInterval(() => this.rechoke(), this.options.rechokeIntervalMs)
     this.stallTimer = setInterval(() => this.checkStalls(), STALL_CHECK_MS)
@@ -300,7 +303,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly onAdded = (torrent: PublishedTorrent): void => {
     const { infoHash } = torrent.metainfo
     this.failed.delete(infoHash)
-    this.skeys.add(infoHash)
+    for (const name of handshakeNames(torrent)) this.skeys.add(name)
     this.trackers?.add(torrent.metainfo)
     if (!torrent.metainfo.private) this.lsd?.announceSoon([infoHash])
   }
@@ -308,7 +311,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly onRemoved = (torrent: PublishedTorrent): void => {
     const { infoHash } = torrent.metainfo
     this.endSwarm(infoHash, 'torrent-removed')
-    this.skeys.remove(infoHash)
+    for (const name of handshakeNames(torrent)) this.skeys.remove(name)
     this.failed.delete(infoHash)
     this.uploadedBytes.delete(infoHash)
     this.trackers?.remove(infoHash)
@@ -370,7 +373,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
    * loopback or link-local addresses, so without this they would wait for ever.
    */
   connectTo (infoHash: string, peer: PeerAddress): void {
-    const torrent = this.catalog.get(infoHash)
+    const torrent = this.catalog.get(this.catalog.canonicalHash(infoHash) ?? infoHash)
     if (torrent === undefined) return
     const ip = parsePeerAddress(formatPeerAddress(peer.ip, peer.port))?.ip
     for (const session of this.swarms.get(torrent.metainfo.infoHash) ?? []) {
@@ -448,6 +451,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       interestChanged: () => this.rechokeSoon(),
       ready: (session) => this.scheduler.add(session),
       readBlock: async (torrent, index, offset, block) => await this.reader.readBlock(torrent, index, offset, block),
+      answerHashRequest: async (torrent, request, mayRead) => await this.hashes.answer(torrent, request, mayRead),
+      chargeUpload: (bytes) => { this.uploadBucket.take(bytes, this.options.now()) },
       copyCachedBlock: (torrent, index, offset, block) => this.reader.copyCachedBlock(torrent, index, offset, block),
       releaseBlock: (block) => this.blocks.release(block),
       readFailed: (session, error) => this.readFailed(session, error),
@@ -456,9 +461,11 @@ export class Seeder extends EventEmitter<SeederEvents> {
     }
   }
 
-  private admit (session: PeerSession, infoHash: InfoHash): PublishedTorrent | DisconnectReason {
-    const torrent = this.catalog.get(infoHash)
-    if (torrent === undefined) return 'unknown-torrent'
+  /** A hybrid is admitted under its truncated v2 infohash too (BEP 52), into the one swarm of its infohash. */
+  private admit (session: PeerSession, asked: InfoHash): PublishedTorrent | DisconnectReason {
+    const infoHash = this.catalog.canonicalHash(asked)
+    const torrent = infoHash === undefined ? undefined : this.catalog.get(infoHash)
+    if (infoHash === undefined || torrent === undefined) return 'unknown-torrent'
     if (this.failed.has(infoHash)) return 'torrent-error'
     if (session.direction === 'incoming' && !this.makeRoomInSwarm(session, infoHash)) return 'connection-limit'
     return torrent
@@ -619,6 +626,12 @@ export class Seeder extends EventEmitter<SeederEvents> {
       else peer.choke(now)
     }
   }
+}
+
+/** The infohashes a peer may handshake with for `torrent`: its own, and a hybrid's truncated v2 one (BEP 52). */
+function handshakeNames (torrent: PublishedTorrent): InfoHash[] {
+  const truncated = truncatedV2Of(torrent.metainfo)
+  return truncated === undefined ? [torrent.metainfo.infoHash] : [torrent.metainfo.infoHash, truncated]
 }
 
 /** The reader throws torrent errors only; anything else is still reported as a read failure of that torrent, never a crash. */

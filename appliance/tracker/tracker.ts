@@ -509,11 +509,11 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   }
 
   /**
-   * For a published torrent, the everseed as this requester is handed it; undefined otherwise, and for
-   * a hybrid's truncated v2 infohash: the everseed answers v1 handshakes only (no BEP 52 wire yet).
+   * For a published torrent, the everseed as this requester is handed it (also under a hybrid's
+   * truncated v2 infohash: the everseed answers BEP 52 handshakes with it); undefined otherwise.
    */
   private everseedOf (infoHash: string, requesterIp: string, localAddress: string): PeerAddress | undefined {
-    return this.catalog.has(infoHash) ? this.everseedFor(requesterIp, localAddress) : undefined
+    return this.catalog.canonicalHash(infoHash) === undefined ? undefined : this.everseedFor(requesterIp, localAddress)
   }
 
   /** The everseed at the address this client can reach: the one its request came to, or the public one from outside. */
@@ -593,7 +593,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   /** BEP 48 counts, the everseed counted as a seeder of every published torrent. */
   private scrapeCounts (infoHash: string): ScrapeCounts {
     const stats = this.stats(this.swarmKey(infoHash)) ?? { seeders: 0, leechers: 0, completed: 0 }
-    const everseeds = this.catalog.has(infoHash) ? 1 : 0
+    const everseeds = this.isPublished(infoHash) ? 1 : 0
     return { infoHash, complete: stats.seeders + everseeds, downloaded: stats.completed, incomplete: stats.leechers }
   }
 

@@ -86,11 +86,8 @@ test('command-line overrides are checked like the file', (t) => {
   t.throws(() => withOverrides(base, { 'seeder.port': -1 }, 'command line'), { instanceOf: ConfigError })
 })
 
-test('hashing.format is v1 by default; hybrid is accepted, v2 refused until the everseed speaks the BEP 52 wire', (t) => {
+test('hashing.format is v1 by default; hybrid and v2 are accepted (the everseed speaks the BEP 52 wire)', (t) => {
   t.is(defaultSettings(env)['hashing.format'], 'v1')
-  for (const format of ['v1', 'hybrid'] as const) t.is(settingsFromToml(`[hashing]\nformat = "${format}"\n`, 'config.toml', env)['hashing.format'], format)
-  const error = configError(t, '[hashing]\nformat = "v2"\n')
-  t.is(error.key, 'hashing.format')
-  t.regex(error.message, /hashing.format = "v2" cannot be published yet: the everseed does not speak the BEP 52 wire/)
+  for (const format of ['v1', 'hybrid', 'v2'] as const) t.is(settingsFromToml(`[hashing]\nformat = "${format}"\n`, 'config.toml', env)['hashing.format'], format)
   t.regex(configError(t, '[hashing]\nformat = "v3"\n').message, /must be one of "v1", "hybrid", "v2"/)
 })

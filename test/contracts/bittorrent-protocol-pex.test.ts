@@ -16,7 +16,7 @@ function pexPair (t: Parameters<typeof wirePair>[0], pex: boolean): WirePair {
   return wirePair(t, {
     onHandshake: ({ ours, metainfo }) => {
       ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 250, pex })
-      ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
+      ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID, false)
     }
   })
 }

@@ -51,7 +51,7 @@ test('extended handshake: what describe() sets from the handshake call back goes
       direction,
       onHandshake: ({ ours, metainfo }) => {
         ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 77, pex: false })
-        if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
+        if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID, false)
       }
     })
     await eventually(t, () => 'm' in pair.remote.peerExtendedHandshake, true, `${direction}: the remote got our extended handshake`)
@@ -196,4 +196,47 @@ test('destroy: a block answered and not yet handed out comes back from destroy, 
   await sleep(QUIET_MS)
   const handedOut = pair.heard.output.filter((out) => out.chunk === block && out.block).length
   t.is(handedOut + givenBack.filter((given) => given === block).length, 1, 'the block came back exactly once')
+})
+
+test('handshake: ours is the wire\'s first output, one 68-byte chunk, in which PeerWire sets the BEP 52 bit; the remote still reads it, its other bits kept', async (t) => {
+  const pair = wirePair(t, { onHandshake: ({ ours, metainfo }) => { ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID, true) } })
+  const [, , extensions] = await once(pair.remote, 'handshake') as [string, string, Record<string, boolean>]
+  const first = pair.heard.output[0]!.chunk
+  t.is(first.length, 68)
+  t.is(first[27]! & 0x14, 0x14, 'the v2 bit and the fast bit')
+  t.like(extensions, { fast: true, extended: true })
+  t.is(pair.heard.output.filter(({ chunk }) => chunk.length === 68 && (chunk[27]! & 0x10) !== 0).length, 1, 'no other chunk touched')
+})
+
+test('unknown messages: a BEP 52 hash request reaches us whole, id first; hashes and hash reject (answers to nothing a seed asks) are violations; other ids are ignored', async (t) => {
+  const pair = wirePair(t)
+  await eventually(t, () => pair.heard.handshakes.length, 1, 'our side heard the handshake')
+  const request = Buffer.alloc(4 + 49, 3)
+  request.writeUInt32BE(49, 0)
+  request[4] = 21
+  pair.ours.receive(request, () => {})
+  await eventually(t, () => pair.heard.hashRequests.length, 1, 'the hash request reached us')
+  t.deepEqual(pair.heard.hashRequests, [request.subarray(4)])
+  pair.ours.receive(Buffer.from([0, 0, 0, 2, 99, 1]), () => {})
+  await sleep(QUIET_MS)
+  t.is(pair.heard.violations, 0, 'an id nobody defined is ignored (BEP 3)')
+  for (const id of [22, 23]) {
+    const answer = Buffer.from(request)
+    answer[4] = id
+    pair.ours.receive(answer, () => {})
+  }
+  await eventually(t, () => pair.heard.violations > 0, true, 'hashes are a violation')
+})
+
+test('output: a frame PeerWire pushes itself (sendHashMessage) keeps its place between the wire\'s own messages', async (t) => {
+  const pair = wirePair(t)
+  await eventually(t, () => pair.heard.handshakes.length, 1, 'our side heard the handshake')
+  await sleep(QUIET_MS)
+  const before = pair.heard.output.length
+  const frame = Buffer.from([0, 0, 0, 1, 23])
+  pair.ours.unchoke()
+  pair.ours.sendHashMessage(frame)
+  pair.ours.choke()
+  await eventually(t, () => pair.heard.output.length - before, 3, 'all three went out')
+  t.deepEqual(pair.heard.output.slice(before).map(({ chunk }) => Buffer.from(chunk).toString('hex')), ['0000000101', '0000000117', '0000000100'])
 })

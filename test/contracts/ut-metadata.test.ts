@@ -14,7 +14,7 @@ test('metadata_size: attached with wire.use from the handshake call back, ut_met
       metainfo: torrentWithMetadata(2),
       onHandshake: ({ ours, metainfo }) => {
         ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 250, pex: false })
-        if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
+        if (direction === 'incoming') ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID, false)
       }
     })
     await eventually(t, () => 'm' in pair.remote.peerExtendedHandshake, true, `${direction}: the remote got our extended handshake`)
@@ -28,7 +28,7 @@ test('serving: a peer fetching the metadata gets the info dictionary byte for by
     metainfo,
     onHandshake: ({ ours }) => {
       ours.describe({ infoBytes: metainfo.infoBytes, clientName: 'evertorrent contract', maxRequests: 250, pex: false })
-      ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
+      ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID, false)
     }
   })
   pair.remote.use(utMetadata())

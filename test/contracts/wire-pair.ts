@@ -34,6 +34,8 @@ export interface Heard {
   interestChanges: number
   haveAlls: number
   metadataMessages: number
+  /** BEP 52 hash requests, whole (id first). */
+  readonly hashRequests: Uint8Array[]
   violations: number
 }
 
@@ -69,7 +71,7 @@ export interface WirePairOptions {
 export function wirePair (t: ExecutionContext, options: WirePairOptions = {}): WirePair {
   const direction = options.direction ?? 'incoming'
   const metainfo = options.metainfo ?? torrentWithMetadata(1)
-  const heard: Heard = { handshakes: [], requests: [], cancels: [], bitfields: [], output: [], uploaded: [], extensions: [], interestChanges: 0, haveAlls: 0, metadataMessages: 0, violations: 0 }
+  const heard: Heard = { handshakes: [], requests: [], cancels: [], bitfields: [], output: [], uploaded: [], extensions: [], interestChanges: 0, haveAlls: 0, metadataMessages: 0, hashRequests: [], violations: 0 }
   const remote = new Wire(direction === 'incoming' ? 'tcpOutgoing' : 'tcpIncoming')
   const connected = options.connected ?? true
   let pair: WirePair | undefined
@@ -77,7 +79,7 @@ export function wirePair (t: ExecutionContext, options: WirePairOptions = {}): W
     handshake: (infoHash, peerId) => {
       heard.handshakes.push({ infoHash, peerId })
       if (options.onHandshake !== undefined) options.onHandshake(pair!)
-      else if (direction === 'incoming') pair!.ours.sendHandshake(infoHash, OUR_PEER_ID)
+      else if (direction === 'incoming') pair!.ours.sendHandshake(infoHash, OUR_PEER_ID, false)
     },
     interestChanged: () => { heard.interestChanges++ },
     request: (index, offset, length, respond) => { heard.requests.push({ index, offset, length, respond }) },
@@ -85,6 +87,7 @@ export function wirePair (t: ExecutionContext, options: WirePairOptions = {}): W
     haveAll: () => { heard.haveAlls++ },
     bitfield: (bitfield) => { heard.bitfields.push(bitfield) },
     metadataMessage: () => { heard.metadataMessages++ },
+    hashRequest: (message) => { heard.hashRequests.push(Buffer.from(message)) },
     extensions: (extensions) => { heard.extensions.push(extensions) },
     uploaded: (bytes) => { heard.uploaded.push(bytes) },
     output: (chunk, block) => {
@@ -106,7 +109,7 @@ export function wirePair (t: ExecutionContext, options: WirePairOptions = {}): W
     if (connected) remote.handshake(metainfo.infoHash, remoteId, { fast })
   } else {
     remote.on('handshake', (infoHash) => remote.handshake(infoHash, remoteId, { fast }))
-    ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID)
+    ours.sendHandshake(metainfo.infoHash, OUR_PEER_ID, false)
   }
   return pair
 }

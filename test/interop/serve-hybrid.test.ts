@@ -12,10 +12,11 @@ import { qbittorrentDownloader } from './clients/qbittorrent.js'
 import { sha256Tree } from './clients/sha256-tree.js'
 import { magnetWithoutWebSeeds, torrentWithoutWebSeeds } from './clients/without-web-seeds.js'
 
-// Clients download a hybrid torrent that `evertorrent serve` made (hashing.format = hybrid) over the
-// v1 wire (the everseed does not set the BEP 52 handshake bit): its v1 pieces cover BEP 47 pad files,
-// whose bytes the everseed must send as zeros, or every piece that ends in a pad fails the client's
-// SHA-1. From the everseed alone (web seeds stripped) and from the web seed alone (no tracker: BEP 19
+// Clients download a hybrid torrent that `evertorrent serve` made (hashing.format = hybrid): its v1
+// pieces cover BEP 47 pad files, whose bytes the everseed must send as zeros, or every piece that ends
+// in a pad fails the client's SHA-1 (libtorrent and qBittorrent check a hybrid's pieces against both
+// its SHA-1 and its SHA-256 hashes, whichever wire they use: both speak BEP 52, so the everseed
+// upgrades their connections to v2; test/interop/serve-v2.test.ts looks at that wire itself). From the everseed alone (web seeds stripped) and from the web seed alone (no tracker: BEP 19
 // serves the real files, the client fills the pads itself).
 //
 // libtorrent and qBittorrent read hybrid torrents; Debian's v1-only clients do not (the last test):
@@ -92,7 +93,7 @@ async function downloadAndCompare (t: ExecutionContext, served: Served, client: 
 }
 
 for (const client of [libtorrentDownloader, qbittorrentDownloader]) {
-  test(`${client.name} downloads a hybrid item from serve over the v1 wire: from the everseed by .torrent and magnet, and from the web seed`, async (t) => {
+  test(`${client.name} downloads a hybrid item from serve: from the everseed by .torrent and magnet, and from the web seed`, async (t) => {
     const served = await serveHybrid(t)
     const torrent = parseTorrent(await readFile(served.line.torrent!))
     t.is(torrent.format, 'hybrid')

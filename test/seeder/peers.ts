@@ -12,7 +12,7 @@ export interface RawMessage {
 /** Message ids of BEP 3 and BEP 6 the tests look for. */
 const BLOCK = 16 * 1024
 
-export const MESSAGE = { choke: 0, unchoke: 1, interested: 2, have: 4, bitfield: 5, request: 6, piece: 7, haveAll: 0x0e, reject: 0x10, extended: 20 } as const
+export const MESSAGE = { choke: 0, unchoke: 1, interested: 2, have: 4, bitfield: 5, request: 6, piece: 7, haveAll: 0x0e, reject: 0x10, extended: 20, hashRequest: 21, hashes: 22, hashReject: 23 } as const
 
 /** A peer that writes whatever bytes a test wants, and parses what the seeder answers. */
 export class RawPeer {
@@ -53,10 +53,12 @@ export class RawPeer {
     if (!this.socket.destroyed) this.socket.write(bytes)
   }
 
-  sendHandshake (infoHash: string, options: { fast?: boolean, extended?: boolean } = {}): void {
+  /** `v2`: the BEP 52 bit (reserved byte 7, 0x10). */
+  sendHandshake (infoHash: string, options: { fast?: boolean, extended?: boolean, v2?: boolean } = {}): void {
     const reserved = Buffer.alloc(8)
     if (options.extended === true) reserved[5] = 0x10
     if (options.fast === true) reserved[7] = 0x04
+    if (options.v2 === true) reserved[7]! |= 0x10
     this.write(Buffer.concat([Buffer.from('\x13BitTorrent protocol', 'latin1'), reserved, Buffer.from(infoHash, 'hex'), Buffer.from('-XX0000-' + randomBytes(6).toString('hex'), 'latin1')]))
   }
 
@@ -145,8 +147,10 @@ export async function peerThatStopsReading (port: number, torrent: PublishedTorr
   return peer
 }
 
-export async function downloadWithWire (port: number, torrent: PublishedTorrent, pipeline = 16, options: { mse?: boolean } = {}): Promise<Buffer> {
+/** `infoHash`: the one to handshake (and for MSE, key) with, if not the torrent's (a hybrid's truncated v2 one). */
+export async function downloadWithWire (port: number, torrent: PublishedTorrent, pipeline = 16, options: { mse?: boolean, infoHash?: string } = {}): Promise<Buffer> {
   const { metainfo } = torrent
+  const infoHash = options.infoHash ?? metainfo.infoHash
   const socket = connect({ host: '127.0.0.1', port })
   // bittorrent-protocol's own MSE, RC4 only (2): a second implementation to check ours against.
   const wire = options.mse === true ? new Wire('tcpOutgoing', 2) : new Wire('tcpOutgoing')
@@ -182,13 +186,13 @@ export async function downloadWithWire (port: number, torrent: PublishedTorrent,
       }
       wire.once('unchoke', requestMore)
       const start = (): void => {
-        wire.handshake(metainfo.infoHash, Buffer.from('-WT0000-' + randomBytes(6).toString('hex'), 'latin1'))
+        wire.handshake(infoHash, Buffer.from('-WT0000-' + randomBytes(6).toString('hex'), 'latin1'))
         wire.interested()
       }
       if (options.mse === true) {
         // Its handshake may go out only once MSE is done, or it would leave in plaintext.
         wire.once('crypto-handshake', start)
-        wire.startEncryption(metainfo.infoHash)
+        wire.startEncryption(infoHash)
       } else {
         start()
       }

@@ -436,15 +436,15 @@ test('published-only: a hybrid is announced and scraped by its v1 infohash and i
   // A v2 announce (BEP 52) from another peer over HTTP, and from the first one again over UDP.
   const byV2 = await httpAnnounce(BOX, httpPort, { infoHash: v2, port: 3001, event: 'started', left: 0 }, CLIENT)
   t.is(byV2.failure, undefined)
-  t.deepEqual(byV2.peers, [`${CLIENT}:3000`], 'the v1 peer, and not the everseed: it answers v1 handshakes only')
+  t.deepEqual(byV2.peers, [`${BOX}:${EVERSEED_PORT}`, `${CLIENT}:3000`], 'the everseed (it answers BEP 52 handshakes with the truncated v2 infohash), then the v1 peer')
   const socket = await udpClient(t, CLIENT)
   const udp = await udpAnnounce(socket, BOX, udpPort, { infoHash: v2, port: 3000 })
   t.is(udp.action, 1)
-  t.deepEqual(udp.peers, [`${CLIENT}:3001`])
+  t.deepEqual(udp.peers, [`${BOX}:${EVERSEED_PORT}`, `${CLIENT}:3001`])
 
   t.deepEqual(tracker.stats(torrent.metainfo.infoHash), { seeders: 1, leechers: 1, completed: 0 }, 'two peers, the one that announced both hashes once')
   t.true(events.every((event) => event.infoHash === torrent.metainfo.infoHash && event.published))
-  t.deepEqual(await udpScrape(socket, BOX, udpPort, [v1, v2]), [[2, 0, 1], [1, 0, 1]], 'the everseed is a seeder under the v1 infohash only')
+  t.deepEqual(await udpScrape(socket, BOX, udpPort, [v1, v2]), [[2, 0, 1], [2, 0, 1]], 'the everseed is a seeder under both infohashes')
   t.deepEqual(warnings, [])
 
   catalog.remove(torrent.metainfo.infoHash)

@@ -3,7 +3,7 @@ import { req2Hash } from './mse-handshake.js'
 
 /**
  * The published infohashes by HASH('req2', infohash): an MSE responder learns the torrent only as
- * that hash (xor'ed with one it can undo). One entry per published torrent, kept in step with the catalog.
+ * that hash (xor'ed with one it can undo). One entry per infohash a published torrent answers to (a hybrid has two), kept in step with the catalog.
  */
 export class SkeyIndex {
   private readonly byHash = new Map<string, InfoHash>()

@@ -2,7 +2,7 @@ import { describeExit } from '../../helpers/child-process.js'
 import { runToCompletion } from './client-process.js'
 import { ClientError, sourceOf, type Downloader, type DownloadRequest } from './downloader.js'
 import { SYSTEM_PYTHON } from '../../helpers/libtorrent.js'
-import { parseScriptEvent, startLibtorrentScript } from './libtorrent-python.js'
+import { parseScriptEvent, startLibtorrentScript, type ScriptEvent } from './libtorrent-python.js'
 import { pollUntil } from './poll-until.js'
 
 const name = 'libtorrent'
@@ -17,27 +17,48 @@ export const libtorrentDownloader: Downloader = {
   },
 
   async download (request: DownloadRequest) {
-    const source = sourceOf(name, request)
-    if (request.requireEncryption === true) throw new ClientError('ET_BAD_REQUEST', name, 'lt_client.py has no encryption setting: use lt_encryption.py')
-    const deadline = Date.now() + request.timeoutMs
-    let done = false
-    let status = 'no status yet'
-    const child = await startLibtorrentScript(name, 'lt_client.py', [
-      ...(source.kind === 'torrent' ? ['--torrent', source.path] : ['--magnet', source.uri]),
-      '--save', request.saveDir
-    ], {
-      onStdoutLine: (line) => {
-        const message = parseScriptEvent(line)
-        if (message?.event === 'done') done = true
-        if (message?.event === 'status') status = line
-      }
-    })
-    try {
-      await pollUntil('the download', child, deadline, async () => done ? { done: true, value: undefined } : { done: false, status })
-      const exit = await child.exited
-      if (exit.code !== 0) throw child.failure(`lt_client.py exited with ${describeExit(exit)} after reporting the download done`)
-    } finally {
-      await child.stop()
+    await runLtClient(request, [])
+  }
+}
+
+/** What libtorrent's peer log saw of the BEP 52 wire during one download (see lt_client.py --wire-report). */
+export interface WireReport {
+  readonly v2_handshakes: number
+  readonly hash_requests_sent: number
+  readonly hashes_received: number
+  readonly hash_rejects_received: number
+  readonly hash_failures: number
+}
+
+/** Downloads as `libtorrentDownloader` does, with libtorrent's peer log on, and reports what it saw of the BEP 52 wire. */
+export async function downloadWithWireReport (request: DownloadRequest): Promise<WireReport> {
+  const done = await runLtClient(request, ['--wire-report'])
+  return done as unknown as WireReport
+}
+
+async function runLtClient (request: DownloadRequest, extraArgs: readonly string[]): Promise<ScriptEvent> {
+  const source = sourceOf(name, request)
+  if (request.requireEncryption === true) throw new ClientError('ET_BAD_REQUEST', name, 'lt_client.py has no encryption setting: use lt_encryption.py')
+  const deadline = Date.now() + request.timeoutMs
+  let done: ScriptEvent | undefined
+  let status = 'no status yet'
+  const child = await startLibtorrentScript(name, 'lt_client.py', [
+    ...(source.kind === 'torrent' ? ['--torrent', source.path] : ['--magnet', source.uri]),
+    '--save', request.saveDir,
+    ...extraArgs
+  ], {
+    onStdoutLine: (line) => {
+      const message = parseScriptEvent(line)
+      if (message?.event === 'done') done = message
+      if (message?.event === 'status') status = line
     }
+  })
+  try {
+    await pollUntil('the download', child, deadline, async () => done !== undefined ? { done: true, value: undefined } : { done: false, status })
+    const exit = await child.exited
+    if (exit.code !== 0) throw child.failure(`lt_client.py exited with ${describeExit(exit)} after reporting the download done`)
+    return done!
+  } finally {
+    await child.stop()
   }
 }
