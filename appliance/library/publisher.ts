@@ -52,6 +52,8 @@ export interface PublisherOptions {
   readonly paused?: PausedItems
   /** An item with more files is in error (`ET_TOO_MANY_FILES`); default: `DEFAULT_MAX_FILES`. */
   readonly maxFilesPerItem?: number
+  /** The clock of the rescan cost bound (`RELIST_SPACING`); default `Date.now`. */
+  readonly now?: () => number
 }
 
 /** The publisher's options from the settings table; the one place its keys are read (at start and on reload, see `Publisher.apply`). */
@@ -71,10 +73,19 @@ interface ItemRecord {
   signature?: ContentSignature
   /** The content's `lastChange` fingerprint, and when it was first seen so (the settle rule). */
   observed?: { readonly fingerprint: string, readonly since: number }
+  /** When its content was last listed (`now()`), and how long that took (ms): the rescan cost bound. */
+  listed?: { readonly at: number, readonly ms: number }
 }
 
 /** A pass that met a transient error is tried again this much later. */
 const TRANSIENT_RETRY_MS = 5000
+/**
+ * A published item is listed again by a periodic pass only once this many times its last listing's
+ * duration has passed since: rescanning an unchanged library takes at most 1/20 of the time, however
+ * many files it holds (100,000 files list in 1.5 s here, several times that on a Pi). Passes asked for
+ * (`rescan`: the page's action, a file found changed) list everything.
+ */
+export const RELIST_SPACING = 20
 /**
  * Folder watch events (one per write(2) into a top-level file while it is being copied) start a
  * pass this much later, so a copy costs a few passes a second rather than passes back to back.
@@ -120,10 +131,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private hashing: { readonly library: string, readonly path: string, readonly controller: AbortController } | undefined
   private readonly pool: HashPool
   private timer: NodeJS.Timeout | undefined
+  /** The pass running now, if any. */
   private scanning: Promise<void> | undefined
-  private rescanRequested = false
+  /** The passes running now and those asked for meanwhile (`runPasses`). */
+  private passes: Promise<void> | undefined
+  /** A pass asked for while one runs: it follows that one (listing everything, if any asker wanted that). */
+  private requested: { relistAll: boolean } | undefined
+  private readonly now: () => number
   /** The one timer for passes asked for at a given time: settling items, watch events, retries. */
-  private wake: { readonly at: number, readonly timer: NodeJS.Timeout } | undefined
+  private wake: { readonly at: number, readonly timer: NodeJS.Timeout, relistAll: boolean } | undefined
   /** Set while passes keep meeting a transient error, so it is reported once. */
   private deferred = false
   private writers: { readonly at: number, readonly found: readonly Writer[] } | undefined
@@ -135,12 +151,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.libraries = [...options.libraries]
     this.pool = new HashPool(options.threads)
     this.settleMs = options.settleMs
+    this.now = options.now ?? Date.now
   }
 
   /** Starts watching and the first scan; resolves once every item is resumed, hashed, failed or waiting. */
   async start (): Promise<void> {
     this.watchLibraries()
-    this.timer = setInterval(() => { void this.rescan() }, this.options.rescanIntervalMs)
+    this.timer = setInterval(() => { void this.pass(false) }, this.options.rescanIntervalMs)
     this.timer.unref()
     await this.rescan()
   }
@@ -149,18 +166,35 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return [...this.items.values()].map((record) => record.status)
   }
 
-  /** Scans all libraries once more; concurrent calls share one pass (plus one more if asked during it). */
+  /**
+   * Scans all libraries once more, listing every item. A call while a pass runs asks for one more
+   * after it, which calls meanwhile share; it resolves once that one is done too.
+   */
   async rescan (): Promise<void> {
+    await this.pass(true)
+  }
+
+  /** A pass; `relistAll` false (the periodic and watch passes) skips published items listed recently for their size (RELIST_SPACING). */
+  private async pass (relistAll: boolean): Promise<void> {
     if (this.closed) return
-    if (this.scanning !== undefined) {
-      this.rescanRequested = true
-      return await this.scanning
+    if (this.passes !== undefined) {
+      this.requested = { relistAll: relistAll || this.requested?.relistAll === true }
+      return await this.passes
     }
-    this.scanning = this.scanAll().finally(() => { this.scanning = undefined })
-    await this.scanning
-    if (this.rescanRequested && !this.closed) {
-      this.rescanRequested = false
-      await this.rescan()
+    this.passes = this.runPasses(relistAll).finally(() => { this.passes = undefined })
+    await this.passes
+  }
+
+  /** Runs a pass, then one more as long as one was asked for during the last. */
+  private async runPasses (relistAll: boolean): Promise<void> {
+    for (let next: { relistAll: boolean } | undefined = { relistAll }; next !== undefined && !this.closed; next = this.requested) {
+      this.requested = undefined
+      this.scanning = this.scanAll(next.relistAll)
+      try {
+        await this.scanning
+      } finally {
+        this.scanning = undefined
+      }
     }
   }
 
@@ -210,7 +244,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.options = { ...this.options, rescanIntervalMs }
     if (this.timer === undefined || this.closed) return
     clearInterval(this.timer)
-    this.timer = setInterval(() => { void this.rescan() }, rescanIntervalMs)
+    this.timer = setInterval(() => { void this.pass(false) }, rescanIntervalMs)
     this.timer.unref()
   }
 
@@ -247,16 +281,21 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
   }
 
-  /** Starts a pass at `at` (or sooner, if one is already asked for sooner). */
-  private wakeAt (at: number): void {
-    if (this.closed || (this.wake !== undefined && this.wake.at <= at)) return
+  /** Starts a pass at `at` (or sooner, if one is already asked for sooner); `relistAll` as for `pass`, kept if either asker wanted it. */
+  private wakeAt (at: number, relistAll = false): void {
+    if (this.closed) return
+    if (this.wake !== undefined && this.wake.at <= at) {
+      this.wake.relistAll ||= relistAll
+      return
+    }
     clearTimeout(this.wake?.timer)
     const timer = setTimeout(() => {
+      const wanted = this.wake?.relistAll === true
       this.wake = undefined
-      void this.rescan()
+      void this.pass(wanted)
     }, Math.max(0, at - Date.now()))
     timer.unref()
-    this.wake = { at, timer }
+    this.wake = { at, timer, relistAll: relistAll || this.wake?.relistAll === true }
   }
 
   /**
@@ -264,19 +303,19 @@ export class Publisher extends EventEmitter<PublisherEvents> {
    * content: the pass stops where it is, every item stays as it was (published stays published), and
    * another pass follows a few seconds later.
    */
-  private async scanAll (): Promise<void> {
+  private async scanAll (relistAll: boolean): Promise<void> {
     try {
-      await this.scanLibraries()
+      await this.scanLibraries(relistAll)
       this.deferred = false
     } catch (error) {
       if (this.closed || !isTransient(error)) throw error
       if (!this.deferred) this.emit('deferred', describeError(error))
       this.deferred = true
-      this.wakeAt(Date.now() + TRANSIENT_RETRY_MS)
+      this.wakeAt(Date.now() + TRANSIENT_RETRY_MS, relistAll)
     }
   }
 
-  private async scanLibraries (): Promise<void> {
+  private async scanLibraries (relistAll: boolean): Promise<void> {
     const items: LibraryItem[] = []
     const reachable = new Set<string>()
     for (const library of this.libraries) {
@@ -300,13 +339,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     for (const item of items) {
       if (this.closed) return
-      if (!this.isPaused(item.path)) await this.refresh(item)
+      if (!this.isPaused(item.path)) await this.refresh(item, relistAll)
       // Paused before it was looked at, or while: held, whatever the look did.
       if (this.isPaused(item.path)) this.withdraw(this.items.get(item.path)!, 'paused')
     }
   }
 
-  private async refresh (item: LibraryItem): Promise<void> {
+  private async refresh (item: LibraryItem, relistAll: boolean): Promise<void> {
     const record = this.items.get(item.path)!
     if (item.refused !== undefined) {
       this.unpublish(record)
@@ -314,9 +353,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.setStatus(item, { state: 'error', error: item.refused })
       return
     }
+    // Published and listed lately for its size: this pass leaves it be (RELIST_SPACING).
+    if (!relistAll && record.signature !== undefined && record.listed !== undefined && this.now() - record.listed.at < RELIST_SPACING * record.listed.ms) return
     let content: Content
     try {
+      const started = performance.now()
       content = await listContent(item.path, { ...(this.options.maxFilesPerItem !== undefined && { maxFiles: this.options.maxFilesPerItem }) })
+      record.listed = { at: this.now(), ms: performance.now() - started }
     } catch (error) {
       if (isTransient(error)) throw error
       this.unpublish(record)

@@ -29,6 +29,9 @@ export interface TestPublisherOptions {
   readonly paused?: PausedItems
   readonly maxFilesPerItem?: number
   readonly format?: PublisherOptions['format']
+  /** Default an hour: no periodic pass within a test unless it asks. */
+  readonly rescanIntervalMs?: number
+  readonly now?: PublisherOptions['now']
 }
 
 /** A publisher of `library` with its own resume store, closed when the test ends. */
@@ -43,11 +46,12 @@ export async function startPublisher (t: ExecutionContext, library: string, opti
     trackersFor: options.trackersFor ?? (() => ({ announceList: [], urlList: [] })),
     createdBy: 'evertorrent/test',
     threads: options.threads ?? 2,
-    rescanIntervalMs: 3_600_000,
+    rescanIntervalMs: options.rescanIntervalMs ?? 3_600_000,
     settleMs: options.settleMs ?? 0,
     ...(options.paused !== undefined && { paused: options.paused }),
     ...(options.maxFilesPerItem !== undefined && { maxFilesPerItem: options.maxFilesPerItem }),
-    ...(options.format !== undefined && { format: options.format })
+    ...(options.format !== undefined && { format: options.format }),
+    ...(options.now !== undefined && { now: options.now })
   })
   const statuses: ItemStatus[] = []
   const published: string[] = []

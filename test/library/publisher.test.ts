@@ -63,6 +63,31 @@ test('a resumed item\'s .torrent is rewritten when its trackers changed, and lef
   t.deepEqual(rewritten.urlList, [])
 })
 
+test('periodic rescans list a published item again only once RELIST_SPACING times its last listing has passed; a rescan asked for lists it at once', async (t) => {
+  const root = tempDir(t)
+  const library = join(root, 'library')
+  writeTree(library, { 'doc/a.txt': 'first version' })
+  const clock = { now: 0 }
+  const { publisher, catalog } = await startPublisher(t, library, { stateDir: join(root, 'state'), rescanIntervalMs: 20, now: () => clock.now })
+  const infoHash = (): string => [...catalog.all()][0]?.metainfo.infoHash ?? ''
+  const first = infoHash()
+
+  // The clock stands still: the item was listed "just now", so the passes every 20 ms leave it be.
+  await writeFile(join(library, 'doc', 'a.txt'), 'second, longer version')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.is(infoHash(), first, 'not listed again by a periodic pass so soon')
+
+  // Far later than 20 times any listing: the next periodic pass lists it and sees the change.
+  clock.now = 1e9
+  while (infoHash() === first || infoHash() === '') await new Promise((resolve) => setTimeout(resolve, 10))
+  const second = infoHash()
+
+  await writeFile(join(library, 'doc', 'a.txt'), 'a third version, longer still')
+  await publisher.rescan()
+  t.not(infoHash(), second, 'a rescan asked for lists everything at once')
+  t.not(infoHash(), '')
+})
+
 test('a changed file is republished under a new infohash and the old one is withdrawn; a removed item is unpublished', async (t) => {
   const root = tempDir(t)
   const library = join(root, 'library')
