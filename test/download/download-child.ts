@@ -4,18 +4,13 @@
  * stdout: `progress` at each verified piece, then `done` (or `failed`) with its peak RSS and CPU time.
  */
 import { readFileSync } from 'node:fs'
-import { Download, type PeerEndpoint } from '../../appliance/download/download.js'
-import type { DownloadLimits } from '../../appliance/download/download-limits.js'
+import { Download, type DownloadOptions } from '../../appliance/download/download.js'
 import type { InfoHash } from '../../appliance/metainfo/metainfo.js'
 
-export interface DownloadChildOptions {
+/** `DownloadOptions` as JSON can carry them: the `.torrent` by its path. */
+export interface DownloadChildOptions extends Pick<DownloadOptions, 'peers' | 'webSeeds' | 'folder' | 'resumePath' | 'limits'> {
   readonly infoHash: string
   readonly torrentPath?: string
-  readonly peers?: readonly PeerEndpoint[]
-  readonly webSeeds?: readonly string[]
-  readonly folder: string
-  readonly resumePath: string
-  readonly limits?: Partial<DownloadLimits>
 }
 
 function print (event: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { readFile, truncate, writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
@@ -38,24 +38,30 @@ async function runChild (options: DownloadChildOptions, onEvent: (event: ChildEv
   }
 }
 
-test('a download SIGKILLed halfway resumes from its state file: the pieces recorded are checked, not fetched again, and only the rest is received', async (t) => {
-  t.timeout(5 * 60_000)
+/**
+ * `<name>.bin` of `size` bytes published by a real serve, its `.torrent` without web seeds (so only
+ * the everseed serves), and the options of a download of it from that everseed alone.
+ */
+async function servedFile (t: ExecutionContext, name: string, size: number): Promise<{ library: string, torrent: Buffer, options: DownloadChildOptions }> {
   const root = tempDir(t)
   const library = join(root, 'library')
-  writeTree(library, { 'film.bin': 24 * 1024 * 1024 + 12345 })
+  writeTree(library, { [`${name}.bin`]: size })
   const serve = await ServeProcess.start(t, { libraries: [library], stateDir: join(root, 'state') })
   const published = await serve.waitFor((line) => line.msg === 'published', 120_000)
-  const torrentPath = join(root, 'film.torrent')
+  const torrentPath = join(root, `${name}.torrent`)
   const torrent = torrentWithoutWebSeeds(await readFile(published.torrent!))
   await writeFile(torrentPath, torrent)
-  const metainfo = parseTorrent(torrent)
-  const options: DownloadChildOptions = {
-    infoHash: published.infohash!,
-    torrentPath,
-    peers: [{ host: '127.0.0.1', port: serve.peerPort }],
-    folder: join(root, 'mirror'),
-    resumePath: join(root, 'film.resume')
+  return {
+    library,
+    torrent,
+    options: { infoHash: published.infohash!, torrentPath, peers: [{ host: '127.0.0.1', port: serve.peerPort }], folder: join(root, 'mirror'), resumePath: join(root, `${name}.resume`) }
   }
+}
+
+test('a download SIGKILLed halfway resumes from its state file: the pieces recorded are checked, not fetched again, and only the rest is received', async (t) => {
+  t.timeout(5 * 60_000)
+  const { library, torrent, options } = await servedFile(t, 'film', 24 * 1024 * 1024 + 12345)
+  const metainfo = parseTorrent(torrent)
   // Slow on purpose (two blocks in flight, state written every 8 pieces), so that the kill lands midway.
   const first = await runChild({ ...options, limits: { maxRequestsPerPeer: 2, resumeEveryPieces: 8 } }, (event) => (event.verifiedPieces ?? 0) >= metainfo.pieceCount / 2)
   t.is(first.signal, 'SIGKILL', 'the first run was killed before it completed')
@@ -82,14 +88,7 @@ test('a download SIGKILLed halfway resumes from its state file: the pieces recor
 
 test('a torn state file (cut short, as by a crash in the middle of a write) is never read back: the download starts from nothing and still completes right', async (t) => {
   t.timeout(3 * 60_000)
-  const root = tempDir(t)
-  const library = join(root, 'library')
-  writeTree(library, { 'clip.bin': 3 * 1024 * 1024 + 7 })
-  const serve = await ServeProcess.start(t, { libraries: [library], stateDir: join(root, 'state') })
-  const published = await serve.waitFor((line) => line.msg === 'published', 120_000)
-  const torrentPath = join(root, 'clip.torrent')
-  await writeFile(torrentPath, torrentWithoutWebSeeds(await readFile(published.torrent!)))
-  const options: DownloadChildOptions = { infoHash: published.infohash!, torrentPath, peers: [{ host: '127.0.0.1', port: serve.peerPort }], folder: join(root, 'mirror'), resumePath: join(root, 'clip.resume') }
+  const { library, options } = await servedFile(t, 'clip', 3 * 1024 * 1024 + 7)
   const first = await runChild(options)
   t.truthy(first.events.find((event) => event.event === 'done'))
   const size = (await readFile(options.resumePath)).length
