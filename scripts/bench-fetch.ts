@@ -8,13 +8,7 @@
  * (the process's own maxRSS, or GNU time's for libtorrent), and whether the SHA-256 of the result is
  * the item's.
  *
- * Usage: node dist/scripts/bench-fetch.js [--quick] [--rounds N] [--size MiB]
- *          [--webtorrent DIR | --no-webtorrent] [--no-libtorrent]
- *   --quick            256 MiB, one round
- *   --size MiB         the item's size (default 1024)
- *   --rounds N         rounds (default 2)
- *   --webtorrent DIR   webtorrent's package folder (default /tmp/wt-bench/node_modules/webtorrent,
- *                      e.g. from npm install --prefix /tmp/wt-bench webtorrent@2; it is not a dependency)
+ * Usage: see USAGE below (`--help`).
  */
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -28,19 +22,41 @@ import { sourcePath } from '../test/helpers/repo.js'
 import { ServeProcess, serviceProcess } from '../test/helpers/serve-process.js'
 import { sha256File } from '../test/interop/clients/sha256-tree.js'
 import { torrentWithoutWebSeeds } from '../test/interop/clients/without-web-seeds.js'
-import { benchScratch } from './bench-scratch.js'
+import { benchScratch, runBench } from './bench-scratch.js'
 
 const MiB = 1024 * 1024
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
-    size: { type: 'string' },
-    webtorrent: { type: 'string', default: '/tmp/wt-bench/node_modules/webtorrent' },
-    'no-webtorrent': { type: 'boolean', default: false },
-    'no-libtorrent': { type: 'boolean', default: false }
+const USAGE = `Usage: node dist/scripts/bench-fetch.js [--quick] [--rounds N] [--size MiB]
+         [--webtorrent DIR | --no-webtorrent] [--no-libtorrent]
+  --quick            256 MiB, one round
+  --size MiB         the item's size (default 1024)
+  --rounds N         rounds (default 2)
+  --webtorrent DIR   webtorrent's package folder (default /tmp/wt-bench/node_modules/webtorrent,
+                     e.g. from npm install --prefix /tmp/wt-bench webtorrent@2; it is not a dependency)`
+
+function parsedArgs (): ReturnType<typeof parse> {
+  try {
+    return parse()
+  } catch (error) {
+    process.stderr.write(`bench-fetch: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`)
+    process.exit(1)
   }
-})
+}
+
+function parse () {
+  return parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      size: { type: 'string' },
+      webtorrent: { type: 'string', default: '/tmp/wt-bench/node_modules/webtorrent' },
+      'no-webtorrent': { type: 'boolean', default: false },
+      'no-libtorrent': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  })
+}
+
+const { values } = parsedArgs()
 const sizeBytes = Number(values.size ?? (values.quick === true ? 256 : 1024)) * MiB
 const rounds = Number(values.rounds ?? (values.quick === true ? 1 : 2))
 
@@ -129,7 +145,11 @@ function row (cells: ReadonlyArray<string | number>): string {
   return cells.map((cell, index) => String(cell).padEnd(index === 0 ? 12 : 10)).join(' ')
 }
 
-async function main (): Promise<void> {
+async function main (): Promise<number> {
+  if (values.help === true) {
+    console.log(USAGE)
+    return 0
+  }
   const engines: EngineName[] = ['evertorrent']
   if (values['no-webtorrent'] !== true) {
     if (!existsSync(join(values.webtorrent!, 'index.js'))) throw new Error(`webtorrent is not at ${values.webtorrent!} (npm install --prefix /tmp/wt-bench webtorrent@2, or --no-webtorrent)`)
@@ -171,6 +191,7 @@ async function main (): Promise<void> {
       report(runs)
       console.log(`\npeak RSS of node (service flags) that loads evertorrent's engine and downloads nothing: ${loaded.join(', ')}`)
       if (engines.includes('libtorrent')) console.log('libtorrent 2.0 reads and writes through mmap: its RSS counts the mapped file pages it touched')
+      return runs.every((run) => run.correct) ? 0 : 1
     } finally {
       await serve.stop()
     }
@@ -197,7 +218,6 @@ function report (runs: readonly Run[]): void {
     const rss = median(mine.map((run) => run.peakRssBytes))
     console.log(row([engine, speed.toFixed(1), cpu.toFixed(1), `${(rss / MiB).toFixed(0)} MiB`, (speed / base.speed).toFixed(2), (cpu / base.cpu).toFixed(2), (rss / base.rss).toFixed(2), mine.every((run) => run.correct) ? 'yes' : 'NO']))
   }
-  if (runs.some((run) => !run.correct)) process.exitCode = 1
 }
 
-await main()
+await runBench(main, progress)
