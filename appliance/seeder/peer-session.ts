@@ -141,8 +141,9 @@ export class PeerSession implements UploadSource, PexMember {
   private lastUnchokedAt = Number.NEGATIVE_INFINITY
   private reads = 0
   private hashAnswers = 0
-  /** The last RECENT_PIECES_PER_PEER distinct pieces it asked for blocks of, oldest first. */
-  private recentPieces: number[] = []
+  /** The last RECENT_PIECES_PER_PEER distinct pieces it asked for blocks of, oldest first (a Set keeps insertion order). */
+  private readonly recentPieces = new Set<number>()
+  private lastPiece = -1
   /** Bytes of blocks answered to the wire and not yet handed to the socket (the wire outputs them a microtask later). */
   private answeredBytes = 0
   private floodStrikes = 0
@@ -499,11 +500,13 @@ export class PeerSession implements UploadSource, PexMember {
     this.host.ready(this)
   }
 
+  /** Called for every block asked for: nothing allocated, the same piece as the last a cheap no-op. */
   private rememberPiece (index: number): void {
-    if (this.recentPieces.at(-1) === index) return
-    this.recentPieces = this.recentPieces.filter((piece) => piece !== index)
-    this.recentPieces.push(index)
-    if (this.recentPieces.length > RECENT_PIECES_PER_PEER) this.recentPieces.shift()
+    if (this.lastPiece === index) return
+    this.lastPiece = index
+    this.recentPieces.delete(index)
+    this.recentPieces.add(index)
+    if (this.recentPieces.size > RECENT_PIECES_PER_PEER) this.recentPieces.delete(this.recentPieces.values().next().value!)
   }
 
   /**
@@ -555,7 +558,7 @@ export class PeerSession implements UploadSource, PexMember {
       return
     }
     this.hashAnswers++
-    this.host.answerHashRequest(torrent, request, (piece) => this.recentPieces.includes(piece)).then((frame) => {
+    this.host.answerHashRequest(torrent, request, (piece) => this.recentPieces.has(piece)).then((frame) => {
       this.hashAnswers--
       if (this.closed) return
       this.sendHashAnswer(frame)
