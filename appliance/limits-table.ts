@@ -10,7 +10,7 @@ import { MAX_VALUE_BYTES } from './dht/mutable-item.js'
 import { MAX_SEEN_POINTERS } from './dht/seen-pointers.js'
 import { CATALOG_REBUILD_MS } from './identity/box-catalog.js'
 import { MAX_CATALOG_BYTES, MAX_CATALOG_ITEMS, MAX_CATALOG_NAME } from './identity/catalog-document.js'
-import { RELIST_SPACING } from './library/publisher.js'
+import { RELIST_MS_PER_FILE } from './library/publisher.js'
 import { MAX_PENDING_DIALS } from './seeder/dial-queue.js'
 import { MAX_DATAGRAM } from './seeder/lsd-message.js'
 import { HASH_TREE_CACHE_BYTES } from './seeder/hash-answerer.js'
@@ -44,7 +44,7 @@ interface FixedLimit {
 const KiB = 1024
 
 const FIXED_LIMITS: readonly FixedLimit[] = [
-  { bound: 'share of the time a periodic rescan spends listing unchanged published items (each is listed again only once this many times its last listing\'s duration has passed; `library.rescan_interval` is the shortest spacing; a rescan asked for lists everything)', value: `1/${RELIST_SPACING}`, where: 'library/publisher.ts' },
+  { bound: 'time between two listings of a published item by periodic rescans, per file it holds (100,000 files: every 200 s; `library.rescan_interval` is the shortest; a rescan asked for lists everything)', value: `${RELIST_MS_PER_FILE} ms`, where: 'library/publisher.ts' },
   { bound: 'other boxes followed (`[[mirror]]` tables in the config)', value: String(MAX_MIRRORS), where: 'config/mirror-entries.ts' },
   { bound: 'time between two polls of a followed box, at least (`poll_seconds` of a `[[mirror]]`, default 600)', value: `${MIN_POLL_SECONDS} s`, where: 'config/mirror-entries.ts' },
   { bound: 'a followed box\'s feed (a larger one is refused; a failed poll, tried again)', value: bytes(MAX_MIRROR_FEED_BYTES), where: 'mirror/mirrors.ts' },

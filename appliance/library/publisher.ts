@@ -52,7 +52,7 @@ export interface PublisherOptions {
   readonly paused?: PausedItems
   /** An item with more files is in error (`ET_TOO_MANY_FILES`); default: `DEFAULT_MAX_FILES`. */
   readonly maxFilesPerItem?: number
-  /** The clock of the rescan cost bound (`RELIST_SPACING`); default `Date.now`. */
+  /** The clock of the rescan cost bound (`RELIST_MS_PER_FILE`); default `Date.now`. */
   readonly now?: () => number
 }
 
@@ -73,19 +73,20 @@ interface ItemRecord {
   signature?: ContentSignature
   /** The content's `lastChange` fingerprint, and when it was first seen so (the settle rule). */
   observed?: { readonly fingerprint: string, readonly since: number }
-  /** When its content was last listed (`now()`), and how long that took (ms): the rescan cost bound. */
-  listed?: { readonly at: number, readonly ms: number }
+  /** When its content was last listed (`now()`), and how many files it held then: the rescan cost bound. */
+  listed?: { readonly at: number, readonly files: number }
 }
 
 /** A pass that met a transient error is tried again this much later. */
 const TRANSIENT_RETRY_MS = 5000
 /**
- * A published item is listed again by a periodic pass only once this many times its last listing's
- * duration has passed since: rescanning an unchanged library takes at most 1/20 of the time, however
- * many files it holds (100,000 files list in 1.5 s here, several times that on a Pi). Passes asked for
- * (`rescan`: the page's action, a file found changed) list everything.
+ * A published item is listed again by a periodic pass only once this long per file it holds has
+ * passed since its last listing: 100,000 files, which take 1.5 s to list here and several times that
+ * on a Pi, every 200 s rather than every `library.rescan_interval`, so rescanning an unchanged library
+ * stays a small share of a slow CPU. By file count, not by a listing's measured time, which a busy
+ * box would inflate. Passes asked for (`rescan`: the page's action, a file found changed) list everything.
  */
-export const RELIST_SPACING = 20
+export const RELIST_MS_PER_FILE = 2
 /**
  * Folder watch events (one per write(2) into a top-level file while it is being copied) start a
  * pass this much later, so a copy costs a few passes a second rather than passes back to back.
@@ -174,7 +175,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     await this.pass(true)
   }
 
-  /** A pass; `relistAll` false (the periodic and watch passes) skips published items listed recently for their size (RELIST_SPACING). */
+  /** A pass; `relistAll` false (the periodic and watch passes) skips published items listed recently for their size (RELIST_MS_PER_FILE). */
   private async pass (relistAll: boolean): Promise<void> {
     if (this.closed) return
     if (this.passes !== undefined) {
@@ -353,13 +354,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.setStatus(item, { state: 'error', error: item.refused })
       return
     }
-    // Published and listed lately for its size: this pass leaves it be (RELIST_SPACING).
-    if (!relistAll && record.signature !== undefined && record.listed !== undefined && this.now() - record.listed.at < RELIST_SPACING * record.listed.ms) return
+    // Published and listed lately for its size: this pass leaves it be (RELIST_MS_PER_FILE).
+    if (!relistAll && record.signature !== undefined && record.listed !== undefined && this.now() - record.listed.at < RELIST_MS_PER_FILE * record.listed.files) return
     let content: Content
     try {
-      const started = performance.now()
       content = await listContent(item.path, { ...(this.options.maxFilesPerItem !== undefined && { maxFiles: this.options.maxFilesPerItem }) })
-      record.listed = { at: this.now(), ms: performance.now() - started }
+      record.listed = { at: this.now(), files: content.files.length }
     } catch (error) {
       if (isTransient(error)) throw error
       this.unpublish(record)

@@ -63,7 +63,7 @@ test('a resumed item\'s .torrent is rewritten when its trackers changed, and lef
   t.deepEqual(rewritten.urlList, [])
 })
 
-test('periodic rescans list a published item again only once RELIST_SPACING times its last listing has passed; a rescan asked for lists it at once', async (t) => {
+test('periodic rescans list a published item again only once RELIST_MS_PER_FILE per file it holds has passed; a rescan asked for lists it at once', async (t) => {
   const root = tempDir(t)
   const library = join(root, 'library')
   writeTree(library, { 'doc/a.txt': 'first version' })
@@ -77,7 +77,7 @@ test('periodic rescans list a published item again only once RELIST_SPACING time
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.is(infoHash(), first, 'not listed again by a periodic pass so soon')
 
-  // Far later than 20 times any listing: the next periodic pass lists it and sees the change.
+  // Far later than 2 ms per file: the next periodic pass lists it and sees the change.
   clock.now = 1e9
   while (infoHash() === first || infoHash() === '') await new Promise((resolve) => setTimeout(resolve, 10))
   const second = infoHash()
