@@ -36,7 +36,22 @@ export async function downloadWithWireReport (request: DownloadRequest): Promise
   return done as unknown as WireReport
 }
 
+/**
+ * Debian's libtorrent 2.0.8 now and then dies of SIGSEGV (in full-suite runs, mostly before it has a
+ * peer; see lt_session.py): such a download is started once more, said on stderr. A second crash, and
+ * any other failure, fails the download.
+ */
 async function runLtClient (request: DownloadRequest, extraArgs: readonly string[]): Promise<ScriptEvent> {
+  try {
+    return await runLtClientOnce(request, extraArgs)
+  } catch (error) {
+    if (!(error instanceof ClientError && /exited with signal SIGSEGV/.test(error.message))) throw error
+    process.stderr.write(`libtorrent crashed (SIGSEGV) and is started once more: ${error.message.split('\n')[0]!}\n`)
+    return await runLtClientOnce(request, extraArgs)
+  }
+}
+
+async function runLtClientOnce (request: DownloadRequest, extraArgs: readonly string[]): Promise<ScriptEvent> {
   const source = sourceOf(name, request)
   if (request.requireEncryption === true) throw new ClientError('ET_BAD_REQUEST', name, 'lt_client.py has no encryption setting: use lt_encryption.py')
   const deadline = Date.now() + request.timeoutMs
